@@ -1,0 +1,79 @@
+"""Argument checking and broadcasting shared by every planner function.
+
+Each public function turns its numeric arguments into float arrays with `number`, does its
+math on whole arrays, and hands the result to `result`, which gives back a plain float when
+every input was a scalar. Errors name the argument, the rule and the first offending value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import PlannerError
+
+# rule name -> (test on a float array, phrase for the message)
+_RULES = {
+    "positive": (lambda a: a > 0, "must be positive"),
+    "nonnegative": (lambda a: a >= 0, "must be zero or positive"),
+    "fraction": (lambda a: (a > 0) & (a <= 1), "must be a fraction in (0, 1]"),
+    "at_least_one": (lambda a: a >= 1, "must be at least 1"),
+    "any": (lambda a: np.ones(a.shape, bool), ""),
+}
+
+
+def _fmt(value) -> str:
+    return f"{value:g}" if isinstance(value, (float, np.floating)) else repr(value)
+
+
+def _where(arr: np.ndarray, bad: np.ndarray) -> tuple[str, object]:
+    """The first bad element and, for arrays, its position."""
+    idx = np.argwhere(bad)[0]
+    value = arr[tuple(idx)] if arr.ndim else arr[()]
+    pos = f" (element {tuple(int(i) for i in idx) if len(idx) > 1 else int(idx[0])})" if arr.ndim else ""
+    return pos, value
+
+
+def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarray:
+    """`value` as a float array, checked to be finite and to follow `rule`.
+
+    Accepts numbers, nested lists and arrays; rejects text, None, NaN and infinities.
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise PlannerError(f"{name} must be a number; got {value!r}")
+    if isinstance(value, (bool, np.bool_)):
+        raise PlannerError(f"{name} must be a number; got the logical value {value}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise PlannerError(f"{name} must be a number or an array of numbers; got {value!r}") from None
+    if arr.size == 0:
+        raise PlannerError(f"{name} must not be empty")
+    finite = np.isfinite(arr)
+    if not finite.all():
+        pos, bad = _where(arr, ~finite)
+        raise PlannerError(f"{name} must be a finite number; got {_fmt(bad)}{pos}")
+    test, phrase = _RULES[rule]
+    ok = test(arr)
+    if not ok.all():
+        pos, bad = _where(arr, ~ok)
+        suffix = f" {unit}" if unit else ""
+        raise PlannerError(f"{name} {phrase}; got {_fmt(bad)}{suffix}{pos}")
+    return arr
+
+
+def check(ok, name: str, phrase: str, values) -> None:
+    """Raise a PlannerError naming the first element of `values` where `ok` is False."""
+    ok = np.asarray(ok)
+    if not ok.all():
+        values = np.broadcast_to(np.asarray(values, dtype=float), ok.shape)
+        pos, bad = _where(values, ~ok)
+        raise PlannerError(f"{name} {phrase}; got {_fmt(bad)}{pos}")
+
+
+def result(value, *inputs):
+    """A float when every input was a scalar, else the array broadcast to the inputs' shape."""
+    value = np.asarray(value, dtype=float)
+    if all(np.ndim(i) == 0 for i in inputs):
+        return float(value)
+    shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
+    return np.broadcast_to(value, shape).copy() if value.shape != shape else value

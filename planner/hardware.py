@@ -1,0 +1,3 @@
+"""Accelerator presets: peak FLOP/s, memory, bandwidth, power."""
+
+__all__: list[str] = []

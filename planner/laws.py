@@ -1,0 +1,222 @@
+"""Scaling laws: the parametric loss L(N, D) and its presets.
+
+Every law here has the form
+
+    L(N, D) = E + (A / N**alpha + B / D**beta) ** gamma
+
+with N parameters, D training tokens and L the loss in nats per token. gamma = 1 is the
+Chinchilla form (Hoffmann et al. 2022); Kaplan et al. 2020's L = [(Nc/N)^(aN/aD) + Dc/D]^aD
+is the same form with E = 0, A = Nc^(aN/aD), alpha = aN/aD, B = Dc, beta = 1, gamma = aD.
+Since L is a monotone function of the sum inside the brackets, every allocation question
+has a closed form for both, and the functions below use them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _args
+from .catalog import LAW_FOR_LOSS, Arg, formula
+from .errors import PlannerError
+
+__all__ = ["Law", "PRESETS", "resolve_law", "scaling_loss", "law_params", "train_flops"]
+
+
+@dataclass(frozen=True)
+class Law:
+    """A scaling law L = E + (A/N^alpha + B/D^beta)^gamma, in nats per token."""
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+    gamma: float = 1.0
+    name: str = "custom"
+
+    @property
+    def label(self) -> str:
+        return f"law '{self.name}'"
+
+    def params(self) -> np.ndarray:
+        """The five numbers {E, A, B, alpha, beta}, or six with gamma when gamma != 1."""
+        base = [self.E, self.A, self.B, self.alpha, self.beta]
+        return np.array(base if self.gamma == 1.0 else base + [self.gamma])
+
+    # --- the law itself -------------------------------------------------------------
+    def inner(self, n, d):
+        return self.A * n ** -self.alpha + self.B * d ** -self.beta
+
+    def loss(self, n, d):
+        return self.E + self.inner(n, d) ** self.gamma
+
+    def inner_for_loss(self, loss, name: str = "target_loss"):
+        """The bracketed sum that gives `loss`; the loss must exceed E."""
+        _args.check(loss > self.E, name,
+                    f"must be above the irreducible loss E={self.E:g} of {self.label}", loss)
+        return (loss - self.E) ** (1.0 / self.gamma)
+
+    # --- compute-optimal allocation at C = k N D ------------------------------------
+    @property
+    def a(self) -> float:
+        """Exponent of N_opt in compute: beta / (alpha + beta)."""
+        return self.beta / (self.alpha + self.beta)
+
+    @property
+    def b(self) -> float:
+        """Exponent of D_opt in compute: alpha / (alpha + beta)."""
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def G(self) -> float:
+        """N_opt = G (C/k)^a, D_opt = (C/k)^b / G (Hoffmann et al. 2022, eq. 4)."""
+        return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
+
+    def optimal_n(self, compute, k=6.0):
+        return self.G * (compute / k) ** self.a
+
+    def optimal_d(self, compute, k=6.0):
+        return (compute / k) ** self.b / self.G
+
+    def compute_for_optimal_n(self, n, k=6.0):
+        return k * (n / self.G) ** (1.0 / self.a)
+
+    def optimal_inner(self, compute, k=6.0):
+        # At the optimum alpha*A/N^alpha = beta*B/D^beta, so the sum is (1 + alpha/beta) A/N^alpha.
+        return (1.0 + self.alpha / self.beta) * self.A * self.optimal_n(compute, k) ** -self.alpha
+
+    def optimal_loss(self, compute, k=6.0):
+        return self.E + self.optimal_inner(compute, k) ** self.gamma
+
+    def compute_for_inner(self, inner, k=6.0):
+        """Inverse of optimal_inner: the least compute whose optimal model reaches `inner`."""
+        # optimal_inner = K * (C/k)^(-alpha*a) with K = (1 + alpha/beta) A G^-alpha.
+        K = (1.0 + self.alpha / self.beta) * self.A * self.G ** -self.alpha
+        return k * (inner / K) ** (-1.0 / (self.alpha * self.a))
+
+
+@dataclass(frozen=True)
+class RatioRule:
+    """The fixed allocation rule "r training tokens per parameter" (C = k N D, D = r N)."""
+
+    r: float
+
+    def optimal_n(self, compute, k=6.0):
+        return np.sqrt(compute / (k * self.r))
+
+    def optimal_d(self, compute, k=6.0):
+        return self.r * self.optimal_n(compute, k)
+
+    def compute_for_optimal_n(self, n, k=6.0):
+        return k * self.r * n * n
+
+
+def _kaplan() -> Law:
+    aN, aD, Nc, Dc = 0.076, 0.095, 8.8e13, 5.4e13
+    return Law(E=0.0, A=Nc ** (aN / aD), B=Dc, alpha=aN / aD, beta=1.0, gamma=aD, name="kaplan")
+
+
+PRESETS: dict[str, Law] = {
+    # Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models", Approach 3
+    # (parametric fit, eq. 10 and section D.2): E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28.
+    "chinchilla": Law(1.69, 406.4, 410.7, 0.34, 0.28, name="chinchilla"),
+    # Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt", Table 1 (their refit
+    # of Approach 3 on the Figure 4 data): E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658.
+    "epoch": Law(1.8172, 482.01, 2085.43, 0.3478, 0.3658, name="epoch"),
+    # Kaplan et al. 2020, "Scaling Laws for Neural Language Models", eq. 1.5:
+    # L(N, D) = [(Nc/N)^(aN/aD) + Dc/D]^aD with aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13
+    # (N excludes embeddings; loss in nats on their WebText2 tokenisation).
+    "kaplan": _kaplan(),
+}
+
+
+def _law_from_numbers(values, name: str) -> Law:
+    arr = np.asarray(values, dtype=float).ravel()
+    if arr.size not in (5, 6):
+        raise PlannerError(f"{name} as numbers must be 5 values {{E, A, B, alpha, beta}} "
+                           f"(or 6 with gamma); got {arr.size}")
+    labels = ("E", "A", "B", "alpha", "beta", "gamma")
+    for label, v in zip(labels, arr):
+        rule_ok = v >= 0 if label == "E" else v > 0
+        if not np.isfinite(v) or not rule_ok:
+            rule = "zero or positive" if label == "E" else "positive"
+            raise PlannerError(f"{name} {label} must be a finite {rule} number; got {v:g}")
+    return Law(*arr.tolist())
+
+
+def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law"):
+    """A Law (or, with allow_ratio, a RatioRule) from any accepted form of `law`.
+
+    Accepted: a preset name (any case), a Law, a sequence of five numbers
+    {E, A, B, alpha, beta} (six with gamma), and, where allow_ratio, a positive number of
+    training tokens per parameter.
+    """
+    if isinstance(law, (Law, RatioRule)):
+        if isinstance(law, RatioRule) and not allow_ratio:
+            raise PlannerError(f"{name} must be a scaling law here, not a tokens-per-parameter rule")
+        return law
+    if law is None:
+        return PRESETS["chinchilla"]
+    if isinstance(law, str):
+        key = law.strip().lower()
+        if key in PRESETS:
+            return PRESETS[key]
+        raise PlannerError(f"{name} {law!r} is not a known preset; known: {', '.join(PRESETS)}")
+    if isinstance(law, (bool, np.bool_)):
+        raise PlannerError(f"{name} must be a preset name or numbers; got {law}")
+    if np.ndim(law) == 0:
+        try:
+            r = float(law)
+        except (TypeError, ValueError):
+            raise PlannerError(f"{name} must be a preset name or numbers; got {law!r}") from None
+        if not allow_ratio:
+            raise PlannerError(f"{name} must be a preset name or 5 numbers here; a single number "
+                               f"({r:g} tokens per parameter) only sets an allocation, not a loss")
+        if not np.isfinite(r) or r <= 0:
+            raise PlannerError(f"{name} as tokens per parameter must be a positive number; got {r:g}")
+        return RatioRule(r)
+    try:
+        return _law_from_numbers(law, name)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, PlannerError):
+            raise
+        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {law!r}") from None
+
+
+@formula("Scaling Laws", result="nats/token", example='=SCALING_LOSS(70E9, 1.4E12, "chinchilla")',
+         params=Arg("parameters", "Model size N"),
+         tokens=Arg("tokens", "Training tokens D"),
+         law=LAW_FOR_LOSS)
+def scaling_loss(params, tokens, law="chinchilla"):
+    """Predicted loss of a model with `params` parameters trained on `tokens` tokens.
+
+    L = E + A/N^alpha + B/D^beta for the Chinchilla form (see `Law` for the general form).
+    """
+    n = _args.number(params, "params", unit="parameters")
+    d = _args.number(tokens, "tokens", unit="tokens")
+    return _args.result(resolve_law(law).loss(n, d), params, tokens)
+
+
+@formula("Scaling Laws", result="FLOPs", example="=TRAIN_FLOPS(70E9, 1.4E12)",
+         params=Arg("parameters", "Model size N"),
+         tokens=Arg("tokens", "Training tokens D"),
+         flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6: forward 2 + backward 4, Kaplan et al. 2020)"))
+def train_flops(params, tokens, flops_per_param_token=6):
+    """Training compute in FLOPs: flops_per_param_token * N * D (6ND by default)."""
+    n = _args.number(params, "params", unit="parameters")
+    d = _args.number(tokens, "tokens", unit="tokens")
+    k = _args.number(flops_per_param_token, "flops_per_param_token")
+    return _args.result(k * n * d, params, tokens, flops_per_param_token)
+
+
+@formula("Scaling Laws", result="numbers", example='=LAW_PARAMS("epoch")', returns="row",
+         fields=("E", "A", "B", "alpha", "beta"),
+         law=LAW_FOR_LOSS)
+def law_params(law="chinchilla"):
+    """The numbers {E, A, B, alpha, beta} of a law, as a row every law argument accepts.
+
+    The 'kaplan' preset has a sixth number, gamma, the exponent on the bracketed sum.
+    """
+    return resolve_law(law).params()

@@ -1,0 +1,3 @@
+"""Memory needed to train and serve a model."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Transformer shape: parameter counts and FLOPs per token."""
+
+__all__: list[str] = []

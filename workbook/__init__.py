@@ -1,0 +1,1 @@
+"""The Excel side of the planner: formulas, templates, recalculation and the command line."""
