@@ -48,6 +48,12 @@ def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarr
         raise PlannerError(f"{name} must be a number or an array of numbers; got {value!r}") from None
     if arr.size == 0:
         raise PlannerError(f"{name} must not be empty")
+    if rule == "positive":
+        # Fast path for the common rule: one min and one max over the data (NaN propagates
+        # through both, so it fails the test too); the detailed checks below only run to
+        # word the message.
+        if arr.min() > 0 and arr.max() < np.inf:
+            return arr
     finite = np.isfinite(arr)
     if not finite.all():
         pos, bad = _where(arr, ~finite)
@@ -68,6 +74,25 @@ def check(ok, name: str, phrase: str, values) -> None:
         values = np.broadcast_to(np.asarray(values, dtype=float), ok.shape)
         pos, bad = _where(values, ~ok)
         raise PlannerError(f"{name} {phrase}; got {_fmt(bad)}{pos}")
+
+
+def in_range(value, what: str, name: str, arg, positive: bool = True) -> np.ndarray:
+    """`value` as an array, checked to be finite (and positive, when `positive`).
+
+    A result that overflowed (inf or NaN from inf - inf) or, for a size or a budget,
+    underflowed to zero is not a number anyone can use: raise a PlannerError that names the
+    input `name` (value `arg`) that drove `what` out of the floating-point range.
+    """
+    value = np.asarray(value, dtype=float)
+    lo, hi = value.min(), value.max()  # NaN propagates through both
+    if (lo > 0 if positive else lo > -np.inf) and hi < np.inf:
+        return value
+    over = ~np.isfinite(value)
+    bad = over if over.any() else ~(value > 0)
+    args = np.broadcast_to(np.asarray(arg, dtype=float), value.shape)
+    pos, v = _where(args, bad)
+    limit = f"beyond {np.finfo(float).max:.3g}" if over.any() else "below the smallest positive number"
+    raise PlannerError(f"{name} {_fmt(v)}{pos} is out of range: the {what} would be {limit}")
 
 
 def result(value, *inputs):

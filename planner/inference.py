@@ -1,3 +1,185 @@
-"""Inference and lifetime compute (Sardana et al. 2024)."""
+"""Inference and lifetime compute: the model that is cheapest over training plus serving.
 
-__all__: list[str] = []
+FLOPs per parameter per token: training costs 6 (forward pass 2, backward pass 4; Kaplan et
+al. 2020, section 2.1), inference 2 (the forward pass alone). A model of N parameters trained
+on D tokens and then run on I tokens therefore costs 6 N D + 2 N I over its lifetime.
+
+Sardana et al. 2024 ("Beyond Chinchilla-Optimal: Accounting for Inference in Language Model
+Scaling Laws") pick the model that reaches a target loss at the least lifetime cost. Any such
+cost in FLOPs or money is w_t N D + w_i N = w_t N (D + X) with X = w_i / w_t "extra tokens",
+so one solver, `lifetime_optimum`, serves both FLOPs (X = 2 I / 6) and dollars.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _args
+from .catalog import LAW_FOR_LOSS, Arg, formula
+from .errors import PlannerError
+from .laws import resolve_law
+
+__all__ = ["inference_flops", "lifetime_flops", "inference_tradeoff"]
+
+TRADEOFF_FIELDS = ("params", "tokens", "train_flops", "inference_flops", "total_flops",
+                   "chinchilla_total_flops", "savings")
+
+_MAX_NEWTON = 60  # converges in under 10 steps; the cap only guarantees termination
+
+
+def lifetime_optimum(target_loss, law, extra_tokens):
+    """The model (N, D) minimising N * (D + extra_tokens) subject to law.loss(N, D) == target_loss.
+
+    Broadcasts over `target_loss` and `extra_tokens` (both arrays of any shape) and returns
+    two float arrays of the broadcast shape. extra_tokens = 0 gives the compute-optimal model
+    for that loss. Raises PlannerError for a loss at or below the law's irreducible loss, or
+    for a model outside the floating-point range.
+
+    Method: write the constraint A/N^alpha + B/D^beta = S as A/N^alpha = u S, B/D^beta =
+    (1 - u) S. Setting the derivative of N (D + X) along the constraint to zero gives
+    D(u) (r - 1) = X with r = alpha u / (beta (1 - u)); r = 1 is the Chinchilla optimum. In
+    y = ln(r - 1) the condition reads
+
+        h(y) = y + (c + ln(alpha + beta + beta e^y)) / beta - ln X = 0,  c = ln(B / (S alpha)),
+
+    whose slope lies in [1, 1 + 1/beta] and which is convex, so Newton's method started to the
+    right of the root (at the smaller root of h's two linear lower bounds) descends onto it
+    monotonically and quadratically. All arithmetic stays in logarithms, so extreme inputs
+    neither overflow nor lose precision.
+    """
+    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    extra = _args.number(extra_tokens, "extra_tokens", "nonnegative", unit="tokens")
+    law = resolve_law(law)
+    loss, extra = np.broadcast_arrays(loss, extra)
+    alpha, beta = law.alpha, law.beta
+    ln_ab, ln_a, ln_b = np.log(alpha + beta), np.log(alpha), np.log(beta)
+    with np.errstate(all="ignore"):
+        ln_s = law.log_inner_for_loss(loss)
+        c = np.log(law.B) - ln_s - ln_a
+        serving = extra > 0
+        ln_x = np.log(np.where(serving, extra, 1.0))
+        y = np.minimum(ln_x - (c + ln_ab) / beta,
+                       (ln_x - (c + ln_b) / beta) / (1.0 + 1.0 / beta))
+        for _ in range(_MAX_NEWTON):
+            lse = np.logaddexp(ln_ab, ln_b + y)
+            h = y + (c + lse) / beta - ln_x
+            slope = 1.0 + np.exp(ln_b + y - lse) / beta
+            step = h / slope
+            y = y - step
+            if np.all(np.abs(step) <= 4e-16 * (1.0 + np.abs(y))):
+                break
+        else:
+            if not np.all(np.abs(step) <= 1e-12 * (1.0 + np.abs(y))):  # pragma: no cover
+                raise PlannerError("the lifetime optimum did not converge for these inputs")
+        y = np.where(serving, y, -np.inf)  # no serving: r = 1, the compute-optimal split
+        lse = np.logaddexp(ln_ab, ln_b + y)
+        ln_u = ln_b + np.logaddexp(0.0, y) - lse  # u = beta r / (alpha + beta r)
+        ln_1mu = ln_a - lse
+        n = np.exp((np.log(law.A) - ln_s - ln_u) / alpha)
+        d = np.exp((np.log(law.B) - ln_s - ln_1mu) / beta)
+    n = _args.in_range(n, "model size", "target_loss", loss)
+    d = _args.in_range(d, "number of training tokens", "target_loss", loss)
+    return n, d
+
+
+@formula("Inference", result="FLOPs", example="=INFERENCE_FLOPS(70E9, 1E12)",
+         params=Arg("parameters", "Model size N"),
+         tokens=Arg("tokens", "Tokens processed at inference (prompt plus generated)"),
+         flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2: one "
+                                   "forward pass, Kaplan et al. 2020)"))
+def inference_flops(params, tokens, flops_per_param_token=2):
+    """Inference compute in FLOPs: flops_per_param_token * N * tokens (2 N per token by default)."""
+    n = _args.number(params, "params", unit="parameters")
+    t = _args.number(tokens, "tokens", "nonnegative", unit="tokens")
+    k = _args.number(flops_per_param_token, "flops_per_param_token")
+    with np.errstate(all="ignore"):
+        flops = k * n * t
+    flops = _args.in_range(flops, "inference compute", "tokens", t, positive=False)
+    return _args.result(flops, params, tokens, flops_per_param_token)
+
+
+@formula("Inference", result="FLOPs", example="=LIFETIME_FLOPS(70E9, 1.4E12, 1E13)",
+         params=Arg("parameters", "Model size N"),
+         tokens=Arg("tokens", "Training tokens D"),
+         inference_tokens=Arg("tokens", "Tokens processed at inference over the model's lifetime"),
+         train_flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6)"),
+         inference_flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2)"))
+def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token=6,
+                   inference_flops_per_param_token=2):
+    """Training plus lifetime inference compute in FLOPs: 6 N D + 2 N I by default.
+
+    Training costs 6 FLOPs per parameter per token (forward 2, backward 4), inference 2
+    (forward only), as in Kaplan et al. 2020 and Sardana et al. 2024.
+    """
+    n = _args.number(params, "params", unit="parameters")
+    d = _args.number(tokens, "tokens", unit="tokens")
+    i = _args.number(inference_tokens, "inference_tokens", "nonnegative", unit="tokens")
+    kt = _args.number(train_flops_per_param_token, "train_flops_per_param_token")
+    ki = _args.number(inference_flops_per_param_token, "inference_flops_per_param_token")
+    with np.errstate(all="ignore"):
+        flops = n * (kt * d + ki * i)
+    flops = _args.in_range(flops, "lifetime compute", "params", n)
+    return _args.result(flops, params, tokens, inference_tokens, train_flops_per_param_token,
+                        inference_flops_per_param_token)
+
+
+def _field(field):
+    """The requested field name (None for all), or a PlannerError listing the valid ones."""
+    if field is None:
+        return None
+    if isinstance(field, str):
+        key = field.strip().lower()
+        if key == "":
+            return None
+        if key in TRADEOFF_FIELDS:
+            return key
+    raise PlannerError(f"field must be one of {', '.join(TRADEOFF_FIELDS)}; got {field!r}")
+
+
+@formula("Inference", result="by field", returns="record", fields=TRADEOFF_FIELDS,
+         example='=INFERENCE_TRADEOFF(2.0, 1E13, "chinchilla", "params")',
+         target_loss=Arg("nats/token", "Loss the model must reach"),
+         inference_tokens=Arg("tokens", "Tokens processed at inference over the model's lifetime"),
+         law=LAW_FOR_LOSS,
+         field=Arg("", "One result to return: params, tokens, train_flops, inference_flops, "
+                   "total_flops, chinchilla_total_flops or savings (all when omitted)",
+                   kind="text", choices=TRADEOFF_FIELDS),
+         train_flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6)"),
+         inference_flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2)"))
+def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=None,
+                       train_flops_per_param_token=6, inference_flops_per_param_token=2):
+    """The model that reaches `target_loss` with the least training plus inference FLOPs.
+
+    Sardana et al. 2024: with heavy inference demand a smaller model trained on more tokens
+    is cheaper over its lifetime than the compute-optimal one. Returns a dict of params
+    (parameters), tokens (training tokens), train_flops, inference_flops, total_flops,
+    chinchilla_total_flops (the compute-optimal model of the same loss serving the same
+    tokens) and savings (fraction of chinchilla_total_flops saved, in [0, 1)); with `field`,
+    just that value. Zero inference gives the compute-optimal model and savings 0.
+    """
+    key = _field(field)
+    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    tokens = _args.number(inference_tokens, "inference_tokens", "nonnegative", unit="tokens")
+    kt = _args.number(train_flops_per_param_token, "train_flops_per_param_token")
+    ki = _args.number(inference_flops_per_param_token, "inference_flops_per_param_token")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        extra = _args.in_range(ki / kt * tokens, "extra tokens", "inference_tokens", tokens,
+                               positive=False)
+    n, d = lifetime_optimum(loss, law, extra)
+    n0, d0 = lifetime_optimum(loss, law, 0.0)
+    with np.errstate(all="ignore"):
+        train = kt * n * d
+        serve = ki * n * tokens
+        total = train + serve
+        baseline = kt * n0 * d0 + ki * n0 * tokens
+        # The optimum never costs more than the compute-optimal model; clip rounding below 0.
+        savings = np.maximum(1.0 - total / baseline, 0.0)
+    total = _args.in_range(total, "lifetime compute", "inference_tokens", tokens)
+    baseline = _args.in_range(baseline, "lifetime compute", "inference_tokens", tokens)
+    values = dict(zip(TRADEOFF_FIELDS, (n, d, train, serve, total, baseline, savings)))
+    inputs = (target_loss, inference_tokens, train_flops_per_param_token,
+              inference_flops_per_param_token)
+    if key is not None:
+        return _args.result(values[key], *inputs)
+    return {k: _args.result(v, *inputs) for k, v in values.items()}

@@ -52,11 +52,33 @@ class Law:
     def loss(self, n, d):
         return self.E + self.inner(n, d) ** self.gamma
 
+    def check_reachable(self, loss, name: str = "target_loss") -> None:
+        """Raise a PlannerError unless every `loss` is above the irreducible loss E."""
+        loss = np.asarray(loss, dtype=float)
+        if loss.min() > self.E:
+            return
+        pos, bad = _args._where(loss, ~(loss > self.E))
+        verb = "is below" if bad < self.E else "equals"
+        raise PlannerError(f"{name} {bad:g}{pos} {verb} the irreducible loss E={self.E:g} of "
+                           f"{self.label}; no finite model reaches it")
+
     def inner_for_loss(self, loss, name: str = "target_loss"):
         """The bracketed sum that gives `loss`; the loss must exceed E."""
-        _args.check(loss > self.E, name,
-                    f"must be above the irreducible loss E={self.E:g} of {self.label}", loss)
+        self.check_reachable(loss, name)
         return (loss - self.E) ** (1.0 / self.gamma)
+
+    def log_inner_for_loss(self, loss, name: str = "target_loss"):
+        """log of `inner_for_loss`, which stays finite where the sum itself would overflow."""
+        self.check_reachable(loss, name)
+        return np.log(loss - self.E) / self.gamma
+
+    def smallest_n(self, inner):
+        """The size whose N term alone equals `inner`: only larger models can reach it."""
+        return (self.A / inner) ** (1.0 / self.alpha)
+
+    def smallest_d(self, inner):
+        """The token count whose D term alone equals `inner`: only more tokens can reach it."""
+        return (self.B / inner) ** (1.0 / self.beta)
 
     # --- compute-optimal allocation at C = k N D ------------------------------------
     @property
@@ -196,7 +218,16 @@ def scaling_loss(params, tokens, law="chinchilla"):
     """
     n = _args.number(params, "params", unit="parameters")
     d = _args.number(tokens, "tokens", unit="tokens")
-    return _args.result(resolve_law(law).loss(n, d), params, tokens)
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        term_n = law.A * n ** -law.alpha
+        term_d = law.B * d ** -law.beta
+        # Only an absurdly small model or token count overflows a term.
+        _args.in_range(term_n, "term A/N^alpha", "params", n, positive=False)
+        _args.in_range(term_d, "term B/D^beta", "tokens", d, positive=False)
+        loss = law.E + (term_n + term_d) ** law.gamma
+    loss = _args.in_range(loss, "loss", "params", n, positive=False)
+    return _args.result(loss, params, tokens)
 
 
 @formula("Scaling Laws", result="FLOPs", example="=TRAIN_FLOPS(70E9, 1.4E12)",
@@ -208,7 +239,10 @@ def train_flops(params, tokens, flops_per_param_token=6):
     n = _args.number(params, "params", unit="parameters")
     d = _args.number(tokens, "tokens", unit="tokens")
     k = _args.number(flops_per_param_token, "flops_per_param_token")
-    return _args.result(k * n * d, params, tokens, flops_per_param_token)
+    with np.errstate(all="ignore"):
+        flops = k * n * d
+    flops = _args.in_range(flops, "training compute", "params", n)
+    return _args.result(flops, params, tokens, flops_per_param_token)
 
 
 @formula("Scaling Laws", result="numbers", example='=LAW_PARAMS("epoch")', returns="row",
