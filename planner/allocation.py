@@ -4,15 +4,23 @@ Training compute is C = 6 N D (Kaplan et al. 2020). For a law of the Chinchilla 
 optimum is N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b with a = beta/(alpha+beta),
 b = alpha/(alpha+beta) and G = (alpha A / (beta B))^(1/(alpha+beta)) (Hoffmann et al. 2022,
 eq. 4). `law` may also be a number r, the fixed rule "r tokens per parameter".
+
+Every law here (Kaplan et al. 2020's form included) is L = E + (A/N^alpha + B/D^beta)^gamma,
+a monotone function of the bracketed sum, so each question below has a closed form.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _args
 from .catalog import LAW, LAW_FOR_LOSS, Arg, formula
+from .errors import PlannerError
 from .laws import resolve_law
 
-__all__ = ["chinchilla_n", "chinchilla_d", "chinchilla_loss", "chinchilla_compute"]
+__all__ = ["chinchilla_n", "chinchilla_d", "chinchilla_loss", "chinchilla_compute",
+           "compute_for_loss", "tokens_for_loss", "params_for_loss", "overtrain_loss",
+           "overtrain_penalty", "overtrain_overhead"]
 
 COMPUTE = Arg("FLOPs", "Training compute budget C (C = 6ND)")
 
@@ -21,14 +29,20 @@ COMPUTE = Arg("FLOPs", "Training compute budget C (C = 6ND)")
 def chinchilla_n(compute, law="chinchilla"):
     """Compute-optimal number of parameters for a training budget of `compute` FLOPs."""
     c = _args.number(compute, "compute", unit="FLOPs")
-    return _args.result(resolve_law(law, allow_ratio=True).optimal_n(c), compute)
+    law = resolve_law(law, allow_ratio=True)
+    with np.errstate(all="ignore"):
+        n = _args.in_range(law.optimal_n(c), "model size", "compute", c)
+    return _args.result(n, compute)
 
 
 @formula("Scaling Laws", result="tokens", example="=CHINCHILLA_D(1E24)", compute=COMPUTE, law=LAW)
 def chinchilla_d(compute, law="chinchilla"):
     """Compute-optimal number of training tokens for a budget of `compute` FLOPs."""
     c = _args.number(compute, "compute", unit="FLOPs")
-    return _args.result(resolve_law(law, allow_ratio=True).optimal_d(c), compute)
+    law = resolve_law(law, allow_ratio=True)
+    with np.errstate(all="ignore"):
+        d = _args.in_range(law.optimal_d(c), "number of tokens", "compute", c)
+    return _args.result(d, compute)
 
 
 @formula("Scaling Laws", result="nats/token", example="=CHINCHILLA_LOSS(1E24)", compute=COMPUTE,
@@ -36,7 +50,10 @@ def chinchilla_d(compute, law="chinchilla"):
 def chinchilla_loss(compute, law="chinchilla"):
     """Loss of the compute-optimal model for a budget of `compute` FLOPs."""
     c = _args.number(compute, "compute", unit="FLOPs")
-    return _args.result(resolve_law(law).optimal_loss(c), compute)
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        loss = _args.in_range(law.optimal_loss(c), "loss", "compute", c, positive=False)
+    return _args.result(loss, compute)
 
 
 @formula("Scaling Laws", result="FLOPs", example="=CHINCHILLA_COMPUTE(70E9)",
@@ -44,4 +61,156 @@ def chinchilla_loss(compute, law="chinchilla"):
 def chinchilla_compute(params, law="chinchilla"):
     """The training budget whose compute-optimal model has `params` parameters."""
     n = _args.number(params, "params", unit="parameters")
-    return _args.result(resolve_law(law, allow_ratio=True).compute_for_optimal_n(n), params)
+    law = resolve_law(law, allow_ratio=True)
+    with np.errstate(all="ignore"):
+        c = _args.in_range(law.compute_for_optimal_n(n), "compute", "params", n)
+    return _args.result(c, params)
+
+
+@formula("Scaling Laws", result="FLOPs", example="=COMPUTE_FOR_LOSS(2.0)",
+         target_loss=Arg("nats/token", "Loss the model must reach"), law=LAW_FOR_LOSS)
+def compute_for_loss(target_loss, law="chinchilla"):
+    """The least training compute (FLOPs, C = 6ND) whose optimal model reaches `target_loss`.
+
+    The inverse of chinchilla_loss: compute_for_loss(chinchilla_loss(C)) = C.
+    """
+    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        c = law.compute_for_inner(law.inner_for_loss(loss))
+        c = _args.in_range(c, "compute", "target_loss", loss)
+    return _args.result(c, target_loss)
+
+
+def _unreachable(have, what: str, size_name: str, loss, smallest, law, unit: str) -> None:
+    """Raise when one term of the law alone already exceeds the loss to reach."""
+    bad = ~(have > smallest)
+    if bad.any():
+        have, loss, smallest = np.broadcast_arrays(have, loss, smallest)
+        pos, value = _args._where(have, bad)
+        idx = tuple(np.argwhere(bad)[0])
+        raise PlannerError(
+            f"{size_name} {value:g}{pos} cannot reach target_loss {loss[idx]:g} under {law.label} "
+            f"with any {what}; it takes more than {smallest[idx]:.4g} {unit}")
+
+
+@formula("Scaling Laws", result="tokens", example="=TOKENS_FOR_LOSS(7E9, 2.1)",
+         params=Arg("parameters", "Model size N"),
+         target_loss=Arg("nats/token", "Loss the model must reach"), law=LAW_FOR_LOSS)
+def tokens_for_loss(params, target_loss, law="chinchilla"):
+    """Training tokens a model of `params` parameters needs to reach `target_loss`.
+
+    Solves L(N, D) = target_loss for D; the inverse of scaling_loss in its second argument.
+    A model too small to reach the loss with unlimited data is an error naming the smallest
+    size that can.
+    """
+    n = _args.number(params, "params", unit="parameters")
+    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        inner = law.inner_for_loss(loss)
+        _unreachable(n, "number of tokens", "params", loss, law.smallest_n(inner), law,
+                     "parameters")
+        d = (law.B / (inner - law.A * n ** -law.alpha)) ** (1.0 / law.beta)
+        d = _args.in_range(d, "number of tokens", "target_loss", loss)
+    return _args.result(d, params, target_loss)
+
+
+@formula("Scaling Laws", result="parameters", example="=PARAMS_FOR_LOSS(1E12, 2.1)",
+         tokens=Arg("tokens", "Training tokens D"),
+         target_loss=Arg("nats/token", "Loss the model must reach"), law=LAW_FOR_LOSS)
+def params_for_loss(tokens, target_loss, law="chinchilla"):
+    """Parameters a model trained on `tokens` tokens needs to reach `target_loss`.
+
+    Solves L(N, D) = target_loss for N; the inverse of scaling_loss in its first argument.
+    Too few tokens to reach the loss at any size is an error naming the least that can.
+    """
+    d = _args.number(tokens, "tokens", unit="tokens")
+    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        inner = law.inner_for_loss(loss)
+        _unreachable(d, "model size", "tokens", loss, law.smallest_d(inner), law, "tokens")
+        n = (law.A / (inner - law.B * d ** -law.beta)) ** (1.0 / law.alpha)
+        n = _args.in_range(n, "model size", "target_loss", loss)
+    return _args.result(n, tokens, target_loss)
+
+
+TOKENS_PER_PARAM = Arg("tokens/parameter", "Training tokens per parameter M = D/N "
+                       "(about 20 is compute-optimal for 'chinchilla')")
+
+
+def _overtrain_inner(law, c, m):
+    """The bracketed sum of the law at compute c spent with D = m N (C = 6ND)."""
+    n = np.sqrt(c / (6.0 * m))
+    return law.inner(n, m * n)
+
+
+@formula("Scaling Laws", result="nats/token", example="=OVERTRAIN_LOSS(1E23, 200)",
+         compute=COMPUTE, tokens_per_param=TOKENS_PER_PARAM, law=LAW_FOR_LOSS)
+def overtrain_loss(compute, tokens_per_param, law="chinchilla"):
+    """Loss when `compute` FLOPs are spent at a chosen ratio of tokens per parameter.
+
+    Gadre et al. 2024 ("Language models scale reliably with over-training and on downstream
+    tasks") parameterise a run by its budget C and token multiplier M = D/N, so
+    N = sqrt(C / (6 M)) and D = M N.
+    """
+    c = _args.number(compute, "compute", unit="FLOPs")
+    m = _args.number(tokens_per_param, "tokens_per_param", unit="tokens/parameter")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        loss = law.E + _overtrain_inner(law, c, m) ** law.gamma
+        loss = _args.in_range(loss, "loss", "tokens_per_param", m, positive=False)
+    return _args.result(loss, compute, tokens_per_param)
+
+
+@formula("Scaling Laws", result="nats/token", example="=OVERTRAIN_PENALTY(1E23, 200)",
+         compute=COMPUTE, tokens_per_param=TOKENS_PER_PARAM, law=LAW_FOR_LOSS)
+def overtrain_penalty(compute, tokens_per_param, law="chinchilla"):
+    """Extra loss from spending `compute` at `tokens_per_param` instead of optimally (>= 0).
+
+    overtrain_loss(compute, tokens_per_param) minus chinchilla_loss(compute); zero at the
+    compute-optimal ratio and never negative.
+    """
+    c = _args.number(compute, "compute", unit="FLOPs")
+    m = _args.number(tokens_per_param, "tokens_per_param", unit="tokens/parameter")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        gap = _overtrain_inner(law, c, m) ** law.gamma - law.optimal_inner(c) ** law.gamma
+        # The optimum is the least loss at this compute; clip rounding just below zero.
+        gap = _args.in_range(np.maximum(gap, 0.0), "loss", "tokens_per_param", m,
+                             positive=False)
+    return _args.result(gap, compute, tokens_per_param)
+
+
+@formula("Scaling Laws", result="x compute", example="=OVERTRAIN_OVERHEAD(1E23, 2E9)",
+         compute=COMPUTE, params=Arg("parameters", "Model size N to train instead"),
+         law=LAW_FOR_LOSS)
+def overtrain_overhead(compute, params, law="chinchilla"):
+    """Factor of compute a model of `params` parameters needs to match the optimum of `compute`.
+
+    De Vries 2023 ("Go smol or go home"): the compute a model of N parameters needs to reach
+    the compute-optimal loss of budget C, divided by C. 1 at the compute-optimal size, more
+    for any other. A model too small to reach that loss with unlimited data is an error
+    naming the smallest size that can.
+    """
+    c = _args.number(compute, "compute", unit="FLOPs")
+    n = _args.number(params, "params", unit="parameters")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        inner = law.optimal_inner(c)
+        smallest = law.smallest_n(inner)
+        bad = ~(n > smallest)
+        if bad.any():
+            n_b, c_b, s_b = np.broadcast_arrays(n, c, smallest)
+            pos, value = _args._where(n_b, bad)
+            idx = tuple(np.argwhere(np.broadcast_to(bad, n_b.shape))[0])
+            raise PlannerError(
+                f"params {value:g}{pos} cannot reach the compute-optimal loss of compute "
+                f"{c_b[idx]:g} FLOPs under {law.label} with any number of tokens; it takes "
+                f"more than {s_b[idx]:.4g} parameters")
+        d = (law.B / (inner - law.A * n ** -law.alpha)) ** (1.0 / law.beta)
+        # The compute-optimal model is the cheapest way to that loss; clip rounding below 1.
+        ratio = np.maximum(6.0 * n * d / c, 1.0)
+        ratio = _args.in_range(ratio, "compute overhead", "params", n)
+    return _args.result(ratio, compute, params)
