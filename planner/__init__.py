@@ -5,7 +5,7 @@ case (`chinchilla_n` is `=CHINCHILLA_N(...)`). Bad input raises `PlannerError`.
 """
 
 from .catalog import CATALOG
-from .errors import PlannerError
+from .errors import PlannerError, PlannerWarning
 from .laws import *  # noqa: F401,F403
 from .allocation import *  # noqa: F401,F403
 from .inference import *  # noqa: F401,F403
