@@ -1,0 +1,156 @@
+"""From FLOPs to GPU-hours, days, dollars, energy; and the cost-optimal deployment."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import planner
+from planner.catalog import CATALOG
+
+H100_BF16 = 989.4e12  # H100 SXM5 dense bf16, NVIDIA H100 whitepaper
+A100_BF16 = 312e12  # A100 dense bf16, NVIDIA A100 datasheet
+
+
+# --- golden values ----------------------------------------------------------------------
+
+def test_gpu_hours_golden_h100():
+    expected = 1e24 / (H100_BF16 * 0.4) / 3600
+    assert expected == pytest.approx(701_884.42, abs=0.01)  # "702,000-odd GPU-hours"
+    assert planner.gpu_hours(1e24) == pytest.approx(expected, rel=1e-12)
+    assert planner.gpu_hours(1e24, "H100", 0.4) == pytest.approx(expected, rel=1e-12)
+
+
+def test_gpu_hours_other_chip_and_mfu():
+    assert planner.gpu_hours(3.14e23, "A100", 0.5) == pytest.approx(3.14e23 / (A100_BF16 * 0.5) / 3600,
+                                                                     rel=1e-12)
+    assert planner.gpu_hours(1e21, 1e15, 1.0) == pytest.approx(1e6 / 3600, rel=1e-12)
+
+
+def test_train_days_golden():
+    # Llama-3-405B-like: 3.8e25 FLOPs on 16,384 H100s at 40% MFU.
+    expected = 3.8e25 / (16384 * H100_BF16 * 0.4) / 86400
+    assert planner.train_days(3.8e25, 16384) == pytest.approx(expected, rel=1e-12)
+
+
+def test_compute_cost_golden():
+    hours = 1e24 / (H100_BF16 * 0.4) / 3600
+    assert planner.compute_cost(1e24) == pytest.approx(2.0 * hours, rel=1e-12)
+    assert planner.compute_cost(1e24, 3.5, "H100", 0.3) == pytest.approx(
+        3.5 * 1e24 / (H100_BF16 * 0.3) / 3600, rel=1e-12)
+
+
+def test_energy_golden():
+    hours = 1e24 / (H100_BF16 * 0.4) / 3600
+    assert planner.energy_kwh(1e24) == pytest.approx(hours * 700 * 1.2 / 1000, rel=1e-12)
+    assert planner.energy_kwh(1e24, pue=1.0) == pytest.approx(hours * 0.7, rel=1e-12)
+    # An explicit power overrides the preset, and makes a TPU v5e or a bare number usable.
+    v5e_hours = 1e24 / (197e12 * 0.4) / 3600
+    assert planner.energy_kwh(1e24, "tpu v5e", power_w=200) == pytest.approx(v5e_hours * 0.2 * 1.2,
+                                                                             rel=1e-12)
+    assert planner.energy_kwh(1e21, 1e15, 0.5, 1.5, 500) == pytest.approx(
+        1e21 / 5e14 / 3600 * 0.5 * 1.5, rel=1e-12)
+
+
+# --- round trips and rounding -----------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(gpus=st.floats(1, 1e6), days=st.floats(0.01, 3650), mfu=st.floats(0.01, 1),
+       gpu=st.sampled_from(["H100", "A100 40GB", "B200", "TPU v5p", "L4"]))
+def test_compute_from_gpus_then_train_days_gives_days_back(gpus, days, mfu, gpu):
+    flops = planner.compute_from_gpus(gpus, days, gpu, mfu)
+    assert planner.train_days(flops, gpus, gpu, mfu) == pytest.approx(days, rel=1e-12)
+    assert planner.gpu_hours(flops, gpu, mfu) == pytest.approx(gpus * days * 24, rel=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(gpus=st.integers(1, 10**6), days=st.floats(0.01, 3650), mfu=st.floats(0.01, 1),
+       gpu=st.sampled_from(["H100", "A100 40GB", "MI300X", "TPU v4"]))
+def test_exact_fit_is_not_rounded_up(gpus, days, mfu, gpu):
+    flops = planner.compute_from_gpus(gpus, days, gpu, mfu)
+    assert planner.gpus_for_deadline(flops, days, gpu, mfu) == gpus
+    # A little more work needs one more GPU; a little less still needs all of them.
+    assert planner.gpus_for_deadline(flops * (1 + 1e-6), days, gpu, mfu) == gpus + 1
+    assert planner.gpus_for_deadline(flops * (1 - 1e-6 / gpus), days, gpu, mfu) == gpus
+
+
+def test_gpus_for_deadline_rounds_up():
+    exact = 1e24 / (H100_BF16 * 0.4 * 30 * 86400)
+    assert planner.gpus_for_deadline(1e24, 30) == math.ceil(exact)
+    assert planner.gpus_for_deadline(1e24, 30) > exact
+    # 0.1 * 3 is 0.30000000000000004 in floating point: still exactly 3 GPUs.
+    assert planner.gpus_for_deadline(0.1 * 3 * 86400 * 1e15, 0.1, 1e15, 1.0) == 3
+    assert planner.gpus_for_deadline(1.0, 1) == 1  # any work needs at least one GPU
+
+
+def test_more_gpus_fewer_days():
+    days = planner.train_days(1e24, [256, 512, 1024])
+    assert days[0] == pytest.approx(2 * days[1]) and days[1] == pytest.approx(2 * days[2])
+
+
+# --- broadcasting -----------------------------------------------------------------------
+
+def test_arrays_broadcast_like_numpy():
+    flops = np.array([[1e22], [1e23], [1e24]])  # column
+    mfu = np.array([0.3, 0.4, 0.5, 0.6])  # row
+    out = planner.gpu_hours(flops, "H100", mfu)
+    assert out.shape == (3, 4)
+    assert np.allclose(out, flops / (H100_BF16 * mfu) / 3600, rtol=1e-12)
+    cost = planner.compute_cost(flops, [1.0, 2.0, 3.0, 4.0])
+    assert cost.shape == (3, 4)
+    gpus = planner.gpus_for_deadline([1e23, 1e24], [[10], [20], [30]])
+    assert gpus.shape == (3, 2) and np.all(gpus == np.ceil(gpus))
+    # A numeric gpu argument broadcasts too.
+    peaks = planner.gpu_hours(1e24, [5e14, 1e15])
+    assert np.allclose(peaks, 1e24 / (np.array([5e14, 1e15]) * 0.4) / 3600, rtol=1e-12)
+    assert planner.energy_kwh([1e23, 1e24]).shape == (2,)
+    assert planner.compute_from_gpus([8, 16], 1.0).shape == (2,)
+    assert planner.train_days(1e24, [8, 16], "A100").shape == (2,)
+
+
+def test_lists_give_arrays_scalars_give_floats():
+    assert isinstance(planner.gpu_hours(1e24), float)
+    assert isinstance(planner.gpu_hours([1e24]), np.ndarray)
+    assert isinstance(planner.gpus_for_deadline(1e24, 30), float)
+
+
+# --- bad input --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: planner.gpu_hours(1e24, "H100", 40), r"mfu must be a fraction in \(0, 1\] \(40% is 0.4\); got 40"),
+    (lambda: planner.gpu_hours(1e24, "H100", 1.01), "mfu must be a fraction"),
+    (lambda: planner.gpu_hours(1e24, "H100", 0), "mfu must be positive; got 0"),
+    (lambda: planner.gpu_hours(1e24, "H100", [0.4, 40]), r"got 40 \(element 1\)"),
+    (lambda: planner.gpu_hours(-1e24), "flops must be zero or positive; got -1e"),
+    (lambda: planner.gpu_hours("1e24"), "flops must be a number; got '1e24'"),
+    (lambda: planner.gpu_hours(float("nan")), "flops must be a finite number"),
+    (lambda: planner.gpu_hours(1e24, "H1000"), "gpu 'H1000' is not a known accelerator; known: V100"),
+    (lambda: planner.gpu_hours(1e24, -5.0), "gpu must be positive"),
+    (lambda: planner.gpu_hours(1e24, "H100", "40%"), "mfu must be a number"),
+    (lambda: planner.compute_cost(1e24, -2), "price_per_gpu_hour must be positive; got -2"),
+    (lambda: planner.compute_cost(1e24, "two dollars"), "price_per_gpu_hour must be a number"),
+    (lambda: planner.train_days(1e24, 0), "gpus must be positive; got 0"),
+    (lambda: planner.gpus_for_deadline(1e24, -3), "days must be positive; got -3"),
+    (lambda: planner.compute_from_gpus(None, 3), "gpus must be a number; got None"),
+    (lambda: planner.energy_kwh(1e24, pue=0.9), "pue must be at least 1; got 0.9"),
+    (lambda: planner.energy_kwh(1e24, power_w=-700), "power_w must be positive"),
+    (lambda: planner.energy_kwh(1e24, "TPU v5p"), "TPU v5p.*give power_w"),
+    (lambda: planner.energy_kwh(1e24, 1e15), "power_w is needed when gpu is given as a number"),
+])
+def test_bad_input_names_the_argument(call, pattern):
+    with pytest.raises(planner.PlannerError, match=pattern):
+        call()
+
+
+def test_catalogue_entries():
+    names = ["gpu_hours", "train_days", "gpus_for_deadline", "compute_from_gpus", "compute_cost",
+             "energy_kwh"]
+    for name in names:
+        entry = CATALOG[name]
+        assert entry.category == "Compute & Cost"
+        assert entry.summary and entry.example.startswith("=" + name.upper() + "(")
+        assert next(p for p in entry.params if p.name == "gpu").arg.kind == "gpu"
+        mfu = next(p for p in entry.params if p.name == "mfu")
+        assert mfu.default == 0.4
