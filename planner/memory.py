@@ -1,3 +1,141 @@
-"""Memory needed to train and serve a model."""
+"""Memory needed to train and serve a model, and how many accelerators hold it.
 
-__all__: list[str] = []
+GB means 10^9 bytes throughout, as vendors label accelerator memory. (A GiB is 2^30 =
+1.074e9 bytes; an "80 GB" H100 actually holds 80 GiB = 85.9e9 bytes, so comparing GB needs
+with the labelled GB sizes leaves about 7% headroom.)
+
+Parameter counts here are TOTAL parameters: a mixture-of-experts model holds every expert
+in memory although each token uses only a few.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _args, hardware
+from .catalog import Arg, formula
+from .errors import PlannerError
+from .shape import whole
+
+__all__ = ["train_memory_gb", "gpus_for_memory", "kv_cache_gb", "inference_memory_gb"]
+
+CATEGORY = "Data, Shape & Memory"
+GB = 1e9  # bytes
+
+TOTAL_PARAMS = Arg("parameters", "Total parameters held in memory (for mixture-of-experts: "
+                                 "all experts, not only the active ones)")
+TRAIN_BYTES = Arg("bytes", "Bytes per parameter for weights, gradients and optimizer state: "
+                           "16 for mixed-precision Adam (2 bf16 weights + 2 bf16 gradients + "
+                           "4 fp32 master weights + 4 Adam m + 4 Adam v)")
+
+# The largest memory any one accelerator could plausibly have, in GB: a larger `gpu` number
+# is almost surely a FLOP/s figure (which is what a number means elsewhere) given by mistake.
+_MAX_GPU_GB = 1e6
+
+
+@formula(CATEGORY, result="GB", example="=TRAIN_MEMORY_GB(70E9)",
+         params=TOTAL_PARAMS, bytes_per_param=TRAIN_BYTES)
+def train_memory_gb(params, bytes_per_param=16):
+    """Memory for the weights, gradients and Adam optimizer state of a training run, in GB.
+
+    params * bytes_per_param / 1e9. The default 16 bytes per parameter is mixed-precision
+    Adam (Rajbhandari et al. 2020, "ZeRO", section 3.1): bf16 (or fp16) weights 2 + their
+    gradients 2 + fp32 master weights 4 + Adam momentum 4 + Adam variance 4. Activations,
+    which grow with batch size and sequence length and can be cut by recomputation, are NOT
+    included, nor are framework buffers and fragmentation.
+    """
+    n = _args.number(params, "params", unit="parameters")
+    b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
+    with np.errstate(all="ignore"):
+        gb = n * b / GB
+    return _args.result(_args.in_range(gb, "memory", "params", n), params, bytes_per_param)
+
+
+def _gpu_memory_gb(gpu):
+    """Memory per accelerator in GB: the preset's figure, or a number taken as GB itself."""
+    if gpu is None or isinstance(gpu, (str, hardware.Accelerator)):
+        try:
+            acc = hardware.resolve_gpu(gpu)
+        except PlannerError:
+            raise PlannerError(f"gpu {gpu!r} is not a known accelerator; known: "
+                               f"{', '.join(hardware.GPU_NAMES)}; or give its memory in GB "
+                               f"as a number") from None
+        return np.asarray(float(acc.memory_gb))
+    if isinstance(gpu, (bool, np.bool_)):
+        raise PlannerError(f"gpu must be an accelerator name or its memory in GB; got {gpu}")
+    mem = _args.number(gpu, "gpu", unit="GB")
+    _args.check(mem <= _MAX_GPU_GB, "gpu",
+                f"as a number is the memory of one accelerator in GB and must be at most "
+                f"{_MAX_GPU_GB:g} (a FLOP/s figure does not belong here)", mem)
+    return mem
+
+
+@formula(CATEGORY, result="GPUs", example='=GPUS_FOR_MEMORY(70E9, "H100")',
+         params=TOTAL_PARAMS,
+         gpu=Arg("preset or GB", "Accelerator: a preset name (" + ", ".join(hardware.GPU_NAMES)
+                 + ") or the memory of one accelerator in GB as a number", kind="gpu"),
+         bytes_per_param=TRAIN_BYTES)
+def gpus_for_memory(params, gpu="H100", bytes_per_param=16):
+    """The fewest whole accelerators whose memory together holds the model state.
+
+    ceil(params * bytes_per_param / 1e9 / memory per accelerator in GB), with the state
+    sharded evenly across them (ZeRO stage 3 / FSDP). The default 16 bytes per parameter is
+    mixed-precision Adam training; use 2 for bf16 inference weights. Activations and the KV
+    cache are not included: this is a lower bound. A number as `gpu` is its memory in GB
+    (where other functions read a number as peak FLOP/s).
+    """
+    n = _args.number(params, "params", unit="parameters")
+    b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
+    mem = _gpu_memory_gb(gpu)
+    with np.errstate(all="ignore"):
+        ratio = n * b / GB / mem
+        # An exact fit (e.g. 5e9 params * 16 B on 80 GB) must not round up on float noise.
+        count = np.ceil(ratio * (1.0 - 4e-16))
+    count = _args.in_range(count, "number of accelerators", "params", n)
+    return _args.result(count, params, mem if np.ndim(mem) else 0, bytes_per_param)
+
+
+@formula(CATEGORY, result="GB", example="=KV_CACHE_GB(80, 8, 128, 4096, 16)",
+         layers=Arg("layers", "Number of transformer layers"),
+         kv_heads=Arg("heads", "Key/value heads (fewer than query heads with grouped-query "
+                               "attention)"),
+         head_dim=Arg("width", "Size of one attention head (d_model / heads)"),
+         context=Arg("tokens", "Tokens cached per sequence (prompt plus generated tokens)"),
+         batch=Arg("sequences", "Sequences held at once"),
+         bytes_per_value=Arg("bytes", "Bytes per cached number: 2 for bf16/fp16, 1 for fp8"))
+def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2):
+    """Memory of the attention key/value cache during generation, in GB.
+
+    2 (keys and values) * layers * kv_heads * head_dim * context * batch * bytes_per_value
+    / 1e9. Grouped-query attention shrinks it by heads / kv_heads.
+    """
+    n_layers = whole(layers, "layers", "layers")
+    kv = whole(kv_heads, "kv_heads", "heads")
+    hd = whole(head_dim, "head_dim")
+    ctx = _args.number(context, "context", unit="tokens")
+    seqs = _args.number(batch, "batch", unit="sequences")
+    b = _args.number(bytes_per_value, "bytes_per_value", unit="bytes")
+    with np.errstate(all="ignore"):
+        gb = 2.0 * n_layers * kv * hd * ctx * seqs * b / GB
+    gb = _args.in_range(gb, "KV cache", "context", ctx)
+    return _args.result(gb, layers, kv_heads, head_dim, context, batch, bytes_per_value)
+
+
+@formula(CATEGORY, result="GB", example="=INFERENCE_MEMORY_GB(70E9, 2, KV_CACHE_GB(80, 8, 128, 4096, 16))",
+         params=TOTAL_PARAMS,
+         bytes_per_param=Arg("bytes", "Bytes per weight: 2 for bf16/fp16, 1 for fp8/int8, "
+                                      "0.5 for 4-bit"),
+         kv_cache_gb=Arg("GB", "KV cache to hold as well (see KV_CACHE_GB); 0 for weights only"))
+def inference_memory_gb(params, bytes_per_param=2, kv_cache_gb=0):
+    """Memory to serve a model: its weights plus the KV cache, in GB.
+
+    params * bytes_per_param / 1e9 + kv_cache_gb. Activations of the running batch and
+    framework overhead are not included.
+    """
+    n = _args.number(params, "params", unit="parameters")
+    b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
+    kv = _args.number(kv_cache_gb, "kv_cache_gb", "nonnegative", unit="GB")
+    with np.errstate(all="ignore"):
+        gb = n * b / GB + kv
+    gb = _args.in_range(gb, "memory", "params", n)
+    return _args.result(gb, params, bytes_per_param, kv_cache_gb)
