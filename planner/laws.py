@@ -155,11 +155,16 @@ PRESETS: dict[str, Law] = {
 
 
 def _law_from_numbers(values, name: str) -> Law:
-    arr = np.asarray(values, dtype=float).ravel()
-    if arr.size not in (5, 6):
+    cells = np.asarray(values, dtype=object).ravel()
+    if cells.size not in (5, 6):
         raise PlannerError(f"{name} as numbers must be 5 values {{E, A, B, alpha, beta}} "
-                           f"(or 6 with gamma); got {arr.size}")
+                           f"(or 6 with gamma); got {cells.size}")
     labels = ("E", "A", "B", "alpha", "beta", "gamma")
+    for label, v in zip(labels, cells):
+        # An empty cell or text inside a law row: say which of the numbers it is.
+        if v is None or isinstance(v, (str, bytes, bool, np.bool_)):
+            raise PlannerError(f"{name} {label} must be a number; got {v!r}")
+    arr = cells.astype(float)
     for label, v in zip(labels, arr):
         rule_ok = v >= 0 if label == "E" else v > 0
         if not np.isfinite(v) or not rule_ok:
@@ -188,7 +193,11 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
         raise PlannerError(f"{name} {law!r} is not a known preset; known: {', '.join(PRESETS)}")
     if isinstance(law, (bool, np.bool_)):
         raise PlannerError(f"{name} must be a preset name or numbers; got {law}")
-    if np.ndim(law) == 0:
+    try:
+        scalar = np.ndim(law) == 0
+    except ValueError:  # a ragged nesting of lists
+        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {law!r}") from None
+    if scalar:
         try:
             r = float(law)
         except (TypeError, ValueError):

@@ -1,0 +1,216 @@
+"""The law abstraction, its presets, scaling_loss, train_flops and law_params.
+
+Reference formulas are written out here from the papers, independently of planner's own
+general form (which rewrites Kaplan's law as E + (A/N^alpha + B/D^beta)^gamma); the other
+core test modules import them from here.
+"""
+
+import numpy as np
+import pytest
+
+import planner
+from planner.laws import PRESETS, Law, RatioRule, resolve_law
+
+# Hoffmann et al. 2022, Approach 3; Besiroglu et al. 2024, Table 1.
+PUBLISHED = {
+    "chinchilla": dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28),
+    "epoch": dict(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658),
+}
+# Kaplan et al. 2020, eq. 1.5.
+KAPLAN = dict(aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13)
+NAMES = ("chinchilla", "epoch", "kaplan")
+BUDGETS = np.logspace(15, 32, 171)  # FLOPs, one point per tenth of a decade
+
+
+def ref_loss(name, n, d):
+    """The law as its paper writes it."""
+    n, d = np.asarray(n, float), np.asarray(d, float)
+    if name == "kaplan":
+        k = KAPLAN
+        return ((k["Nc"] / n) ** (k["aN"] / k["aD"]) + k["Dc"] / d) ** k["aD"]
+    p = PUBLISHED[name]
+    return p["E"] + p["A"] / n ** p["alpha"] + p["B"] / d ** p["beta"]
+
+
+def ref_optimum(name, c):
+    """Compute-optimal (N, D) at C = 6ND, from setting d loss / dN = 0 with D = C / (6N)."""
+    c = np.asarray(c, float)
+    if name == "kaplan":
+        # d/dN [(Nc/N)^p + 6 Dc N / C] = 0  =>  N^(p+1) = p Nc^p C / (6 Dc)
+        p = KAPLAN["aN"] / KAPLAN["aD"]
+        n = (p * KAPLAN["Nc"] ** p * c / (6 * KAPLAN["Dc"])) ** (1 / (p + 1))
+    else:
+        # d/dN [A N^-alpha + B (6N/C)^beta] = 0  =>  N^(alpha+beta) = alpha A/(beta B) (C/6)^beta
+        q = PUBLISHED[name]
+        n = (q["alpha"] * q["A"] / (q["beta"] * q["B"]) * (c / 6) ** q["beta"]) ** (
+            1 / (q["alpha"] + q["beta"]))
+    return n, c / (6 * n)
+
+
+def ref_compute_for_loss(name, loss):
+    """The budget whose optimal model has `loss`, from the optimality condition solved for N."""
+    loss = np.asarray(loss, float)
+    if name == "kaplan":
+        # At the optimum Dc/D = p (Nc/N)^p, so L^(1/aD) = (1 + p) (Nc/N)^p.
+        p = KAPLAN["aN"] / KAPLAN["aD"]
+        n = KAPLAN["Nc"] * ((1 + p) / loss ** (1 / KAPLAN["aD"])) ** (1 / p)
+        d = KAPLAN["Dc"] / (p * (KAPLAN["Nc"] / n) ** p)
+    else:
+        # At the optimum beta B/D^beta = alpha A/N^alpha, so L - E = (1 + alpha/beta) A/N^alpha.
+        q = PUBLISHED[name]
+        n = ((1 + q["alpha"] / q["beta"]) * q["A"] / (loss - q["E"])) ** (1 / q["alpha"])
+        d = (q["beta"] * q["B"] / (q["alpha"] * q["A"] * n ** -q["alpha"])) ** (1 / q["beta"])
+    return 6 * n * d
+
+
+def irreducible(name):
+    return 0.0 if name == "kaplan" else PUBLISHED[name]["E"]
+
+
+# --- presets and their sources ---------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["chinchilla", "epoch"])
+def test_presets_hold_the_published_numbers(name):
+    p = PUBLISHED[name]
+    assert planner.law_params(name).tolist() == [p["E"], p["A"], p["B"], p["alpha"], p["beta"]]
+
+
+def test_default_law_is_chinchilla():
+    assert planner.scaling_loss(7e10, 1.4e12) == planner.scaling_loss(7e10, 1.4e12, "chinchilla")
+    assert resolve_law(None) is PRESETS["chinchilla"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scaling_loss_matches_the_papers_formula(name):
+    n = np.logspace(6, 14, 9)[:, None]
+    d = np.logspace(8, 16, 9)[None, :]
+    np.testing.assert_allclose(planner.scaling_loss(n, d, name), ref_loss(name, n, d), rtol=1e-12)
+
+
+def test_kaplan_is_stored_in_the_general_form():
+    law = PRESETS["kaplan"]
+    assert law.E == 0 and law.beta == 1 and law.gamma == KAPLAN["aD"]
+    assert law.alpha == pytest.approx(KAPLAN["aN"] / KAPLAN["aD"], rel=1e-15)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_law_params_feed_back_as_a_law(name):
+    n, d = np.array([1e8, 7e10]), np.array([1e10, 1.4e12])
+    nums = planner.law_params(name)
+    assert len(nums) == (6 if name == "kaplan" else 5)
+    np.testing.assert_allclose(planner.scaling_loss(n, d, list(nums)),
+                               planner.scaling_loss(n, d, name), rtol=1e-14)
+    # A spreadsheet row arrives as a 2-D list.
+    assert planner.scaling_loss(1e9, 2e10, [list(nums)]) == pytest.approx(
+        planner.scaling_loss(1e9, 2e10, name), rel=1e-14)
+
+
+def test_presets_cite_their_sources():
+    import inspect
+    source = inspect.getsource(planner.laws)
+    for cite in ("Hoffmann et al. 2022", "Besiroglu et al. 2024", "Kaplan et al. 2020"):
+        assert cite in source
+
+
+# --- resolve_law -----------------------------------------------------------------------
+
+def test_resolve_law_accepts_every_form():
+    assert resolve_law(" Epoch ") is PRESETS["epoch"]
+    law = Law(1.0, 2.0, 3.0, 0.3, 0.4)
+    assert resolve_law(law) is law
+    assert resolve_law([1, 2, 3, 0.3, 0.4]) == Law(1.0, 2.0, 3.0, 0.3, 0.4)
+    assert resolve_law(np.array([1, 2, 3, 0.3, 0.4, 0.5])).gamma == 0.5
+    assert resolve_law(20, allow_ratio=True) == RatioRule(20.0)
+
+
+@pytest.mark.parametrize("law, match", [
+    ("gopher", "law 'gopher' is not a known preset; known: chinchilla, epoch, kaplan"),
+    ([1, 2, 3], r"5 values \{E, A, B, alpha, beta\} \(or 6 with gamma\); got 3"),
+    ([1, 2, 3, 4, 5, 6, 7], "got 7"),
+    ([1, 2, float("nan"), 0.3, 0.3], "law B must be a finite positive number; got nan"),
+    ([1, 2, 3, float("inf"), 0.3], "law alpha must be a finite positive number; got inf"),
+    ([-1, 2, 3, 0.3, 0.3], "law E must be a finite zero or positive number; got -1"),
+    ([1, 2, 3, 0.3, 0], "law beta must be a finite positive number; got 0"),
+    ([1, 2, "x", 0.3, 0.3], "law B must be a number; got .x."),
+    ([1, 2, None, 0.3, 0.3], "law B must be a number; got None"),
+    ([1, [2, 3], 3, 0.3, 0.3], "law must be a preset name or 5 numbers"),
+    (True, "law must be a preset name or numbers; got True"),
+    (20, "a single number .20 tokens per parameter. only sets an allocation"),
+    (RatioRule(20), "not a tokens-per-parameter rule"),
+    ({"E": 1}, "law must be a preset name or numbers"),
+])
+def test_bad_laws_are_named(law, match):
+    with pytest.raises(planner.PlannerError, match=match):
+        planner.scaling_loss(1e9, 1e10, law)
+
+
+@pytest.mark.parametrize("r", [0, -20, float("nan"), float("inf")])
+def test_bad_tokens_per_param_rule(r):
+    with pytest.raises(planner.PlannerError, match="tokens per parameter must be a positive number"):
+        planner.chinchilla_n(1e24, r)
+
+
+def test_irreducible_loss_message():
+    with pytest.raises(planner.PlannerError) as err:
+        planner.compute_for_loss(1.5)
+    assert str(err.value).startswith(
+        "target_loss 1.5 is below the irreducible loss E=1.69 of law 'chinchilla'")
+    with pytest.raises(planner.PlannerError, match="target_loss 1.8172 equals the irreducible loss "
+                                                   "E=1.8172 of law 'epoch'"):
+        planner.compute_for_loss(1.8172, "epoch")
+    with pytest.raises(planner.PlannerError, match=r"target_loss 1 \(element 1\) is below .* law 'custom'"):
+        planner.compute_for_loss([3, 1], [2, 400, 400, 0.3, 0.3])
+
+
+# --- scaling_loss, train_flops, law_params: arguments ----------------------------------
+
+def test_train_flops():
+    n, d = np.array([1e9, 7e10]), np.array([[2e10], [1.4e12]])
+    np.testing.assert_allclose(planner.train_flops(n, d), 6 * n * d, rtol=1e-15)
+    assert planner.train_flops(7e10, 1.4e12, 8) == 8 * 7e10 * 1.4e12
+    assert isinstance(planner.train_flops(1, 2), float)
+    assert planner.train_flops([1, 2], 3).shape == (2,)
+
+
+BAD_NUMBERS = [
+    (float("nan"), "must be a finite number; got nan"),
+    (float("inf"), "must be a finite number; got inf"),
+    (-1.0, "must be positive; got -1"),
+    (0.0, "must be positive; got 0"),
+    ("12", "must be a number; got '12'"),
+    (None, "must be a number; got None"),
+    (True, "must be a number; got the logical value True"),
+    ([], "must not be empty"),
+    ([1.0, float("nan")], r"must be a finite number; got nan \(element 1\)"),
+]
+
+
+@pytest.mark.parametrize("value, match", BAD_NUMBERS)
+@pytest.mark.parametrize("func, args, position, name", [
+    (planner.scaling_loss, (7e10, 1.4e12), 0, "params"),
+    (planner.scaling_loss, (7e10, 1.4e12), 1, "tokens"),
+    (planner.train_flops, (7e10, 1.4e12, 6), 0, "params"),
+    (planner.train_flops, (7e10, 1.4e12, 6), 1, "tokens"),
+    (planner.train_flops, (7e10, 1.4e12, 6), 2, "flops_per_param_token"),
+])
+def test_bad_numbers_are_named(func, args, position, name, value, match):
+    args = list(args)
+    args[position] = value
+    with pytest.raises(planner.PlannerError, match=f"^{name} {match}"):
+        func(*args)
+
+
+def test_out_of_range_is_an_error_not_inf():
+    with pytest.raises(planner.PlannerError, match="params 1e-300 is out of range"):
+        planner.scaling_loss(1e-300, 1e10, [1, 1, 1, 5, 1])
+    with pytest.raises(planner.PlannerError, match="tokens 1e-300 is out of range"):
+        planner.scaling_loss(1e10, 1e-300, [1, 1, 1, 1, 5])
+    with pytest.raises(planner.PlannerError, match="out of range: the training compute would be beyond"):
+        planner.train_flops(1e200, 1e200)
+
+
+def test_law_params_rejects_bad_laws():
+    with pytest.raises(planner.PlannerError, match="not a known preset"):
+        planner.law_params("nope")
+    with pytest.raises(planner.PlannerError, match="only sets an allocation"):
+        planner.law_params(20)
