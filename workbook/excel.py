@@ -298,11 +298,12 @@ def _error_for(exc: Exception, entry: Entry, given: dict) -> CellError:
     return CellError(_CODE_FOR_TYPE, message)
 
 
-def _is_non_broadcast_error(exc: Exception, entry: Entry) -> bool:
+def _is_whole_call_error(exc: Exception, entry: Entry, arrays: dict) -> bool:
+    """An error about an argument given as one value (a law, a field, a scalar MFU)."""
     if not isinstance(exc, planner.PlannerError):
         return False
     param = _culprit(str(exc), entry)
-    return param is not None and param.arg.kind not in _BROADCAST
+    return param is not None and param.name not in arrays
 
 
 def _call(entry: Entry, kwargs: dict):
@@ -347,6 +348,8 @@ def _evaluate(name: str, args: list):
             value = _scalar(value)
             if _is_range(value):
                 arrays[param.name] = _number_arg(value, param)
+            elif value is None and param.optional:
+                fixed[param.name] = param.default  # may be None: "work it out" (e.g. power_w)
             else:
                 f, err = _number_element(value, param)
                 if err is not None:
@@ -456,7 +459,7 @@ def _range_call(entry: Entry, fixed: dict, arrays: dict):
             if not _finite(rows) and idx.size > 1:
                 raise FloatingPointError("non-finite result")
         except Exception as exc:  # noqa: BLE001
-            if _is_non_broadcast_error(exc, entry):
+            if _is_whole_call_error(exc, entry, arrays):
                 whole = _error_for(exc, entry, fixed)
                 return
             if idx.size == 1:
