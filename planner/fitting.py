@@ -1,3 +1,445 @@
-"""Fitting scaling laws to training runs (Approach 3, Besiroglu et al. 2024)."""
+"""Fitting scaling laws to your own training runs.
 
-__all__: list[str] = []
+`fit_scaling_law` is the Chinchilla "Approach 3" fit (Hoffmann et al. 2022, section 3.3) as
+its published replication does it (Besiroglu et al. 2024, "Chinchilla Scaling: A replication
+attempt", Epoch AI): with a = log A, b = log B, e = log E, minimise the Huber loss (delta
+1e-3) of the residuals
+
+    log L_i - LSE(a - alpha log N_i,  b - beta log D_i,  e)
+
+(LSE = log-sum-exp, so the model is L = E + A/N^alpha + B/D^beta), with L-BFGS from a grid of
+starting points, keeping the best. Three things make it fast enough to recalculate in a
+spreadsheet, while reaching the same optimum as the plain search (benchmarks/fit.py):
+
+- the objective and its analytic gradient are computed over all runs at once;
+- log N and log D are centred on their means (a - alpha log N = a' - alpha (log N - mean)),
+  which removes the strong coupling between a and alpha and lets L-BFGS converge in a
+  fraction of the iterations; results are mapped back exactly;
+- the objective is evaluated over the whole start grid in one vectorised pass, and L-BFGS
+  runs only from the few best starts.
+
+`fit_scaling_law_ci` adds bootstrap intervals, `fit_power_law` fits y = L0 + (x0/x)^alpha
+(Henighan et al. 2020) to one column against another.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import Callable
+
+import numpy as np
+from scipy.optimize import least_squares, minimize
+from threadpoolctl import threadpool_limits
+
+from .catalog import Arg, formula
+from .errors import PlannerError, PlannerWarning
+
+__all__ = ["fit_scaling_law", "fit_scaling_law_ci", "fit_power_law"]
+
+FIELDS = ("E", "A", "B", "alpha", "beta")
+
+# Starting points for (log A, log B, log E, alpha, beta): the 3^5 = 243-point grid
+# {0, 10, 20} x {0, 10, 20} x {-1, 0, 1} x {0, 0.5, 1} x {0, 0.5, 1}, a coarser version of
+# the grid of Hoffmann et al. 2022 (section D.2), which the replication also searches.
+START_GRID = np.array(list(itertools.product((0.0, 10.0, 20.0), (0.0, 10.0, 20.0),
+                                             (-1.0, 0.0, 1.0), (0.0, 0.5, 1.0),
+                                             (0.0, 0.5, 1.0))))
+# L-BFGS runs from this many of the best grid points. On the Chinchilla runs the best grid
+# point alone already lands in the global optimum; the others guard against data whose
+# best-looking start sits in a poorer basin.
+N_STARTS = 5
+_MAXITER = 2000
+# L-BFGS-B may stop on a failed line search when rounding hides further progress; that
+# counts as converged when the gradient (of the mean Huber loss over delta, which is O(1)
+# far from the optimum) is this small.
+_GRAD_TOL = 1e-6
+
+
+def _one_blas_thread():
+    """Run small linear algebra on one thread.
+
+    L-BFGS-B calls BLAS on 5-vectors thousands of times; a multi-threaded BLAS spends far
+    longer waking its threads than computing (5 to 10 times slower on a busy 2-core machine).
+    """
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+# ---------------------------------------------------------------------------------------
+# Data columns: blanks and text skipped row-wise
+# ---------------------------------------------------------------------------------------
+
+def _column(value, name: str) -> np.ndarray:
+    """A data column as a float array; NaN marks blanks (None, NaN) and text, +-inf stays."""
+    if value is None or isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+        raise PlannerError(f"{name} must be a column (or row) of numbers; got {value!r}")
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        arr = value.astype(float)
+    else:
+        try:
+            obj = np.asarray(value, dtype=object)
+        except ValueError:  # ragged nesting
+            raise PlannerError(f"{name} must be a column (or row) of numbers") from None
+        flat = obj.ravel()
+        # Parsing, not math: one pass over the cells to tell numbers from blanks and text.
+        vals = [float(v) if isinstance(v, (int, float, np.integer, np.floating))
+                and not isinstance(v, (bool, np.bool_)) else np.nan for v in flat]
+        if any(isinstance(v, (list, tuple, np.ndarray)) for v in flat):
+            raise PlannerError(f"{name} must be a column (or row) of numbers, not nested lists")
+        arr = np.array(vals, dtype=float).reshape(obj.shape)
+    if arr.ndim == 2 and min(arr.shape) > 1:
+        raise PlannerError(f"{name} must be a single column or row; got a block of "
+                           f"{arr.shape[0]} rows x {arr.shape[1]} columns")
+    if arr.ndim > 2:
+        raise PlannerError(f"{name} must be a single column or row; got {arr.ndim} dimensions")
+    return arr.ravel()
+
+
+def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
+    """The complete rows of equally long data columns, checked to be positive.
+
+    Rows blank in every column (padding below the data in a range) are dropped silently;
+    rows with some blank or text entries are dropped with a PlannerWarning saying how many.
+    """
+    arrs = [_column(v, k) for k, v in columns.items()]
+    names = list(columns)
+    lengths = [a.size for a in arrs]
+    if len(set(lengths)) > 1:
+        listed = ", ".join(names[:-1]) + " and " + names[-1]
+        got = ", ".join(map(str, lengths[:-1])) + " and " + str(lengths[-1])
+        raise PlannerError(f"{listed} must have the same number of rows; got {got}")
+    missing = np.isnan(np.vstack(arrs))
+    empty = missing.all(axis=0)
+    partial = missing.any(axis=0) & ~empty
+    keep = ~missing.any(axis=0)
+    skipped = int(partial.sum())
+    if keep.sum() < n_fitted:
+        extra = f" after skipping {skipped} with blank or text entries" if skipped else ""
+        raise PlannerError(f"{names[0]} needs at least {n_fitted} complete rows to fit {what} "
+                           f"(one per fitted number); got {int(keep.sum())}{extra}")
+    if skipped:
+        warnings.warn(PlannerWarning(f"skipped {skipped} of {int((~empty).sum())} rows with a "
+                                     f"blank or text entry"), stacklevel=3)
+    rows = np.flatnonzero(keep)
+    out = []
+    for name, arr in zip(names, arrs):
+        vals = arr[keep]
+        bad = ~(np.isfinite(vals) & (vals > 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise PlannerError(f"{name} must be positive and finite; got {vals[i]:g} "
+                               f"(row {rows[i] + 1})")
+        out.append(vals)
+    return out
+
+
+def _distinct(values: np.ndarray, name: str, needed: int, why: str) -> None:
+    if np.unique(values).size < needed:
+        raise PlannerError(f"{name} must take at least {needed} different values to fit {why}; "
+                           f"got {np.unique(values).size}")
+
+
+# ---------------------------------------------------------------------------------------
+# The Approach 3 objective
+# ---------------------------------------------------------------------------------------
+
+class _HuberLSE:
+    """Huber loss of log L against LSE(a - alpha x_N, b - beta x_D, e), x centred logs.
+
+    Internal parameters p = (a', b', e, alpha, beta) with a' = a - alpha mean(log N) and
+    b' = b - beta mean(log D). The value is the sum of Huber losses divided by n delta (so
+    optimizer tolerances do not depend on the number of runs or on delta); optional
+    per-run weights (bootstrap counts) multiply each run's term.
+    """
+
+    def __init__(self, n, d, loss, delta: float):
+        ln, ld = np.log(n), np.log(d)
+        self.mn, self.md = ln.mean(), ld.mean()
+        self.xn, self.xd, self.y = ln - self.mn, ld - self.md, np.log(loss)
+        self.delta = delta
+        self.scale = 1.0 / (ln.size * delta)
+
+    def to_inner(self, raw):
+        p = np.array(raw, dtype=float)
+        p[..., 0] -= p[..., 3] * self.mn
+        p[..., 1] -= p[..., 4] * self.md
+        return p
+
+    def to_raw(self, inner):
+        p = np.array(inner, dtype=float)
+        p[..., 0] += p[..., 3] * self.mn
+        p[..., 1] += p[..., 4] * self.md
+        return p
+
+    def value_and_grad(self, p, w=None):
+        a, b, e, alpha, beta = p
+        u1 = a - alpha * self.xn
+        u2 = b - beta * self.xd
+        m = np.maximum(np.maximum(u1, u2), e)
+        x1, x2, x3 = np.exp(u1 - m), np.exp(u2 - m), np.exp(e - m)
+        s = x1 + x2 + x3
+        r = self.y - m - np.log(s)
+        c = np.clip(r, -self.delta, self.delta)  # Huber'(r)
+        huber = c * (r - 0.5 * c)  # r^2/2 inside [-delta, delta], delta(|r| - delta/2) outside
+        if w is not None:
+            huber, c = huber * w, c * w
+        psi = c / s  # d(loss)/d(u_k) = -c * softmax_k
+        g1, g2 = psi * x1, psi * x2
+        grad = np.array([-g1.sum(), -g2.sum(), -np.dot(psi, x3),
+                         np.dot(g1, self.xn), np.dot(g2, self.xd)])
+        return huber.sum() * self.scale, grad * self.scale
+
+    def values(self, P):
+        """The objective at many parameter vectors (rows of P) in one pass."""
+        a, b, e, alpha, beta = (col[:, None] for col in np.asarray(P, dtype=float).T)
+        u = np.stack(np.broadcast_arrays(a - alpha * self.xn, b - beta * self.xd, e))
+        r = self.y - np.logaddexp.reduce(u, axis=0)
+        c = np.clip(r, -self.delta, self.delta)
+        return (c * (r - 0.5 * c)).sum(axis=1) * self.scale
+
+    def minimize(self, start, w=None):
+        """L-BFGS-B from `start`: (inner parameters, objective) or None if not converged."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = minimize(self.value_and_grad, start, args=(w,), jac=True, method="L-BFGS-B",
+                           options={"maxiter": _MAXITER, "ftol": 1e-12, "gtol": 1e-9})
+        converged = res.status == 0 or (res.status == 2 and np.abs(res.jac).max() < _GRAD_TOL)
+        if not converged or not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
+            return None
+        return res.x, float(res.fun)
+
+
+def _law_from_inner(obj: _HuberLSE, inner) -> np.ndarray:
+    """[E, A, B, alpha, beta] from internal parameters, checked to be a usable law."""
+    a, b, e, alpha, beta = obj.to_raw(inner)
+    with np.errstate(over="ignore"):
+        law = np.array([np.exp(e), np.exp(a), np.exp(b), alpha, beta])
+    for label, v in zip(FIELDS, law):
+        if not np.isfinite(v):
+            raise PlannerError(f"the fit did not converge to a usable law: {label} is not finite; "
+                               f"the runs may not span enough model sizes and token counts")
+    for label, v in (("alpha", alpha), ("beta", beta)):
+        if v <= 0:
+            raise PlannerError(f"the fit did not converge to a usable law: fitted {label} = {v:.4g} "
+                               f"(loss must fall with model size and with tokens); the runs "
+                               f"may not span enough model sizes and token counts")
+    return law
+
+
+def _fit(obj: _HuberLSE) -> np.ndarray:
+    """Best converged L-BFGS optimum (inner parameters) from the best grid starts."""
+    starts = obj.to_inner(START_GRID)
+    with np.errstate(over="ignore", invalid="ignore"):
+        f0 = obj.values(starts)
+    order = np.argsort(np.where(np.isfinite(f0), f0, np.inf), kind="stable")
+    best = None
+    for i in order[:N_STARTS]:
+        found = obj.minimize(starts[i])
+        if found is not None and (best is None or found[1] < best[1]):
+            best = found
+    if best is None:
+        raise PlannerError(f"the fit did not converge from any of the {N_STARTS} best starting "
+                           f"points; check that the runs span several model sizes and token counts")
+    return best[0]
+
+
+def _prepare(params, tokens, losses, huber_delta):
+    n, d, loss = _columns({"params": params, "tokens": tokens, "losses": losses}, 5,
+                          "the five numbers of a scaling law")
+    _distinct(n, "params", 2, "how loss scales with model size")
+    _distinct(d, "tokens", 2, "how loss scales with training tokens")
+    delta = _positive_number(huber_delta, "huber_delta")
+    return _HuberLSE(n, d, loss, delta)
+
+
+def _positive_number(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise PlannerError(f"{name} must be a number; got {value!r}")
+    v = float(value)
+    if not np.isfinite(v) or v <= 0:
+        raise PlannerError(f"{name} must be a positive number; got {v:g}")
+    return v
+
+
+DATA_N = Arg("parameters", "Model size N of each training run (a column; blank rows are skipped)",
+             kind="data")
+DATA_D = Arg("tokens", "Training tokens D of each run (tokens = FLOPs / (6 N) if you logged "
+             "compute)", kind="data")
+DATA_L = Arg("nats/token", "Final loss of each run (e.g. validation loss in nats per token)",
+             kind="data")
+HUBER_DELTA = Arg("log-loss", "Huber loss threshold on the residuals of log loss: residuals "
+                  "beyond it count linearly, so outlying runs weigh less (1e-3, Hoffmann et "
+                  "al. 2022)")
+
+
+@formula("Fitting", result="numbers", returns="row", fields=FIELDS,
+         example="=FIT_SCALING_LAW(A2:A241, B2:B241, C2:C241)",
+         params=DATA_N, tokens=DATA_D, losses=DATA_L, huber_delta=HUBER_DELTA)
+def fit_scaling_law(params, tokens, losses, huber_delta=1e-3):
+    """Fit L = E + A/N^alpha + B/D^beta to training runs: the row {E, A, B, alpha, beta}.
+
+    Chinchilla Approach 3 (Hoffmann et al. 2022) as replicated by Besiroglu et al. 2024:
+    Huber loss on the residuals of log loss, L-BFGS from a grid of starts, best optimum kept.
+    The row can be passed as the `law` of every other formula. On the 240 Chinchilla runs of
+    Besiroglu et al. 2024 it gives E=1.817, A=477, B=2143, alpha=0.347, beta=0.367 (their
+    Table 1: 1.8172, 482.01, 2085.43, 0.3478, 0.3658, within a small fraction of their
+    standard errors). Rows with blank or text entries are skipped with a warning.
+    """
+    obj = _prepare(params, tokens, losses, huber_delta)
+    with _one_blas_thread():
+        return _law_from_inner(obj, _fit(obj))
+
+
+# ---------------------------------------------------------------------------------------
+# Bootstrap intervals
+# ---------------------------------------------------------------------------------------
+
+MAX_RESAMPLES = 10_000
+MIN_RESAMPLES = 10
+
+
+def _integer(value, name: str, low: int, high: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise PlannerError(f"{name} must be a whole number; got {value!r}")
+    v = float(value)
+    if not np.isfinite(v) or v != round(v) or not low <= v <= high:
+        raise PlannerError(f"{name} must be a whole number from {low} to {high}; got {v:g}")
+    return int(v)
+
+
+def _resample_fits(obj: _HuberLSE, inner, resamples: int, seed: int, progress) -> np.ndarray:
+    """Raw parameters (log A, log B, log E, alpha, beta) fitted to each resample; NaN rows
+    for resamples whose fit did not converge."""
+    n = obj.y.size
+    draws = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    # A resample as per-run counts (weights), so the objective keeps the same arrays.
+    counts = np.zeros((resamples, n))
+    np.add.at(counts, (np.repeat(np.arange(resamples), n), draws.ravel()), 1.0)
+    fits = np.full((resamples, 5), np.nan)
+    for k in range(resamples):  # one L-BFGS run per resample, warm-started at the full fit
+        found = obj.minimize(inner, counts[k])
+        if found is not None:
+            fits[k] = obj.to_raw(found[0])
+        if progress is not None:
+            progress(1)
+    return fits
+
+
+def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, seed=0,
+                          progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """`fit_scaling_law_ci` with a progress hook: progress(k) after every k resamples fitted.
+
+    Resamples the complete rows with replacement (numpy Generator seeded with `seed`), fits
+    each resample by L-BFGS warm-started from the full-data optimum, and returns the 3 x 5
+    block: estimate, and the (1-level)/2 and (1+level)/2 percentiles of each number.
+    """
+    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
+            or not 0 < float(level) < 1:
+        raise PlannerError(f"level must be a fraction between 0 and 1 (0.8 for an 80% "
+                           f"interval); got {level!r}")
+    level = float(level)
+    resamples = _integer(resamples, "resamples", MIN_RESAMPLES, MAX_RESAMPLES)
+    seed = _integer(seed, "seed", 0, 2**63 - 1)
+    obj = _prepare(params, tokens, losses, 1e-3)
+    with _one_blas_thread():
+        inner = _fit(obj)
+        estimate = _law_from_inner(obj, inner)
+        fits = _resample_fits(obj, inner, resamples, seed, progress)
+    ok = np.isfinite(fits).all(axis=1)
+    failed = resamples - int(ok.sum())
+    if failed > resamples // 10:
+        raise PlannerError(f"the law is poorly determined by these runs: {failed} of {resamples} "
+                           f"bootstrap fits did not converge")
+    if failed:
+        warnings.warn(PlannerWarning(f"{failed} of {resamples} bootstrap fits did not converge "
+                                     f"and were left out of the intervals"), stacklevel=2)
+    raw = fits[ok]
+    with np.errstate(over="ignore"):
+        values = np.column_stack([np.exp(raw[:, 2]), np.exp(raw[:, 0]), np.exp(raw[:, 1]),
+                                  raw[:, 3], raw[:, 4]])
+    tail = 50.0 * (1.0 - level)
+    low, high = np.percentile(values, [tail, 100.0 - tail], axis=0)
+    return np.vstack([estimate, low, high])
+
+
+@formula("Fitting", result="numbers", returns="table", fields=FIELDS,
+         row_labels=("estimate", "low", "high"),
+         example="=FIT_SCALING_LAW_CI(A2:A241, B2:B241, C2:C241, 0.8, 1000, 0)",
+         params=DATA_N, tokens=DATA_D, losses=DATA_L,
+         level=Arg("fraction", "Confidence level of the intervals (0.8: the 10th to 90th "
+                   "percentile of the bootstrap fits, as Besiroglu et al. 2024 report)"),
+         resamples=Arg("count", f"Bootstrap resamples, {MIN_RESAMPLES} to {MAX_RESAMPLES} "
+                       "(each is one fit; about 5 ms each for 240 runs)"),
+         seed=Arg("integer", "Random seed: the same seed gives the same intervals"))
+def fit_scaling_law_ci(params, tokens, losses, level=0.8, resamples=1000, seed=0):
+    """Bootstrap intervals for the fitted law: a 3 x 5 block of estimate, low and high.
+
+    Columns E, A, B, alpha, beta; row 1 is `fit_scaling_law`'s estimate, rows 2 and 3 the
+    lower and upper percentiles of the numbers fitted to `resamples` resamples of the runs
+    (drawn with replacement, reproducible for a given `seed`).
+    """
+    return bootstrap_scaling_law(params, tokens, losses, level, resamples, seed)
+
+
+# ---------------------------------------------------------------------------------------
+# y = L0 + (x0/x)^alpha
+# ---------------------------------------------------------------------------------------
+
+# Starting values of L0 as fractions of the smallest y; for each, alpha and x0 follow in
+# closed form from a straight line through log(y - L0) against log x.
+_L0_FRACTIONS = np.array([0.0, 0.25, 0.5, 0.75, 0.9, 0.97, 0.99])
+
+
+@formula("Fitting", result="numbers", returns="row", fields=("L0", "x0", "alpha"),
+         example="=FIT_POWER_LAW(A2:A20, B2:B20)",
+         x=Arg("any unit", "The driver of each observation, e.g. training compute in FLOPs "
+               "(a column; blank rows are skipped)", kind="data"),
+         y=Arg("any unit", "The observed value, e.g. loss; must fall towards L0 as x grows",
+               kind="data"))
+def fit_power_law(x, y):
+    """Fit y = L0 + (x0/x)^alpha to observations: the row {L0, x0, alpha}.
+
+    The form of Henighan et al. 2020 for loss against compute, L(C) = L0 + (C0/C)^alpha.
+    Least squares on log y (every point counts by its relative error), L0 >= 0.
+    """
+    xs, ys = _columns({"x": x, "y": y}, 3, "L0, x0 and alpha")
+    _distinct(xs, "x", 3, "L0, x0 and alpha")
+    lx_mean = np.log(xs).mean()
+    lx, ly = np.log(xs) - lx_mean, np.log(ys)
+
+    # Starts: for each L0, log(y - L0) = c - alpha lx is a straight line (vectorised).
+    l0 = _L0_FRACTIONS * ys.min()
+    z = np.log(ys[None, :] - l0[:, None])
+    slope = ((lx - lx.mean()) * (z - z.mean(axis=1, keepdims=True))).sum(1) / ((lx - lx.mean()) ** 2).sum()
+    alpha0 = np.maximum(-slope, 1e-3)
+    c0 = z.mean(axis=1) + alpha0 * lx.mean()
+
+    def residuals(p):
+        L0, c, alpha = p
+        return np.log(L0 + np.exp(c - alpha * lx)) - ly
+
+    def jacobian(p):
+        L0, c, alpha = p
+        t = np.exp(c - alpha * lx)
+        m = L0 + t
+        return np.column_stack([1.0 / m, t / m, -lx * t / m])
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _one_blas_thread():
+        starts = np.column_stack([l0, c0, alpha0])
+        sse = [np.sum(residuals(p) ** 2) for p in starts]
+        p0 = starts[int(np.nanargmin(np.where(np.isfinite(sse), sse, np.nan)))] \
+            if np.isfinite(sse).any() else starts[0]
+        res = least_squares(residuals, p0, jac=jacobian, bounds=([0.0, -np.inf, -np.inf], np.inf),
+                            method="trf", x_scale="jac", xtol=1e-12, ftol=1e-12, gtol=1e-12,
+                            max_nfev=5000)
+    L0, c, alpha = res.x
+    if res.status <= 0 or not np.all(np.isfinite(res.x)):
+        raise PlannerError(f"the power-law fit did not converge ({res.message})")
+    if alpha <= 0:
+        raise PlannerError(f"y must fall as x grows to fit y = L0 + (x0/x)^alpha; the fitted "
+                           f"alpha is {alpha:.4g}")
+    with np.errstate(over="ignore"):
+        x0 = np.exp(c / alpha + lx_mean)
+    if not np.isfinite(x0) or x0 <= 0:
+        raise PlannerError(f"the power-law fit did not converge to a usable law: x0 is out of "
+                           f"range (alpha = {alpha:.4g})")
+    return np.array([L0, x0, alpha])

@@ -1,0 +1,358 @@
+"""The embedded recalculation engine: every formula of a workbook, the planner's included.
+
+The `formulas` package (an Excel formula engine in Python) parses and evaluates the
+workbook; each planner formula is registered in its function table as a thin wrapper
+around `workbook.excel.evaluate`, the same adapter the Excel add-in uses, so a cell gives
+the same value, or the same error value, in Excel and here.
+
+`recalculate(path, package)` returns the value of every cell; `formula_cells(package)`
+says which cells hold formulas and which of them call planner functions.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # formulas shows a progress bar while loading
+
+import numpy as np  # noqa: E402
+import schedula as sh  # noqa: E402
+import formulas  # noqa: E402
+from formulas.cell import CellWrapper  # noqa: E402
+from formulas.errors import FormulaError  # noqa: E402
+from formulas.functions import Array, wrap_ranges_func  # noqa: E402
+from formulas.ranges import Ranges  # noqa: E402
+from formulas.tokens.function import Function  # noqa: E402
+from formulas.tokens.operand import Error, XlError  # noqa: E402
+from openpyxl.utils.cell import get_column_letter, range_boundaries  # noqa: E402
+
+from . import excel  # noqa: E402
+from .xlsx import _M, Package, XlsxError, index_cells  # noqa: E402
+
+# Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
+# which Excel and LibreOffice read; formulas' number token requires the sign, so make it
+# optional (the rest of its pattern is unchanged).
+_NumberToken = formulas.tokens.operand.Number
+if "E[+-][0-9]" in _NumberToken._re.pattern:
+    import regex as _regex  # formulas' own regular-expression engine  # noqa: E402
+
+    _NumberToken._re = _regex.compile(_NumberToken._re.pattern.replace("E[+-][0-9]", "E[+-]?[0-9]"),
+                                      _NumberToken._re.flags)
+
+for _name in ("formulas", "schedula"):  # their warnings are reported as cell errors instead
+    logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
+
+# Prefixes Excel may store before a function name: _xludf. marks a user-defined function
+# that was not loaded when the file was saved, _xlfn. a function newer than the file format.
+_PREFIXES = ("_XLUDF.", "_XLFN.", "_XLWS.")
+
+
+@dataclass(frozen=True)
+class ErrorValue:
+    """An Excel error value in a result, with the planner's reason when it has one."""
+
+    code: str
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class EngineError(Exception):
+    """A formula the engine cannot compute; `cell` is "Sheet!A1"."""
+
+    def __init__(self, message: str, cell: str | None = None):
+        super().__init__(message)
+        self.cell = cell
+
+
+@dataclass(frozen=True)
+class FormulaCell:
+    sheet: str
+    ref: str  # "B7"; for an array formula, its top-left cell
+    text: str  # the formula without "=", as stored (a shared formula's child has its master's)
+    addin: bool  # calls at least one planner function
+    cells: tuple[str, ...]  # every cell the formula fills (more than one for array formulas)
+    shared_master: bool = True
+
+
+def addin_name(name: str) -> str | None:
+    """The planner formula a function token names, or None for other functions."""
+    key = name.upper()
+    for prefix in _PREFIXES:
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+    return key if excel.function(key) is not None else None
+
+
+# ---------------------------------------------------------------------------------------
+# The planner's formulas inside `formulas`
+# ---------------------------------------------------------------------------------------
+
+_current_cell: contextvars.ContextVar[str | None] = contextvars.ContextVar("cell", default=None)
+_reasons: contextvars.ContextVar[dict | None] = contextvars.ContextVar("reasons", default=None)
+
+
+def _from_engine(value):
+    """An engine value (scalar, 0-d or 2-D array) as `evaluate` takes it."""
+    if isinstance(value, Ranges):
+        value = value.value
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return _element(value.item())
+        grid = value.reshape(value.shape[0], -1) if value.ndim > 1 else value.reshape(1, -1)
+        if grid.size == 1:
+            return _element(grid[0, 0])
+        return [[_element(v) for v in row] for row in grid]
+    return _element(value)
+
+
+def _element(v):
+    if v is sh.EMPTY or v is None:
+        return None
+    if isinstance(v, XlError):
+        return excel.CellError(str(v), f"an input is {v}")
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _note(reason: str) -> None:
+    reasons, cell = _reasons.get(), _current_cell.get()
+    if reasons is not None and cell is not None and reason:
+        reasons.setdefault(cell, reason)
+
+
+def _to_engine_element(v):
+    if isinstance(v, excel.CellError):
+        _note(v.reason)
+        return Error.errors.get(v.code, Error.errors["#VALUE!"])
+    if isinstance(v, str):
+        return v
+    f = float(v)
+    if not np.isfinite(f):
+        _note("the result is not a finite number")
+        return Error.errors["#NUM!"]
+    return f
+
+
+def _to_engine(result):
+    if isinstance(result, list):
+        rows = [[_to_engine_element(v) for v in row] for row in result]
+        out = np.empty((len(rows), max((len(r) for r in rows), default=0)), dtype=object)
+        out[:] = Error.errors["#N/A"]
+        for i, row in enumerate(rows):
+            out[i, :len(row)] = row
+        # An Array, so that a single cell shows the top-left value (as Excel and LibreOffice
+        # do for a non-array formula) and an array formula shows the whole block.
+        return out.view(Array)
+    return _to_engine_element(result)
+
+
+def _adapter(excel_name: str):
+    def call(*args):
+        return _to_engine(excel.evaluate(excel_name, [_from_engine(a) for a in args]))
+
+    call.__name__ = excel_name
+    return wrap_ranges_func(call)
+
+
+_registered: set[str] = set()
+
+
+def register_functions() -> None:
+    """Put every planner formula (and its _xludf. alias) in formulas' function table."""
+    table = formulas.get_functions()
+    for name in excel.FUNCTIONS:
+        excel.function(name)  # refreshes the adapter's table with late registrations
+    for name in list(excel.FUNCTIONS):
+        if name not in _registered:
+            fn = _adapter(name)
+            table[name] = fn
+            table["_XLUDF." + name] = fn
+            _registered.add(name)
+
+
+# ---------------------------------------------------------------------------------------
+# Which cells hold formulas
+# ---------------------------------------------------------------------------------------
+
+def function_names(formula: str) -> list[str]:
+    """The functions a formula calls (formulas' own tokenizer; raises FormulaError)."""
+    tokens = formulas.Parser().ast("=" + formula.lstrip("="))[0]
+    return [t.name for t in tokens if isinstance(t, Function)]
+
+
+def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
+    """Every formula of the package by (sheet name, top-left cell)."""
+    register_functions()
+    known = formulas.get_functions()
+    found: dict[tuple[str, str], FormulaCell] = {}
+    for sheet in pkg.sheets:
+        root = pkg.xml(sheet.part)
+        masters: dict[str, FormulaCell] = {}
+        children: list[tuple[str, str]] = []
+        for ref, c in index_cells(root).items():
+            f = c.find(_M + "f")
+            if f is None:
+                continue
+            kind = f.get("t", "normal")
+            where = f"{sheet.name}!{ref}"
+            if kind == "dataTable":
+                raise EngineError("what-if data tables are not supported by the embedded engine", where)
+            if kind == "shared" and not (f.text or "").strip():
+                children.append((ref, f.get("si", "")))
+                continue
+            text = (f.text or "").strip()
+            try:
+                names = function_names(text)
+            except (FormulaError, Exception) as exc:  # noqa: BLE001 - any parse failure
+                reason = str(exc).splitlines()[0].replace("%s", "").strip(": ") or type(exc).__name__
+                raise EngineError(f"cannot read the formula ={text} ({reason})", where) from None
+            for name in names:
+                if name.upper() not in known and addin_name(name) is None:
+                    raise EngineError(f"the function {name.upper()} is not supported by the embedded "
+                                      f"engine (in ={text})", where)
+            addin = any(addin_name(n) for n in names)
+            cells = (ref,)
+            if kind == "array" and f.get("ref"):
+                c1, r1, c2, r2 = range_boundaries(f.get("ref"))
+                cells = tuple(f"{get_column_letter(col)}{row}"
+                              for row in range(r1, r2 + 1) for col in range(c1, c2 + 1))
+            cell = FormulaCell(sheet.name, ref, text, addin, cells)
+            found[(sheet.name, ref)] = cell
+            if kind == "shared":
+                masters[f.get("si", "")] = cell
+        for ref, si in children:
+            master = masters.get(si)
+            if master is None:
+                raise EngineError("a shared formula refers to a group with no formula", f"{sheet.name}!{ref}")
+            found[(sheet.name, ref)] = FormulaCell(sheet.name, ref, master.text, master.addin, (ref,),
+                                                   shared_master=False)
+    return found
+
+
+# ---------------------------------------------------------------------------------------
+# Recalculation
+# ---------------------------------------------------------------------------------------
+
+def _value(v, reason: str = ""):
+    if isinstance(v, XlError):
+        return ErrorValue(str(v), reason)
+    if v is sh.EMPTY or v is None:
+        return None
+    if isinstance(v, np.ndarray):
+        v = v.item() if v.size == 1 else v.ravel()[0]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, (int, float)):
+        return float(v) if np.isfinite(v) else ErrorValue("#NUM!", reason or "not a finite number")
+    return v if isinstance(v, str) else str(v)
+
+
+def recalculate(pkg: Package) -> tuple[dict[tuple[str, str], object], dict[tuple[str, str], FormulaCell]]:
+    """Compute the workbook held in `pkg`.
+
+    Returns (values, formula cells): values maps (sheet name, "A1") to float, str, bool,
+    ErrorValue or None for every cell the engine saw, including each formula cell.
+    Raises EngineError for a formula it cannot compute.
+    """
+    cells = formula_cells(pkg)
+    sheet_names = {s.name.upper(): s.name for s in pkg.sheets}
+    reasons: dict[str, str] = {}
+    token = _reasons.set(reasons)
+    try:
+        with tempfile.TemporaryDirectory(prefix="planner-calc-") as tmp:
+            # A plain file name: formulas keys every cell by "[file]SHEET!A1".
+            book = Path(tmp) / "book.xlsx"
+            book.write_bytes(pkg.to_bytes())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # openpyxl's notes on extensions it skips
+                try:
+                    model = _Model().loads(str(book)).finish()
+                except Exception as exc:  # noqa: BLE001 - a workbook formulas cannot model
+                    raise EngineError(f"the engine cannot read the workbook ({type(exc).__name__}: "
+                                      f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+                _track_cells(model)
+                model.dsp.raises = ""
+                solution = model.calculate()
+    finally:
+        _reasons.reset(token)
+
+    values: dict[tuple[str, str], object] = {}
+    for key, v in solution.items():
+        if isinstance(key, sh.Token) or not isinstance(v, Ranges) or not v.ranges:
+            continue
+        rng = v.ranges[0]
+        sheet = sheet_names.get(str(rng.get("sheet", "")).upper())
+        if sheet is None:
+            continue
+        grid = np.asarray(v.value, dtype=object).reshape(int(rng["r2"]) - int(rng["r1"]) + 1, -1)
+        for i, row in enumerate(range(int(rng["r1"]), int(rng["r2"]) + 1)):
+            for j, col in enumerate(range(int(rng["n1"]), int(rng["n2"]) + 1)):
+                ref = f"{get_column_letter(col)}{row}"
+                if (sheet, ref) not in values or (sheet, ref) in cells:
+                    values[(sheet, ref)] = _value(grid[i, j], reasons.get(f"{sheet.upper()}!{ref}", ""))
+
+    for (sheet, _), fc in cells.items():
+        for ref in fc.cells:
+            if (sheet, ref) not in values:
+                if ref != fc.ref:  # an array formula smaller than its block leaves #N/A
+                    values[(sheet, ref)] = ErrorValue("#N/A")
+                    continue
+                raise EngineError(f"the engine could not compute ={fc.text}", f"{sheet}!{ref}")
+            if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
+                values[(sheet, ref)] = 0.0
+    return values, cells
+
+
+class _Model(formulas.ExcelModel):
+    """formulas' model, naming the cell whose constant formula is folded while loading."""
+
+    def compile_cell(self, cell, context, references, formula_references):
+        token = _current_cell.set(f"{context.get('sheet', '')}!{cell.coordinate}".upper())
+        try:
+            return super().compile_cell(cell, context, references, formula_references)
+        finally:
+            _current_cell.reset(token)
+
+
+def _track_cells(model) -> None:
+    """Make the cell being computed known to the planner adapters, for error reasons."""
+    for node in model.dsp.function_nodes.values():
+        func = node.get("function")
+        if isinstance(func, CellWrapper) and node.get("outputs"):
+            out = str(node["outputs"][0])
+            if "]" in out:
+                out = out.split("]", 1)[1].replace("'", "")
+            node["function"] = _Tracked(func, out.upper())
+
+
+class _Tracked:
+    """A cell's compiled formula, run with the cell's name in a context variable."""
+
+    def __init__(self, func, cell: str):
+        self.func, self.cell = func, cell
+        self.__name__ = getattr(func, "__name__", cell)
+
+    def __call__(self, *args, **kwargs):
+        token = _current_cell.set(self.cell)
+        try:
+            return self.func(*args, **kwargs)
+        finally:
+            _current_cell.reset(token)
+
+    def __getattr__(self, name):  # formulas inspects cell functions (e.g. for cycles)
+        return getattr(self.func, name)
+
+
+__all__ = ["ErrorValue", "EngineError", "FormulaCell", "addin_name", "formula_cells",
+           "function_names", "recalculate", "register_functions", "XlsxError"]

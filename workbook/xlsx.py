@@ -1,0 +1,428 @@
+"""The .xlsx package at the XML level: read it safely, change cell values, write it atomically.
+
+openpyxl cannot store the cached value of a formula cell and drops charts and other parts it
+does not model when it saves, so results are written here instead: the package is copied
+member by member and only the parts that change (worksheets, and for a hand-off copy the
+workbook part, its relationships and the content types) are rewritten. Everything else
+(styles, charts, drawings, data validation, defined names) passes through byte for byte.
+
+Untrusted XML is parsed with defusedxml (no DTDs, no entity expansion).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+WORKSHEET_TYPE = REL + "/worksheet"
+CALC_CHAIN_TYPE = REL + "/calcChain"
+WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+_M = "{%s}" % MAIN
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAX_UNPACKED = 1 << 30  # refuse packages that unpack beyond 1 GiB (zip bombs)
+# Characters XML 1.0 cannot carry.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class XlsxError(Exception):
+    """A problem with the file itself, reported as one line naming the file (and cell)."""
+
+    def __init__(self, message: str, cell: str | None = None):
+        super().__init__(message)
+        self.cell = cell
+
+
+# ---------------------------------------------------------------------------------------
+# XML in and out
+# ---------------------------------------------------------------------------------------
+
+def parse_xml(data: bytes, part: str) -> tuple[ET.Element, list[tuple[str, str]]]:
+    """The root element of a part and its namespace declarations, parsed with defusedxml."""
+    try:
+        namespaces = [ns for _, ns in SafeET.iterparse(io.BytesIO(data), events=("start-ns",))]
+        root = SafeET.fromstring(data)
+    except DefusedXmlException as exc:
+        raise XlsxError(f"{part} contains forbidden XML ({type(exc).__name__}); refusing to read it") from None
+    except ET.ParseError as exc:
+        raise XlsxError(f"{part} is not well-formed XML ({exc})") from None
+    return root, namespaces
+
+
+def write_xml(root: ET.Element, namespaces: list[tuple[str, str]]) -> bytes:
+    """Serialise keeping the part's own namespace prefixes.
+
+    Excel resolves prefixes named in mc:Ignorable (e.g. "x14ac") by their declarations, so
+    every declaration of the original root is kept, including ones no element uses.
+    """
+    saved = dict(ET._namespace_map)  # ElementTree keeps its prefix table globally
+    try:
+        for prefix, uri in namespaces:
+            try:
+                ET.register_namespace(prefix, uri)
+            except ValueError:  # prefixes like "ns0" are reserved by ElementTree
+                pass
+        text = ET.tostring(root, encoding="unicode")
+    finally:
+        ET._namespace_map.clear()
+        ET._namespace_map.update(saved)
+    end = text.index(">")
+    head = text[:end]
+    missing = []
+    for prefix, uri in namespaces:
+        attr = f'xmlns:{prefix}="' if prefix else 'xmlns="'
+        if attr not in head:
+            missing.append(f' {attr}{_escape_attr(uri)}"')
+    if missing:
+        close = end - 1 if head.endswith("/") else end
+        text = text[:close] + "".join(missing) + text[close:]
+    return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + text.encode("utf-8")
+
+
+def _escape_attr(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def clean_text(text: str) -> str:
+    return _ILLEGAL_XML.sub("", text)
+
+
+# ---------------------------------------------------------------------------------------
+# The package
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class Sheet:
+    name: str
+    part: str  # e.g. "xl/worksheets/sheet1.xml"
+    index: int  # position in the workbook, for sheet-scoped names
+
+
+@dataclass
+class DefinedName:
+    name: str
+    text: str  # e.g. "Inputs!$B$2"
+    sheet_index: int | None  # None: workbook scope
+
+
+@dataclass
+class Package:
+    """An .xlsx file held in memory, member by member, in its original order."""
+
+    path: Path
+    members: dict[str, bytes]
+    infos: dict[str, zipfile.ZipInfo]
+    sheets: list[Sheet] = field(default_factory=list)
+    names: list[DefinedName] = field(default_factory=list)
+    workbook_part: str = "xl/workbook.xml"
+    _xml: dict[str, tuple[ET.Element, list]] = field(default_factory=dict)
+
+    # -- reading ---------------------------------------------------------------------
+    def xml(self, part: str) -> ET.Element:
+        """The parsed part, cached; changes to it are written back by `save`."""
+        if part not in self._xml:
+            if part not in self.members:
+                raise XlsxError(f"the package has no part {part}")
+            self._xml[part] = parse_xml(self.members[part], part)
+        return self._xml[part][0]
+
+    def sheet(self, name: str) -> Sheet:
+        """A worksheet by name, ignoring case as Excel does."""
+        for s in self.sheets:
+            if s.name.casefold() == name.casefold():
+                return s
+        raise KeyError(name)
+
+    def workbook_name(self, name: str) -> DefinedName | None:
+        for n in self.names:
+            if n.sheet_index is None and n.name.casefold() == name.casefold():
+                return n
+        return None
+
+    # -- writing ---------------------------------------------------------------------
+    def add_member(self, part: str, data: bytes) -> None:
+        self.members[part] = data
+        self.infos[part] = zipfile.ZipInfo(part, date_time=(1980, 1, 1, 0, 0, 0))
+        self.infos[part].compress_type = zipfile.ZIP_DEFLATED
+
+    def remove_member(self, part: str) -> None:
+        self.members.pop(part, None)
+        self.infos.pop(part, None)
+        self._xml.pop(part, None)
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zout:
+            for part, data in self.members.items():
+                if part in self._xml:
+                    root, namespaces = self._xml[part]
+                    data = write_xml(root, namespaces)
+                info = self.infos[part]
+                fresh = zipfile.ZipInfo(part, date_time=info.date_time)
+                fresh.compress_type = info.compress_type
+                fresh.external_attr = info.external_attr
+                zout.writestr(fresh, data)
+        return buf.getvalue()
+
+    def save(self, out: Path) -> None:
+        atomic_write(out, self.to_bytes())
+
+
+def atomic_write(out: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then move it into place."""
+    out = Path(out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def sniff(path: Path) -> None:
+    """Raise XlsxError with a plain reason unless `path` looks like an .xlsx package."""
+    if not path.exists():
+        raise XlsxError("no such file")
+    if path.is_dir():
+        raise XlsxError("is a folder, not a workbook")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if head[:8] == _OLE_MAGIC:
+                fh.seek(0)
+                body = fh.read(1 << 22)
+                if "EncryptedPackage".encode("utf-16-le") in body:
+                    raise XlsxError("is password-protected (encrypted); save an unprotected copy and try again")
+                raise XlsxError("is an Excel 97-2003 (.xls) or other OLE file, not .xlsx; "
+                                "save it as .xlsx first")
+    except OSError as exc:
+        raise XlsxError(f"cannot be read ({exc.strerror or exc})") from None
+    if head[:4] != _ZIP_MAGIC:
+        raise XlsxError("is not an .xlsx workbook (not a zip package)")
+
+
+def _resolve(base_part: str, target: str) -> str:
+    """A relationship target as a package part name."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = []
+    for piece in (str(PurePosixPath(base_part).parent) + "/" + target).split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if parts:
+                parts.pop()
+        else:
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def rels_part(part: str) -> str:
+    p = PurePosixPath(part)
+    return str(p.parent / "_rels" / (p.name + ".rels"))
+
+
+def read_package(path) -> Package:
+    """Read and check an .xlsx file: every member, its worksheets and defined names."""
+    path = Path(path)
+    sniff(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            if sum(i.file_size for i in infos) > _MAX_UNPACKED:
+                raise XlsxError("unpacks to more than 1 GiB; refusing to open it")
+            members, by_name = {}, {}
+            for info in infos:
+                if info.is_dir():
+                    continue
+                members[info.filename] = z.read(info)
+                by_name[info.filename] = info
+    except XlsxError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+            NotImplementedError) as exc:
+        raise XlsxError(f"is not a readable .xlsx workbook (corrupt zip package: {exc})") from None
+    pkg = Package(path, members, by_name)
+    workbook_part = _main_part(pkg)
+    if workbook_part is None:
+        raise XlsxError("is a zip package but not an .xlsx workbook (no workbook part)")
+    pkg.workbook_part = workbook_part
+    _read_workbook(pkg)
+    return pkg
+
+
+def _main_part(pkg: Package) -> str | None:
+    if "_rels/.rels" in pkg.members:
+        root = pkg.xml("_rels/.rels")
+        for rel in root.iter(f"{{{PKG_REL}}}Relationship"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                part = _resolve("", rel.get("Target", ""))
+                if part in pkg.members:
+                    return part
+    return "xl/workbook.xml" if "xl/workbook.xml" in pkg.members else None
+
+
+def _read_workbook(pkg: Package) -> None:
+    wb = pkg.xml(pkg.workbook_part)
+    rels = {}
+    rp = rels_part(pkg.workbook_part)
+    if rp in pkg.members:
+        for rel in pkg.xml(rp).iter(f"{{{PKG_REL}}}Relationship"):
+            rels[rel.get("Id")] = (rel.get("Type", ""), _resolve(pkg.workbook_part, rel.get("Target", "")))
+    for i, s in enumerate(wb.iter(_M + "sheet")):
+        rtype, part = rels.get(s.get(f"{{{REL}}}id"), ("", ""))
+        if rtype == WORKSHEET_TYPE and part in pkg.members:  # chart sheets and dialogs have no cells
+            pkg.sheets.append(Sheet(s.get("name", ""), part, i))
+    if not pkg.sheets:
+        raise XlsxError("has no worksheets")
+    for n in wb.iter(_M + "definedName"):
+        local = n.get("localSheetId")
+        pkg.names.append(DefinedName(n.get("name", ""), n.text or "", int(local) if local else None))
+
+
+# ---------------------------------------------------------------------------------------
+# Cells
+# ---------------------------------------------------------------------------------------
+
+def split_ref(ref: str) -> tuple[int, int]:
+    """"B12" -> (12, 2)."""
+    col, row = coordinate_from_string(ref)
+    return row, column_index_from_string(col)
+
+
+def sheet_data(root: ET.Element) -> ET.Element:
+    data = root.find(_M + "sheetData")
+    if data is None:
+        raise XlsxError("a worksheet has no sheetData")
+    return data
+
+
+def index_cells(root: ET.Element) -> dict[str, ET.Element]:
+    """Every <c> element by its reference; fills in implied references (r is optional)."""
+    cells = {}
+    row_no = 0
+    for row in sheet_data(root).findall(_M + "row"):
+        row_no = int(row.get("r") or row_no + 1)
+        row.set("r", str(row_no))
+        col_no = 0
+        for c in row.findall(_M + "c"):
+            ref = c.get("r")
+            if ref:
+                col_no = split_ref(ref)[1]
+            else:
+                col_no += 1
+                ref = f"{get_column_letter(col_no)}{row_no}"
+                c.set("r", ref)
+            cells[ref.upper()] = c
+    return cells
+
+
+def ensure_cell(root: ET.Element, cells: dict[str, ET.Element], ref: str) -> ET.Element:
+    """The <c> element for `ref`, created in row and column order when it does not exist."""
+    ref = ref.upper().replace("$", "")
+    if ref in cells:
+        return cells[ref]
+    row_no, col_no = split_ref(ref)
+    data = sheet_data(root)
+    rows = data.findall(_M + "row")
+    row = next((r for r in rows if int(r.get("r")) == row_no), None)
+    if row is None:
+        row = ET.Element(_M + "row", {"r": str(row_no)})
+        pos = sum(1 for r in rows if int(r.get("r")) < row_no)
+        data.insert(pos, row)
+    row.attrib.pop("spans", None)  # an optional hint that a new cell could contradict
+    cols = row.findall(_M + "c")
+    pos = sum(1 for c in cols if split_ref(c.get("r"))[1] < col_no)
+    cell = ET.Element(_M + "c", {"r": ref})
+    row.insert(list(row).index(cols[pos]) if pos < len(cols) else len(row), cell)
+    cells[ref] = cell
+    _grow_dimension(root, row_no, col_no)
+    return cell
+
+
+def _grow_dimension(root: ET.Element, row_no: int, col_no: int) -> None:
+    dim = root.find(_M + "dimension")
+    if dim is None or not dim.get("ref"):
+        return
+    try:
+        first, _, last = dim.get("ref").partition(":")
+        r1, c1 = split_ref(first)
+        r2, c2 = split_ref(last or first)
+    except ValueError:
+        return
+    r1, c1, r2, c2 = min(r1, row_no), min(c1, col_no), max(r2, row_no), max(c2, col_no)
+    dim.set("ref", f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}")
+
+
+def number_text(value: float) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def set_cached(cell: ET.Element, value, error_code: str | None = None) -> None:
+    """Store the computed value of a formula cell (its <f> is kept)."""
+    _clear_value(cell)
+    f = cell.find(_M + "f")
+    v = ET.Element(_M + "v")
+    if error_code is not None:
+        cell.set("t", "e")
+        v.text = error_code
+    elif isinstance(value, bool):
+        cell.set("t", "b")
+        v.text = "1" if value else "0"
+    elif isinstance(value, str):
+        cell.set("t", "str")
+        v.text = clean_text(value)
+    else:
+        cell.attrib.pop("t", None)
+        v.text = number_text(value)
+    cell.insert(list(cell).index(f) + 1 if f is not None else 0, v)
+
+
+def set_constant(cell: ET.Element, value, error_code: str | None = None) -> None:
+    """Make the cell a plain value: no formula, text stored inline (no shared strings)."""
+    for f in cell.findall(_M + "f"):
+        cell.remove(f)
+    _clear_value(cell)
+    if isinstance(value, str) and error_code is None:
+        cell.set("t", "inlineStr")
+        inline = ET.Element(_M + "is")
+        t = ET.SubElement(inline, _M + "t")
+        t.text = clean_text(value)
+        if t.text != t.text.strip():
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        cell.insert(0, inline)
+        return
+    set_cached(cell, value, error_code)
+
+
+def _clear_value(cell: ET.Element) -> None:
+    for tag in ("v", "is"):
+        for el in cell.findall(_M + tag):
+            cell.remove(el)
+    cell.attrib.pop("t", None)
+    cell.attrib.pop("vm", None)  # rich-value metadata of the old result
+    if cell.find(_M + "f") is None:
+        cell.attrib.pop("cm", None)  # dynamic-array metadata belongs to a formula
