@@ -26,12 +26,14 @@ from __future__ import annotations
 import numpy as np
 
 from . import _args
-from .catalog import Arg, formula
+from .catalog import LAW_FOR_LOSS, Arg, formula
 from .errors import PlannerError
 from .hardware import GPU, Accelerator, peak, resolve_gpu
+from .inference import lifetime_optimum
+from .laws import resolve_law
 
 __all__ = ["gpu_hours", "train_days", "gpus_for_deadline", "compute_from_gpus", "compute_cost",
-           "energy_kwh"]
+           "energy_kwh", "inference_tradeoff_cost"]
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -43,6 +45,13 @@ MFU = Arg("fraction", "Model FLOPs utilisation: the fraction of peak the job ach
 GPUS = Arg("GPUs", "Number of accelerators working in parallel")
 DAYS = Arg("days", "Wall-clock time")
 PRICE = Arg("$/GPU-hour", "Price of one accelerator for one hour")
+
+
+def _finite(compute, what: str, name: str, arg) -> np.ndarray:
+    """compute() with float warnings off, or a PlannerError naming `name` if it overflowed."""
+    with np.errstate(all="ignore"):
+        value = compute()
+    return _args.in_range(value, what, name, arg, positive=False)
 
 
 def fraction(value, name: str) -> np.ndarray:
@@ -67,7 +76,7 @@ def gpu_hours(flops, gpu="H100", mfu=0.4):
     """
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
     rate, p = _rate(gpu, mfu)
-    return _args.result(c / rate / HOUR, flops, p, mfu)
+    return _args.result(_finite(lambda: c / rate / HOUR, "GPU-hours", "flops", c), flops, p, mfu)
 
 
 @formula(CATEGORY, result="days", example="=TRAIN_DAYS(1E24, 4096)",
@@ -77,7 +86,8 @@ def train_days(flops, gpus, gpu="H100", mfu=0.4):
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
     g = _args.number(gpus, "gpus", unit="GPUs")
     rate, p = _rate(gpu, mfu)
-    return _args.result(c / (g * rate) / DAY, flops, gpus, p, mfu)
+    return _args.result(_finite(lambda: c / (g * rate) / DAY, "training time", "flops", c),
+                        flops, gpus, p, mfu)
 
 
 @formula(CATEGORY, result="GPUs", example="=GPUS_FOR_DEADLINE(1E24, 30)",
@@ -92,7 +102,7 @@ def gpus_for_deadline(flops, days, gpu="H100", mfu=0.4):
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
     t = _args.number(days, "days", unit="days")
     rate, p = _rate(gpu, mfu)
-    exact = c / (rate * t * DAY)
+    exact = _finite(lambda: c / (rate * t * DAY), "number of GPUs", "flops", c)
     return _args.result(np.ceil(exact * (1 - 1e-9)), flops, days, p, mfu)
 
 
@@ -103,7 +113,8 @@ def compute_from_gpus(gpus, days, gpu="H100", mfu=0.4):
     g = _args.number(gpus, "gpus", unit="GPUs")
     t = _args.number(days, "days", unit="days")
     rate, p = _rate(gpu, mfu)
-    return _args.result(g * t * DAY * rate, gpus, days, p, mfu)
+    flops = _finite(lambda: g * t * DAY * rate, "compute", "gpus", g)
+    return _args.result(flops, gpus, days, p, mfu)
 
 
 @formula(CATEGORY, result="$", example="=COMPUTE_COST(1E24, 2)",
@@ -116,7 +127,8 @@ def compute_cost(flops, price_per_gpu_hour=2.0, gpu="H100", mfu=0.4):
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
     price = _args.number(price_per_gpu_hour, "price_per_gpu_hour", unit="$/GPU-hour")
     rate, p = _rate(gpu, mfu)
-    return _args.result(c / rate / HOUR * price, flops, price_per_gpu_hour, p, mfu)
+    cost = _finite(lambda: c / rate / HOUR * price, "cost", "flops", c)
+    return _args.result(cost, flops, price_per_gpu_hour, p, mfu)
 
 
 @formula(CATEGORY, result="kWh", example="=ENERGY_KWH(1E24)",
@@ -143,7 +155,7 @@ def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
         watts = _args.number(_power(acc), "power_w", unit="W")
     else:
         watts = _args.number(power_w, "power_w", unit="W")
-    kwh = c / rate / HOUR * watts * ratio / 1000.0
+    kwh = _finite(lambda: c / rate / HOUR * watts * ratio / 1000.0, "energy", "flops", c)
     return _args.result(kwh, flops, p, mfu, pue, watts if power_w is not None else 0.0)
 
 
@@ -152,3 +164,101 @@ def _power(acc: Accelerator) -> float:
         raise PlannerError(f"gpu {acc.name!r} has no published board power ({acc.note}); "
                            f"give power_w in W")
     return acc.power_w
+
+
+# --- the cost-optimal deployment ------------------------------------------------------------
+
+COST_FIELDS = ("params", "tokens", "train_cost", "inference_cost", "total_cost",
+               "chinchilla_total_cost", "savings")
+TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0  # forward 2 + backward 4 (Kaplan et al. 2020)
+INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated tokens alike
+
+
+def _cost_field(field):
+    if field is None:
+        return None
+    if isinstance(field, str):
+        key = field.strip().lower()
+        if key == "":
+            return None
+        if key in COST_FIELDS:
+            return key
+    raise PlannerError(f"field must be one of {', '.join(COST_FIELDS)}; got {field!r}")
+
+
+@formula(CATEGORY, result="$ (params, tokens: counts)", returns="record", fields=COST_FIELDS,
+         example='=INFERENCE_TRADEOFF_COST(2.0, 1E13, 2E12, "chinchilla", "params")',
+         target_loss=Arg("nats/token", "Loss the model must reach"),
+         input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime"),
+         output_tokens=Arg("tokens", "Generated (output) tokens over the model's lifetime"),
+         law=LAW_FOR_LOSS,
+         field=Arg("", "One result to return: params, tokens, train_cost, inference_cost, "
+                       "total_cost, chinchilla_total_cost or savings (all when omitted)",
+                   kind="text", choices=COST_FIELDS),
+         gpu=GPU, price_per_gpu_hour=PRICE,
+         train_mfu=Arg("fraction", "Utilisation in training, in (0, 1] (0.4: large runs "
+                                   "report 38-46%)"),
+         prefill_mfu=Arg("fraction", "Utilisation while reading prompts (prefill), in (0, 1]; "
+                                     "compute-bound like training, 0.4"),
+         decode_mfu=Arg("fraction", "Utilisation while generating tokens (decode), in (0, 1]; "
+                                    "memory-bound, so low: 0.1"))
+def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinchilla", field=None,
+                            gpu="H100", price_per_gpu_hour=2.0, train_mfu=0.4, prefill_mfu=0.4,
+                            decode_mfu=0.1):
+    """The model that reaches `target_loss` at the least dollar cost of training plus serving.
+
+    Like INFERENCE_TRADEOFF, but in dollars, with training, prompt (input) tokens and
+    generated (output) tokens each run at its own utilisation, as in the cost analysis of
+    Sardana et al. 2024. Returns a dict of params, tokens (training tokens), train_cost,
+    inference_cost, total_cost (dollars), chinchilla_total_cost (the compute-optimal model of
+    the same loss serving the same tokens) and savings (fraction of chinchilla_total_cost
+    saved); with `field`, just that value.
+
+    Costs: training 6 N D FLOPs at train_mfu, each prompt token 2 N FLOPs at prefill_mfu,
+    each generated token 2 N FLOPs at decode_mfu, all at price_per_gpu_hour on `gpu`. Decode
+    defaults to 0.1 because generating one token at a time reads every weight (and the KV
+    cache) from memory for only 2 FLOPs per parameter, so it is bound by memory bandwidth and
+    reaches a small fraction of peak FLOP/s; prefill processes the whole prompt at once and
+    runs near training efficiency. Cheap-to-serve tokens favour bigger models; expensive
+    decoding (low decode_mfu, many output tokens) moves the optimum to a smaller model
+    trained on more tokens. The model does not depend on the price or the accelerator, only
+    on the ratios of the utilisations.
+    """
+    key = _cost_field(field)
+    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    prompt = _args.number(input_tokens, "input_tokens", "nonnegative", unit="tokens")
+    generated = _args.number(output_tokens, "output_tokens", "nonnegative", unit="tokens")
+    law = resolve_law(law)
+    p = peak(gpu)
+    price = _args.number(price_per_gpu_hour, "price_per_gpu_hour", unit="$/GPU-hour")
+    u_train = fraction(train_mfu, "train_mfu")
+    u_prefill = fraction(prefill_mfu, "prefill_mfu")
+    u_decode = fraction(decode_mfu, "decode_mfu")
+
+    # Inference work per parameter, in FLOPs at 100% utilisation ("peak-equivalent" FLOPs).
+    serve_per_param = _finite(
+        lambda: INFERENCE_FLOPS_PER_PARAM_TOKEN * (prompt / u_prefill + generated / u_decode),
+        "inference work", "output_tokens", generated)
+    # Cost = price/(3600 peak) * [6 N D / u_train + N serve] = w N (D + extra): lifetime_optimum.
+    extra = _finite(lambda: serve_per_param * u_train / TRAIN_FLOPS_PER_PARAM_TOKEN,
+                    "extra tokens", "output_tokens", generated)
+    n, d = lifetime_optimum(loss, law, extra)
+    n0, d0 = lifetime_optimum(loss, law, 0.0)
+    with np.errstate(all="ignore"):
+        dollars_per_flop = price / (HOUR * p)  # at 100% utilisation
+        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d / u_train * dollars_per_flop
+        serve = n * serve_per_param * dollars_per_flop
+        total = train + serve
+        baseline = (TRAIN_FLOPS_PER_PARAM_TOKEN * n0 * d0 / u_train + n0 * serve_per_param) \
+            * dollars_per_flop
+        # The optimum never costs more than the compute-optimal model; clip rounding below 0.
+        savings = np.maximum(1.0 - total / baseline, 0.0)
+    train = _args.in_range(train, "training cost", "target_loss", loss)
+    total = _args.in_range(total, "total cost", "output_tokens", generated)
+    baseline = _args.in_range(baseline, "total cost", "output_tokens", generated)
+    values = dict(zip(COST_FIELDS, (n, d, train, serve, total, baseline, savings)))
+    inputs = (target_loss, input_tokens, output_tokens, p, price_per_gpu_hour, train_mfu,
+              prefill_mfu, decode_mfu)
+    if key is not None:
+        return _args.result(values[key], *inputs)
+    return {k: _args.result(v, *inputs) for k, v in values.items()}

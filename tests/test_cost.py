@@ -154,3 +154,151 @@ def test_catalogue_entries():
         assert next(p for p in entry.params if p.name == "gpu").arg.kind == "gpu"
         mfu = next(p for p in entry.params if p.name == "mfu")
         assert mfu.default == 0.4
+
+
+# --- the cost-optimal deployment --------------------------------------------------------
+
+FIELDS = ("params", "tokens", "train_cost", "inference_cost", "total_cost", "chinchilla_total_cost",
+          "savings")
+
+
+def _cost_along_constraint(n, loss, inp, out, price=2.0, peak=H100_BF16, ut=0.4, up=0.4, ud=0.1):
+    """Lifetime dollars of an N-parameter model trained to `loss`, written out independently."""
+    d = planner.tokens_for_loss(n, loss)
+    dollars_per_flop = price / (3600 * peak)
+    return (6 * n * d / ut + 2 * n * inp / up + 2 * n * out / ud) * dollars_per_flop
+
+
+def test_returns_all_fields_and_consistent_costs():
+    r = planner.inference_tradeoff_cost(2.0, 1e13, 2e12)
+    assert tuple(r) == FIELDS
+    n, d = r["params"], r["tokens"]
+    dollars_per_flop = 2.0 / (3600 * H100_BF16)
+    assert r["train_cost"] == pytest.approx(6 * n * d / 0.4 * dollars_per_flop, rel=1e-12)
+    assert r["inference_cost"] == pytest.approx((2 * n * 1e13 / 0.4 + 2 * n * 2e12 / 0.1)
+                                                * dollars_per_flop, rel=1e-12)
+    assert r["total_cost"] == pytest.approx(r["train_cost"] + r["inference_cost"], rel=1e-12)
+    assert r["savings"] == pytest.approx(1 - r["total_cost"] / r["chinchilla_total_cost"], rel=1e-12)
+    assert planner.scaling_loss(n, d) == pytest.approx(2.0, rel=1e-10)  # reaches the target
+    # The training part agrees with the GPU-hour arithmetic.
+    assert r["train_cost"] == pytest.approx(planner.compute_cost(6 * n * d), rel=1e-12)
+    for f in FIELDS:
+        assert planner.inference_tradeoff_cost(2.0, 1e13, 2e12, field=f) == r[f]
+        assert planner.inference_tradeoff_cost(2.0, 1e13, 2e12, field=f.upper()) == r[f]
+
+
+@pytest.mark.parametrize("loss, inp, out", [(2.0, 1e13, 2e12), (1.9, 0, 5e13), (2.2, 1e14, 1e11)])
+def test_is_the_cheapest_model_on_the_loss_curve(loss, inp, out):
+    n = planner.inference_tradeoff_cost(loss, inp, out, field="params")
+    best = _cost_along_constraint(n, loss, inp, out)
+    assert planner.inference_tradeoff_cost(loss, inp, out, field="total_cost") == pytest.approx(best, rel=1e-10)
+    # A brute-force scan along the iso-loss curve finds nothing cheaper.
+    costs = np.array([_safe_cost(g, loss, inp, out) for g in n * np.geomspace(0.2, 5, 2001)])
+    assert costs.min() >= best * (1 - 1e-9)
+    assert _cost_along_constraint(n * 1.01, loss, inp, out) > best
+    assert _cost_along_constraint(n * 0.99, loss, inp, out) > best
+
+
+def _safe_cost(n, loss, inp, out):
+    try:
+        return _cost_along_constraint(n, loss, inp, out)
+    except planner.PlannerError:  # too small a model never reaches the loss
+        return np.inf
+
+
+def test_less_efficient_decoding_moves_the_optimum_smaller():
+    decode = np.array([0.4, 0.2, 0.1, 0.05, 0.01])
+    n = planner.inference_tradeoff_cost(2.0, 1e12, 5e12, decode_mfu=decode, field="params")
+    assert np.all(np.diff(n) < 0)
+    d = planner.inference_tradeoff_cost(2.0, 1e12, 5e12, decode_mfu=decode, field="tokens")
+    assert np.all(np.diff(d) > 0)  # ...trained on more tokens
+
+
+def test_more_output_tokens_moves_the_optimum_smaller():
+    out = np.array([0, 1e11, 1e12, 1e13, 1e14])
+    n = planner.inference_tradeoff_cost(2.0, 1e12, out, field="params")
+    assert np.all(np.diff(n) < 0)
+    savings = planner.inference_tradeoff_cost(2.0, 1e12, out, field="savings")
+    assert np.all(np.diff(savings) > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(loss=st.floats(1.85, 3.0), inp=st.floats(0, 1e15), out=st.floats(0, 1e15),
+       mfu=st.floats(0.05, 1.0), law=st.sampled_from(["chinchilla", "epoch"]))
+def test_equal_utilisations_give_the_flop_optimal_model(loss, inp, out, mfu, law):
+    r = planner.inference_tradeoff_cost(loss, inp, out, law, train_mfu=mfu, prefill_mfu=mfu,
+                                        decode_mfu=mfu)
+    f = planner.inference_tradeoff(loss, inp + out, law)
+    assert r["params"] == pytest.approx(f["params"], rel=1e-9)
+    assert r["tokens"] == pytest.approx(f["tokens"], rel=1e-9)
+    dollars_per_flop = 2.0 / (3600 * H100_BF16 * mfu)
+    assert r["total_cost"] == pytest.approx(f["total_flops"] * dollars_per_flop, rel=1e-9)
+    assert r["chinchilla_total_cost"] == pytest.approx(f["chinchilla_total_flops"] * dollars_per_flop,
+                                                       rel=1e-9)
+    assert r["savings"] == pytest.approx(f["savings"], rel=1e-7, abs=1e-12)
+
+
+def test_no_serving_gives_the_compute_optimal_model():
+    r = planner.inference_tradeoff_cost(2.0, 0, 0)
+    c = planner.compute_for_loss(2.0)
+    assert r["params"] == pytest.approx(planner.chinchilla_n(c), rel=1e-9)
+    assert r["tokens"] == pytest.approx(planner.chinchilla_d(c), rel=1e-9)
+    assert r["inference_cost"] == 0 and r["savings"] == 0
+    assert r["total_cost"] == pytest.approx(planner.compute_cost(c), rel=1e-9)
+
+
+def test_price_and_accelerator_scale_dollars_but_not_the_model():
+    base = planner.inference_tradeoff_cost(2.0, 1e13, 2e12)
+    other = planner.inference_tradeoff_cost(2.0, 1e13, 2e12, gpu="A100", price_per_gpu_hour=1.2)
+    assert other["params"] == pytest.approx(base["params"], rel=1e-12)
+    scale = (1.2 / A100_BF16) / (2.0 / H100_BF16)
+    for f in ("train_cost", "inference_cost", "total_cost", "chinchilla_total_cost"):
+        assert other[f] == pytest.approx(base[f] * scale, rel=1e-12)
+    assert planner.inference_tradeoff_cost(2.0, 1e13, 2e12, gpu=5e14, field="total_cost") == \
+        pytest.approx(base["total_cost"] * H100_BF16 / 5e14, rel=1e-12)
+
+
+def test_tradeoff_cost_broadcasts():
+    loss = np.array([1.9, 2.0, 2.1])
+    out = np.array([[0.0], [1e12], [1e14]])
+    r = planner.inference_tradeoff_cost(loss, 1e12, out)
+    for f in FIELDS:
+        assert r[f].shape == (3, 3)
+    for i in range(3):
+        for j in range(3):
+            one = planner.inference_tradeoff_cost(loss[j], 1e12, out[i, 0])
+            for f in FIELDS:
+                assert r[f][i, j] == pytest.approx(one[f], rel=1e-12, abs=1e-12)
+    assert isinstance(planner.inference_tradeoff_cost(2.0, 1e12, 1e12, field="params"), float)
+    assert planner.inference_tradeoff_cost(2.0, 1e12, 1e12, decode_mfu=[0.1, 0.2],
+                                           field="params").shape == (2,)
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(decode_mfu=10), r"decode_mfu must be a fraction in \(0, 1\] \(40% is 0.4\); got 10"),
+    (dict(train_mfu=40), "train_mfu must be a fraction"),
+    (dict(prefill_mfu=0), "prefill_mfu must be positive"),
+    (dict(price_per_gpu_hour=-2), "price_per_gpu_hour must be positive; got -2"),
+    (dict(gpu="H1000"), "gpu 'H1000' is not a known accelerator"),
+    (dict(gpu="fast"), "known: V100"),
+    (dict(field="cost"), "field must be one of params, tokens, train_cost"),
+    (dict(field=3), "field must be one of"),
+    (dict(law="gpt"), "law 'gpt' is not a known preset"),
+    (dict(target_loss=1.5), "target_loss 1.5 is below the irreducible loss E=1.69"),
+    (dict(target_loss="2.0"), "target_loss must be a number"),
+    (dict(output_tokens=-1), "output_tokens must be zero or positive; got -1"),
+    (dict(input_tokens=float("inf")), "input_tokens must be a finite number"),
+])
+def test_tradeoff_cost_bad_input(kwargs, pattern):
+    args = dict(target_loss=2.0, input_tokens=1e13, output_tokens=2e12)
+    args.update(kwargs)
+    with pytest.raises(planner.PlannerError, match=pattern):
+        planner.inference_tradeoff_cost(**args)
+
+
+def test_tradeoff_cost_catalogue_entry():
+    entry = CATALOG["inference_tradeoff_cost"]
+    assert entry.returns == "record" and entry.fields == FIELDS
+    defaults = {p.name: p.default for p in entry.params}
+    assert defaults["decode_mfu"] == 0.1 and defaults["prefill_mfu"] == 0.4
+    assert defaults["train_mfu"] == 0.4 and defaults["gpu"] == "H100" and defaults["field"] is None
