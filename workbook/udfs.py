@@ -1,0 +1,188 @@
+"""The Excel formulas: one xlwings custom function per planner function.
+
+This is the module xlwings loads (UDF_MODULES=workbook.udfs for the classic Windows
+add-in; the exported main.py for xlwings Lite). Every function of `planner.CATALOG`
+becomes a formula named exactly like the Python function in upper case, with its
+category, a one-line description and a description of every argument (unit, default).
+The wrappers are generated with the real argument names, so both the classic VBA import
+and the Office.js metadata show them; each one only hands its arguments to
+`workbook.excel.evaluate` and translates error values into what the host shows:
+
+- classic add-in (Windows, COM): real Excel error values (#VALUE!, #NUM!, ...) in the
+  cell or inside a spilled array; Excel has no channel for a reason here.
+- Office.js (xlwings Lite and xlwings Server): error values inside arrays, and, when the
+  whole result is a #VALUE! or #N/A error, the error with the planner's reason, which
+  Excel shows on the cell's error flag (Office.js attaches messages to those two codes only).
+
+No math lives here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import xlwings
+
+from workbook import excel
+
+# Excel error codes as Office.js error types and as the COM error numbers (SCODEs) that
+# Excel's CVErr values carry (the same table as xlwings' own reader, _xlwindows.cell_errors).
+_COM_ERRORS = {
+    "#DIV/0!": -2146826281,
+    "#N/A": -2146826246,
+    "#NAME?": -2146826259,
+    "#NULL!": -2146826288,
+    "#NUM!": -2146826252,
+    "#REF!": -2146826265,
+    "#VALUE!": -2146826273,
+}
+# Office.js shows a custom message only with these codes.
+_MESSAGE_CODES = ("#VALUE!", "#N/A")
+
+# Words VBA reserves, which cannot name an argument of the generated VBA wrapper (compared
+# case-insensitively); such an argument gets a trailing underscore in both hosts.
+_VBA_RESERVED = frozenset("""
+    and as boolean byref byte byval call case const currency date decimal declare dim do
+    double each else elseif empty end enum eqv erase error event exit false for friend
+    function get global gosub goto if imp implements in integer is let lib like long loop
+    lset me mod new next not nothing null object on optional or paramarray preserve private
+    property public raiseevent redim rem resume return rset select set single static step
+    stop string sub then to true type typeof until variant wend while with xor len name
+    caller
+""".split())
+_DOC_LIMIT = 255  # Excel's function wizard (MacroOptions) keeps 255 characters of each text
+
+
+def excel_arg_name(name: str) -> str:
+    """The argument name both hosts show (the Python name unless VBA reserves it)."""
+    return name + "_" if name.lower() in _VBA_RESERVED else name
+
+
+def _clip(text: str, limit: int = _DOC_LIMIT) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
+def _default_text(default) -> str:
+    if default is None:
+        return "Optional; left empty, it is worked out from the other arguments."
+    if isinstance(default, bool):
+        return f"Optional, default {'TRUE' if default else 'FALSE'}."
+    if isinstance(default, str):
+        return f'Optional, default "{default}".'
+    return f"Optional, default {default:g}." if isinstance(default, float) else f"Optional, default {default}."
+
+
+def arg_doc(param, limit: int = _DOC_LIMIT) -> str:
+    """One argument's description: what it is, its unit and its default."""
+    tail = f" [{param.arg.unit}]." if param.arg.unit else "."
+    tail += " " + (_default_text(param.default) if param.optional else "Required.")
+    choices = f" One of: {', '.join(param.arg.choices)}" if param.arg.choices else ""
+    return _clip(param.arg.doc.rstrip(".") + choices, limit - len(tail)) + tail
+
+
+def description(entry, limit: int = _DOC_LIMIT) -> str:
+    """The function's one-line description, with the unit of its result."""
+    unit = f" Result in {entry.result_unit}." if entry.result_unit else ""
+    return _clip(entry.summary, limit - len(unit)) + unit
+
+
+# ---------------------------------------------------------------------------------------
+# Error values per host
+# ---------------------------------------------------------------------------------------
+
+def host_of(func) -> str:
+    """Which runtime a decorator belongs to: "officejs", "classic", or "python" (no Excel)."""
+    module = getattr(func, "__module__", "") or ""
+    if "officejs" in module or getattr(xlwings, "on_server", False) or sys.platform == "emscripten":
+        return "officejs"
+    if module.endswith("xlwings.udfs"):
+        return "classic"
+    return "python"
+
+
+def _classic_error(error: excel.CellError):
+    # pywin32 turns VARIANT(VT_ERROR, scode) into a real error value (what CVErr gives VBA).
+    import pythoncom
+    from win32com.client import VARIANT
+
+    return VARIANT(pythoncom.VT_ERROR, _COM_ERRORS.get(error.code, _COM_ERRORS["#VALUE!"]))
+
+
+def _map(result, convert):
+    if isinstance(result, list):
+        return [[convert(v) if isinstance(v, excel.CellError) else v for v in row] for row in result]
+    return convert(result) if isinstance(result, excel.CellError) else result
+
+
+def to_host(result, host: str):
+    """`evaluate`'s result in the form the host shows as values and error values."""
+    if host == "classic":
+        return _map(result, _classic_error)
+    if host == "officejs":
+        if isinstance(result, excel.CellError) and result.code in _MESSAGE_CODES and result.reason:
+            # Raised, the error reaches Excel as CustomFunctions.Error with this message.
+            from xlwings import XlwingsError
+
+            raise XlwingsError(f"{result.code} {result.reason}")
+        # xlwings' Office.js converter turns "#NUM!" etc. into Excel error values.
+        return _map(result, lambda e: e.code)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# The wrappers
+# ---------------------------------------------------------------------------------------
+
+def _limit(host: str) -> int:
+    # The classic function wizard keeps 255 characters; Office.js tooltips take whole sentences.
+    return _DOC_LIMIT if host == "classic" else 1000
+
+
+def _wrapper(entry, host: str, module_name: str):
+    names = [excel_arg_name(p.name) for p in entry.params]
+    signature = ", ".join(n + ("=None" if p.optional else "") for n, p in zip(names, entry.params))
+    # Generated so that both hosts see the real argument names and optional flags.
+    source = (f"def {entry.excel_name}({signature}):\n"
+              f"    return _run([{', '.join(names)}])\n")
+    name = entry.excel_name
+
+    def _run(args):
+        return to_host(excel.evaluate(name, args), host)
+
+    namespace = {"_run": _run}
+    exec(source, namespace)  # noqa: S102 - the source is built above from catalog names only
+    f = namespace[name]
+    f.__doc__ = description(entry, _limit(host))
+    f.__module__ = module_name
+    f.__qualname__ = name
+    return f
+
+
+def install(namespace: dict, func=None, arg=None) -> list[str]:
+    """Define every planner formula in `namespace` (a module's globals) with xlwings' decorators.
+
+    `func` and `arg` default to `xlwings.func` and `xlwings.arg` as the running host binds them
+    (classic add-in on Windows, Office.js with XLWINGS_ON_SERVER=true or in xlwings Lite).
+    Returns the formula names.
+    """
+    func = func or xlwings.func
+    arg = arg or xlwings.arg
+    host = host_of(func)
+    module_name = namespace.get("__name__", __name__)
+    defined = []
+    for entry in excel.FUNCTIONS.values():
+        f = _wrapper(entry, host, module_name)
+        for param in reversed(entry.params):
+            # ndim=2: a cell arrives as [[value]] and a range as rows, in both hosts.
+            f = arg(excel_arg_name(param.name), ndim=2, doc=arg_doc(param, _limit(host)))(f)
+        f = func(category=entry.category)(f)
+        namespace[entry.excel_name] = f
+        defined.append(entry.excel_name)
+    return defined
+
+
+FORMULAS = install(globals())
