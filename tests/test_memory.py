@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+import planner
+
+# Mixed-precision Adam, byte by byte (Rajbhandari et al. 2020, ZeRO, section 3.1).
+ADAM_BYTES = 2 + 2 + 4 + 4 + 4  # bf16 weights, bf16 grads, fp32 master, Adam m, Adam v
+
+
+def test_training_memory_is_sixteen_bytes_per_parameter():
+    assert planner.train_memory_gb(70e9) == 70e9 * ADAM_BYTES / 1e9  # 1,120 GB
+    assert planner.train_memory_gb(7e9, 12) == 84.0
+    assert np.array_equal(planner.train_memory_gb([1e9, 1e10]), [16.0, 160.0])
+
+
+def test_gpus_for_memory_uses_the_presets_memory():
+    for gpu in ("H100", "A100 40GB", "MI300X", "TPU v5e"):
+        memory = planner.gpu_spec(gpu, "memory_gb")
+        assert planner.gpus_for_memory(70e9, gpu) == np.ceil(70e9 * ADAM_BYTES / 1e9 / memory)
+    assert planner.gpus_for_memory(70e9, "H100") == 14  # 1,120 GB on 80 GB parts
+
+
+def test_gpus_for_memory_counts_whole_gpus_and_an_exact_fit_does_not_round_up():
+    assert planner.gpus_for_memory(5e9, "H100") == 1  # exactly 80 GB
+    assert planner.gpus_for_memory(5e9 + 1e6, "H100") == 2
+    assert planner.gpus_for_memory(1e3, "H100") == 1
+
+
+def test_gpus_for_memory_takes_a_memory_figure_and_inference_bytes():
+    assert planner.gpus_for_memory(70e9, 141) == 8  # 1,120 GB / 141 GB
+    assert planner.gpus_for_memory(70e9, "H100", 2) == 2  # bf16 weights: 140 GB
+    assert np.array_equal(planner.gpus_for_memory([7e9, 70e9, 405e9], 80, 2), [1, 2, 11])
+
+
+def test_kv_cache_of_llama2_70b():
+    # 80 layers, 8 key/value heads of 128, bf16: 2 * 80 * 8 * 128 * 2 bytes per token.
+    per_token = 2 * 80 * 8 * 128 * 2
+    assert planner.kv_cache_gb(80, 8, 128, 4096) == per_token * 4096 / 1e9
+    assert planner.kv_cache_gb(80, 8, 128, 4096, 16) == per_token * 4096 * 16 / 1e9
+    # Without grouped-query attention (64 heads) the cache is 8 times larger.
+    assert planner.kv_cache_gb(80, 64, 128, 4096) == pytest.approx(8 * planner.kv_cache_gb(80, 8, 128, 4096))
+    assert planner.kv_cache_gb(80, 8, 128, 4096, 1, 1) == per_token * 4096 / 2 / 1e9  # fp8
+
+
+def test_inference_memory_adds_weights_and_cache():
+    cache = planner.kv_cache_gb(80, 8, 128, 4096, 16)
+    assert planner.inference_memory_gb(70e9) == 140.0
+    assert planner.inference_memory_gb(70e9, 2, cache) == pytest.approx(140.0 + cache, rel=1e-15)
+    assert planner.inference_memory_gb(70e9, 0.5) == 35.0  # 4-bit weights
+    assert np.array_equal(planner.inference_memory_gb(70e9, [2, 1], [0, 10]), [140.0, 80.0])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: planner.train_memory_gb(-1), "params must be positive; got -1"),
+    (lambda: planner.train_memory_gb(7e9, 0), "bytes_per_param must be positive; got 0"),
+    (lambda: planner.gpus_for_memory(7e9, "Z100"), "gpu 'Z100' is not a known accelerator.*memory in GB"),
+    (lambda: planner.gpus_for_memory(7e9, 989.4e12), "gpu as a number is the memory of one accelerator in GB"),
+    (lambda: planner.gpus_for_memory(7e9, 0), "gpu must be positive; got 0"),
+    (lambda: planner.gpus_for_memory(7e9, True), "gpu must be an accelerator name"),
+    (lambda: planner.kv_cache_gb(80, 8.5, 128, 4096), "kv_heads must be a whole number; got 8.5"),
+    (lambda: planner.kv_cache_gb(80, 8, 128, 4096, batch=-2), "batch must be positive; got -2"),
+    (lambda: planner.kv_cache_gb(80, 8, 128, "long"), "context must be a number"),
+    (lambda: planner.inference_memory_gb(7e9, 2, -1), "kv_cache_gb must be zero or positive; got -1"),
+])
+def test_bad_input_names_argument_rule_and_value(call, message):
+    with pytest.raises(planner.PlannerError, match=message):
+        call()
