@@ -7,6 +7,8 @@ import sys
 
 import planner
 
+from . import fitcmd
+
 
 def _demo(args) -> int:
     budget = 1e24
@@ -22,6 +24,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="planner", description="Compute-budget planning with scaling laws.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="print an example plan").set_defaults(run=_demo)
+    fitcmd.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
