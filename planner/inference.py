@@ -172,9 +172,13 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
         train = kt * n * d
         serve = ki * n * tokens
         total = train + serve
-        baseline = kt * n0 * d0 + ki * n0 * tokens
+        baseline_train = kt * n0 * d0
+        baseline = baseline_train + ki * n0 * tokens
         # The optimum never costs more than the compute-optimal model; clip rounding below 0.
         savings = np.maximum(1.0 - total / baseline, 0.0)
+    # Training alone depends only on the loss; what overflows beyond it is the serving.
+    _args.in_range(train, "training compute", "target_loss", loss)
+    _args.in_range(baseline_train, "training compute", "target_loss", loss)
     total = _args.in_range(total, "lifetime compute", "inference_tokens", tokens)
     baseline = _args.in_range(baseline, "lifetime compute", "inference_tokens", tokens)
     values = dict(zip(TRADEOFF_FIELDS, (n, d, train, serve, total, baseline, savings)))
