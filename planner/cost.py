@@ -19,6 +19,10 @@ Defaults, and why:
   while the industry average is about 1.58 (Uptime Institute Global Data Center Survey
   2023); 1.2 is a modern large facility.
 MFU is a fraction in (0, 1]: 40% is 0.4 (a value over 1 is an error, never silently /100).
+
+Argument order: the work first (FLOPs), then what the user decides (GPUs, days, price), then
+the accelerator and its utilisation, which have defaults and so trail: `=GPU_HOURS(1E24)`
+works, and `=TRAIN_DAYS(1E24, 4096, "B200")` reads left to right.
 """
 
 from __future__ import annotations
@@ -216,10 +220,12 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
 
     Costs: training 6 N D FLOPs at train_mfu, each prompt token 2 N FLOPs at prefill_mfu,
     each generated token 2 N FLOPs at decode_mfu, all at price_per_gpu_hour on `gpu`. Decode
-    defaults to 0.1 because generating one token at a time reads every weight (and the KV
-    cache) from memory for only 2 FLOPs per parameter, so it is bound by memory bandwidth and
-    reaches a small fraction of peak FLOP/s; prefill processes the whole prompt at once and
-    runs near training efficiency. Cheap-to-serve tokens favour bigger models; expensive
+    defaults to 0.1 because each decoding step reads every weight (and the KV cache) from
+    memory to do 2 FLOPs per parameter per sequence in the batch: it is bound by memory
+    bandwidth (Pope et al. 2022, "Efficiently Scaling Transformer Inference"). An H100 does
+    about 295 FLOPs per byte it reads (989.4 TFLOP/s over 3.35 TB/s), so with bf16 weights a
+    decode batch needs ~300 sequences to be compute-bound; 0.1 is a batch of ~30. Prefill
+    processes whole prompts at once and runs near training efficiency, hence 0.4. Cheap-to-serve tokens favour bigger models; expensive
     decoding (low decode_mfu, many output tokens) moves the optimum to a smaller model
     trained on more tokens. The model does not depend on the price or the accelerator, only
     on the ratios of the utilisations.
