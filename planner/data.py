@@ -200,8 +200,9 @@ def epochs_worth_it(unique_tokens, compute, law="chinchilla",
     parameters, and every other split loses at least as much, so D* = D_opt(C). Otherwise
     D* >= U and U_N is fixed at the data-optimal size; writing x = ln D, the optimum is
     the root of h(x) = ln g_N - ln g_D (see `_log_slopes`), which is strictly increasing
-    (its slope is at least alpha q + beta q > 0 with q = (1+R) e^(-R/R*) / (1 + R*(1 -
-    e^(-R/R*))), using q >= 1 - (1+R)/R* for every R, R* > 0), so bisection on x finds it.
+    (its slope is at least alpha q_N + beta q_D > 0 with q = (1+R) e^(-R/R*) / (1 + R*(1 -
+    e^(-R/R*))), using q >= 1 - (1+R)/R*, which follows from e^-t >= 1 - t), so bisection
+    on x finds it.
     With the paper's own C4 fit and its Figure 1 budget (U = 25e9, C = 6 * 8.67e9 * 178e9)
     this gives about 9 epochs, as the authors' search does.
     """
@@ -239,6 +240,8 @@ def epochs_worth_it(unique_tokens, compute, law="chinchilla",
             up = h(mid) > 0
             hi = np.where(up, mid, hi)
             lo = np.where(up, lo, mid)
+            if np.max(hi - lo) < 1e-13:  # D to 1e-13 relative: past what the loss resolves
+                break
         ln_d = np.where(at_one_epoch, ln_u, 0.5 * (lo + hi))
         ln_d = np.where(ln_dopt <= ln_u, ln_dopt, ln_d)
         epochs = np.exp(ln_d - ln_u)

@@ -176,7 +176,7 @@ def test_scarcer_data_is_repeated_more():
 def test_epochs_broadcast():
     got = planner.epochs_worth_it(np.array([[1e10], [1e11]]), [1e22, 1e23, 1e24])
     assert got.shape == (2, 3)
-    assert got[1, 2] == planner.epochs_worth_it(1e11, 1e24)
+    assert got[1, 2] == pytest.approx(planner.epochs_worth_it(1e11, 1e24), rel=1e-12)
 
 
 # --- bad input ----------------------------------------------------------------------------
