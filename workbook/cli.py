@@ -7,23 +7,14 @@ import sys
 
 import planner
 
-from . import fitcmd
-
-
-def _demo(args) -> int:
-    budget = 1e24
-    n, d = planner.chinchilla_n(budget), planner.chinchilla_d(budget)
-    print(f"Compute-optimal plan for {budget:.1e} FLOPs (Chinchilla law):")
-    print(f"  parameters  {n / 1e9:10.1f} B")
-    print(f"  tokens      {d / 1e9:10.1f} B  ({d / n:.1f} per parameter)")
-    print(f"  loss        {planner.chinchilla_loss(budget):10.4f} nats/token")
-    return 0
+from . import calccmd, demo, fitcmd
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="planner", description="Compute-budget planning with scaling laws.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="print an example plan").set_defaults(run=_demo)
+    demo.add_parser(sub)
+    calccmd.add_parser(sub)
     fitcmd.add_parser(sub)
     args = parser.parse_args(argv)
     try:
@@ -31,6 +22,13 @@ def main(argv=None) -> int:
     except planner.PlannerError as exc:
         print(f"planner: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        line = exc.line() if hasattr(exc, "line") else f"{type(exc).__name__}: {exc}"
+        print(f"planner: {' '.join(str(line).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("planner: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

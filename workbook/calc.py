@@ -1,0 +1,384 @@
+"""`planner calc`: recalculate a workbook without Excel, optionally as a frozen hand-off copy.
+
+The output keeps every formula and carries its computed value, so any reader (openpyxl with
+data_only=True, a viewer, Excel without the add-in) shows the numbers. With `freeze`, each
+cell that calls a planner formula becomes its plain value while Excel's own formulas stay
+live, and the About sheet records when and from which inputs the copy was made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
+
+from . import engine, xlsx
+from .engine import EngineError, ErrorValue
+from .xlsx import _M, XlsxError
+
+CT_PART = "[Content_Types].xml"
+NOTE_SHEET = "Hand-off"
+
+
+class CalcError(Exception):
+    """A one-line problem: `planner: <file>: <cell>: <reason>`."""
+
+    def __init__(self, file, reason: str, cell: str | None = None):
+        self.file, self.reason, self.cell = str(file), reason, cell
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        where = f"{self.file}: {self.cell}: " if self.cell else f"{self.file}: "
+        return where + self.reason
+
+
+@dataclass
+class Assignment:
+    target: str  # what the user typed before "="
+    text: str  # what the user typed after "="
+    value: object  # float, bool or str
+    sheet: str | None = None  # the cell set, when the target is a cell
+    ref: str | None = None
+    name: xlsx.DefinedName | None = None  # a defined name holding a constant
+
+
+@dataclass
+class CalcResult:
+    values: dict  # (sheet, "A1") -> value, every cell the engine saw
+    formulas: dict  # (sheet, "A1") -> engine.FormulaCell
+    frozen: list = field(default_factory=list)  # "Sheet!A1" of each frozen cell
+    assignments: list = field(default_factory=list)
+    names: dict = field(default_factory=dict)  # workbook defined name -> value of its one cell
+
+    def errors(self) -> list[tuple[str, ErrorValue]]:
+        """Formula cells showing an error value, in sheet order."""
+        out = []
+        for (sheet, _), fc in self.formulas.items():
+            for ref in fc.cells:
+                v = self.values.get((sheet, ref))
+                if isinstance(v, ErrorValue):
+                    out.append((f"{sheet}!{ref}", v))
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# --set
+# ---------------------------------------------------------------------------------------
+
+def parse_value(text: str):
+    """A --set value: a number (1e24, 1,000, 50%), TRUE/FALSE, or text ("quotes" force text)."""
+    t = text.strip()
+    if len(t) >= 2 and t[0] == t[-1] == '"':
+        return t[1:-1]
+    if t.upper() in ("TRUE", "FALSE"):
+        return t.upper() == "TRUE"
+    number = t.replace(",", "").replace("_", "")
+    try:
+        if number.endswith("%"):
+            return float(number[:-1]) / 100
+        value = float(number)
+        if value == value and abs(value) != float("inf"):
+            return value
+    except ValueError:
+        pass
+    return text
+
+
+def _destinations(text: str, pkg: xlsx.Package):
+    """(sheet, "A1") cells a defined name's formula refers to, via openpyxl's parser."""
+    try:
+        return [(sheet, ref.replace("$", "")) for sheet, ref in
+                _OpenpyxlName("n", attr_text=text).destinations]
+    except Exception:  # noqa: BLE001 - not a plain reference (a constant or a formula)
+        return []
+
+
+def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
+    target, sep, text = spec.partition("=")
+    target = target.strip()
+    if not sep or not target:
+        raise CalcError(pkg.path, f"--set {spec!r}: expected NAME=VALUE or Sheet!A1=VALUE")
+    value = parse_value(text)
+    if "!" in target:
+        sheet_part, _, ref = target.rpartition("!")
+        sheet_name = sheet_part.strip()
+        if len(sheet_name) >= 2 and sheet_name[0] == sheet_name[-1] == "'":
+            sheet_name = sheet_name[1:-1].replace("''", "'")
+        try:
+            sheet = pkg.sheet(sheet_name)
+        except KeyError:
+            names = ", ".join(s.name for s in pkg.sheets)
+            raise CalcError(pkg.path, f"--set {target}: no sheet named {sheet_name!r} (sheets: {names})") from None
+        ref = ref.replace("$", "").strip().upper()
+        try:
+            coordinate_from_string(ref)
+        except ValueError:
+            raise CalcError(pkg.path, f"--set {target}: {ref!r} is not a cell reference such as B4") from None
+        return Assignment(target, text, value, sheet.name, ref)
+
+    name = pkg.workbook_name(target)
+    if name is None:  # a sheet-scoped name is fine when it is the only one so called
+        scoped = [n for n in pkg.names if n.name.casefold() == target.casefold()]
+        name = scoped[0] if len(scoped) == 1 else None
+    if name is None:
+        known = sorted(n.name for n in pkg.names if n.sheet_index is None and not n.name.startswith("_xl"))
+        hint = f" (defined names: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" if known \
+            else " (the workbook has no defined names; use Sheet!A1)"
+        raise CalcError(pkg.path, f"--set {target}: no such defined name{hint}")
+    cells = _destinations(name.text, pkg)
+    if not cells:
+        if re.fullmatch(r"\s*[-+]?[0-9.]+(E[-+]?[0-9]+)?\s*|\s*\".*\"\s*", name.text, re.IGNORECASE):
+            return Assignment(target, text, value, name=name)  # a named constant
+        raise CalcError(pkg.path, f"--set {target}: the name refers to ={name.text}, not to a cell")
+    if len(cells) != 1 or ":" in cells[0][1]:
+        raise CalcError(pkg.path, f"--set {target}: the name refers to the range {name.text}; "
+                                  f"--set needs a single cell")
+    sheet_name, ref = cells[0]
+    try:
+        sheet = pkg.sheet(sheet_name)
+    except KeyError:
+        raise CalcError(pkg.path, f"--set {target}: the name refers to a missing sheet ({name.text})") from None
+    return Assignment(target, text, value, sheet.name, ref.upper())
+
+
+def _apply(pkg: xlsx.Package, a: Assignment) -> None:
+    if a.name is not None:
+        el = _defined_name_element(pkg, a.name)
+        if isinstance(a.value, bool):
+            el.text = "TRUE" if a.value else "FALSE"
+        elif isinstance(a.value, str):
+            el.text = '"' + a.value.replace('"', '""') + '"'
+        else:
+            el.text = xlsx.number_text(a.value)
+        a.name.text = el.text
+        return
+    root = pkg.xml(pkg.sheet(a.sheet).part)
+    cell = xlsx.ensure_cell(root, xlsx.index_cells(root), a.ref)
+    xlsx.set_constant(cell, a.value)
+
+
+def _defined_name_element(pkg: xlsx.Package, name: xlsx.DefinedName) -> ET.Element:
+    for el in pkg.xml(pkg.workbook_part).iter(_M + "definedName"):
+        local = el.get("localSheetId")
+        if el.get("name") == name.name and (int(local) if local else None) == name.sheet_index:
+            return el
+    raise KeyError(name.name)
+
+
+# ---------------------------------------------------------------------------------------
+# The whole command
+# ---------------------------------------------------------------------------------------
+
+def calc(input_path, out_path, sets=(), freeze: bool = False, now: dt.datetime | None = None) -> CalcResult:
+    """Recalculate INPUT into OUTPUT; see the module docstring. Raises CalcError."""
+    src, out = Path(input_path), Path(out_path)
+    _check_paths(src, out)
+    try:
+        pkg = xlsx.read_package(src)
+    except XlsxError as exc:
+        raise CalcError(src, str(exc), exc.cell) from None
+    assignments = [resolve_assignment(pkg, s) for s in sets]
+    for a in assignments:
+        _apply(pkg, a)
+    try:
+        values, cells = engine.recalculate(pkg)
+    except EngineError as exc:
+        raise CalcError(src, str(exc), exc.cell) from None
+    except XlsxError as exc:
+        raise CalcError(src, str(exc), exc.cell) from None
+    result = CalcResult(values, cells, assignments=assignments, names=_named_values(pkg, values))
+    _write_values(pkg, result, freeze)
+    _drop_calc_chain(pkg)
+    if freeze:
+        _set_full_calc_on_load(pkg)
+        _write_note(pkg, result, src, now or dt.datetime.now(dt.timezone.utc))
+    try:
+        pkg.save(out)
+    except OSError as exc:
+        raise CalcError(out, f"cannot write ({exc.strerror or exc})") from None
+    return result
+
+
+def _named_values(pkg: xlsx.Package, values: dict) -> dict:
+    out = {}
+    for n in pkg.names:
+        if n.sheet_index is None and not n.name.startswith("_xl"):
+            cells = _destinations(n.text, pkg)
+            if len(cells) == 1 and ":" not in cells[0][1]:
+                try:
+                    out[n.name] = values.get((pkg.sheet(cells[0][0]).name, cells[0][1].upper()))
+                except KeyError:
+                    pass
+    return out
+
+
+def _check_paths(src: Path, out: Path) -> None:
+    if out.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise CalcError(out, "the output must be an .xlsx file")
+    try:
+        same = out.resolve() == src.resolve() or (out.exists() and src.exists() and os.path.samefile(out, src))
+    except OSError:
+        same = False
+    if same:
+        raise CalcError(src, "refusing to write over the input; choose another --out")
+    if not out.parent.is_dir():
+        raise CalcError(out, f"the folder {out.parent} does not exist")
+    if out.is_dir():
+        raise CalcError(out, "is a folder; --out needs a file name")
+
+
+def _write_values(pkg: xlsx.Package, result: CalcResult, freeze: bool) -> None:
+    by_sheet: dict[str, list] = {}
+    for (sheet, _), fc in result.formulas.items():
+        by_sheet.setdefault(sheet, []).append(fc)
+    for sheet_name, fcs in by_sheet.items():
+        root = pkg.xml(pkg.sheet(sheet_name).part)
+        index = xlsx.index_cells(root)
+        for fc in fcs:
+            for ref in fc.cells:
+                v = result.values[(sheet_name, ref)]
+                code = v.code if isinstance(v, ErrorValue) else None
+                cell = xlsx.ensure_cell(root, index, ref)
+                if freeze and fc.addin:
+                    xlsx.set_constant(cell, v, code)
+                    result.frozen.append(f"{sheet_name}!{ref}")
+                else:
+                    xlsx.set_cached(cell, v, code)
+
+
+def _drop_calc_chain(pkg: xlsx.Package) -> None:
+    """Remove the calculation chain: Excel rebuilds it, and a stale one makes it 'repair' the file."""
+    rp = xlsx.rels_part(pkg.workbook_part)
+    chain = None
+    if rp in pkg.members:
+        rels = pkg.xml(rp)
+        for rel in list(rels):
+            if rel.get("Type") == xlsx.CALC_CHAIN_TYPE:
+                chain = xlsx._resolve(pkg.workbook_part, rel.get("Target", ""))
+                rels.remove(rel)
+    if chain:
+        pkg.remove_member(chain)
+        if CT_PART in pkg.members:
+            types = pkg.xml(CT_PART)
+            for o in list(types):
+                if o.get("PartName", "").lstrip("/") == chain:
+                    types.remove(o)
+
+
+# Elements that precede calcPr in a workbook part, in schema order.
+_BEFORE_CALC = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+                "functionGroups", "externalReferences", "definedNames")
+
+
+def _set_full_calc_on_load(pkg: xlsx.Package) -> None:
+    """A frozen copy has no planner formulas left, so any spreadsheet may recalculate it on open."""
+    wb = pkg.xml(pkg.workbook_part)
+    calc_pr = wb.find(_M + "calcPr")
+    if calc_pr is None:
+        calc_pr = ET.Element(_M + "calcPr")
+        pos = 0
+        for i, child in enumerate(list(wb)):
+            if child.tag.replace(_M, "") in _BEFORE_CALC:
+                pos = i + 1
+        wb.insert(pos, calc_pr)
+    calc_pr.set("fullCalcOnLoad", "1")
+
+
+# ---------------------------------------------------------------------------------------
+# The hand-off note
+# ---------------------------------------------------------------------------------------
+
+def _display(v) -> object:
+    if isinstance(v, ErrorValue):
+        return v.code
+    return "" if v is None else v
+
+
+def _note_rows(result: CalcResult, pkg: xlsx.Package, src: Path, when: dt.datetime) -> list[list]:
+    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    used = sorted({engine.addin_name(n) for fc in result.formulas.values() if fc.addin
+                   for n in engine.function_names(fc.text)} - {None})
+    rows = [
+        ["Hand-off copy"],
+        [f"Frozen on {stamp} by `planner calc --freeze` from {src.name}."],
+        [f"{len(result.frozen)} cells that used planner formulas ({', '.join(used) or 'none'}) now hold "
+         f"their values, so the sheet shows the same numbers without the add-in; Excel's own formulas "
+         f"stay live."],
+    ]
+    if result.assignments:
+        rows.append(["Inputs changed for this copy (--set):"])
+        for a in result.assignments:
+            rows.append([a.target, a.value])
+    else:
+        rows.append([f"Inputs: as saved in {src.name} (nothing changed with --set)."])
+    inputs = []
+    for n in pkg.names:
+        if n.sheet_index is not None or n.name.startswith("_xl"):
+            continue
+        cells = _destinations(n.text, pkg)
+        if len(cells) == 1 and ":" not in cells[0][1]:
+            try:
+                key = (pkg.sheet(cells[0][0]).name, cells[0][1].upper())
+            except KeyError:
+                continue
+            if key not in result.formulas and key in result.values:
+                inputs.append([n.name, _display(result.values[key])])
+    if inputs:
+        rows.append(["Input values used:"])
+        rows.extend(inputs)
+    return rows
+
+
+def _write_note(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datetime) -> None:
+    rows = _note_rows(result, pkg, src, when)
+    try:
+        sheet = pkg.sheet("About")
+    except KeyError:
+        sheet = _add_sheet(pkg, NOTE_SHEET)
+    root = pkg.xml(sheet.part)
+    index = xlsx.index_cells(root)
+    last = max((xlsx.split_ref(r)[0] for r in index), default=0)
+    start = last + 2 if last else 1
+    for i, row in enumerate(rows):
+        for j, value in enumerate(row):
+            cell = xlsx.ensure_cell(root, index, f"{'AB'[j]}{start + i}")
+            xlsx.set_constant(cell, value)
+
+
+def _add_sheet(pkg: xlsx.Package, title: str) -> xlsx.Sheet:
+    existing = {s.name.casefold() for s in pkg.sheets}
+    name, k = title, 2
+    while name.casefold() in existing:
+        name, k = f"{title} {k}", k + 1
+    n = 1
+    while f"xl/worksheets/sheet{n}.xml" in pkg.members:
+        n += 1
+    part = f"xl/worksheets/sheet{n}.xml"
+    pkg.add_member(part, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                         f'<worksheet xmlns="{xlsx.MAIN}"><sheetData/></worksheet>'.encode())
+    rp = xlsx.rels_part(pkg.workbook_part)
+    rels = pkg.xml(rp)
+    ids = {r.get("Id") for r in rels}
+    k = 1
+    while f"rId{k}" in ids:
+        k += 1
+    rel_id = f"rId{k}"
+    target = os.path.relpath(part, os.path.dirname(pkg.workbook_part))
+    ET.SubElement(rels, f"{{{xlsx.PKG_REL}}}Relationship",
+                  {"Id": rel_id, "Type": xlsx.WORKSHEET_TYPE, "Target": target})
+    wb = pkg.xml(pkg.workbook_part)
+    sheets = wb.find(_M + "sheets")
+    sheet_ids = [int(s.get("sheetId", "0")) for s in sheets]
+    ET.SubElement(sheets, _M + "sheet", {"name": name, "sheetId": str(max(sheet_ids, default=0) + 1),
+                                         f"{{{xlsx.REL}}}id": rel_id})
+    types = pkg.xml(CT_PART)
+    ET.SubElement(types, f"{{{xlsx.CT}}}Override", {"PartName": "/" + part, "ContentType": xlsx.WORKSHEET_CT})
+    sheet = xlsx.Sheet(name, part, len(pkg.sheets))
+    pkg.sheets.append(sheet)
+    return sheet

@@ -1,0 +1,143 @@
+"""`planner demo`: the deployment plan template with its default inputs, computed and compared.
+
+The template (`templates/deployment_plan.xlsx`) is recalculated by the embedded engine, the
+side-by-side comparison of its model designs is printed, and the computed workbook is
+written (formulas kept, values filled in) for a closer look in any spreadsheet program.
+The table is read from the workbook's defined names (`<design>_<quantity>`, e.g.
+`CostOpt_Total_Cost`), so it shows whatever the template computes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deployment_plan.xlsx"
+DEFAULT_OUT = "planner-demo.xlsx"
+
+# (defined-name prefix, column heading)
+DESIGNS = (("Opt", "Compute-optimal"), ("FlopOpt", "FLOP-optimal"), ("CostOpt", "Cost-optimal"),
+           ("Own", "Your model"))
+
+
+def _count(v: float) -> str:
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale:
+            return f"{v / scale:.1f} {suffix}"
+    return f"{v:.0f}"
+
+
+def _flops(v: float) -> str:
+    return f"{v:.2e}"
+
+
+def _hours(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def _usd(v: float) -> str:
+    return f"${v / 1e6:,.2f} M" if abs(v) >= 1e5 else f"${v:,.0f}"
+
+
+def _loss(v: float) -> str:
+    return f"{v:.4f}"
+
+
+def _ratio(v: float) -> str:
+    return f"{v:.1f}"
+
+
+# (defined-name suffix, row label, format)
+ROWS = (
+    ("Params", "Parameters", _count),
+    ("Tokens", "Training tokens", _count),
+    ("Tokens_Per_Param", "Tokens per parameter", _ratio),
+    ("Loss", "Predicted loss (nats/token)", _loss),
+    ("Train_FLOPs", "Training FLOPs", _flops),
+    ("Inference_FLOPs", "Inference FLOPs", _flops),
+    ("Total_FLOPs", "Total FLOPs", _flops),
+    ("Train_GPU_Hours", "Training GPU-hours", _hours),
+    ("Inference_GPU_Hours", "Inference GPU-hours", _hours),
+    ("Total_GPU_Hours", "Total GPU-hours", _hours),
+    ("Train_Cost", "Training cost", _usd),
+    ("Inference_Cost", "Inference cost", _usd),
+    ("Total_Cost", "Total cost", _usd),
+)
+
+
+def _cell(v, fmt) -> str:
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v).upper()
+    if isinstance(v, (int, float)):
+        return fmt(v) if math.isfinite(v) else "#NUM!"
+    return str(v)
+
+
+def comparison_table(names: dict) -> str:
+    """The designs side by side, from a name -> value mapping of the computed workbook."""
+    folded = {k.casefold(): v for k, v in names.items()}
+    designs = [(p, h) for p, h in DESIGNS if any(f"{p}_{s}".casefold() in folded for s, _, _ in ROWS)]
+    lines = []
+    for suffix, label, fmt in ROWS:
+        keys = [f"{p}_{suffix}".casefold() for p, _ in designs]
+        if any(k in folded for k in keys):
+            lines.append([label] + [_cell(folded.get(k), fmt) for k in keys])
+    header = [""] + [h for _, h in designs]
+    widths = [max(len(row[i]) for row in [header] + lines) for i in range(len(header))]
+    fmt_row = lambda row: "  ".join(  # noqa: E731
+        (c.ljust(w) if i == 0 else c.rjust(w)) for i, (c, w) in enumerate(zip(row, widths)))
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([fmt_row(header), rule] + [fmt_row(r) for r in lines])
+
+
+def _inputs_line(names: dict) -> str:
+    keys = ("Requests_Per_Day", "Input_Tokens_Per_Request", "Output_Tokens_Per_Request", "Days_In_Service",
+            "Target_Params", "GPU", "Price_Per_GPU_Hour")
+    folded = {k.casefold(): (k, v) for k, v in names.items()}
+    parts = []
+    for k in keys:
+        if k.casefold() in folded:
+            name, v = folded[k.casefold()]
+            parts.append(f"{name}={_count(v) if isinstance(v, float) and abs(v) >= 1e3 else v:}")
+    return ", ".join(parts)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("demo", help="compute the deployment plan template and compare model designs",
+                       description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="OUTPUT.xlsx",
+                   help=f"where to write the computed workbook (default ./{DEFAULT_OUT})")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if not TEMPLATE.exists():
+        return _simple_plan()
+    from .calc import calc
+
+    result = calc(TEMPLATE, args.out, [])
+    print("Deployment plan (templates/deployment_plan.xlsx with its default inputs)")
+    line = _inputs_line(result.names)
+    if line:
+        print(f"Inputs: {line}")
+    print()
+    print(comparison_table(result.names))
+    print()
+    print(f"Computed workbook written to {Path(args.out).resolve()}")
+    print("Change inputs with: planner calc templates/deployment_plan.xlsx --out plan.xlsx "
+          "--set Requests_Per_Day=5e6")
+    return 0
+
+
+def _simple_plan() -> int:
+    """Without the template (a bare checkout), the compute-optimal plan for 1e24 FLOPs."""
+    import planner
+
+    budget = 1e24
+    n, d = planner.chinchilla_n(budget), planner.chinchilla_d(budget)
+    print(f"Compute-optimal plan for {budget:.1e} FLOPs (Chinchilla law):")
+    print(f"  parameters  {n / 1e9:10.1f} B")
+    print(f"  tokens      {d / 1e9:10.1f} B  ({d / n:.1f} per parameter)")
+    print(f"  loss        {planner.chinchilla_loss(budget):10.4f} nats/token")
+    print("(templates/deployment_plan.xlsx is missing: run `planner templates` for the full demo)")
+    return 0
