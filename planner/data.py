@@ -57,8 +57,9 @@ def _decayed(amount, unique, r_star):
     amount <= unique gives amount (nothing repeated). -expm1 keeps precision when R is tiny.
     """
     base = np.minimum(amount, unique)
-    repeats = amount / base - 1.0
-    return base + base * r_star * -np.expm1(-repeats / r_star)
+    with np.errstate(all="ignore"):  # an infinite R saturates: 1 - exp(-inf) = 1
+        repeats = amount / base - 1.0
+        return base + base * (r_star * -np.expm1(-repeats / r_star))
 
 
 def _data_optimal_n(law: Law, unique):
@@ -84,7 +85,8 @@ def effective_tokens(tokens, unique_tokens, r_star=R_STAR_TOKENS):
     d = _args.number(tokens, "tokens", unit="tokens")
     u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
     r = _args.number(r_star, "r_star", unit="repetitions")
-    return _args.result(_decayed(d, u, r), tokens, unique_tokens, r_star)
+    eff = _args.in_range(_decayed(d, u, r), "effective token count", "tokens", d)
+    return _args.result(eff, tokens, unique_tokens, r_star)
 
 
 @formula(CATEGORY, result="parameters", example="=EFFECTIVE_PARAMS(20E9, 10E9)",
@@ -102,7 +104,8 @@ def effective_params(params, optimal_params, r_star=R_STAR_PARAMS):
     n = _args.number(params, "params", unit="parameters")
     un = _args.number(optimal_params, "optimal_params", unit="parameters")
     r = _args.number(r_star, "r_star", unit="repetitions")
-    return _args.result(_decayed(n, un, r), params, optimal_params, r_star)
+    eff = _args.in_range(_decayed(n, un, r), "effective parameter count", "params", n)
+    return _args.result(eff, params, optimal_params, r_star)
 
 
 @formula(CATEGORY, result="parameters", example="=DATA_OPTIMAL_PARAMS(1E12)",
