@@ -1,0 +1,94 @@
+"""Every catalog entry's own example, as spreadsheet arguments, for the Excel-layer tests.
+
+An example such as `=INFERENCE_MEMORY_GB(70E9, 2, KV_CACHE_GB(80, 8, 128, 4096, 16))` is
+read with Python's own parser (its syntax is a subset of Python's once TRUE/FALSE and cell
+ranges are named). Cell ranges (`A2:A241`, the fitting examples) are filled with columns of
+synthetic training runs from the Chinchilla law, chosen by the argument's name.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import numpy as np
+
+import planner
+
+_RANGE = re.compile(r"\$?[A-Z]{1,3}\$?\d+:\$?[A-Z]{1,3}\$?\d+")
+
+
+def _runs():
+    """24 synthetic training runs on the Chinchilla law with +-1% deterministic noise."""
+    law = planner.PRESETS["chinchilla"]
+    n = np.repeat(np.logspace(7.5, 10, 8), 3)
+    d = n * np.tile([5.0, 20.0, 80.0], 8)
+    noise = 1 + 0.01 * np.sin(np.arange(n.size) * 1.7)
+    return {"params": n, "tokens": d, "losses": law.loss(n, d) * noise,
+            "x": 6 * n * d, "y": law.optimal_loss(6 * n * d) * noise}
+
+
+DATA = _runs()
+
+
+def column(values) -> list[list[float]]:
+    """A column range as a spreadsheet passes it: one row per cell."""
+    return [[float(v)] for v in values]
+
+
+def _parse(entry):
+    text = _RANGE.sub("RANGE", entry.example.lstrip("="))
+    return ast.parse(text, mode="eval").body
+
+
+def _value(node, entry, position, call):
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_value(node.operand, entry, position, call)
+    if isinstance(node, ast.Name) and node.id in ("TRUE", "FALSE"):
+        return node.id == "TRUE"
+    if isinstance(node, ast.Name) and node.id == "RANGE":
+        name = entry.params[position].name
+        if name not in DATA:
+            raise AssertionError(f"{entry.excel_name}: no test data for a range argument {name!r}")
+        return column(DATA[name])
+    if isinstance(node, ast.Call):
+        inner = planner.CATALOG[node.func.id.lower()]
+        return call(inner, [_value(a, inner, i, call) for i, a in enumerate(node.args)])
+    raise AssertionError(f"{entry.excel_name}: example {entry.example!r} uses unsupported syntax")
+
+
+# Bootstrap examples ask for 1,000 resamples; the tests pass the same argument, smaller.
+_TEST_SIZES = {"resamples": 40}
+
+
+def example_args(entry, call) -> list:
+    """The example's top-level arguments; nested formulas are computed with `call(entry, args)`."""
+    node = _parse(entry)
+    assert isinstance(node, ast.Call) and node.func.id == entry.excel_name, entry.example
+    args = [_value(a, entry, i, call) for i, a in enumerate(node.args)]
+    return [_TEST_SIZES.get(p.name, a) for p, a in zip(entry.params, args)]
+
+
+def planner_call(entry, args):
+    """The planner function called directly, with ranges as flat lists (the independent value)."""
+    def plain(v):
+        if isinstance(v, list):
+            return [x for row in v for x in row]
+        return v
+    # An empty argument means the default, so it is left out.
+    return entry.func(**{p.name: plain(a) for p, a in zip(entry.params, args) if a is not None})
+
+
+def as_grid(entry, value):
+    """A planner result laid out as the spreadsheet shows it (see workbook/excel.py)."""
+    if isinstance(value, dict):
+        labels = list(entry.fields) or list(value)
+        return [labels, [float(value[k]) for k in labels]]
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        return float(arr)
+    if arr.ndim == 1:
+        return [arr.tolist()]
+    return arr.tolist()
