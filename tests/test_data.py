@@ -59,6 +59,13 @@ def test_repeated_data_saturates_at_one_plus_r_star_epochs():
     assert slope_at_r_star == pytest.approx(math.exp(-1), rel=1e-3)
 
 
+def test_extreme_repetition_saturates_without_overflow():
+    # D/U overflows to infinity; the value still saturates at U (1 + R*), with no warning.
+    assert planner.effective_tokens(1e30, 1e-300) == pytest.approx(16.4e-300, rel=1e-12)
+    assert planner.effective_params(1e300, 1e-300) == pytest.approx(6.3e-300, rel=1e-12)
+    assert planner.effective_tokens(1e300, 1e300, 1e300) == 1e300
+
+
 @settings(max_examples=200, deadline=None)
 @given(d=sizes, u=sizes, r=st.floats(0.1, 100))
 def test_effective_tokens_never_exceed_tokens(d, u, r):
