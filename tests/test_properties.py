@@ -1,0 +1,148 @@
+"""Property-based tests (hypothesis) of the scaling-law core: round trips, optimality and
+robustness to any input. A few hundred examples in all, so the file stays quick."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from test_laws import NAMES, irreducible
+
+import planner
+
+FAST = settings(max_examples=40, deadline=None)
+
+presets = st.sampled_from(NAMES)
+
+
+def log_uniform(lo, hi):
+    """Floats spread evenly in log10 between 10^lo and 10^hi."""
+    return st.floats(lo, hi).map(lambda e: float(10.0 ** e))
+
+
+budgets = log_uniform(15, 32)
+
+
+@FAST
+@given(c=budgets, name=presets)
+def test_compute_round_trips(c, name):
+    assert planner.chinchilla_compute(planner.chinchilla_n(c, name), name) == pytest.approx(c, rel=1e-9)
+    assert planner.compute_for_loss(planner.chinchilla_loss(c, name), name) == pytest.approx(c, rel=1e-9)
+
+
+@FAST
+@given(c=budgets, r=st.floats(0.1, 1e4))
+def test_tokens_per_parameter_rule_spends_the_budget(c, r):
+    n, d = planner.chinchilla_n(c, r), planner.chinchilla_d(c, r)
+    assert d == pytest.approx(r * n, rel=1e-13)
+    assert 6 * n * d == pytest.approx(c, rel=1e-13)
+
+
+@FAST
+@given(n=log_uniform(7, 13), d=log_uniform(9, 15), name=presets)
+def test_tokens_and_params_for_loss_invert_scaling_loss(n, d, name):
+    loss = planner.scaling_loss(n, d, name)
+    assert planner.tokens_for_loss(n, loss, name) == pytest.approx(d, rel=1e-8)
+    assert planner.params_for_loss(d, loss, name) == pytest.approx(n, rel=1e-8)
+
+
+@FAST
+@given(c=budgets, log_factor=st.floats(-3, 3).filter(lambda x: abs(x) > 1e-3), name=presets)
+def test_the_compute_optimal_split_has_the_least_loss(c, log_factor, name):
+    n = planner.chinchilla_n(c, name) * np.exp(log_factor)
+    assert planner.scaling_loss(n, c / (6 * n), name) > planner.chinchilla_loss(c, name)
+    assert planner.overtrain_penalty(c, c / (6 * n * n), name) > 0
+    assert planner.overtrain_overhead(c, max(n, planner.chinchilla_n(c, name)), name) >= 1
+
+
+@FAST
+@given(offset=st.floats(0.02, 2.0), demand=log_uniform(6, 22), log_factor=st.floats(-0.5, 0.5),
+       name=presets)
+def test_no_nearby_model_is_cheaper_over_its_lifetime(offset, demand, log_factor, name):
+    loss = irreducible(name) + offset
+    best = planner.inference_tradeoff(loss, demand, name)
+    n = best["params"] * np.exp(log_factor)
+    try:
+        d = planner.tokens_for_loss(n, loss, name)
+    except planner.PlannerError:
+        assume(False)  # too small to reach the loss at all
+    assert planner.lifetime_flops(n, d, demand) >= best["total_flops"] * (1 - 1e-12)
+
+
+@FAST
+@given(offset=st.floats(0.02, 2.0), demand=log_uniform(6, 22), more=st.floats(1.0, 1e3),
+       name=presets)
+def test_savings_never_shrink_with_more_demand(offset, demand, more, name):
+    loss = irreducible(name) + offset
+    low, high = planner.inference_tradeoff(loss, [demand, demand * more], name, "savings")
+    assert 0 <= low <= high + 1e-14 < 1 + 1e-14
+
+
+@FAST
+@given(c=st.lists(budgets, min_size=1, max_size=6), name=presets)
+def test_arrays_give_the_same_numbers_as_scalars(c, name):
+    for func in (planner.chinchilla_n, planner.chinchilla_d, planner.chinchilla_loss):
+        out = func(c, name)
+        assert out.shape == (len(c),)
+        assert [func(x, name) for x in c] == pytest.approx(list(out), rel=1e-15)
+
+
+# --- any input: a finite number or a PlannerError, never a warning or another error ----
+
+anything = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10**30, 10**30),
+    st.booleans(), st.none(), st.text(max_size=5),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=3),
+)
+laws = st.one_of(presets, st.text(max_size=6), st.floats(allow_nan=True, allow_infinity=True),
+                 st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=4, max_size=7))
+MINE = ("chinchilla_n", "chinchilla_d", "chinchilla_loss", "chinchilla_compute", "compute_for_loss",
+        "tokens_for_loss", "params_for_loss", "overtrain_loss", "overtrain_penalty",
+        "overtrain_overhead", "scaling_loss", "train_flops", "inference_flops", "lifetime_flops",
+        "inference_tradeoff")
+
+
+@settings(max_examples=120, deadline=None)
+@given(fname=st.sampled_from(MINE), data=st.data())
+def test_any_input_gives_a_number_or_a_planner_error(fname, data):
+    entry = planner.CATALOG[fname]
+    args = []
+    for p in entry.params:
+        if p.arg.kind == "law":
+            args.append(data.draw(laws))
+        elif p.arg.kind == "text":
+            args.append(data.draw(st.one_of(st.none(), st.sampled_from(entry.fields))))
+        else:
+            args.append(data.draw(anything))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = entry.func(*args)
+        except planner.PlannerError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            return
+    values = out.values() if isinstance(out, dict) else [out]
+    assert all(np.all(np.isfinite(v)) for v in values)
+
+
+@settings(max_examples=120, deadline=None)
+@given(fname=st.sampled_from(MINE), data=st.data())
+def test_extreme_valid_looking_input_gives_a_number_or_a_planner_error(fname, data):
+    # Every number positive and finite, anywhere in the float range, with a preset law:
+    # the result is finite or a PlannerError saying what is out of range or unreachable.
+    entry = planner.CATALOG[fname]
+    args = [data.draw(presets) if p.arg.kind == "law" else
+            None if p.arg.kind == "text" else
+            data.draw(st.floats(min_value=1e-300, max_value=1e300))
+            for p in entry.params]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = entry.func(*args)
+        except planner.PlannerError as exc:
+            assert any(w in str(exc) for w in ("out of range", "irreducible", "cannot reach"))
+            return
+    values = out.values() if isinstance(out, dict) else [out]
+    assert all(np.all(np.isfinite(v)) for v in values)
