@@ -8,10 +8,10 @@ U_D unique tokens seen R_D = D/U_D - 1 extra times, the D training tokens are wo
 
 fresh tokens, and a model of N parameters beyond U_N, the compute-optimal size for U_D,
 is worth N' = U_N + U_N R*_N (1 - exp(-R_N / R*_N)) with R_N = N/U_N - 1. The loss is the
-scaling law with both substituted, L = E + A/N'^alpha + B/D'^beta. A token repeated R*_D
-times has lost 1 - 1/e (63%) of its value; the same holds for excess parameters at R*_N.
+scaling law with both substituted, L = E + A/N'^alpha + B/D'^beta. After R*_D repetitions
+one more pass is worth 1/e (37%) of fresh data; the same holds for excess parameters at R*_N.
 
-The fitted constants, R*_D = 15.4 and R*_N = 5.3, are the paper's (eq. 5 and its fit; the
+The fitted constants, R*_D = 15.4 and R*_N = 5.3, are the paper's (section 3; the
 unrounded values 15.387756 and 5.309743 are in the authors' repository,
 github.com/huggingface/datablations, "Parametric Fit"). They were fitted together with the
 paper's own C4 coefficients (E = exp(0.6254804), A = exp(6.255414), B = exp(7.3049974),
@@ -34,8 +34,8 @@ from .laws import Law, resolve_law
 __all__ = ["R_STAR_TOKENS", "R_STAR_PARAMS", "effective_tokens", "effective_params",
            "data_optimal_params", "data_constrained_loss", "epochs_worth_it"]
 
-# Muennighoff et al. 2023, section 3 / eq. 5: repetitions after which a repeated token (an
-# excess parameter) has lost 1 - 1/e of its value.
+# Muennighoff et al. 2023, section 3: repetitions after which one more pass over the data (one
+# more excess parameter) is worth 1/e of a fresh token (a useful parameter).
 R_STAR_TOKENS = 15.4
 R_STAR_PARAMS = 5.3
 
@@ -45,8 +45,8 @@ UNIQUE = Arg("tokens", "Unique tokens available U (the deduplicated data set); "
                        "training on D > U tokens repeats it D/U times")
 PARAMS = Arg("parameters", "Model size N: parameters per token (for mixture-of-experts, the "
                            "active parameters, not the total)")
-R_STAR_D = Arg("repetitions", "Decay constant R*_D: repetitions after which a repeated token "
-                              "keeps 1/e of its extra value (15.4, Muennighoff et al. 2023)")
+R_STAR_D = Arg("repetitions", "Decay constant R*_D: repetitions after which one more "
+                              "pass is worth 1/e of fresh data (15.4, Muennighoff et al. 2023)")
 R_STAR_N = Arg("repetitions", "Decay constant R*_N for parameters beyond the data-optimal size "
                               "(5.3, Muennighoff et al. 2023)")
 
@@ -79,7 +79,7 @@ def effective_tokens(tokens, unique_tokens, r_star=R_STAR_TOKENS):
     """What `tokens` training tokens drawn from `unique_tokens` unique ones are worth in fresh tokens.
 
     D' = U + U R* (1 - exp(-R/R*)) with R = D/U - 1 repetitions; D' = D when D <= U
-    (Muennighoff et al. 2023, eq. 5). Always D' <= D, and D' never exceeds U (1 + R*):
+    (Muennighoff et al. 2023, section 3). Always D' <= D, and D' never exceeds U (1 + R*):
     four epochs are worth about 3.7 epochs of fresh data, forty about 15.
     """
     d = _args.number(tokens, "tokens", unit="tokens")
@@ -98,7 +98,7 @@ def effective_params(params, optimal_params, r_star=R_STAR_PARAMS):
     """What a model of `params` parameters is worth when its data can only feed `optimal_params`.
 
     N' = U_N + U_N R* (1 - exp(-R_N/R*)) with R_N = N/U_N - 1 excess; N' = N when
-    N <= U_N (Muennighoff et al. 2023, eq. 5). Parameters are active parameters for
+    N <= U_N (Muennighoff et al. 2023, section 3). Parameters are active parameters for
     mixture-of-experts models.
     """
     n = _args.number(params, "params", unit="parameters")
@@ -134,7 +134,7 @@ def data_constrained_loss(params, tokens, unique_tokens, law="chinchilla",
                           r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
     """Predicted loss when the training tokens repeat a limited set of unique tokens.
 
-    L = E + A/N'^alpha + B/D'^beta (Muennighoff et al. 2023, eq. 5): the law with the
+    L = E + A/N'^alpha + B/D'^beta (Muennighoff et al. 2023, section 3): the law with the
     effective tokens D' and the effective parameters N' substituted. The run sees
     U_D = min(U, D) unique tokens; excess parameters are counted against U_N, the
     compute-optimal size for U_D tokens (DATA_OPTIMAL_PARAMS). So with D <= U and a model

@@ -17,7 +17,7 @@ sizes = st.floats(1e3, 1e15)
 
 
 def decayed(amount, unique, r_star):
-    """The paper's eq. 5 written out again, one value at a time."""
+    """The paper's decay (section 3) written out again, one value at a time."""
     if amount <= unique:
         return amount
     repeats = amount / unique - 1
@@ -53,7 +53,7 @@ def test_four_epochs_give_most_of_the_loss_reduction_of_fresh_data():
 def test_repeated_data_saturates_at_one_plus_r_star_epochs():
     u = 1e9
     assert planner.effective_tokens(1e6 * u, u) == pytest.approx(u * (1 + 15.4), rel=1e-9)
-    # r_star is the number of repetitions after which a repeated token keeps 1/e of its value.
+    # After r_star repetitions, one more pass is worth 1/e of fresh data.
     slope_at_r_star = (planner.effective_tokens(u * (16.4 + 1e-4), u)
                        - planner.effective_tokens(u * 16.4, u)) / (1e-4 * u)
     assert slope_at_r_star == pytest.approx(math.exp(-1), rel=1e-3)
