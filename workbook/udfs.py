@@ -68,7 +68,7 @@ def _clip(text: str, limit: int = _DOC_LIMIT) -> str:
 
 def _default_text(default) -> str:
     if default is None:
-        return "Optional; left empty, it is worked out from the other arguments."
+        return "Optional."  # what an empty argument means is in its description
     if isinstance(default, bool):
         return f"Optional, default {'TRUE' if default else 'FALSE'}."
     if isinstance(default, str):
@@ -80,7 +80,8 @@ def arg_doc(param, limit: int = _DOC_LIMIT) -> str:
     """One argument's description: what it is, its unit and its default."""
     tail = f" [{param.arg.unit}]." if param.arg.unit else "."
     tail += " " + (_default_text(param.default) if param.optional else "Required.")
-    choices = f" One of: {', '.join(param.arg.choices)}" if param.arg.choices else ""
+    listed = all(c in param.arg.doc for c in param.arg.choices)
+    choices = f" One of: {', '.join(param.arg.choices)}" if param.arg.choices and not listed else ""
     return _clip(param.arg.doc.rstrip(".") + choices, limit - len(tail)) + tail
 
 

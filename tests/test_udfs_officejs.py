@@ -1,0 +1,135 @@
+"""Host 2: Excel on Windows, macOS and the web through Office.js custom functions (xlwings Lite).
+
+xlwings' own Office.js machinery (`custom_functions_meta`, `custom_functions_call`) runs on
+the formulas module here, with the payloads the Excel add-in sends (tests/conftest.py sets
+XLWINGS_ON_SERVER=true and the noncommercial licence key before xlwings is imported).
+"""
+
+import asyncio
+
+import numpy as np
+import pytest
+import xlwings
+from xlwings import XlwingsError, server
+
+import planner
+import workbook.udfs as udfs
+
+import catalog_examples as ce
+
+ENTRIES = list(planner.CATALOG.values())
+IDS = [e.excel_name for e in ENTRIES]
+
+
+def payload(name, args, runtime="1.4"):
+    """A call as the Office.js client sends it: each argument a matrix, omitted ones null."""
+    def matrix(v):
+        if v is None or isinstance(v, list):
+            return v
+        return [[v]]
+    return {
+        "func_name": name,
+        "args": [matrix(a) for a in args],
+        "caller_address": "Office.js API client[Plan.xlsx]Sheet1!B2",
+        "content_language": "en-US",
+        "version": xlwings.__version__,
+        "runtime": runtime,
+        "client": "Office.js",
+    }
+
+
+def call(name, args, **kw):
+    return asyncio.run(server.custom_functions_call(payload(name, args, **kw), udfs))
+
+
+def error(kind):
+    return {"type": "Error", "errorType": kind}
+
+
+@pytest.fixture(scope="module")
+def meta():
+    assert xlwings.on_server, "xlwings must be imported with XLWINGS_ON_SERVER=true"
+    return {f["name"]: f for f in server.custom_functions_meta(udfs)["functions"]}
+
+
+def test_meta_lists_exactly_the_catalog(meta):
+    assert set(meta) == {e.name.upper() for e in ENTRIES}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_meta_describes_every_formula_and_argument(meta, entry):
+    f = meta[entry.excel_name]
+    assert f["id"] == entry.excel_name
+    assert f["description"].startswith(entry.summary[:40])
+    assert entry.result_unit in f["description"]
+    assert f["result"]["dimensionality"] == "matrix"
+    assert [p["name"] for p in f["parameters"]] == [udfs.excel_arg_name(p.name) for p in entry.params]
+    for shown, param in zip(f["parameters"], entry.params):
+        assert shown.get("optional", False) is param.optional
+        assert shown["dimensionality"] == "matrix"  # a cell or a range
+        assert param.arg.doc[:30] in shown["description"]
+        if param.arg.unit:
+            assert f"[{param.arg.unit}]" in shown["description"]
+        if param.optional:
+            assert "Optional" in shown["description"]
+        else:
+            assert "Required" in shown["description"]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_every_formula_returns_the_planner_value(entry):
+    args = ce.example_args(entry, ce.planner_call)  # a nested formula arrives as its value
+    expected = ce.as_grid(entry, ce.planner_call(entry, args))
+    assert call(entry.excel_name, args) == (expected if isinstance(expected, list) else [[expected]])
+
+
+def test_a_column_of_1000_budgets_is_one_call_returning_1000_rows():
+    budgets = np.logspace(18, 30, 1000)
+    got = call("CHINCHILLA_N", [ce.column(budgets), None])
+    law = planner.PRESETS["chinchilla"]
+    g = (law.alpha * law.A / (law.beta * law.B)) ** (1 / (law.alpha + law.beta))
+    expected = g * (budgets / 6) ** (law.beta / (law.alpha + law.beta))
+    assert len(got) == 1000
+    np.testing.assert_allclose([row[0] for row in got], expected, rtol=1e-12)
+
+
+def test_only_bad_elements_of_a_range_are_error_values():
+    got = call("CHINCHILLA_N", [[[1e24], [-5.0], ["lots"], [""], [2e24]], None])
+    assert got[0][0] == pytest.approx(planner.chinchilla_n(1e24), rel=1e-12)
+    assert got[1:4] == [[error("Num")], [error("Value")], [error("Value")]]
+    assert got[4][0] == pytest.approx(planner.chinchilla_n(2e24), rel=1e-12)
+
+
+def test_a_value_error_carries_the_planner_reason():
+    with pytest.raises(XlwingsError) as info:
+        call("CHINCHILLA_N", ["a lot", None])
+    assert str(info.value).startswith("#VALUE! compute must be a number")
+    assert "Traceback" not in str(info.value)
+
+
+def test_a_domain_error_is_num():
+    assert call("CHINCHILLA_N", [-1.0, None]) == [[error("Num")]]
+    assert call("COMPUTE_FOR_LOSS", [1.5, None]) == [[error("Num")]]
+
+
+def test_older_runtimes_get_the_error_code_as_text():
+    assert call("CHINCHILLA_N", [-1.0, None], runtime="1.3") == [["#NUM!"]]
+
+
+def test_empty_arguments_take_the_defaults():
+    n, d = 70e9, 1.4e12
+    assert call("TRAIN_FLOPS", [n, d, None]) == [[planner.train_flops(n, d)]]
+    assert call("TRAIN_FLOPS", [n, d, [[""]]]) == [[6 * n * d]]  # an empty cell
+
+
+def test_record_spills_labelled_or_gives_one_field():
+    fields = list(planner.CATALOG["inference_tradeoff"].fields)
+    labelled = call("INFERENCE_TRADEOFF", [2.0, 1e13, None, None, None, None])
+    direct = planner.inference_tradeoff(2.0, 1e13)
+    assert labelled == [fields, [float(direct[f]) for f in fields]]
+    assert call("INFERENCE_TRADEOFF", [2.0, 1e13, None, "savings", None, None]) == [[direct["savings"]]]
+
+
+def test_law_from_a_row_of_cells():
+    row = call("LAW_PARAMS", ["epoch"])
+    assert call("CHINCHILLA_LOSS", [1e24, row]) == [[planner.chinchilla_loss(1e24, "epoch")]]
