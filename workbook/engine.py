@@ -26,7 +26,7 @@ import schedula as sh  # noqa: E402
 import formulas  # noqa: E402
 from formulas.cell import CellWrapper  # noqa: E402
 from formulas.errors import FormulaError  # noqa: E402
-from formulas.functions import Array, wrap_ranges_func  # noqa: E402
+from formulas.functions import Array, not_implemented, wrap_ranges_func  # noqa: E402
 from formulas.ranges import Ranges  # noqa: E402
 from formulas.tokens.function import Function  # noqa: E402
 from formulas.tokens.operand import Error, XlError  # noqa: E402
@@ -216,7 +216,8 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 reason = str(exc).splitlines()[0].replace("%s", "").strip(": ") or type(exc).__name__
                 raise EngineError(f"cannot read the formula ={text} ({reason})", where) from None
             for name in names:
-                if name.upper() not in known and addin_name(name) is None:
+                # formulas' table is a defaultdict that files unknown names under not_implemented
+                if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
                     raise EngineError(f"the function {name.upper()} is not supported by the embedded "
                                       f"engine (in ={text})", where)
             addin = any(addin_name(n) for n in names)

@@ -1,0 +1,154 @@
+"""The embedded engine: planner formulas inside formulas' Excel engine, on workbooks built here."""
+
+from __future__ import annotations
+
+import math
+import zipfile
+
+import openpyxl
+import pytest
+
+from book_builders import excel_style_book, d_opt, loss, mixed_book, n_opt, one_formula_book
+from workbook import engine, xlsx
+from workbook.engine import EngineError, ErrorValue
+
+
+def close(a, b, rel=1e-12):
+    return isinstance(a, float) and math.isclose(a, b, rel_tol=rel)
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    path = mixed_book(tmp_path_factory.mktemp("engine") / "mixed.xlsx")
+    values, cells = engine.recalculate(xlsx.read_package(path))
+    return values, cells
+
+
+def v(mixed, ref, sheet="Model Plan"):
+    return mixed[0][(sheet, ref)]
+
+
+def test_planner_formulas_match_the_closed_form(mixed):
+    assert close(v(mixed, "B1"), n_opt(1e24))
+    assert close(v(mixed, "B2"), d_opt(1e24))
+    assert close(v(mixed, "B6"), loss(n_opt(1e24), d_opt(1e24)))
+
+
+def test_nested_excel_and_planner_formulas(mixed):
+    assert v(mixed, "B3") == round(d_opt(1e24) / n_opt(1e24), 6)
+    assert v(mixed, "B4") == round(n_opt(1e24) / 1e9, 3)
+    assert v(mixed, "B10") == "large model"
+    assert v(mixed, "B14") == 1e24 * 2 + 1e24
+    assert v(mixed, "B15") == "check the budget"  # IFERROR sees the planner's #NUM!
+
+
+def test_ranges_as_arguments(mixed):
+    budgets = (1e22, 1e23, 1e24)
+    assert close(v(mixed, "B5"), sum(n_opt(c) for c in budgets))
+    for ref, c in zip(("B11", "B12", "B13"), budgets):  # an array formula fills its block
+        assert close(v(mixed, ref), n_opt(c))
+
+
+def test_a_row_result_feeds_another_formula(mixed):
+    assert [v(mixed, f"{col}7") for col in "BCDEF"] == [E for E in (1.69, 406.4, 410.7, 0.34, 0.28)]
+    assert close(v(mixed, "B8"), loss(70e9, 1.4e12))
+
+
+def test_tokens_per_parameter_rule(mixed):
+    # D = 20 N and C = 6 N D give N = sqrt(C / 120).
+    assert close(v(mixed, "B9"), math.sqrt(1e24 / 120))
+
+
+def test_bad_cells_give_excel_error_values_with_reasons(mixed):
+    neg, text, div, dep = (v(mixed, r) for r in ("B16", "B17", "B18", "B19"))
+    assert isinstance(neg, ErrorValue) and neg.code == "#NUM!" and "compute" in neg.reason
+    assert isinstance(text, ErrorValue) and text.code == "#VALUE!" and "lots" in text.reason
+    assert isinstance(div, ErrorValue) and div.code == "#DIV/0!"  # an error argument propagates
+    assert isinstance(dep, ErrorValue) and dep.code == "#NUM!"
+
+
+def test_formula_cells_know_which_use_planner_functions(mixed):
+    cells = mixed[1]
+    assert cells[("Model Plan", "B1")].addin
+    assert not cells[("Model Plan", "B14")].addin
+    assert cells[("Model Plan", "B11")].cells == ("B11", "B12", "B13")
+    assert ("Inputs", "B1") not in cells
+
+
+def test_excel_style_package_shared_formulas_and_named_constant(tmp_path):
+    pkg = xlsx.read_package(excel_style_book(tmp_path / "excel.xlsx"))
+    values, cells = engine.recalculate(pkg)
+    for row, c in zip((1, 2, 3), (1e22, 1e23, 1e24)):
+        assert close(values[("Runs", f"B{row}")], n_opt(c))
+        assert values[("Runs", f"C{row}")] == c * 1000
+    assert cells[("Runs", "B2")].addin and not cells[("Runs", "C2")].addin
+
+
+def test_exponent_without_sign_is_read(tmp_path):
+    # Excel stores 1E+24, but people and scripts write 1E24; both are the same number.
+    pkg = xlsx.read_package(one_formula_book(tmp_path / "e.xlsx", "=CHINCHILLA_N(1E24)+0*1e3"))
+    values, _ = engine.recalculate(pkg)
+    assert close(values[("Sheet1", "B2")], n_opt(1e24))
+
+
+@pytest.mark.parametrize("formula, words", [
+    ("=NOSUCHFUNCTION(A1)", ["NOSUCHFUNCTION", "not supported"]),
+    ("=SUM(A1,", ["cannot read"]),
+])
+def test_formulas_the_engine_cannot_compute_name_the_cell(tmp_path, formula, words):
+    pkg = xlsx.read_package(one_formula_book(tmp_path / "bad.xlsx", formula))
+    with pytest.raises(EngineError) as info:
+        engine.recalculate(pkg)
+    assert info.value.cell == "Sheet1!B2"
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_empty_reference_and_xludf_prefix(tmp_path):
+    # Excel writes _xludf. before a user-defined function that was not loaded when saving.
+    path = one_formula_book(tmp_path / "u.xlsx", "=_xludf.CHINCHILLA_N(A1*1E23)+Z99")
+    values, cells = engine.recalculate(xlsx.read_package(path))
+    assert close(values[("Sheet1", "B2")], n_opt(5e23))
+    assert cells[("Sheet1", "B2")].addin
+
+
+def test_every_catalog_formula_is_registered():
+    import formulas
+    from workbook import excel
+
+    engine.register_functions()
+    table = formulas.get_functions()
+    assert excel.FUNCTIONS and all(name in table for name in excel.FUNCTIONS)
+
+
+def test_hostile_xml_is_refused(tmp_path):
+    path = one_formula_book(tmp_path / "x.xlsx", "=1+1")
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    body = parts["xl/workbook.xml"]
+    body = body.split(b"?>", 1)[1] if body.startswith(b"<?xml") else body
+    parts["xl/workbook.xml"] = b'<!DOCTYPE workbook [<!ENTITY a "aaaaaaaa">]>' + body
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    with pytest.raises(xlsx.XlsxError, match="forbidden XML"):
+        xlsx.read_package(bomb)
+
+
+def test_namespace_prefixes_survive_a_rewrite(tmp_path):
+    pkg = xlsx.read_package(excel_style_book(tmp_path / "ns.xlsx"))
+    root = pkg.xml("xl/worksheets/sheet1.xml")
+    cells = xlsx.index_cells(root)
+    xlsx.set_cached(cells["B1"], 1.5)
+    out = xlsx.write_xml(root, pkg._xml["xl/worksheets/sheet1.xml"][1]).decode()
+    head = out[:out.index("<sheetData")]
+    assert 'mc:Ignorable="x14ac xr"' in head and "xmlns:x14ac=" in head and "xmlns:xr=" in head
+    assert "x14ac:dyDescent" in out and "ns0" not in out
+    reread = openpyxl.load_workbook(_save(pkg, tmp_path / "ns-out.xlsx"), data_only=True)
+    assert reread["Runs"]["B1"].value == 1.5
+
+
+def _save(pkg, path):
+    pkg.save(path)
+    return path
