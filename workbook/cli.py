@@ -7,7 +7,7 @@ import sys
 
 import planner
 
-from . import calccmd, demo, fitcmd
+from . import calccmd, demo, fitcmd, templates
 
 
 def main(argv=None) -> int:
@@ -16,6 +16,7 @@ def main(argv=None) -> int:
     demo.add_parser(sub)
     calccmd.add_parser(sub)
     fitcmd.add_parser(sub)
+    templates.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
