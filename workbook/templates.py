@@ -1,0 +1,355 @@
+"""Build the template workbooks in `templates/` from the specs in `workbook.template_data`.
+
+One small builder lays out every template: an About sheet (what it answers, how to use it,
+sources, the colour legend), work sheets stacked from blocks (sections of labelled inputs and
+outputs, side-by-side grids, tables, charts) and a Lists sheet for the drop-downs. Inputs get
+the input style, data validation and a workbook-scoped defined name; outputs are formulas.
+
+Formulas are stored as plain upper-case names (`=CHINCHILLA_N(Budget, Law)`), which the
+add-in resolves in Excel and `planner calc` resolves without it. Numbers inside formulas are
+written with an explicit exponent sign (1E+24), the form every host parses.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
+
+from . import template_data as spec
+
+__all__ = ["build_all", "build", "add_parser", "TEMPLATES", "DEFAULT_DIR", "INPUT_FONT", "INPUT_FILL"]
+
+TEMPLATES = spec.TEMPLATES
+
+# Financial-modelling convention: inputs blue on light yellow, formulas black, key results bold.
+INPUT_FONT = Font(color="FF0000FF")
+INPUT_FILL = PatternFill("solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+KEY_FONT = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=14)
+HEAD_FONT = Font(bold=True, color="FFFFFFFF")
+HEAD_FILL = PatternFill("solid", start_color="FF1F4E78", end_color="FF1F4E78")
+SUB_FONT = Font(bold=True)
+SUB_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+NOTE_FONT = Font(italic=True, color="FF595959")
+THIN = Border(bottom=Side(style="thin", color="FFBFBFBF"))
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+# A fixed timestamp so that regenerating a template changes nothing but what the builder changed.
+_STAMP = datetime(2024, 1, 1)
+
+
+def _style_input(cell) -> None:
+    cell.font = INPUT_FONT
+    cell.fill = INPUT_FILL
+
+
+def _name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
+    if name in wb.defined_names:
+        raise ValueError(f"defined name {name!r} used twice")
+    wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!{ref}")
+
+
+def _absolute(coord: str) -> str:
+    col, row = re.match(r"([A-Z]+)(\d+)", coord).groups()
+    return f"${col}${row}"
+
+
+class _Validations:
+    """One DataValidation per rule and sheet, collecting the cells it covers."""
+
+    def __init__(self, ws):
+        self.ws, self.rules = ws, {}
+
+    def add(self, rule: str, ref: str) -> None:
+        if rule not in self.rules:
+            dv = _validation(rule)
+            if dv is None:
+                return
+            self.ws.add_data_validation(dv)
+            self.rules[rule] = dv
+        self.rules[rule].add(ref)
+
+
+def _validation(rule: str) -> DataValidation | None:
+    if rule == "none":
+        return None
+    if rule.startswith("list:"):
+        lst = spec.LISTS[rule[5:]]
+        dv = DataValidation(type="list", formula1=f"={lst.name}", allow_blank=False)
+        dv.error, dv.errorTitle = lst.error, "Not in the list"
+        # A warning, not a stop, where the planner also takes other values (a peak FLOP/s
+        # number for a GPU, a tokens-per-parameter number for allocation).
+        dv.errorStyle = "warning" if lst.open else "stop"
+        dv.prompt, dv.promptTitle = lst.prompt, "Choose"
+        dv.showInputMessage = True
+    else:
+        low, high, message = spec.NUMBER_RULES[rule]
+        if high is None:
+            dv = DataValidation(type="decimal", operator="greaterThan", formula1=str(low))
+        else:
+            dv = DataValidation(type="decimal", operator="between", formula1=str(low), formula2=str(high))
+        dv.error, dv.errorTitle = message, "Invalid number"
+    dv.showErrorMessage = True
+    return dv
+
+
+def _write_input(ws, wb, dvs, coord: str, value, fmt: str, rule: str, name: str | None) -> None:
+    cell = ws[coord]
+    cell.value = value
+    cell.number_format = fmt
+    _style_input(cell)
+    dvs.add(rule, coord)
+    if name:
+        _name(wb, name, ws.title, _absolute(coord))
+
+
+def _write_output(ws, wb, coord: str, formula, fmt: str, name: str | None, key: bool) -> None:
+    cell = ws[coord]
+    cell.value = formula
+    cell.number_format = fmt
+    if key:
+        cell.font = KEY_FONT
+    if name:
+        _name(wb, name, ws.title, _absolute(coord))
+
+
+def _header(ws, row: int, texts, first_col: int = 1) -> None:
+    for i, text in enumerate(texts):
+        c = ws.cell(row, first_col + i, text)
+        c.font, c.fill = HEAD_FONT, HEAD_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def _section(ws, wb, dvs, block: spec.Section, row: int) -> int:
+    _header(ws, row, (block.title, "Value", "Unit", "Notes"))
+    row += 1
+    for item in block.rows:
+        ws.cell(row, 1, item.label)
+        ws.cell(row, 3, item.unit)
+        note = ws.cell(row, 4, item.note or None)
+        note.font, note.alignment = NOTE_FONT, Alignment(wrap_text=False)
+        coord = f"B{row}"
+        if isinstance(item, spec.In):
+            _write_input(ws, wb, dvs, coord, item.value, item.fmt, item.rule, item.name)
+        else:
+            _write_output(ws, wb, coord, item.formula, item.fmt, item.name, item.key)
+        for col in range(1, 5):
+            ws.cell(row, col).border = THIN
+        row += 1
+    if block.range_name:
+        _name(wb, block.range_name, ws.title, f"$B${row - len(block.rows)}:$B${row - 1}")
+    return row + 1
+
+
+def _grid(ws, wb, dvs, block: spec.Grid, row: int) -> int:
+    ncol = len(block.columns)
+    _header(ws, row, (block.title,) + tuple(c.title for c in block.columns) + ("Unit", "Notes"))
+    row += 1
+    for item in block.rows:
+        if isinstance(item, str):  # a sub-heading inside the grid
+            for col in range(1, ncol + 4):
+                ws.cell(row, col).fill = SUB_FILL
+            ws.cell(row, 1, item).font = SUB_FONT
+            row += 1
+            continue
+        ws.cell(row, 1, item.label)
+        ws.cell(row, ncol + 2, item.unit)
+        note = ws.cell(row, ncol + 3, item.note or None)
+        note.font = NOTE_FONT
+        for i, column in enumerate(block.columns):
+            coord = f"{get_column_letter(i + 2)}{row}"
+            name = f"{column.prefix}_{item.key}"
+            cell_spec = item.cells.get(column.prefix, item.formula)
+            if cell_spec is None:
+                continue
+            if isinstance(cell_spec, str) and cell_spec.startswith("="):
+                _write_output(ws, wb, coord, cell_spec.format(p=column.prefix), item.fmt, name, item.key_row)
+            else:
+                _write_input(ws, wb, dvs, coord, cell_spec, item.fmt, item.rule, name)
+        for col in range(1, ncol + 4):
+            ws.cell(row, col).border = THIN
+        row += 1
+    return row + 1
+
+
+def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
+    keys = [c.key for c in block.columns]
+    _header(ws, row, [c.header for c in block.columns])
+    ws.row_dimensions[row].height = 30
+    units = row + 1
+    for i, c in enumerate(block.columns):
+        ws.cell(units, i + 1, c.unit).font = NOTE_FONT
+    first = units + 1
+    last = first + block.nrows - 1
+    letters = {k: get_column_letter(i + 1) for i, k in enumerate(keys)}
+    for r in range(first, last + 1):
+        refs = {k: f"{letters[k]}{r}" for k in keys}
+        for i, c in enumerate(block.columns):
+            coord = refs[c.key]
+            if c.values is not None:
+                value = c.values[r - first] if r - first < len(c.values) else None
+                _write_input(ws, wb, dvs, coord, value, c.fmt, c.rule, None)
+            elif c.formula is not None:
+                _write_output(ws, wb, coord, c.formula.format(**refs), c.fmt, None, False)
+            elif c.array is not None:
+                ws[coord].number_format = c.fmt
+    for c in block.columns:
+        if c.array is not None:
+            col = letters[c.key]
+            ws[f"{col}{first}"] = ArrayFormula(f"{col}{first}:{col}{last}", c.array)
+    for c in block.columns:
+        if c.name:
+            col = letters[c.key]
+            _name(wb, c.name, ws.title, f"${col}${first}:${col}${last}")
+    tables[block.key] = (ws, letters, first, last)
+    return last + 2
+
+
+def _chart(sheet, block: spec.Chart, tables: dict):
+    ws, letters, first, last = tables[block.table]
+    chart = ScatterChart()
+    chart.title = block.title
+    chart.style = 13
+    chart.height, chart.width = 9, 16
+    chart.x_axis.title, chart.y_axis.title = block.x_title, block.y_title
+    chart.x_axis.number_format = block.x_fmt
+    chart.y_axis.number_format = block.y_fmt
+    if block.log_x:
+        chart.x_axis.scaling.logBase = 10
+    if block.log_y:
+        chart.y_axis.scaling.logBase = 10
+    # openpyxl hides axes unless told otherwise; a chart a person reads needs them.
+    chart.x_axis.delete = chart.y_axis.delete = False
+    col = lambda key: ws[letters[key]][0].column  # noqa: E731
+    xref = Reference(ws, min_col=col(block.x), min_row=first, max_row=last)
+    for key, title in block.series:
+        yref = Reference(ws, min_col=col(key), min_row=first, max_row=last)
+        series = Series(yref, xref, title=title)
+        series.marker.symbol = "circle" if block.markers else "none"
+        if not block.lines:
+            series.graphicalProperties.line.noFill = True
+        series.smooth = False
+        chart.series.append(series)
+    sheet.add_chart(chart, block.anchor)
+
+
+def _about(wb: Workbook, t: spec.Template) -> None:
+    ws = wb.active
+    ws.title = "About"
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 100
+    ws["A1"] = t.title
+    ws["A1"].font = TITLE_FONT
+    row = 3
+    for heading, paragraphs in (("What it answers", t.answers), ("How to use it", t.how),
+                                ("Sources", t.sources)):
+        ws.cell(row, 1, heading).font = SUB_FONT
+        for text in paragraphs:
+            c = ws.cell(row, 2, text)
+            c.alignment = WRAP
+            row += 1
+        row += 1
+    ws.cell(row, 1, "Legend").font = SUB_FONT
+    for label, styler in (("Input: type over it (blue on yellow)", _style_input),
+                          ("Formula: computed, do not overwrite (black)", lambda c: None),
+                          ("Key result (bold)", lambda c: setattr(c, "font", KEY_FONT))):
+        c = ws.cell(row, 2, label)
+        styler(c)
+        row += 1
+    row += 1
+    ws.cell(row, 1, "Formulas").font = SUB_FONT
+    for text in spec.ENGINE_NOTE:
+        ws.cell(row, 2, text).alignment = WRAP
+        row += 1
+    ws.freeze_panes = "A3"
+
+
+def _lists(wb: Workbook) -> None:
+    ws = wb.create_sheet("Lists")
+    for i, lst in enumerate(spec.LISTS.values()):
+        col = i + 1
+        ws.cell(1, col, lst.title).font = SUB_FONT
+        for r, value in enumerate(lst.values, start=2):
+            ws.cell(r, col, value)
+        letter = get_column_letter(col)
+        ws.column_dimensions[letter].width = 26
+        _name(wb, lst.name, ws.title, f"${letter}$2:${letter}${len(lst.values) + 1}")
+    ws.freeze_panes = "A2"
+
+
+def build(t: spec.Template) -> Workbook:
+    """The workbook of one template spec."""
+    wb = Workbook()
+    wb.properties.creator = "planner templates"
+    wb.properties.created = wb.properties.modified = _STAMP
+    _about(wb, t)
+    tables: dict = {}
+    charts = []  # drawn last: a chart may show a table on a later sheet
+    for sheet in t.sheets:
+        ws = wb.create_sheet(sheet.title)
+        dvs = _Validations(ws)
+        ws["A1"] = sheet.heading
+        ws["A1"].font = TITLE_FONT
+        ws["A2"] = sheet.intro
+        ws["A2"].font = NOTE_FONT
+        for letter, width in zip("ABCDEFGHIJKLMNOP", sheet.widths):
+            ws.column_dimensions[letter].width = width
+        row = 4
+        for block in sheet.blocks:
+            if isinstance(block, spec.Section):
+                row = _section(ws, wb, dvs, block, row)
+            elif isinstance(block, spec.Grid):
+                row = _grid(ws, wb, dvs, block, row)
+            elif isinstance(block, spec.Table):
+                row = _table(ws, wb, dvs, block, row, tables)
+            elif isinstance(block, spec.Chart):
+                charts.append((ws, block))
+        ws.freeze_panes = sheet.freeze
+    for ws, block in charts:
+        _chart(ws, block, tables)
+    _lists(wb)
+    return wb
+
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def build_all(out_dir=DEFAULT_DIR) -> list[Path]:
+    """Write every template into `out_dir` (created if needed); return the paths written."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for t in TEMPLATES:
+        path = out / t.filename
+        build(t).save(path)
+        paths.append(path)
+    return paths
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("templates", help="write the template workbooks",
+                       description="Write the template workbooks (training budget, deployment plan, "
+                                   "over-training explorer, public models, scaling-law fit).")
+    p.add_argument("--out", default=str(DEFAULT_DIR), metavar="DIR",
+                   help="directory to write them to (default: the project's templates/)")
+    p.set_defaults(run=_run)
+
+
+def _run(args) -> int:
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"planner: --out {out} is a file, not a directory", file=sys.stderr)
+        return 2
+    for path in build_all(out):
+        print(path)
+    return 0
