@@ -98,10 +98,10 @@ def description(entry, limit: int = _DOC_LIMIT) -> str:
 def host_of(func) -> str:
     """Which runtime a decorator belongs to: "officejs", "classic", or "python" (no Excel)."""
     module = getattr(func, "__module__", "") or ""
+    if module == "xlwings.udfs":  # bound by xlwings on Windows (COM add-in)
+        return "classic"
     if "officejs" in module or getattr(xlwings, "on_server", False) or sys.platform == "emscripten":
         return "officejs"
-    if module.endswith("xlwings.udfs"):
-        return "classic"
     return "python"
 
 
