@@ -51,11 +51,17 @@ def lifetime_optimum(target_loss, law, extra_tokens):
     extra = _args.number(extra_tokens, "extra_tokens", "nonnegative", unit="tokens")
     law = resolve_law(law)
     loss, extra = np.broadcast_arrays(loss, extra)
+    ln_s, y = _solve(law, loss, extra)
+    return _model(law, ln_s, y, loss)
+
+
+def _solve(law, loss, extra):
+    """log S and the root y of h (-inf where extra is 0), arrays of the broadcast shape."""
     alpha, beta = law.alpha, law.beta
-    ln_ab, ln_a, ln_b = np.log(alpha + beta), np.log(alpha), np.log(beta)
+    ln_ab, ln_b = np.log(alpha + beta), np.log(beta)
     with np.errstate(all="ignore"):
         ln_s = law.log_inner_for_loss(loss)
-        c = np.log(law.B) - ln_s - ln_a
+        c = np.log(law.B) - ln_s - np.log(alpha)
         serving = extra > 0
         ln_x = np.log(np.where(serving, extra, 1.0))
         y = np.minimum(ln_x - (c + ln_ab) / beta,
@@ -72,14 +78,37 @@ def lifetime_optimum(target_loss, law, extra_tokens):
             if not np.all(np.abs(step) <= 1e-12 * (1.0 + np.abs(y))):  # pragma: no cover
                 raise PlannerError("the lifetime optimum did not converge for these inputs")
         y = np.where(serving, y, -np.inf)  # no serving: r = 1, the compute-optimal split
-        lse = np.logaddexp(ln_ab, ln_b + y)
-        ln_u = ln_b + np.logaddexp(0.0, y) - lse  # u = beta r / (alpha + beta r)
-        ln_1mu = ln_a - lse
+    return ln_s, y
+
+
+def _model(law, ln_s, y, loss):
+    """(N, D) from log S and y, checked to be representable."""
+    alpha, beta = law.alpha, law.beta
+    with np.errstate(all="ignore"):
+        lse = np.logaddexp(np.log(alpha + beta), np.log(beta) + y)
+        ln_u = np.log(beta) + np.logaddexp(0.0, y) - lse  # u = beta r / (alpha + beta r)
+        ln_1mu = np.log(alpha) - lse
         n = np.exp((np.log(law.A) - ln_s - ln_u) / alpha)
         d = np.exp((np.log(law.B) - ln_s - ln_1mu) / beta)
     n = _args.in_range(n, "model size", "target_loss", loss)
     d = _args.in_range(d, "number of training tokens", "target_loss", loss)
     return n, d
+
+
+def _savings(law, y, d0, extra):
+    """1 - N (D + X) / (N0 (D0 + X)), accurate even when tiny.
+
+    From the solution: ln(N/N0) = -(ln(1 + e^y) - ln(1 + q e^y)) / alpha and
+    ln(D/D0) = ln(1 + q e^y) / beta with q = beta / (alpha + beta), so the ratio of costs
+    needs no difference of two nearly equal totals.
+    """
+    ln_q = np.log(law.beta / (law.alpha + law.beta))
+    with np.errstate(all="ignore"):
+        grow_d = np.logaddexp(0.0, y + ln_q)
+        ln_n_ratio = -(np.logaddexp(0.0, y) - grow_d) / law.alpha
+        ln_cost_ratio = ln_n_ratio + np.log1p(np.expm1(grow_d / law.beta) / (1.0 + extra / d0))
+        # The optimum never costs more than the compute-optimal model; clip rounding below 0.
+        return np.maximum(-np.expm1(ln_cost_ratio), 0.0)
 
 
 @formula("Inference", result="FLOPs", example="=INFERENCE_FLOPS(70E9, 1E12)",
@@ -166,16 +195,17 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
     with np.errstate(all="ignore"):
         extra = _args.in_range(ki / kt * tokens, "extra tokens", "inference_tokens", tokens,
                                positive=False)
-    n, d = lifetime_optimum(loss, law, extra)
-    n0, d0 = lifetime_optimum(loss, law, 0.0)
+    loss, extra = np.broadcast_arrays(loss, extra)
+    ln_s, y = _solve(law, loss, extra)
+    n, d = _model(law, ln_s, y, loss)
+    n0, d0 = _model(law, ln_s, np.full(y.shape, -np.inf), loss)
+    savings = _savings(law, y, d0, extra)
     with np.errstate(all="ignore"):
         train = kt * n * d
         serve = ki * n * tokens
         total = train + serve
         baseline_train = kt * n0 * d0
         baseline = baseline_train + ki * n0 * tokens
-        # The optimum never costs more than the compute-optimal model; clip rounding below 0.
-        savings = np.maximum(1.0 - total / baseline, 0.0)
     # Training alone depends only on the loss; what overflows beyond it is the serving.
     _args.in_range(train, "training compute", "target_loss", loss)
     _args.in_range(baseline_train, "training compute", "target_loss", loss)

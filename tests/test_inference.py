@@ -78,9 +78,9 @@ def test_savings_grow_with_inference_demand(name):
     out = planner.inference_tradeoff(loss, demand, name)
     saved = out["savings"]
     assert np.all((saved >= 0) & (saved < 1))
-    # Savings are second order in small demand, so there they sit at rounding level (~1e-16);
-    # once they are visible they grow strictly.
-    assert np.all(np.diff(saved) > -1e-14)
+    # Savings are second order in small demand (tiny, or 0 once below the float resolution
+    # of the first-order terms); they never shrink, and grow strictly once visible.
+    assert np.all(np.diff(saved) >= 0)
     visible = saved[:-1] > 1e-9
     assert visible.sum() > 10 and np.all(np.diff(saved)[visible] > 0)
     assert saved[-1] > 0.05
