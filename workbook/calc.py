@@ -118,7 +118,7 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
         ref = ref.replace("$", "").strip().upper()
         try:
             coordinate_from_string(ref)
-        except ValueError:
+        except Exception:  # noqa: BLE001 - openpyxl's CellCoordinatesException
             raise CalcError(pkg.path, f"--set {target}: {ref!r} is not a cell reference such as B4") from None
         return Assignment(target, text, value, sheet.name, ref)
 

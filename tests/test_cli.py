@@ -1,0 +1,247 @@
+"""`planner calc` and `planner demo` end to end: values, --set, --freeze, atomic output, bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from book_builders import excel_style_book, mixed_book, n_opt, one_formula_book
+from workbook.cli import main
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(code, err, *words):
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("planner: "), err
+    assert "Traceback" not in err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+
+
+@pytest.fixture()
+def book(tmp_path):
+    return mixed_book(tmp_path / "plan.xlsx", about=True)
+
+
+def test_calc_writes_values_and_keeps_formulas(capsys, book, tmp_path):
+    out = tmp_path / "out.xlsx"
+    before = sha(book)
+    code, stdout, err = run(capsys, "calc", book, "--out", out)
+    assert code == 0 and "formula cells computed" in stdout
+    assert "Model Plan!B16 #NUM!" in err  # error cells are pointed out, with their reasons
+    assert sha(book) == before  # the input is never modified
+    values = openpyxl.load_workbook(out, data_only=True)["Model Plan"]
+    assert math.isclose(values["B1"].value, n_opt(1e24), rel_tol=1e-12)
+    assert math.isclose(values["B11"].value, n_opt(1e22), rel_tol=1e-12)
+    assert values["B10"].value == "large model"
+    assert values["B16"].value == "#NUM!" and values["B17"].value == "#VALUE!"
+    formulas = openpyxl.load_workbook(out)["Model Plan"]
+    assert formulas["B1"].value == "=CHINCHILLA_N(Budget)"
+    assert formulas["B14"].value == "=Inputs!B1*2+MAX(Inputs!C1:C3)"
+
+
+def test_other_parts_pass_through_unchanged(capsys, book, tmp_path):
+    out = tmp_path / "out.xlsx"
+    assert run(capsys, "calc", book, "--out", out)[0] == 0
+    with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
+        charts = [n for n in a.namelist() if n.startswith("xl/charts/")]
+        assert charts
+        for name in charts + ["xl/styles.xml"]:
+            assert a.read(name) == b.read(name)
+        assert b"dataValidation" in b.read("xl/worksheets/sheet1.xml")
+    wb = openpyxl.load_workbook(out)
+    assert set(wb.defined_names) == {"Budget", "Ratio", "Budgets"}
+
+
+def test_set_by_name_and_by_cell(capsys, book, tmp_path):
+    out = tmp_path / "out.xlsx"
+    code, _, _ = run(capsys, "calc", book, "--out", out, "--set", "Budget=2e24",
+                     "--set", "Inputs!C1=5e22", "--set", "'Model Plan'!A1=Params (N)")
+    assert code == 0
+    wb = openpyxl.load_workbook(out, data_only=True)
+    plan = wb["Model Plan"]
+    assert math.isclose(plan["B1"].value, n_opt(2e24), rel_tol=1e-12)
+    assert math.isclose(plan["B11"].value, n_opt(5e22), rel_tol=1e-12)
+    assert plan["A1"].value == "Params (N)"
+    assert wb["Inputs"]["B1"].value == 2e24
+
+
+def test_set_a_named_constant_and_shared_formulas(capsys, tmp_path):
+    src = excel_style_book(tmp_path / "excel.xlsx")
+    out = tmp_path / "out.xlsx"
+    assert run(capsys, "calc", src, "--out", out, "--set", "Scale=10")[0] == 0
+    runs = openpyxl.load_workbook(out, data_only=True)["Runs"]
+    assert [runs[f"C{r}"].value for r in (1, 2, 3)] == [c * 10 for c in (1e22, 1e23, 1e24)]
+    assert math.isclose(runs["B3"].value, n_opt(1e24), rel_tol=1e-12)
+    with zipfile.ZipFile(out) as z:
+        assert "xl/calcChain.xml" not in z.namelist()  # rebuilt by Excel, never stale
+        assert b"calcChain" not in z.read("xl/_rels/workbook.xml.rels")
+        assert b"calcChain" not in z.read("[Content_Types].xml")
+
+
+def test_freeze_makes_a_hand_off_copy(capsys, book, tmp_path):
+    out = tmp_path / "handoff.xlsx"
+    code, stdout, _ = run(capsys, "calc", book, "--out", out, "--freeze", "--set", "Budget=3e24")
+    assert code == 0 and "frozen" in stdout
+    wb = openpyxl.load_workbook(out)
+    plan = wb["Model Plan"]
+    assert isinstance(plan["B1"].value, float) and math.isclose(plan["B1"].value, n_opt(3e24), rel_tol=1e-12)
+    assert plan["B3"].value == "=ROUND(B2/B1, 6)"  # Excel's own formula stays live
+    assert plan["B14"].value.startswith("=")
+    assert plan["B4"].value == round(n_opt(3e24) / 1e9, 3)  # mixes ours: frozen
+    assert plan["B16"].value == "#NUM!"
+    about = [c.value for row in wb["About"].iter_rows() for c in row if c.value is not None]
+    text = " ".join(map(str, about))
+    assert "A test plan." in text  # the existing About text is kept
+    assert "Frozen on" in text and "plan.xlsx" in text and "Budget" in text and 3e24 in about
+    with zipfile.ZipFile(out) as z:
+        assert b'fullCalcOnLoad="1"' in z.read("xl/workbook.xml")
+    # No planner function is left anywhere.
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                assert not (isinstance(c.value, str) and "CHINCHILLA" in c.value and c.value.startswith("="))
+
+
+def test_freeze_without_about_sheet_adds_one(capsys, tmp_path):
+    src = excel_style_book(tmp_path / "excel.xlsx")
+    out = tmp_path / "handoff.xlsx"
+    assert run(capsys, "calc", src, "--out", out, "--freeze")[0] == 0
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Runs", "Hand-off"]
+    note = " ".join(str(c.value) for row in wb["Hand-off"].iter_rows() for c in row if c.value)
+    assert "Frozen on" in note and "nothing changed" in note
+    runs = wb["Runs"]
+    assert isinstance(runs["B2"].value, float)  # a shared group with a planner formula: values
+    assert runs["C2"].value == "=A2*Scale"  # Excel's shared formula: still live
+
+
+def test_output_is_written_atomically(capsys, book, tmp_path):
+    out = tmp_path / "out.xlsx"
+    out.write_bytes(b"old")
+    assert run(capsys, "calc", book, "--out", out)[0] == 0
+    assert zipfile.is_zipfile(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.xlsx", "plan.xlsx"]  # no temp files left
+
+
+def test_refuses_to_overwrite_the_input(capsys, book, tmp_path):
+    before = sha(book)
+    twisted = tmp_path / "sub" / ".." / "plan.xlsx"
+    (tmp_path / "sub").mkdir()
+    code, _, err = run(capsys, "calc", book, "--out", twisted)
+    one_line_error(code, err, "refusing to write over the input")
+    assert sha(book) == before
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _bad_files(tmp_path: Path):
+    good = mixed_book(tmp_path / "good.xlsx")
+    truncated = _write(tmp_path / "truncated.xlsx", good.read_bytes()[:3000])
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+    # An encrypted OOXML file is an OLE container with an "EncryptedPackage" stream.
+    encrypted = _write(tmp_path / "secret.xlsx", ole + "EncryptedPackage".encode("utf-16-le") + b"\0" * 512)
+    legacy = _write(tmp_path / "old.xlsx", ole + "Workbook".encode("utf-16-le") + b"\0" * 512)
+    csv = _write(tmp_path / "data.xlsx", b"a,b\n1,2\n")
+    other_zip = tmp_path / "doc.xlsx"
+    with zipfile.ZipFile(other_zip, "w") as z:
+        z.writestr("word/document.xml", "<w/>")
+    return [
+        (tmp_path / "missing.xlsx", "no such file"),
+        (truncated, "corrupt"),
+        (encrypted, "password-protected"),
+        (legacy, "97-2003"),
+        (csv, "not an .xlsx"),
+        (other_zip, "not an .xlsx"),
+    ]
+
+
+def test_bad_files_give_one_line(capsys, tmp_path):
+    for path, words in _bad_files(tmp_path):
+        code, _, err = run(capsys, "calc", path, "--out", tmp_path / "out.xlsx")
+        one_line_error(code, err, path.name, words)
+        assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("Nope=1", ["Nope", "no such defined name", "Budget"]),
+    ("Missing!A1=1", ["no sheet named 'Missing'"]),
+    ("Inputs!ZZ=1", ["not a cell reference"]),
+    ("Budgets=1", ["range", "single cell"]),
+    ("Budget", ["NAME=VALUE"]),
+])
+def test_bad_set(capsys, book, tmp_path, spec, words):
+    code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx", "--set", spec)
+    one_line_error(code, err, "plan.xlsx", *words)
+
+
+def test_a_formula_the_engine_cannot_compute(capsys, tmp_path):
+    src = one_formula_book(tmp_path / "f.xlsx", "=WEBSERVICE(A1)+1")
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "out.xlsx")
+    one_line_error(code, err, "f.xlsx: Sheet1!B2: ", "WEBSERVICE")
+
+
+def test_console_script_has_no_traceback(tmp_path):
+    """The real process: exit status and a single line on stderr."""
+    bad = _write(tmp_path / "broken.xlsx", b"PK\x03\x04 not really a zip")
+    proc = subprocess.run([sys.executable, "-m", "workbook.cli", "calc", str(bad), "--out",
+                           str(tmp_path / "o.xlsx")], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().startswith("planner: ") and len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_demo_prints_the_comparison_and_writes_the_workbook(capsys, tmp_path, monkeypatch):
+    from workbook import demo
+
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    if demo.TEMPLATE.exists():
+        for heading in ("Compute-optimal", "FLOP-optimal", "Cost-optimal", "Your model", "Total cost"):
+            assert heading in out
+        written = tmp_path / demo.DEFAULT_OUT
+        assert str(written) in out
+        wb = openpyxl.load_workbook(written, data_only=True)
+        assert not [c.coordinate for ws in wb for row in ws.iter_rows() for c in row
+                    if isinstance(c.value, str) and c.value.startswith("#")]
+    else:
+        assert "parameters" in out
+
+
+def test_demo_table_reads_defined_names():
+    from workbook.demo import comparison_table
+
+    table = comparison_table({"Opt_Params": 70e9, "Own_Params": 8e9, "Opt_Total_Cost": 2.5e6,
+                              "Own_Total_Cost": 1.5e6})
+    lines = table.splitlines()
+    assert "Compute-optimal" in lines[0] and "Your model" in lines[0] and "FLOP-optimal" not in lines[0]
+    assert "70.0 B" in table and "8.0 B" in table and "$2.50 M" in table and "$1.50 M" in table
+
+
+def test_no_temporary_files_left_on_failure(capsys, tmp_path):
+    src = one_formula_book(tmp_path / "f.xlsx", "=NOSUCH(A1)")
+    run(capsys, "calc", src, "--out", tmp_path / "out.xlsx")
+    assert sorted(os.listdir(tmp_path)) == ["f.xlsx"]
