@@ -7,7 +7,7 @@ import sys
 
 import planner
 
-from . import calccmd, demo, fitcmd, templates
+from . import calccmd, demo, fitcmd, lite, templates
 
 
 def main(argv=None) -> int:
@@ -17,6 +17,7 @@ def main(argv=None) -> int:
     calccmd.add_parser(sub)
     fitcmd.add_parser(sub)
     templates.add_parser(sub)
+    lite.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -186,4 +186,7 @@ def install(namespace: dict, func=None, arg=None) -> list[str]:
     return defined
 
 
-FORMULAS = install(globals())
+# In xlwings Lite the exported main.py defines the formulas itself, from an embedded copy of
+# this module that its loader marks, so that each formula is defined once (workbook/lite.py).
+if not globals().get("_EMBEDDED_IN_LITE"):
+    FORMULAS = install(globals())
