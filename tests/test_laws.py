@@ -214,3 +214,35 @@ def test_law_params_rejects_bad_laws():
         planner.law_params("nope")
     with pytest.raises(planner.PlannerError, match="only sets an allocation"):
         planner.law_params(20)
+
+
+# --- the catalogue -------------------------------------------------------------------------
+
+CORE_MODULES = ("laws", "allocation", "inference")
+
+
+@pytest.mark.parametrize("module", CORE_MODULES)
+def test_every_public_function_is_catalogued_and_exported(module):
+    import importlib
+    mod = importlib.import_module(f"planner.{module}")
+    functions = [n for n in mod.__all__ if callable(getattr(mod, n)) and n[0].islower()
+                 and n not in ("resolve_law",)]
+    assert functions
+    for name in functions:
+        entry = planner.CATALOG[name]
+        assert getattr(planner, name) is getattr(mod, name) is entry.func
+        assert entry.excel_name == name.upper()
+        assert entry.example.startswith(f"={entry.excel_name}(")
+        assert entry.summary and entry.result_unit
+        assert all(p.arg.doc for p in entry.params)
+
+
+def test_catalogue_lists_the_whole_core():
+    core = {"chinchilla_n", "chinchilla_d", "chinchilla_loss", "chinchilla_compute",
+            "compute_for_loss", "scaling_loss", "train_flops", "tokens_for_loss", "params_for_loss",
+            "overtrain_loss", "overtrain_penalty", "overtrain_overhead", "inference_flops",
+            "lifetime_flops", "inference_tradeoff", "law_params"}
+    assert core <= set(planner.CATALOG)
+    tradeoff = planner.CATALOG["inference_tradeoff"]
+    assert tradeoff.returns == "record"
+    assert tradeoff.fields == tuple(planner.inference_tradeoff(2.0, 1e12))
