@@ -48,12 +48,11 @@ START_GRID = np.array(list(itertools.product((0.0, 10.0, 20.0), (0.0, 10.0, 20.0
 # L-BFGS runs from this many of the best grid points. On the Chinchilla runs the best grid
 # point alone already lands in the global optimum; the others guard against data whose
 # best-looking start sits in a poorer basin.
-N_STARTS = 5
+N_STARTS = 8
 _MAXITER = 2000
 # L-BFGS-B may stop on a failed line search when rounding hides further progress; that
-# counts as converged when the gradient (of the mean Huber loss over delta, which is O(1)
-# far from the optimum) is this small.
-_GRAD_TOL = 1e-6
+# counts as converged when the gradient (of the scaled objective, see _HuberLSE) is this small.
+_GRAD_TOL = 1e-4
 
 
 def _one_blas_thread():
@@ -147,8 +146,10 @@ class _HuberLSE:
     """Huber loss of log L against LSE(a - alpha x_N, b - beta x_D, e), x centred logs.
 
     Internal parameters p = (a', b', e, alpha, beta) with a' = a - alpha mean(log N) and
-    b' = b - beta mean(log D). The value is the sum of Huber losses divided by n delta (so
-    optimizer tolerances do not depend on the number of runs or on delta); optional
+    b' = b - beta mean(log D). The value is the sum of Huber losses divided by n delta^2,
+    the mean of (r/delta)^2 / 2 for residuals within delta: O(1) for residuals of the order
+    of delta whatever the number of runs, so that L-BFGS-B's stopping rule (relative change
+    of the value, absolute once it is below 1) neither stops early nor runs on. Optional
     per-run weights (bootstrap counts) multiply each run's term.
     """
 
@@ -157,7 +158,7 @@ class _HuberLSE:
         self.mn, self.md = ln.mean(), ld.mean()
         self.xn, self.xd, self.y = ln - self.mn, ld - self.md, np.log(loss)
         self.delta = delta
-        self.scale = 1.0 / (ln.size * delta)
+        self.scale = 1.0 / (ln.size * delta * delta)
 
     def to_inner(self, raw):
         p = np.array(raw, dtype=float)

@@ -129,6 +129,24 @@ def drop_highest(n, d, loss, k: int):
     return [n[i] for i in keep], [d[i] for i in keep], [loss[i] for i in keep]
 
 
+class _ProgressBar:
+    """A tqdm bar on stderr, opened at the first resample (after the arguments are checked)."""
+
+    def __init__(self, total: int):
+        self.total, self.bar = total, None
+
+    def update(self, k: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(total=self.total, desc="bootstrap", unit="fit", file=sys.stderr,
+                            leave=False)
+        self.bar.update(k)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
@@ -138,11 +156,12 @@ def run(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", planner.PlannerWarning)
         if args.ci:
-            from tqdm import tqdm
-            with tqdm(total=args.resamples, desc="bootstrap", unit="fit", file=sys.stderr,
-                      leave=False) as bar:
+            bar = _ProgressBar(args.resamples)
+            try:
                 table = bootstrap_scaling_law(n, d, loss, args.level, args.resamples, args.seed,
                                               progress=bar.update)
+            finally:
+                bar.close()
             law = table[0]
         else:
             table = None
