@@ -9,11 +9,19 @@ Chinchilla form (Hoffmann et al. 2022); Kaplan et al. 2020's L = [(Nc/N)^(aN/aD)
 is the same form with E = 0, A = Nc^(aN/aD), alpha = aN/aD, B = Dc, beta = 1, gamma = aD.
 Since L is a monotone function of the sum inside the brackets, every allocation question
 has a closed form for both, and the functions below use them.
+
+Presets (`PRESETS`; each Law's `source` says the same):
+- "chinchilla" (the default): Hoffmann et al. 2022, "Training Compute-Optimal Large Language
+  Models", Approach 3 as published (eq. 10): E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28.
+- "epoch": Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt", Table 1:
+  E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658.
+- "kaplan": Kaplan et al. 2020, "Scaling Laws for Neural Language Models", eq. 1.5:
+  aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13 (N without embeddings).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +43,7 @@ class Law:
     beta: float
     gamma: float = 1.0
     name: str = "custom"
+    source: str = field(default="", compare=False)  # the publication a preset comes from
 
     @property
     def label(self) -> str:
@@ -137,16 +146,20 @@ class RatioRule:
 
 def _kaplan() -> Law:
     aN, aD, Nc, Dc = 0.076, 0.095, 8.8e13, 5.4e13
-    return Law(E=0.0, A=Nc ** (aN / aD), B=Dc, alpha=aN / aD, beta=1.0, gamma=aD, name="kaplan")
+    return Law(E=0.0, A=Nc ** (aN / aD), B=Dc, alpha=aN / aD, beta=1.0, gamma=aD, name="kaplan",
+               source="Kaplan et al. 2020, Scaling Laws for Neural Language Models, eq. 1.5")
 
 
 PRESETS: dict[str, Law] = {
     # Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models", Approach 3
     # (parametric fit, eq. 10 and section D.2): E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28.
-    "chinchilla": Law(1.69, 406.4, 410.7, 0.34, 0.28, name="chinchilla"),
+    "chinchilla": Law(1.69, 406.4, 410.7, 0.34, 0.28, name="chinchilla",
+                      source="Hoffmann et al. 2022, Training Compute-Optimal Large Language "
+                             "Models, Approach 3 (eq. 10)"),
     # Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt", Table 1 (their refit
     # of Approach 3 on the Figure 4 data): E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658.
-    "epoch": Law(1.8172, 482.01, 2085.43, 0.3478, 0.3658, name="epoch"),
+    "epoch": Law(1.8172, 482.01, 2085.43, 0.3478, 0.3658, name="epoch",
+                 source="Besiroglu et al. 2024, Chinchilla Scaling: A replication attempt, Table 1"),
     # Kaplan et al. 2020, "Scaling Laws for Neural Language Models", eq. 1.5:
     # L(N, D) = [(Nc/N)^(aN/aD) + Dc/D]^aD with aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13
     # (N excludes embeddings; loss in nats on their WebText2 tokenisation).
