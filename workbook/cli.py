@@ -7,7 +7,7 @@ import sys
 
 import planner
 
-from . import calccmd, demo, fitcmd, lite, templates
+from . import calccmd, demo, fitcmd, lite, reference, templates
 
 
 def main(argv=None) -> int:
@@ -18,6 +18,7 @@ def main(argv=None) -> int:
     fitcmd.add_parser(sub)
     templates.add_parser(sub)
     lite.add_parser(sub)
+    reference.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -1,0 +1,141 @@
+"""`planner reference`: the function reference (docs/FUNCTIONS.md), generated from the catalog.
+
+Every formula with its summary, arguments (unit, default, meaning), result and example,
+from the same metadata the Excel add-in registers, so the reference cannot drift from the
+formulas; a test fails when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import excel
+from .udfs import excel_arg_name
+
+DEFAULT_PATH = Path("docs") / "FUNCTIONS.md"
+
+_INTRO = """\
+# Function reference
+
+Every formula of the compute planner, as Excel shows it. This file is generated from the
+planner's catalogue by `planner reference --out docs/FUNCTIONS.md`; do not edit it by hand.
+
+How arguments work, in every formula:
+
+- **Cells or ranges.** Any number argument takes a single cell or a range. A range gives a
+  result of the same shape in one call (a column of 1,000 budgets spills 1,000 results), and
+  a column against a row gives a grid, as with Excel's own dynamic arrays.
+- **Empty means default.** An omitted argument or an empty cell takes the default listed
+  below; arguments in `[brackets]` are optional.
+- **`law`** is a preset name (`"chinchilla"`, `"epoch"`, `"kaplan"`), a row or column of the
+  five numbers {E, A, B, alpha, beta} (for example the output of `LAW_PARAMS` or
+  `FIT_SCALING_LAW`), or, where the argument says so, a number of training tokens per
+  parameter (20 for the classic rule of thumb).
+- **Errors.** Text where a number belongs gives `#VALUE!`; a number outside the formula's
+  domain (a negative budget, a loss no model reaches) gives `#NUM!`. The planner's one-line
+  reason is shown where Excel can show one. In a range, only the bad elements are errors.
+- **Several results.** A formula with named fields (such as `INFERENCE_TRADEOFF`) spills a
+  labelled row, field names above values, unless its `field` argument asks for one field;
+  over a row or column of inputs it spills a labelled table, one row per input (with a
+  2-D grid of inputs, ask for one field). Rows and blocks of numbers spill without labels,
+  so that they can feed other formulas.
+"""
+
+
+def _cell(text) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _default(param) -> str:
+    if not param.optional:
+        return "required"
+    d = param.default
+    if d is None:
+        return "empty"
+    if isinstance(d, bool):
+        return "TRUE" if d else "FALSE"
+    if isinstance(d, str):
+        return f'"{d}"'
+    return f"{d:g}" if isinstance(d, float) else str(d)
+
+
+def _signature(entry) -> str:
+    names = [excel_arg_name(p.name) for p in entry.params]
+    return "=" + entry.excel_name + "(" + ", ".join(
+        f"[{n}]" if p.optional else n for n, p in zip(names, entry.params)) + ")"
+
+
+def _result(entry) -> str:
+    fields = ", ".join(f"`{f}`" for f in entry.fields)
+    if entry.returns == "record":
+        text = (f"with `field`, one of {fields}; without it, a labelled row of all of them "
+                f"(a labelled table over a row or column of inputs).")
+    elif entry.returns == "row":
+        text = f"a row of {len(entry.fields)} values, {fields}."
+    elif entry.returns == "table":
+        rows = ", ".join(f"`{r}`" for r in entry.row_labels)
+        text = f"a block of {len(entry.row_labels)} rows ({rows}) by {len(entry.fields)} columns ({fields})."
+    else:
+        text = "one value, or one per cell of the input ranges."
+    return f"**Result** ({entry.result_unit}): {text}"
+
+
+def _anchor(entry) -> str:
+    return entry.excel_name.lower()
+
+
+def markdown() -> str:
+    """The whole reference, as Markdown."""
+    entries = list(excel.FUNCTIONS.values())
+    categories: dict[str, list] = {}
+    for entry in entries:
+        categories.setdefault(entry.category, []).append(entry)
+    out = [_INTRO, "\n## Contents\n"]
+    for category, group in categories.items():
+        out.append(f"\n**{category}**\n")
+        for entry in group:
+            out.append(f"- [`{entry.excel_name}`](#{_anchor(entry)}): {_cell(entry.summary)}")
+    for category, group in categories.items():
+        out.append(f"\n\n## {category}\n")
+        for entry in group:
+            out.append(f"\n### {entry.excel_name}\n")
+            out.append(f"`{_signature(entry)}`\n")
+            out.append(_cell(entry.summary) + "\n")
+            doc = (entry.func.__doc__ or "").strip().split("\n\n")[1:]
+            for paragraph in doc:
+                out.append(_cell(paragraph) + "\n")
+            out.append("| Argument | Unit | Default | Meaning |")
+            out.append("|---|---|---|---|")
+            for p in entry.params:
+                out.append(f"| `{excel_arg_name(p.name)}` | {_cell(p.arg.unit) or '-'} | "
+                           f"{_default(p)} | {_cell(p.arg.doc)} |")
+            out.append(f"\n{_result(entry)}\n")
+            out.append(f"**Example:** `{entry.example}`  ")
+            out.append(f"**Python:** `planner.{entry.name}`\n")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write(path=DEFAULT_PATH) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(markdown(), encoding="utf-8")
+    return path
+
+
+def _run(args) -> int:
+    if args.out == "-":
+        sys.stdout.write(markdown())
+        return 0
+    path = write(args.out)
+    print(f"Wrote {path} ({len(excel.FUNCTIONS)} formulas).")
+    return 0
+
+
+def add_parser(sub) -> None:
+    """Register the `reference` subcommand on the `planner` command's subparsers."""
+    p = sub.add_parser("reference", help="write the function reference (docs/FUNCTIONS.md)",
+                       description="Write the reference of every formula, generated from the catalog.")
+    p.add_argument("--out", default=str(DEFAULT_PATH), metavar="FILE",
+                   help=f"where to write it (default {DEFAULT_PATH}; - for standard output)")
+    p.set_defaults(run=_run)
