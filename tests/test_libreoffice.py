@@ -1,0 +1,152 @@
+"""Proof with a real spreadsheet program: hand-off copies recalculated by LibreOffice Calc.
+
+Each workbook goes through `planner calc --freeze`; the cached values of the formulas left
+live are then overwritten with a sentinel, so LibreOffice must recompute them; LibreOffice
+opens the copy headless with "recalculate on load: always", saves it, and every number it
+shows must equal the embedded engine's to 1e-9 relative, with no error cell anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import shutil
+import signal
+import subprocess
+import uuid
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from book_builders import excel_style_book, mixed_book
+from workbook import xlsx
+from workbook.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = sorted((ROOT / "templates").glob("*.xlsx"))
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+SENTINEL = -987654.321
+ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
+TIMEOUT = 300  # seconds for one LibreOffice conversion (a fresh profile starts slowly)
+
+pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
+                                                        "`make libreoffice` installs it")
+
+# A fresh user profile that recalculates every formula of an OOXML (and ODF) file on load.
+_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def libreoffice_recalc(src: Path, workdir: Path) -> Path:
+    """Open `src` in headless LibreOffice, recalculate everything, save as .xlsx; return the copy."""
+    run_id = uuid.uuid4().hex[:8]
+    profile = workdir / f"lo-profile-{run_id}"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE)
+    outdir = workdir / f"lo-out-{run_id}"
+    outdir.mkdir()
+    cmd = [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+           "--nolockcheck", "--nodefault", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
+           "--outdir", str(outdir), str(src)]
+    env = dict(os.environ, HOME=str(profile))  # nothing shared with other runs
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # soffice and the office process it started
+        proc.communicate()
+        pytest.fail(f"LibreOffice did not finish converting {src.name} within {TIMEOUT} s")
+    result = outdir / (src.stem + ".xlsx")
+    if proc.returncode != 0 or not result.exists():
+        pytest.fail(f"LibreOffice failed on {src.name} (exit {proc.returncode}): {out} {err}")
+    return result
+
+
+def with_sentinels(src: Path, dst: Path) -> int:
+    """Copy `src`, replacing the cached value of every live formula by SENTINEL; return how many."""
+    pkg = xlsx.read_package(src)
+    n = 0
+    for sheet in pkg.sheets:
+        root = pkg.xml(sheet.part)
+        for cell in xlsx.index_cells(root).values():
+            if cell.find(xlsx._M + "f") is not None:
+                xlsx.set_cached(cell, SENTINEL)
+                n += 1
+    pkg.save(dst)
+    return n
+
+
+def cell_values(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path, data_only=True)
+    return {(ws.title, c.coordinate): c.value for ws in wb for row in ws.iter_rows() for c in row
+            if c.value is not None}
+
+
+def same(a, b) -> bool:
+    if a in ("", None) and b in ("", None):  # a formula showing "" is an empty-looking cell
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return abs((a - b).total_seconds()) < 1e-3
+    return a == b
+
+
+def check_in_libreoffice(src: Path, tmp_path: Path) -> tuple[int, int]:
+    """calc --freeze, sentinels, LibreOffice; assert equality. Returns (numbers compared, live formulas)."""
+    frozen = tmp_path / f"{src.stem}-handoff.xlsx"
+    assert main(["calc", str(src), "--out", str(frozen), "--freeze"]) == 0
+    engine = cell_values(frozen)
+    engine_errors = sorted(k for k, v in engine.items() if isinstance(v, str) and v in ERRORS)
+    assert not engine_errors, f"the engine shows error values in {engine_errors[:10]}"
+
+    tampered = tmp_path / f"{src.stem}-sentinel.xlsx"
+    live = with_sentinels(frozen, tampered)
+    office = cell_values(libreoffice_recalc(tampered, tmp_path))
+
+    lo_errors = sorted(k for k, v in office.items() if isinstance(v, str) and v in ERRORS)
+    assert not lo_errors, f"LibreOffice shows error values in {lo_errors[:10]}"
+    mismatches = [(k, v, office.get(k)) for k, v in engine.items() if not same(v, office.get(k))]
+    assert not mismatches, f"{len(mismatches)} cells differ (cell, engine, LibreOffice): {mismatches[:10]}"
+    numbers = sum(isinstance(v, (int, float)) and not isinstance(v, bool) for v in engine.values())
+    return numbers, live
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=[t.stem for t in TEMPLATES])
+def test_template_hand_off_copy_in_libreoffice(template, tmp_path):
+    numbers, _ = check_in_libreoffice(template, tmp_path)
+    assert numbers > 0
+
+
+def test_built_workbook_in_libreoffice(tmp_path):
+    src = mixed_book(tmp_path / "mixed.xlsx", about=True, errors=False)
+    numbers, live = check_in_libreoffice(src, tmp_path)
+    assert numbers > 10 and live >= 2  # Excel's own formulas were recomputed by LibreOffice
+
+
+def test_excel_style_workbook_in_libreoffice(tmp_path):
+    src = excel_style_book(tmp_path / "excel.xlsx")
+    _, live = check_in_libreoffice(src, tmp_path)
+    assert live == 3  # the shared Excel formula C1:C3; the planner's B1:B3 are values
+
+
+def test_sentinels_are_really_recomputed(tmp_path):
+    """Guard for the proof itself: without recalculation the sentinel would survive."""
+    src = mixed_book(tmp_path / "m.xlsx", errors=False)
+    frozen = tmp_path / "m-handoff.xlsx"
+    assert main(["calc", str(src), "--out", str(frozen), "--freeze"]) == 0
+    tampered = tmp_path / "m-sentinel.xlsx"
+    with_sentinels(frozen, tampered)
+    assert openpyxl.load_workbook(tampered, data_only=True)["Model Plan"]["B14"].value == SENTINEL
+    office = openpyxl.load_workbook(libreoffice_recalc(tampered, tmp_path), data_only=True)
+    assert office["Model Plan"]["B14"].value == 1e24 * 2 + 1e24
