@@ -605,6 +605,9 @@ PUBLIC_MODELS_TEMPLATE = Template(
                 Col("source", "Source of N and D", "", TEXT,
                     values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4, name="Models_Source", rule="none"),
             ), len(PUBLIC_MODELS) + 4),
+            Chart("models", "Training tokens against parameters", "params", (("tokens", "Public models"),),
+                  "Parameters (log scale)", "Training tokens (log scale)", "A33", log_y=True,
+                  x_fmt=SCI, y_fmt=SCI, lines=False),
         ), widths=(18, 14, 14, 12, 16, 12, 12, 12, 18, 14, 90), freeze="B6"),
     ),
 )
@@ -625,10 +628,16 @@ RUN_ROWS = 500  # room for a user's own runs; blank rows are skipped by the fit
 
 
 def _read_runs(path: Path = RUNS_CSV) -> tuple[tuple[float, float, float], ...]:
-    """(parameters, tokens, loss) per run, tokens from the FLOPs as D = C / (6N)."""
+    """(parameters, tokens, loss) per run, tokens from the FLOPs as D = C / (6N).
+
+    Rounded to 15 significant digits, which an .xlsx file stores exactly (openpyxl writes 16),
+    so the workbook holds the very numbers the tests fit.
+    """
+    exact = lambda x: float(f"{x:.15g}")  # noqa: E731
     with open(path, newline="") as f:
-        return tuple((float(r["Model Size"]), float(r["Training FLOP"]) / (6 * float(r["Model Size"])),
-                      float(r["loss"])) for r in csv.DictReader(f))
+        return tuple((exact(float(r["Model Size"])),
+                      exact(float(r["Training FLOP"]) / (6 * float(r["Model Size"]))),
+                      exact(float(r["loss"]))) for r in csv.DictReader(f))
 
 
 RUNS = _read_runs()

@@ -1,0 +1,446 @@
+"""The template workbooks: committed files match the builder, follow the sheet conventions,
+and compute (through the embedded engine) what the planner functions give directly."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+from openpyxl.utils import get_column_letter
+
+import planner
+from workbook import template_data as spec
+from workbook.calc import calc
+from workbook.cli import main
+from workbook.templates import INPUT_FILL, INPUT_FONT, build_all
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = ROOT / "templates"
+FILES = [t.filename for t in spec.TEMPLATES]
+REL = 1e-9
+
+# Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
+# `formulas` package (checked below against formulas' function table).
+EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
+                   "ROUNDUP", "INDEX"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("templates")
+    paths = build_all(out)
+    assert sorted(p.name for p in paths) == sorted(FILES)
+    return out
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory):
+    """Each committed template recalculated with its default inputs: name -> value, cell values."""
+    out = tmp_path_factory.mktemp("computed")
+    cache = {}
+
+    def get(filename, sets=()):
+        key = (filename, tuple(sets))
+        if key not in cache:
+            result = calc(COMMITTED / filename, out / f"{len(cache)}-{filename}", list(sets))
+            cache[key] = result
+        return cache[key]
+
+    return get
+
+
+def close(a, b, rel=REL):
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=0)
+
+
+def inputs(filename) -> dict:
+    """Defined name -> default value of every single-cell input of a committed template."""
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    values = {}
+    for name, dn in wb.defined_names.items():
+        sheet, ref = next(dn.destinations)
+        if ":" not in ref:
+            cell = wb[sheet][ref.replace("$", "")]
+            if not (isinstance(cell.value, str) and cell.value.startswith("=")):
+                values[name] = cell.value
+    return values
+
+
+def column(result, filename, name) -> list:
+    """The computed values of a defined column range, top to bottom."""
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    sheet, ref = next(wb.defined_names[name].destinations)
+    return [result.values.get((sheet, c.coordinate)) for row in wb[sheet][ref.replace("$", "")] for c in row]
+
+
+# --- the files themselves ---------------------------------------------------------------------
+
+
+def _cells(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path)
+    out = {"sheets": wb.sheetnames,
+           "names": {n: dn.attr_text for n, dn in wb.defined_names.items()}}
+    for ws in wb.worksheets:
+        out[ws.title, "freeze"] = ws.freeze_panes
+        out[ws.title, "charts"] = len(ws._charts)
+        out[ws.title, "validations"] = sorted(
+            (dv.type, dv.operator, dv.formula1, dv.formula2, str(dv.sqref)) for dv in ws.data_validations.dataValidation)
+        for row in ws.iter_rows():
+            for c in row:
+                value = c.value.text if hasattr(c.value, "text") else c.value
+                if value is not None or c.fill.fgColor.rgb == INPUT_FILL.fgColor.rgb:
+                    out[ws.title, c.coordinate] = (value, c.number_format, c.font.color.rgb if c.font.color else None,
+                                                   c.fill.fgColor.rgb, bool(c.font.b))
+    return out
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_committed_template_is_what_the_builder_makes(built, filename):
+    fresh, committed = _cells(built / filename), _cells(COMMITTED / filename)
+    assert fresh.keys() == committed.keys(), f"{filename}: regenerate with `planner templates`"
+    for key in fresh:
+        assert fresh[key] == committed[key], f"{filename} {key}: regenerate with `planner templates`"
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_no_macros_and_an_about_sheet(filename):
+    with zipfile.ZipFile(COMMITTED / filename) as z:
+        names = z.namelist()
+        types = z.read("[Content_Types].xml").decode()
+    assert not any("vbaProject" in n for n in names)
+    assert "macroEnabled" not in types
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    assert wb.sheetnames[0] == "About"
+    about = " ".join(str(c.value) for row in wb["About"].iter_rows() for c in row if c.value)
+    for heading in ("What it answers", "How to use it", "Sources", "Legend"):
+        assert heading in about
+
+
+def _work_sheets(wb):
+    return [ws for ws in wb.worksheets if ws.title not in ("About", "Lists")]
+
+
+def _is_input(cell) -> bool:
+    return cell.font.color is not None and cell.font.color.rgb == INPUT_FONT.color.rgb \
+        and cell.fill.fgColor.rgb == INPUT_FILL.fgColor.rgb
+
+
+def _named_cells(wb) -> set:
+    cells = set()
+    for dn in wb.defined_names.values():
+        for sheet, ref in dn.destinations:
+            for row in wb[sheet][ref.replace("$", "")] if ":" in ref else [[wb[sheet][ref.replace("$", "")]]]:
+                cells.update((sheet, c.coordinate) for c in row)
+    return cells
+
+
+def _validated_cells(ws) -> set:
+    return set().union(*(_validated_cells_of(ws, dv) for dv in ws.data_validations.dataValidation))
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_every_input_is_named_styled_and_validated(filename):
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    named = _named_cells(wb)
+    n_inputs = 0
+    for ws in _work_sheets(wb):
+        validated = _validated_cells(ws)
+        for row in ws.iter_rows(min_row=4):
+            for c in row:
+                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    # a number typed in a cell is always an input: outputs are never pasted numbers
+                    assert _is_input(c), f"{ws.title}!{c.coordinate} holds a number but is not an input"
+                if _is_input(c):
+                    n_inputs += 1
+                    assert (ws.title, c.coordinate) in named, f"{ws.title}!{c.coordinate} has no defined name"
+                    if isinstance(c.value, (int, float)):
+                        assert c.coordinate in validated, f"{ws.title}!{c.coordinate} has no validation"
+                        assert c.value > 0
+    assert n_inputs > 0
+    # names are workbook-scoped: none is attached to a sheet
+    assert all(not ws.defined_names for ws in wb.worksheets)
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_drop_downs_for_laws_and_gpus(filename):
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    lists = {dv.formula1 for ws in wb.worksheets for dv in ws.data_validations.dataValidation if dv.type == "list"}
+    for name in ("Law", "GPU"):
+        if name in wb.defined_names:
+            sheet, ref = next(wb.defined_names[name].destinations)
+            ws = wb[sheet]
+            coord = ref.replace("$", "")
+            rules = [dv.formula1 for dv in ws.data_validations.dataValidation if coord in _validated_cells_of(ws, dv)]
+            assert rules and rules[0] in lists and rules[0].startswith("=List_")
+    lst = wb["Lists"]
+    assert [c.value for c in lst["A"][1:] if c.value] == list(planner.laws.PRESETS)
+    assert [c.value for c in lst["B"][1:] if c.value] == list(planner.hardware.GPU_NAMES)
+
+
+def _validated_cells_of(ws, dv) -> set:
+    return {f"{get_column_letter(c)}{r}" for rng in dv.sqref.ranges for r, c in rng.cells}
+
+
+def _formulas(filename):
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value.text if hasattr(c.value, "text") else c.value
+                if isinstance(v, str) and v.startswith("="):
+                    yield ws.title, c.coordinate, v
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_functions_exist_in_every_host(filename):
+    import formulas
+
+    catalog = {name.upper() for name in planner.CATALOG}
+    engine_functions = formulas.get_functions()
+    used_addin = set()
+    for sheet, coord, text in _formulas(filename):
+        for fn in re.findall(r"([A-Z][A-Z0-9_.]*)\(", text.replace('"', "'")):
+            assert fn in catalog or fn in EXCEL_FUNCTIONS, f"{sheet}!{coord}: {fn} is neither ours nor allowed"
+            if fn in catalog:
+                used_addin.add(fn)
+        # a number written 1E24 is read by Excel but not by every engine: write 1E+24
+        assert not re.search(r"\d[eE]\d", text), f"{sheet}!{coord}: {text}"
+    assert used_addin
+    assert all(fn in engine_functions for fn in EXCEL_FUNCTIONS)
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_charts_and_frozen_panes(filename):
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    assert sum(len(ws._charts) for ws in wb.worksheets) >= 1
+    for ws in _work_sheets(wb):
+        assert ws.freeze_panes
+
+
+def test_cli_writes_the_templates(tmp_path, capsys):
+    assert main(["templates", "--out", str(tmp_path / "t")]) == 0
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == sorted(FILES)
+    (tmp_path / "file").write_text("x")
+    assert main(["templates", "--out", str(tmp_path / "file")]) == 2
+    assert capsys.readouterr().err.startswith("planner: ")
+
+
+# --- what the templates compute ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_templates_compute_without_errors(computed, filename):
+    result = computed(filename)
+    errors = {k: v for k, v in result.values.items() if type(v).__name__ == "ErrorValue"}
+    assert not errors
+
+
+def test_training_budget(computed):
+    x = inputs("training_budget.xlsx")
+    names = computed("training_budget.xlsx").names
+    law, gpu, mfu = x["Law"], x["GPU"], x["MFU"]
+    assert x["Budget_Mode"] == "Cluster"
+    c = planner.compute_from_gpus(x["GPU_Count"], x["Cluster_Days"], gpu, mfu)
+    n, d = planner.chinchilla_n(c, law), planner.chinchilla_d(c, law)
+    expected = {
+        "Budget": c, "Opt_Params": n, "Opt_Tokens": d, "Opt_Tokens_Per_Param": d / n,
+        "Opt_Loss": planner.chinchilla_loss(c, law),
+        "GPU_Hours": planner.gpu_hours(c, gpu, mfu),
+        "Wall_Days": planner.train_days(c, x["GPU_Count"], gpu, mfu),
+        "Cost_Total": planner.compute_cost(c, x["Price_Per_GPU_Hour"], gpu, mfu),
+        "Energy_kWh": planner.energy_kwh(c, gpu, mfu, x["PUE"]),
+        "Effective_Tokens": planner.effective_tokens(d, x["Unique_Tokens"]),
+        "Data_Limited_Loss": planner.data_constrained_loss(n, d, x["Unique_Tokens"], law),
+    }
+    for name, value in expected.items():
+        assert close(names[name], value), name
+    # the cluster's days come back when it trains its own budget
+    assert close(names["Wall_Days"], x["Cluster_Days"])
+
+
+def test_training_budget_from_flops_and_sensitivity(computed):
+    x = inputs("training_budget.xlsx")
+    result = computed("training_budget.xlsx", ["Budget_Mode=FLOPs"])
+    assert close(result.names["Budget"], x["FLOPs_Budget"])
+    assert close(result.names["Opt_Params"], planner.chinchilla_n(x["FLOPs_Budget"], x["Law"]))
+    multiples = column(result, "training_budget.xlsx", "Sens_Multiples")
+    assert min(multiples) == pytest.approx(0.1) and max(multiples) == pytest.approx(10)
+    wb = openpyxl.load_workbook(COMMITTED / "training_budget.xlsx")
+    sheet, ref = next(wb.defined_names["Sens_Multiples"].destinations)
+    first = int(re.search(r"\$(\d+):", ref).group(1))
+    for i, m in enumerate(multiples):
+        r = first + i
+        budget = m * x["FLOPs_Budget"]
+        assert close(result.values[(sheet, f"B{r}")], budget)
+        assert close(result.values[(sheet, f"E{r}")], planner.chinchilla_loss(budget, x["Law"]))
+
+
+def _deployment_expected(x) -> dict:
+    law, gpu, price = x["Law"], x["GPU"], x["Price_Per_GPU_Hour"]
+    mfus = x["Train_MFU"], x["Prefill_MFU"], x["Decode_MFU"]
+    loss = planner.chinchilla_loss(planner.chinchilla_compute(x["Target_Params"], law), law)
+    days = x["Days_In_Service"]
+    t_in = x["Requests_Per_Day"] * x["Input_Tokens_Per_Request"] * days
+    t_out = x["Requests_Per_Day"] * x["Output_Tokens_Per_Request"] * days
+    flop = planner.inference_tradeoff(loss, t_in + t_out, law)
+    cost = planner.inference_tradeoff_cost(loss, t_in, t_out, law, None, gpu, price, *mfus)
+    c_opt = planner.compute_for_loss(loss, law)
+    designs = {"Opt": (planner.chinchilla_n(c_opt, law), planner.chinchilla_d(c_opt, law)),
+               "FlopOpt": (flop["params"], flop["tokens"]),
+               "CostOpt": (cost["params"], cost["tokens"]),
+               "Own": (x["Own_Params"], x["Own_Tokens"])}
+    out = {"Target_Loss": loss, "Lifetime_Tokens": t_in + t_out,
+           "FlopOpt_Total_FLOPs": flop["total_flops"], "CostOpt_Total_Cost": cost["total_cost"],
+           "CostOpt_Train_Cost": cost["train_cost"], "CostOpt_Inference_Cost": cost["inference_cost"]}
+    for p, (n, d) in designs.items():
+        train = 6 * n * d
+        out[f"{p}_Params"], out[f"{p}_Tokens"] = n, d
+        out[f"{p}_Loss"] = planner.scaling_loss(n, d, law)
+        out[f"{p}_Total_FLOPs"] = train + 2 * n * (t_in + t_out)
+        out[f"{p}_Train_Cost"] = planner.compute_cost(train, price, gpu, mfus[0])
+        out[f"{p}_Inference_Cost"] = (planner.compute_cost(2 * n * t_in, price, gpu, mfus[1])
+                                      + planner.compute_cost(2 * n * t_out, price, gpu, mfus[2]))
+        out[f"{p}_Total_Cost"] = out[f"{p}_Train_Cost"] + out[f"{p}_Inference_Cost"]
+        out[f"{p}_Train_Memory_GB"] = planner.train_memory_gb(n, x["Train_Bytes_Per_Param"])
+        out[f"{p}_Train_Memory_GPUs"] = planner.gpus_for_memory(n, gpu, x["Train_Bytes_Per_Param"])
+        out[f"{p}_Serve_GPUs"] = math.ceil(
+            planner.inference_memory_gb(n, x["Serve_Bytes_Per_Param"], x["KV_Cache_GB"])
+            / planner.gpu_spec(gpu, "memory_gb"))
+    return out
+
+
+def test_deployment_plan(computed):
+    x = inputs("deployment_plan.xlsx")
+    assert x["Target_Mode"] == "Model size"
+    names = computed("deployment_plan.xlsx").names
+    for name, value in _deployment_expected(x).items():
+        assert close(names[name], value), name
+    # the compute-optimal model as good as a compute-optimal 70B model is that model
+    assert close(names["Opt_Params"], x["Target_Params"])
+    # the inference-aware models reach the target loss and cost no more than the compute-optimal one
+    for p in ("FlopOpt", "CostOpt"):
+        assert close(names[f"{p}_Loss"], names["Target_Loss"])
+        assert names[f"{p}_Total_Cost"] <= names["Opt_Total_Cost"]
+    assert names["CostOpt_Total_Cost"] <= names["FlopOpt_Total_Cost"] * (1 + REL)
+    assert names["FlopOpt_Total_FLOPs"] <= names["CostOpt_Total_FLOPs"] * (1 + REL)
+
+
+def test_deployment_break_even_volume_equalises_costs(computed):
+    names = computed("deployment_plan.xlsx").names
+    for p in ("FlopOpt", "CostOpt"):
+        v = names[f"{p}_Breakeven_Tokens"]
+        assert v > 0
+        per_token = lambda q: names[f"{q}_Inference_Cost"] / names["Lifetime_Tokens"]  # noqa: E731
+        at_v = lambda q: names[f"{q}_Train_Cost"] + per_token(q) * v  # noqa: E731
+        assert close(at_v(p), at_v("Opt"), 1e-9)
+
+
+def test_deployment_plan_target_as_loss(computed):
+    x = inputs("deployment_plan.xlsx")
+    result = computed("deployment_plan.xlsx", ["Target_Mode=Loss", "Target_Loss_Input=2.1"])
+    x.update(Target_Mode="Loss")
+    names = result.names
+    assert close(names["Target_Loss"], 2.1)
+    flop = planner.inference_tradeoff(2.1, names["Lifetime_Tokens"], x["Law"])
+    assert close(names["FlopOpt_Params"], flop["params"])
+    assert close(names["Opt_Loss"], 2.1)
+
+
+def test_overtraining_explorer(computed):
+    x = inputs("overtraining_explorer.xlsx")
+    result = computed("overtraining_explorer.xlsx")
+    c, law = x["Budget"], x["Law"]
+    n_opt = planner.chinchilla_n(c, law)
+    assert close(result.names["Opt_Params"], n_opt)
+    wb = openpyxl.load_workbook(COMMITTED / "overtraining_explorer.xlsx")
+    sheet, ref = next(wb.defined_names["Ratios"].destinations)
+    first = int(re.search(r"\$(\d+):", ref).group(1))
+    ratios = column(result, "overtraining_explorer.xlsx", "Ratios")
+    assert ratios[0] == 1 and ratios[-1] == 10000
+    unreachable = 0
+    for i, r in enumerate(ratios):
+        row = {k: result.values[(sheet, f"{col}{first + i}")] for k, col in zip("NDLPQOFS", "BCDEFGHI")}
+        n = math.sqrt(c / (6 * r))
+        assert close(row["N"], n) and close(row["D"], r * n)
+        assert close(row["L"], planner.overtrain_loss(c, r, law))
+        assert close(row["P"], planner.overtrain_penalty(c, r, law))
+        assert close(row["F"], 2 * n)
+        assert close(row["S"], 1 - n / n_opt)
+        try:
+            expected = planner.overtrain_overhead(c, n, law)
+        except planner.PlannerError:
+            assert row["O"] == "unreachable"
+            unreachable += 1
+        else:
+            assert close(row["O"], expected)
+    assert unreachable < len(ratios)
+
+
+def test_public_models(computed):
+    result = computed("public_models.xlsx")
+    wb = openpyxl.load_workbook(COMMITTED / "public_models.xlsx")
+    sheet, ref = next(wb.defined_names["Models_Params"].destinations)
+    first = int(re.search(r"\$(\d+):", ref).group(1))
+    models = column(result, "public_models.xlsx", "Models_Name")
+    params, tokens = column(result, "public_models.xlsx", "Models_Params"), column(result, "public_models.xlsx", "Models_Tokens")
+    seen = {}
+    for i, (m, n, d) in enumerate(zip(models, params, tokens)):
+        get = lambda col: result.values.get((sheet, f"{col}{first + i}"))  # noqa: E731
+        if not m:
+            assert get("E") in ("", None, 0.0)  # blank rows stay blank
+            continue
+        seen[m] = (n, d)
+        assert close(get("E"), planner.train_flops(n, d))
+        for col, law in zip("FGH", ("chinchilla", "epoch", "kaplan")):
+            assert close(get(col), planner.scaling_loss(n, d, law))
+        assert close(get("I"), planner.chinchilla_n(6 * n * d))
+    # the figures the papers give: GPT-3 175B trained on 300B tokens took 3.14E+23 FLOPs
+    # (Brown et al. 2020, Table D.1); Llama 3.1 405B on 15.6T tokens 3.8E+25 (Dubey et al. 2024)
+    for m, published in (("GPT-3 175B", 3.14e23), ("Llama 3.1 405B", 3.8e25)):
+        n, d = seen[m]
+        assert 6 * n * d == pytest.approx(published, rel=0.01)
+    for m in ("Gopher 280B", "Chinchilla 70B", "LLaMA 65B", "Llama 2 70B", "Llama 3 8B"):
+        assert m in seen
+
+
+def _runs():
+    shared = ROOT.parent / "shared" / "data" / "chinchilla_figure4_runs.csv"
+    path = shared if shared.exists() else spec.RUNS_CSV
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    n = np.array([float(r["Model Size"]) for r in rows])
+    c = np.array([float(r["Training FLOP"]) for r in rows])
+    return n, c / (6 * n), np.array([float(r["loss"]) for r in rows])
+
+
+def test_scaling_law_fit(computed):
+    result = computed("scaling_law_fit.xlsx")
+    names = result.names
+    n, d, loss = (np.array([v for v in column(result, "scaling_law_fit.xlsx", name) if v not in (None, "")])
+                  for name in ("Runs_Params", "Runs_Tokens", "Runs_Loss"))
+    assert len(n) == len(d) == len(loss) == 245
+    fit = planner.fit_scaling_law(n, d, loss, inputs("scaling_law_fit.xlsx")["Huber_Delta"])
+    assert names["Runs_Count"] == 245
+    for key, value in zip(("E", "A", "B", "Alpha", "Beta"), fit):
+        assert close(names[f"Fit_{key}"], value, 1e-9), key
+    alpha, beta = fit[3], fit[4]
+    assert close(names["Fit_a"], beta / (alpha + beta)) and close(names["Fit_b"], alpha / (alpha + beta))
+    budget = names["Budget"]
+    assert close(names["Fit_Opt_Params"], planner.chinchilla_n(budget, fit))
+    predicted = planner.scaling_loss(n, d, fit)
+    assert close(names["Fit_RMSE"], np.sqrt(np.mean((loss - predicted) ** 2)), 1e-9)
+    assert close(names["Fit_Max_Residual"], np.max(np.abs(loss - predicted)), 1e-9)
+
+
+def test_scaling_law_fit_runs_are_the_published_data():
+    n, d, loss = _runs()
+    shipped = np.array(spec.RUNS)
+    assert len(shipped) == 245
+    for i, values in enumerate((n, d, loss)):
+        np.testing.assert_allclose(shipped[:, i], values, rtol=1e-14)
