@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import planner
@@ -25,6 +26,9 @@ def main(argv=None) -> int:
     except planner.PlannerError as exc:
         print(f"planner: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped early
+        sys.stdout = open(os.devnull, "w")
+        return 141
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         line = exc.line() if hasattr(exc, "line") else f"{type(exc).__name__}: {exc}"
         print(f"planner: {' '.join(str(line).split())}", file=sys.stderr)

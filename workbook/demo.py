@@ -47,6 +47,14 @@ def _ratio(v: float) -> str:
     return f"{v:.1f}"
 
 
+def _pct(v: float) -> str:
+    return f"{v:.1%}"
+
+
+def _days(v: float) -> str:
+    return f"{v:,.0f} days"
+
+
 # (defined-name suffix, row label, format)
 ROWS = (
     ("Params", "Parameters", _count),
@@ -62,6 +70,9 @@ ROWS = (
     ("Train_Cost", "Training cost", _usd),
     ("Inference_Cost", "Inference cost", _usd),
     ("Total_Cost", "Total cost", _usd),
+    ("Savings", "Saving against compute-optimal", _pct),
+    ("Breakeven_Tokens", "Break-even inference tokens", _count),
+    ("Breakeven_Days", "Break-even time in service", _days),
 )
 
 
@@ -90,16 +101,20 @@ def comparison_table(names: dict) -> str:
     return "\n".join([fmt_row(header), rule] + [fmt_row(r) for r in lines])
 
 
+def _plain(v) -> str:
+    if isinstance(v, float) and not isinstance(v, bool):
+        if abs(v) >= 1e6:
+            return _count(v)
+        return f"{v:,.0f}" if v.is_integer() else f"{v:g}"
+    return str(v)
+
+
 def _inputs_line(names: dict) -> str:
     keys = ("Requests_Per_Day", "Input_Tokens_Per_Request", "Output_Tokens_Per_Request", "Days_In_Service",
-            "Target_Params", "GPU", "Price_Per_GPU_Hour")
+            "Target_Loss", "GPU", "Price_Per_GPU_Hour", "Law")
     folded = {k.casefold(): (k, v) for k, v in names.items()}
-    parts = []
-    for k in keys:
-        if k.casefold() in folded:
-            name, v = folded[k.casefold()]
-            parts.append(f"{name}={_count(v) if isinstance(v, float) and abs(v) >= 1e3 else v:}")
-    return ", ".join(parts)
+    return ", ".join(f"{folded[k.casefold()][0]}={_plain(folded[k.casefold()][1])}"
+                     for k in keys if k.casefold() in folded)
 
 
 def add_parser(sub) -> None:
@@ -124,8 +139,12 @@ def run(args) -> int:
     print(comparison_table(result.names))
     print()
     print(f"Computed workbook written to {Path(args.out).resolve()}")
-    print("Change inputs with: planner calc templates/deployment_plan.xlsx --out plan.xlsx "
-          "--set Requests_Per_Day=5e6")
+    try:
+        template = TEMPLATE.relative_to(Path.cwd())
+    except ValueError:
+        template = TEMPLATE
+    print(f"Try other inputs: planner calc {template} --out plan.xlsx --set Requests_Per_Day=5e6 "
+          f"(add --freeze for a copy that needs no add-in)")
     return 0
 
 

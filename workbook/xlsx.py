@@ -188,6 +188,7 @@ def atomic_write(out: Path, data: bytes) -> None:
     out = Path(out)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     try:
+        os.fchmod(fd, _file_mode(out))  # mkstemp makes owner-only files
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -199,6 +200,16 @@ def atomic_write(out: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _file_mode(out: Path) -> int:
+    """The mode the file would have if written normally: the old file's, or 0666 less the umask."""
+    try:
+        return out.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def sniff(path: Path) -> None:
