@@ -26,16 +26,8 @@ IDS = [e.excel_name for e in ENTRIES]
 UDFS_PATH = Path(workbook.__file__).with_name("udfs.py")
 
 
-class Variant:
-    """Stand-in for win32com.client.VARIANT(vartype, value)."""
-
-    def __init__(self, vartype, value):
-        self.varianttype, self.value = vartype, value
-
-
 def _com_stand_ins():
     pythoncom = types.ModuleType("pythoncom")
-    pythoncom.VT_ERROR = 10
     pythoncom.IID_IDispatch = object()
     pythoncom.CoInitialize = lambda: None
     pywintypes = types.ModuleType("pywintypes")
@@ -43,7 +35,6 @@ def _com_stand_ins():
     win32com = types.ModuleType("win32com")
     client = types.ModuleType("win32com.client")
     client.Dispatch = lambda *a, **k: None
-    client.VARIANT = Variant
     win32com.client = client
     return {"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com,
             "win32com.client": client}
@@ -174,13 +165,22 @@ def test_ranges_arrive_as_two_dimensional_arrays(classic):
             assert ("optional" in info) == entry.params[info["pos"]].optional
 
 
-def test_calls_return_values_and_real_error_values(classic):
+def test_calls_return_values_and_errors_with_their_reason(classic):
     _, module = classic
     # Arguments as xlwings' classic reader gives them with ndim=2; a missing one is its default.
     got = module.CHINCHILLA_N([[1e24], [-1.0], ["x"]], None)
     assert got[0][0] == pytest.approx(planner.chinchilla_n(1e24), rel=1e-12)
-    assert (got[1][0].varianttype, got[1][0].value) == (10, -2146826252)  # CVErr(xlErrNum)
-    assert (got[2][0].varianttype, got[2][0].value) == (10, -2146826273)  # CVErr(xlErrValue)
+    # xlwings' COM bridge cannot return Excel error values, so the code and reason are text.
+    assert got[1][0] == "#NUM! compute must be positive; got -1 FLOPs"
+    assert got[2][0].startswith("#VALUE! compute must be a number")
     single = module.COMPUTE_FOR_LOSS([[1.0]], None)
-    assert (single.varianttype, single.value) == (10, -2146826252)
+    assert single.startswith("#NUM! target_loss") and "irreducible" in single
     assert module.TRAIN_FLOPS([[70e9]], [[1.4e12]], None) == planner.train_flops(70e9, 1.4e12)
+
+
+def test_error_text_fits_what_xlwings_can_return(classic):
+    # xlwings turns strings over 255 characters returned by a UDF into #VALUE!.
+    _, module = classic
+    long_reason = module.excel.CellError("#NUM!", "law " + "very " * 80 + "wrong")
+    text = module.to_host([[1.0, long_reason]], "classic")[0][1]
+    assert text.startswith("#NUM! law very") and len(text) <= 255

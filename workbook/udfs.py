@@ -8,10 +8,12 @@ The wrappers are generated with the real argument names, so both the classic VBA
 and the Office.js metadata show them; each one only hands its arguments to
 `workbook.excel.evaluate` and translates error values into what the host shows:
 
-- classic add-in (Windows, COM): real Excel error values (#VALUE!, #NUM!, ...) in the
-  cell or inside a spilled array; Excel has no channel for a reason here.
-- Office.js (xlwings Lite and xlwings Server): error values inside arrays, and, when the
-  whole result is a #VALUE! or #N/A error, the error with the planner's reason, which
+- classic add-in (Windows, COM): xlwings' COM bridge cannot hand Excel a real error value
+  (a VBA wrapper receives text or numbers only; xlwings issue #776), so a bad cell shows
+  text: the error code and the planner's reason, e.g. "#NUM! compute must be positive;
+  got -1 FLOPs". Formulas that compute with such a cell give #VALUE!.
+- Office.js (xlwings Lite and xlwings Server): real error values inside arrays, and, when
+  the whole result is a #VALUE! or #N/A error, the error with the planner's reason, which
   Excel shows on the cell's error flag (Office.js attaches messages to those two codes only).
 
 No math lives here.
@@ -25,17 +27,6 @@ import xlwings
 
 from workbook import excel
 
-# Excel error codes as Office.js error types and as the COM error numbers (SCODEs) that
-# Excel's CVErr values carry (the same table as xlwings' own reader, _xlwindows.cell_errors).
-_COM_ERRORS = {
-    "#DIV/0!": -2146826281,
-    "#N/A": -2146826246,
-    "#NAME?": -2146826259,
-    "#NULL!": -2146826288,
-    "#NUM!": -2146826252,
-    "#REF!": -2146826265,
-    "#VALUE!": -2146826273,
-}
 # Office.js shows a custom message only with these codes.
 _MESSAGE_CODES = ("#VALUE!", "#N/A")
 
@@ -105,12 +96,9 @@ def host_of(func) -> str:
     return "python"
 
 
-def _classic_error(error: excel.CellError):
-    # pywin32 turns VARIANT(VT_ERROR, scode) into a real error value (what CVErr gives VBA).
-    import pythoncom
-    from win32com.client import VARIANT
-
-    return VARIANT(pythoncom.VT_ERROR, _COM_ERRORS.get(error.code, _COM_ERRORS["#VALUE!"]))
+def _classic_text(error: excel.CellError) -> str:
+    # xlwings turns a returned string longer than 255 characters into #VALUE! (issue #456).
+    return _clip(f"{error.code} {error.reason}".strip())
 
 
 def _map(result, convert):
@@ -122,13 +110,13 @@ def _map(result, convert):
 def to_host(result, host: str):
     """`evaluate`'s result in the form the host shows as values and error values."""
     if host == "classic":
-        return _map(result, _classic_error)
+        return _map(result, _classic_text)
     if host == "officejs":
         if isinstance(result, excel.CellError) and result.code in _MESSAGE_CODES and result.reason:
             # Raised, the error reaches Excel as CustomFunctions.Error with this message.
             from xlwings import XlwingsError
 
-            raise XlwingsError(f"{result.code} {result.reason}")
+            raise XlwingsError(result.reason)
         # xlwings' Office.js converter turns "#NUM!" etc. into Excel error values.
         return _map(result, lambda e: e.code)
     return result
