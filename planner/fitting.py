@@ -16,7 +16,8 @@ spreadsheet, while reaching the same optimum as the plain search (benchmarks/fit
   which removes the strong coupling between a and alpha and lets L-BFGS converge in a
   fraction of the iterations; results are mapped back exactly;
 - the objective is evaluated over the whole start grid in one vectorised pass, and L-BFGS
-  runs only from the few best starts.
+  runs only from the few best starts;
+- fits of unchanged data are remembered, so a recalculation refits only edited runs.
 
 `fit_scaling_law_ci` adds bootstrap intervals, `fit_power_law` fits y = L0 + (x0/x)^alpha
 (Henighan et al. 2020) to one column against another.
@@ -24,8 +25,10 @@ spreadsheet, while reaching the same optimum as the plain search (benchmarks/fit
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
+from collections import OrderedDict
 from typing import Callable
 
 import numpy as np
@@ -243,13 +246,35 @@ def _fit(obj: _HuberLSE) -> np.ndarray:
     return best[0]
 
 
-def _prepare(params, tokens, losses, huber_delta):
+def _prepare(params, tokens, losses, huber_delta) -> tuple:
+    """The checked data as a hashable key: (params, tokens, losses as bytes, delta)."""
     n, d, loss = _columns({"params": params, "tokens": tokens, "losses": losses}, 5,
                           "the five numbers of a scaling law")
     _distinct(n, "params", 2, "how loss scales with model size")
     _distinct(d, "tokens", 2, "how loss scales with training tokens")
     delta = _positive_number(huber_delta, "huber_delta")
-    return _HuberLSE(n, d, loss, delta)
+    return (n.tobytes(), d.tobytes(), loss.tobytes(), delta)
+
+
+def clear_cache() -> None:
+    """Forget remembered fits (for timing, or to check that a fit is reproducible)."""
+    _fit_key.cache_clear()
+    _CI_CACHE.clear()
+
+
+def _objective(key: tuple) -> _HuberLSE:
+    n, d, loss, delta = key
+    return _HuberLSE(np.frombuffer(n), np.frombuffer(d), np.frombuffer(loss), delta)
+
+
+# A spreadsheet recalculates every formula on every edit; fits of unchanged data are
+# remembered (the last 32 data sets), so only an edit to the runs costs a new fit.
+@functools.lru_cache(maxsize=32)
+def _fit_key(key: tuple) -> tuple[np.ndarray, np.ndarray]:
+    obj = _objective(key)
+    with _one_blas_thread():
+        inner = _fit(obj)
+        return inner, _law_from_inner(obj, inner)
 
 
 def _positive_number(value, name: str) -> float:
@@ -285,9 +310,7 @@ def fit_scaling_law(params, tokens, losses, huber_delta=1e-3):
     Table 1: 1.8172, 482.01, 2085.43, 0.3478, 0.3658, within a small fraction of their
     standard errors). Rows with blank or text entries are skipped with a warning.
     """
-    obj = _prepare(params, tokens, losses, huber_delta)
-    with _one_blas_thread():
-        return _law_from_inner(obj, _fit(obj))
+    return _fit_key(_prepare(params, tokens, losses, huber_delta))[1].copy()
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,6 +318,7 @@ def fit_scaling_law(params, tokens, losses, huber_delta=1e-3):
 # ---------------------------------------------------------------------------------------
 
 MAX_RESAMPLES = 10_000
+_CI_CACHE: OrderedDict = OrderedDict()  # the last 8 interval blocks, as for _fit_key
 MIN_RESAMPLES = 10
 
 
@@ -340,11 +364,14 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
     level = float(level)
     resamples = _integer(resamples, "resamples", MIN_RESAMPLES, MAX_RESAMPLES)
     seed = _integer(seed, "seed", 0, 2**63 - 1)
-    obj = _prepare(params, tokens, losses, 1e-3)
+    key = _prepare(params, tokens, losses, 1e-3)
+    inner, estimate = _fit_key(key)
+    cache_key = (key, level, resamples, seed)
+    if progress is None and cache_key in _CI_CACHE:
+        _CI_CACHE.move_to_end(cache_key)
+        return _CI_CACHE[cache_key].copy()
     with _one_blas_thread():
-        inner = _fit(obj)
-        estimate = _law_from_inner(obj, inner)
-        fits = _resample_fits(obj, inner, resamples, seed, progress)
+        fits = _resample_fits(_objective(key), inner, resamples, seed, progress)
     ok = np.isfinite(fits).all(axis=1)
     failed = resamples - int(ok.sum())
     if failed > resamples // 10:
@@ -359,7 +386,11 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
                                   raw[:, 3], raw[:, 4]])
     tail = 50.0 * (1.0 - level)
     low, high = np.percentile(values, [tail, 100.0 - tail], axis=0)
-    return np.vstack([estimate, low, high])
+    block = np.vstack([estimate, low, high])
+    _CI_CACHE[cache_key] = block
+    while len(_CI_CACHE) > 8:
+        _CI_CACHE.popitem(last=False)
+    return block.copy()
 
 
 @formula("Fitting", result="numbers", returns="table", fields=FIELDS,

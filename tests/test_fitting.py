@@ -88,6 +88,22 @@ def test_fit_is_a_stationary_point_of_the_objective(fitted, runs240):
         assert f(raw + step) >= f0 - 1e-13 and f(raw - step) >= f0 - 1e-13
 
 
+def test_fit_is_deterministic_and_remembered(fitted, runs240):
+    fitting.clear_cache()
+    again = planner.fit_scaling_law(*runs240)
+    assert np.array_equal(again, fitted)
+    again[0] = -1.0  # the caller's copy; the remembered fit is untouched
+    assert np.array_equal(planner.fit_scaling_law(*runs240), fitted)
+
+
+def test_units_do_not_matter(fitted, runs240):
+    # Parameters in millions and tokens in billions: same E and exponents, A and B rescaled.
+    n, d, loss = runs240
+    E, A, B, alpha, beta = fitted
+    got = planner.fit_scaling_law(n / 1e6, d / 1e9, loss)
+    assert got == pytest.approx([E, A * 1e6**-alpha, B * 1e9**-beta, alpha, beta], rel=1e-4)
+
+
 def test_fitted_row_is_a_law_for_every_formula(fitted):
     law = planner.resolve_law(fitted)
     assert np.array_equal(law.params(), fitted)
@@ -185,6 +201,7 @@ def ci50(runs240):
 
 
 def test_ci_is_reproducible_for_a_seed(runs240, ci50):
+    fitting.clear_cache()  # recompute, rather than recall the remembered block
     again = planner.fit_scaling_law_ci(*runs240, level=0.8, resamples=50, seed=7)
     assert np.array_equal(ci50, again)
     other = planner.fit_scaling_law_ci(*runs240, level=0.8, resamples=50, seed=8)
