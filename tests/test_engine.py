@@ -112,6 +112,21 @@ def test_empty_reference_and_xludf_prefix(tmp_path):
     assert cells[("Sheet1", "B2")].addin
 
 
+@pytest.mark.parametrize("formula", [
+    "=[1]!CHINCHILLA_N(A1*1E23)",  # a function of an add-in workbook, through its external link
+    "='C:\\Add-ins\\planner.xlam'!CHINCHILLA_N(A1*1E23)",  # the same, link unresolved
+    "=PLANNER.CHINCHILLA_N(A1*1E23)",  # under a namespace, as add-in hosts may show it
+    "=_xlfn._xlws.CHINCHILLA_N(A1*1E23)",
+])
+def test_add_in_spellings_of_planner_functions(tmp_path, formula):
+    path = one_formula_book(tmp_path / "spelling.xlsx", formula)
+    pkg = xlsx.read_package(path)
+    values, cells = engine.recalculate(pkg)
+    assert close(values[("Sheet1", "B2")], n_opt(5e23))
+    assert cells[("Sheet1", "B2")].addin
+    assert openpyxl.load_workbook(path)["Sheet1"]["B2"].value == formula  # the file keeps its text
+
+
 def test_every_catalog_formula_is_registered():
     import formulas
     from workbook import excel

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -83,12 +84,32 @@ class FormulaCell:
 
 
 def addin_name(name: str) -> str | None:
-    """The planner formula a function token names, or None for other functions."""
+    """The planner formula a function token names, or None for other functions.
+
+    Accepts Excel's storage prefixes and a namespace (PLANNER.CHINCHILLA_N), as an add-in
+    host may show the functions under one.
+    """
     key = name.upper()
-    for prefix in _PREFIXES:
-        if key.startswith(prefix):
-            key = key[len(prefix):]
-    return key if excel.function(key) is not None else None
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in _PREFIXES:
+            if key.startswith(prefix):
+                key, stripped = key[len(prefix):], True
+    if excel.function(key) is not None:
+        return key
+    last = key.rsplit(".", 1)[-1]
+    return last if "." in key and excel.function(last) is not None else None
+
+
+# A function of an add-in workbook is stored with a reference to the add-in: [1]!NAME( with
+# an external link, or 'C:\path\addin.xlam'!NAME( when the link is unresolved.
+_EXTERNAL_FUNCTION = re.compile(r"(?:\[\d+\]|'(?:[^']|'')+')!(?=([A-Za-z_][\w.]*)\s*\()")
+
+
+def local_formula(text: str) -> str:
+    """The formula with add-in references dropped from planner function names."""
+    return _EXTERNAL_FUNCTION.sub(lambda m: "" if addin_name(m.group(1)) else m.group(0), text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -209,7 +230,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
             if kind == "shared" and not (f.text or "").strip():
                 children.append((ref, f.get("si", "")))
                 continue
-            text = (f.text or "").strip()
+            text = local_formula((f.text or "").strip())
             try:
                 names = function_names(text)
             except (FormulaError, Exception) as exc:  # noqa: BLE001 - any parse failure
@@ -220,7 +241,13 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
                     raise EngineError(f"the function {name.upper()} is not supported by the embedded "
                                       f"engine (in ={text})", where)
-            addin = any(addin_name(n) for n in names)
+            addin = False
+            for name in names:
+                planner_name = addin_name(name)
+                if planner_name:
+                    addin = True
+                    if known.get(name.upper(), not_implemented) is not_implemented:  # another spelling
+                        known[name.upper()] = _adapter(planner_name)
             cells = (ref,)
             if kind == "array" and f.get("ref"):
                 c1, r1, c2, r2 = range_boundaries(f.get("ref"))
@@ -274,7 +301,7 @@ def recalculate(pkg: Package) -> tuple[dict[tuple[str, str], object], dict[tuple
         with tempfile.TemporaryDirectory(prefix="planner-calc-") as tmp:
             # A plain file name: formulas keys every cell by "[file]SHEET!A1".
             book = Path(tmp) / "book.xlsx"
-            book.write_bytes(pkg.to_bytes())
+            book.write_bytes(_engine_copy(pkg))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl's notes on extensions it skips
                 try:
@@ -324,6 +351,23 @@ class _Model(formulas.ExcelModel):
             return super().compile_cell(cell, context, references, formula_references)
         finally:
             _current_cell.reset(token)
+
+
+def _engine_copy(pkg: Package) -> bytes:
+    """The package as the engine reads it: planner functions without add-in references."""
+    changed = []
+    for sheet in pkg.sheets:
+        for f in pkg.xml(sheet.part).iter(_M + "f"):
+            if f.text and "!" in f.text:
+                local = local_formula(f.text)
+                if local != f.text:
+                    changed.append((f, f.text))
+                    f.text = local
+    try:
+        return pkg.to_bytes()
+    finally:
+        for f, text in changed:
+            f.text = text
 
 
 def _track_cells(model) -> None:
