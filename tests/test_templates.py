@@ -254,7 +254,7 @@ def test_training_budget(computed):
         "GPU_Hours": planner.gpu_hours(c, gpu, mfu),
         "Wall_Days": planner.train_days(c, x["GPU_Count"], gpu, mfu),
         "Cost_Total": planner.compute_cost(c, x["Price_Per_GPU_Hour"], gpu, mfu),
-        "Energy_kWh": planner.energy_kwh(c, gpu, mfu, x["PUE"]),
+        "Energy_kWh": planner.energy_kwh(c, gpu, mfu, x["PUE"], x["Board_Power_W"]),
         "Effective_Tokens": planner.effective_tokens(d, x["Unique_Tokens"]),
         "Data_Limited_Loss": planner.data_constrained_loss(n, d, x["Unique_Tokens"], law),
     }

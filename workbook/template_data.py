@@ -259,6 +259,8 @@ TRAINING_BUDGET = Template(
                    "0.3-0.5 is typical for large dense models"),
                 In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
                 In("Power usage effectiveness (PUE)", "PUE", 1.2, "ratio", TWO, "pue"),
+                In("Board power per accelerator (blank: the preset's)", "Board_Power_W", None, "W", INT,
+                   note="needed for TPU v5e/v5p (unpublished) or an accelerator given as FLOP/s"),
                 In("FLOPs budget (when 'Budget from' is FLOPs)", "FLOPs_Budget", 1e24, "FLOPs", FLOPS),
                 Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
                     'COMPUTE_FROM_GPUS(GPU_Count,Cluster_Days,GPU,MFU))', "FLOPs", FLOPS, "Budget",
@@ -277,7 +279,7 @@ TRAINING_BUDGET = Template(
                     "Wall_Days"),
                 Out("Training cost", "=COMPUTE_COST(Budget,Price_Per_GPU_Hour,GPU,MFU)", "USD", USD_M,
                     "Cost_Total", key=True),
-                Out("Energy", "=ENERGY_KWH(Budget,GPU,MFU,PUE)", "kWh", INT, "Energy_kWh",
+                Out("Energy", "=ENERGY_KWH(Budget,GPU,MFU,PUE,Board_Power_W)", "kWh", INT, "Energy_kWh",
                     note="board power x hours x PUE"),
             )),
             Section("Data limit", (
