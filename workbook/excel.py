@@ -105,20 +105,16 @@ def _is_range(value) -> bool:
 
 def _as_grid(value) -> np.ndarray:
     """A range as a 2-D object array (a flat list is one row)."""
-    if isinstance(value, np.ndarray) and value.dtype != object:
-        arr = value.astype(object)
+    if isinstance(value, np.ndarray):
+        arr = value if value.dtype == object else value.astype(object)
     else:
         rows = list(value)
-        if rows and all(_is_range(r) for r in rows):
+        arr = np.array(rows, dtype=object) if rows else np.empty((0, 0), dtype=object)
+        if arr.ndim == 1 and rows and _is_range(rows[0]):  # ragged rows: missing cells are empty
             width = max(len(r) for r in rows)
-            arr = np.empty((len(rows), width), dtype=object)
+            arr = np.full((len(rows), width), None, dtype=object)
             for i, r in enumerate(rows):
-                r = list(r)
-                arr[i, :] = r + [None] * (width - len(r))  # ragged rows: missing cells are empty
-            return arr
-        arr = np.empty((1, len(rows)), dtype=object)
-        arr[0, :] = rows
-        return arr
+                arr[i, :len(r)] = list(r)
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
     elif arr.ndim == 1:
@@ -142,10 +138,14 @@ def _describe(v) -> str:
 
 def _scalar(value):
     """A 1x1 range is a single value, as in Excel."""
-    if _is_range(value):
-        grid = _as_grid(value)
-        if grid.size == 1:
-            return grid[0, 0]
+    if isinstance(value, np.ndarray):
+        return value.reshape(-1)[0] if value.size == 1 else value
+    if _is_range(value) and len(value) == 1:
+        inner = value[0]
+        if not _is_range(inner):
+            return inner
+        if len(inner) == 1 and not _is_range(inner[0]):
+            return inner[0]
     return value
 
 
@@ -170,6 +170,11 @@ def _number_arg(value, param: Param):
     grid = _as_grid(value) if _is_range(value) else np.array([[value]], dtype=object)
     if grid.size == 0:
         raise _Bad(CellError("#VALUE!", f"{param.name} is an empty range"))
+    kinds = set(map(type, grid.ravel()))
+    if all(issubclass(t, numbers.Real) and not issubclass(t, (bool, np.bool_)) for t in kinds):
+        vals = grid.astype(float)  # the common case, a range of numbers: no per-cell work
+        if np.isfinite(vals).all():
+            return vals, np.full(grid.shape, None, dtype=object)
     vals = np.zeros(grid.shape)
     errs = np.full(grid.shape, None, dtype=object)
     for idx, v in np.ndenumerate(grid):
@@ -469,9 +474,15 @@ def _range_call(entry: Entry, fixed: dict, arrays: dict):
             run(idx[:mid])
             run(idx[mid:])
             return
-        for i, r in zip(idx, rows):
-            results[int(i)] = r
+        if per_cell:
+            numbers[idx] = rows
+            computed[idx] = True
+        else:
+            for i, r in zip(idx, rows):
+                results[int(i)] = r
 
+    numbers = np.zeros(cell_err.size)  # per-cell results, filled in by run()
+    computed = np.zeros(cell_err.size, bool)
     run(good)
     if whole is not None:
         return whole
@@ -480,7 +491,12 @@ def _range_call(entry: Entry, fixed: dict, arrays: dict):
     for i, r in results.items():
         cells[i] = r
     if per_cell:
-        return [[_clean(cells[r * shape[1] + c]) for c in range(shape[1])] for r in range(shape[0])]
+        finite = np.isfinite(numbers)
+        out = numbers.reshape(shape).tolist()  # plain floats
+        for i in np.flatnonzero(~computed | ~finite):
+            r, c = divmod(int(i), shape[1])
+            out[r][c] = cells[i] if not computed[i] else _clean(numbers[i])
+        return out
 
     # One row of values per input cell, in reading order.
     width = len(labels) or len(entry.fields) or max(
