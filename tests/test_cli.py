@@ -202,6 +202,12 @@ def test_a_formula_the_engine_cannot_compute(capsys, tmp_path):
     one_line_error(code, err, "f.xlsx: Sheet1!B2: ", "WEBSERVICE")
 
 
+def test_a_circular_reference_is_reported_not_looped(capsys, tmp_path):
+    src = one_formula_book(tmp_path / "loop.xlsx", "=B2+A1")
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "out.xlsx")
+    one_line_error(code, err, "loop.xlsx: Sheet1!B2: ", "circular")
+
+
 def test_console_script_has_no_traceback(tmp_path):
     """The real process: exit status and a single line on stderr."""
     bad = _write(tmp_path / "broken.xlsx", b"PK\x03\x04 not really a zip")

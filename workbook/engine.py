@@ -12,6 +12,7 @@ says which cells hold formulas and which of them call planner functions.
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import os
 import re
@@ -204,10 +205,15 @@ def register_functions() -> None:
 # Which cells hold formulas
 # ---------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)
+def _function_names(formula: str) -> tuple[str, ...]:
+    tokens = formulas.Parser().ast("=" + formula.lstrip("="))[0]
+    return tuple(t.name for t in tokens if isinstance(t, Function))
+
+
 def function_names(formula: str) -> list[str]:
     """The functions a formula calls (formulas' own tokenizer; raises FormulaError)."""
-    tokens = formulas.Parser().ast("=" + formula.lstrip("="))[0]
-    return [t.name for t in tokens if isinstance(t, Function)]
+    return list(_function_names(formula))
 
 
 def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
@@ -336,7 +342,8 @@ def recalculate(pkg: Package) -> tuple[dict[tuple[str, str], object], dict[tuple
                 if ref != fc.ref:  # an array formula smaller than its block leaves #N/A
                     values[(sheet, ref)] = ErrorValue("#N/A")
                     continue
-                raise EngineError(f"the engine could not compute ={fc.text}", f"{sheet}!{ref}")
+                raise EngineError(f"the engine could not compute ={fc.text} (is it part of a circular "
+                                  f"reference? those are not supported)", f"{sheet}!{ref}")
             if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
                 values[(sheet, ref)] = 0.0
     return values, cells
