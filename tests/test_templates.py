@@ -177,7 +177,7 @@ def test_drop_downs_for_laws_and_gpus(filename):
             ws = wb[sheet]
             coord = ref.replace("$", "")
             rules = [dv.formula1 for dv in ws.data_validations.dataValidation if coord in _validated_cells_of(ws, dv)]
-            assert rules and rules[0] in lists and rules[0].startswith("=List_")
+            assert rules and rules[0] in lists and rules[0].startswith("List_")
     lst = wb["Lists"]
     assert [c.value for c in lst["A"][1:] if c.value] == list(planner.laws.PRESETS)
     assert [c.value for c in lst["B"][1:] if c.value] == list(planner.hardware.GPU_NAMES)
@@ -257,6 +257,7 @@ def test_training_budget(computed):
         "Energy_kWh": planner.energy_kwh(c, gpu, mfu, x["PUE"], x["Board_Power_W"]),
         "Effective_Tokens": planner.effective_tokens(d, x["Unique_Tokens"]),
         "Data_Limited_Loss": planner.data_constrained_loss(n, d, x["Unique_Tokens"], law),
+        "Epochs_Worth_It": planner.epochs_worth_it(x["Unique_Tokens"], c, law),
     }
     for name, value in expected.items():
         assert close(names[name], value), name
@@ -296,7 +297,8 @@ def _deployment_expected(x) -> dict:
                "CostOpt": (cost["params"], cost["tokens"]),
                "Own": (x["Own_Params"], x["Own_Tokens"])}
     out = {"Target_Loss": loss, "Lifetime_Tokens": t_in + t_out,
-           "FlopOpt_Total_FLOPs": flop["total_flops"], "CostOpt_Total_Cost": cost["total_cost"],
+           "FlopOpt_Total_FLOPs": flop["total_flops"], "FlopOpt_FLOPs_Savings": flop["savings"],
+           "CostOpt_Total_Cost": cost["total_cost"], "CostOpt_Savings": cost["savings"],
            "CostOpt_Train_Cost": cost["train_cost"], "CostOpt_Inference_Cost": cost["inference_cost"]}
     for p, (n, d) in designs.items():
         train = 6 * n * d

@@ -201,6 +201,7 @@ GPU_SOURCES = (
 FLOPS = '0.00E+00" FLOPs"'
 FLOPS_S = '0.00E+00" FLOP/s"'
 BILLIONS = '#,##0.0,,," B"'
+MILLIONS = '#,##0.0,," M"'
 TOKENS = '#,##0,,," B"'
 USD_M = '"$"#,##0.00,," M"'
 USD = '"$"#,##0.00'
@@ -292,6 +293,9 @@ TRAINING_BUDGET = Template(
                     "nats/token", LOSS, "Data_Limited_Loss", key=True),
                 Out("Loss cost of repetition", "=Data_Limited_Loss-Opt_Loss", "nats/token", LOSS,
                     "Data_Loss_Penalty"),
+                Out("Epochs worth training at this budget", "=EPOCHS_WORTH_IT(Unique_Tokens,Budget,Law)", "epochs",
+                    TWO, "Epochs_Worth_It",
+                    note="past this, more repetition buys less than a bigger model; below 1, data is not the limit"),
             )),
             Table("sens", (
                 Col("mult", "Budget multiple", "x", "0.0#", values=SENS_MULTIPLES, name="Sens_Multiples"),
@@ -431,8 +435,10 @@ DEPLOYMENT_PLAN = Template(
                         key_row=True),
                 GridRow("Inference cost per million tokens", "Cost_Per_M_Tokens",
                         "={p}_Inference_Cost/Lifetime_Tokens*1E+6", "USD/M tokens", '"$"#,##0.000'),
-                GridRow("Saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
+                GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
                         "fraction", PCT, {"Opt": None}),
+                GridRow("FLOPs saving against the compute-optimal model", "FLOPs_Savings",
+                        "=1-{p}_Total_FLOPs/Opt_Total_FLOPs", "fraction", PCT, {"Opt": None}),
                 GridRow("Break-even lifetime volume", "Breakeven_Tokens",
                         '=IF({p}_Cost_Per_M_Tokens<Opt_Cost_Per_M_Tokens,MAX(0,({p}_Train_Cost-Opt_Train_Cost)'
                         '/(Opt_Cost_Per_M_Tokens-{p}_Cost_Per_M_Tokens)*1E+6),"never")',
@@ -716,8 +722,8 @@ SCALING_LAW_FIT = Template(
         ), widths=(44, 18, 16, 40)),
         Sheet("Runs", "Training runs", "Paste your runs over the blue columns; blank rows are skipped.", (
             Table("runs", (
-                Col("n", "Parameters", "parameters", BILLIONS, values=tuple(r[0] for r in RUNS), name="Runs_Params"),
-                Col("d", "Training tokens", "tokens", TOKENS, values=tuple(r[1] for r in RUNS), name="Runs_Tokens"),
+                Col("n", "Parameters", "parameters", MILLIONS, values=tuple(r[0] for r in RUNS), name="Runs_Params"),
+                Col("d", "Training tokens", "tokens", MILLIONS, values=tuple(r[1] for r in RUNS), name="Runs_Tokens"),
                 Col("loss", "Final loss", "nats/token", LOSS, values=tuple(r[2] for r in RUNS), name="Runs_Loss"),
                 # One array formula per column keeps the sheet quick to recalculate; Excel's own
                 # arithmetic on the fitted numbers, so it stays live in any spreadsheet program.

@@ -85,7 +85,8 @@ def _validation(rule: str) -> DataValidation | None:
         return None
     if rule.startswith("list:"):
         lst = spec.LISTS[rule[5:]]
-        dv = DataValidation(type="list", formula1=f"={lst.name}", allow_blank=False)
+        # Stored as Excel stores it: the formula without its leading "=".
+        dv = DataValidation(type="list", formula1=lst.name, allow_blank=False)
         dv.error, dv.errorTitle = lst.error, "Not in the list"
         # A warning, not a stop, where the planner also takes other values (a peak FLOP/s
         # number for a GPU, a tokens-per-parameter number for allocation).
