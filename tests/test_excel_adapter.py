@@ -137,6 +137,37 @@ def test_a_one_cell_range_is_a_single_value():
     assert evaluate("CHINCHILLA_N", [[[1e24]]]) == evaluate("CHINCHILLA_N", [1e24])
 
 
+def test_a_column_of_gpu_names_broadcasts_and_only_a_bad_name_is_an_error():
+    got = evaluate("GPU_HOURS", [[[1e24, 2e24]], [["H100"], ["MI300X"], ["X9000"], [None]]])
+    for row, gpu in ((0, "H100"), (1, "MI300X"), (3, "H100")):
+        assert got[row] == [planner.gpu_hours(1e24, gpu), planner.gpu_hours(2e24, gpu)]
+    assert codes([got[2]]) == [["#VALUE!", "#VALUE!"]] and "X9000" in got[2][0].reason
+
+
+def test_a_row_of_fields_against_a_column_of_inputs_is_a_table():
+    fields = ["params", "tokens", "savings"]
+    got = evaluate("INFERENCE_TRADEOFF", [[[2.0], [2.1]], 1e13, None, [fields]])
+    for row, loss in enumerate((2.0, 2.1)):
+        direct = planner.inference_tradeoff(loss, 1e13)
+        assert got[row] == pytest.approx([direct[f] for f in fields], rel=1e-9)
+
+
+def test_a_row_of_flags():
+    got = evaluate("FLOPS_PER_TOKEN", [6.7e9, 32, 4096, 4096, [[True, False]]])
+    assert got == [[planner.flops_per_token(6.7e9, 32, 4096, 4096, True),
+                    planner.flops_per_token(6.7e9, 32, 4096, 4096, False)]]
+
+
+def test_several_values_per_scenario_need_a_single_choice():
+    got = evaluate("INFERENCE_TRADEOFF", [2.0, 1e13, [["chinchilla"]], None])  # 1x1 is fine
+    assert isinstance(got, list) and got[0][0] == "params"
+    got = evaluate("INFERENCE_TRADEOFF_COST", [2.0, 1e12, 1e11, None, None, [["H100"], ["A100"]]])
+    assert got.code == "#VALUE!" and "give one gpu" in got.reason
+    got = evaluate("GPU_SPEC", [[["H100"], ["A100"]], [["memory_gb", "power_w"]]])
+    assert got == [[planner.gpu_spec("H100", "memory_gb"), planner.gpu_spec("H100", "power_w")],
+                   [planner.gpu_spec("A100", "memory_gb"), planner.gpu_spec("A100", "power_w")]]
+
+
 # --- defaults and arguments ---------------------------------------------------------------
 
 def test_empty_means_the_default():

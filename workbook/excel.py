@@ -15,8 +15,11 @@ Conventions, by argument kind (see `planner.catalog.KINDS`):
 - law: a preset name, a row or column of 5 (or 6) numbers such as LAW_PARAMS' output, or a
   single number (tokens per parameter) where the function accepts it. Never broadcast.
 - gpu: an accelerator name or a peak FLOP/s number. text: a name, such as a result field.
-  flag: TRUE/FALSE (or 1/0). data: a column (or row) of observations passed whole, blanks
-  and text kept for the planner to skip.
+  flag: TRUE/FALSE (or 1/0). Each of these may also be a range (a column of GPU names, a
+  row of fields): the formula is evaluated once per distinct value and the results take the
+  range's shape, broadcast with the number arguments like any range.
+- data: a column (or row) of observations passed whole, blanks and text kept for the
+  planner to skip.
 
 Results, by return kind:
 
@@ -343,6 +346,10 @@ def _evaluate(name: str, args: list):
         return CellError("#VALUE!", f"{entry.excel_name} takes at most {len(entry.params)} "
                                     f"arguments; got {len(args)}")
     args = args + [None] * (len(entry.params) - len(args))
+    choices = [i for i, (p, v) in enumerate(zip(entry.params, args))
+               if p.arg.kind in _PER_VALUE and _is_range(_scalar(v))]
+    if choices:
+        return _per_choice_call(entry, args, choices)
 
     fixed: dict = {}  # arguments passed as they are
     arrays: dict = {}  # broadcast arguments: name -> (values, errors)
@@ -370,6 +377,52 @@ def _evaluate(name: str, args: list):
             return _error_for(exc, entry, fixed)
         return _scalar_result(entry, fixed, out)
     return _range_call(entry, fixed, arrays)
+
+
+# Kinds of argument that take one name or flag per call but may be given as a range (a
+# column of GPU names, a row of result fields): the formula is evaluated once per distinct
+# value and the results are laid out like the range, as if it broadcast.
+_PER_VALUE = ("gpu", "text", "flag")
+
+
+def _per_choice_call(entry: Entry, args: list, choices: list[int]):
+    grids = {}
+    for i, (p, v) in enumerate(zip(entry.params, args)):
+        v = _scalar(v)
+        if _is_range(v) and (i in choices or p.arg.kind in _BROADCAST):
+            grids[i] = _as_grid(v)
+    try:
+        shape = np.broadcast_shapes(*(g.shape for g in grids.values()))
+    except ValueError:
+        sizes = ", ".join(f"{entry.params[i].name} {'x'.join(map(str, g.shape))}" for i, g in grids.items())
+        return CellError("#VALUE!", f"the ranges do not have matching sizes ({sizes})")
+    spread = {i: np.broadcast_to(g, shape) for i, g in grids.items()}
+    groups: dict = {}
+    for pos in np.ndindex(*shape):
+        key = tuple(_hashable(spread[i][pos]) for i in choices)
+        groups.setdefault(key, []).append(pos)
+    out = np.empty(shape, dtype=object)
+    for positions in groups.values():
+        first = positions[0]
+        sub = list(args)
+        for i, g in spread.items():
+            sub[i] = g[first] if i in choices else g
+        result = _evaluate(entry.name, sub)
+        if isinstance(result, list):
+            if np.shape(np.asarray(result, dtype=object)) != shape:
+                name = entry.params[choices[0]].name
+                return CellError("#VALUE!", f"{entry.excel_name} gives several values per "
+                                            f"scenario; give one {name}, not a range")
+            for pos in positions:
+                out[pos] = result[pos[0]][pos[1]]
+        else:
+            for pos in positions:
+                out[pos] = result
+    return out.tolist()
+
+
+def _hashable(v):
+    return v if isinstance(v, (str, int, float, bool, type(None), CellError)) else repr(v)
 
 
 def _field_asked(entry: Entry, fixed: dict) -> bool:

@@ -26,6 +26,9 @@ How arguments work, in every formula:
 - **Cells or ranges.** Any number argument takes a single cell or a range. A range gives a
   result of the same shape in one call (a column of 1,000 budgets spills 1,000 results), and
   a column against a row gives a grid, as with Excel's own dynamic arrays.
+- **Names and flags too.** A `gpu`, a `field` or a TRUE/FALSE argument may also be a range
+  (a column of GPU names, a row of fields): each cell gives its own result, laid out the
+  same way.
 - **Empty means default.** An omitted argument or an empty cell takes the default listed
   below; arguments in `[brackets]` are optional.
 - **`law`** is a preset name (`"chinchilla"`, `"epoch"`, `"kaplan"`), a row or column of the
