@@ -73,7 +73,7 @@ def _one_blas_thread():
 
 def _column(value, name: str) -> np.ndarray:
     """A data column as a float array; NaN marks blanks (None, NaN) and text, +-inf stays."""
-    if value is None or isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+    if value is None or isinstance(value, (str, bytes)) or np.isscalar(value):
         raise PlannerError(f"{name} must be a column (or row) of numbers; got {value!r}")
     if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
         arr = value.astype(float)
@@ -81,7 +81,10 @@ def _column(value, name: str) -> np.ndarray:
         try:
             obj = np.asarray(value, dtype=object)
         except ValueError:  # ragged nesting
-            raise PlannerError(f"{name} must be a column (or row) of numbers") from None
+            raise PlannerError(f"{name} must be a column (or row) of numbers, not ragged "
+                               f"nested lists") from None
+        if obj.ndim == 0:
+            raise PlannerError(f"{name} must be a column (or row) of numbers; got {value!r}")
         flat = obj.ravel()
         # Parsing, not math: one pass over the cells to tell numbers from blanks and text.
         vals = [float(v) if isinstance(v, (int, float, np.integer, np.floating))

@@ -288,10 +288,42 @@ def test_excel_adapter_spills_the_fitted_row(small):
     ((1e9, [1e9] * 5, [3.0] * 5), "params must be a column"),
     (("A1:A5", [1e9] * 5, [3.0] * 5), "params must be a column"),
     (([[1e8, 2e8], [3e8, 4e8]], [1e9] * 4, [3.0] * 4), "single column or row; got a block of 2 rows x 2"),
+    (([[1e8], [2e8, 3e8]], [1e9] * 2, [3.0] * 2), "params must be a column .*not"),
+    ((np.float64(1e9), [1e9] * 5, [3.0] * 5), "params must be a column"),
 ])
 def test_bad_data(cols, match):
     with pytest.raises(planner.PlannerError, match=match):
         planner.fit_scaling_law(*cols)
+
+
+CELLS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none(), st.text(max_size=3),
+                  st.booleans(), st.integers(-5, 10**12))
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=st.lists(CELLS, max_size=8), y=st.lists(CELLS, max_size=8))
+def test_power_law_on_any_cells_gives_a_law_or_a_planner_error(x, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", planner.PlannerWarning)
+        try:
+            got = planner.fit_power_law(x, y)
+        except planner.PlannerError:
+            return
+    assert got.shape == (3,) and np.all(np.isfinite(got)) and got[0] >= 0 and got[2] > 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.lists(st.tuples(CELLS, CELLS, CELLS), min_size=0, max_size=9))
+def test_scaling_law_on_any_cells_gives_a_law_or_a_planner_error(rows):
+    cols = [list(c) for c in zip(*rows)] or [[], [], []]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", planner.PlannerWarning)
+        try:
+            got = planner.fit_scaling_law(*cols)
+        except planner.PlannerError:
+            return
+    assert np.all(np.isfinite(got)) and np.all(got[3:] > 0)
+    planner.resolve_law(got)
 
 
 def test_bad_huber_delta(small):
