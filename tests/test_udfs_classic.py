@@ -122,6 +122,13 @@ def test_no_other_vba_functions(vba):
     assert sorted(declared) == sorted(e.name.upper() for e in ENTRIES)
 
 
+def test_formula_names_are_legal_and_not_cell_references():
+    for entry in ENTRIES:
+        name = entry.excel_name
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and len(name) <= 255
+        assert not re.fullmatch(r"[A-Z]{1,3}[0-9]+|R[0-9]*C[0-9]*", name)  # A1 or R1C1 style
+
+
 def test_vba_argument_names_are_legal(classic, vba):
     _, module = classic
     for entry in ENTRIES:
