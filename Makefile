@@ -20,7 +20,8 @@ test: install libreoffice
 	$(PYTHON) -m pytest -q
 
 bench: install
-	$(PYTHON) benchmarks/run.py
+	$(PYTHON) benchmarks/core.py
+	$(PYTHON) benchmarks/fit.py
 
 templates: install
 	planner templates
