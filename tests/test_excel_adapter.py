@@ -138,10 +138,12 @@ def test_a_one_cell_range_is_a_single_value():
 
 
 def test_a_column_of_gpu_names_broadcasts_and_only_a_bad_name_is_an_error():
-    got = evaluate("GPU_HOURS", [[[1e24, 2e24]], [["H100"], ["MI300X"], ["X9000"], [None]]])
+    na = CellError("#N/A", "no data")
+    got = evaluate("GPU_HOURS", [[[1e24, 2e24]], [["H100"], ["MI300X"], ["X9000"], [None], [True], [na]]])
     for row, gpu in ((0, "H100"), (1, "MI300X"), (3, "H100")):
         assert got[row] == [planner.gpu_hours(1e24, gpu), planner.gpu_hours(2e24, gpu)]
-    assert codes([got[2]]) == [["#VALUE!", "#VALUE!"]] and "X9000" in got[2][0].reason
+    assert codes([got[2], got[4], got[5]]) == [["#VALUE!", "#VALUE!"], ["#VALUE!", "#VALUE!"], ["#N/A", "#N/A"]]
+    assert "X9000" in got[2][0].reason and got[5][0] is na
 
 
 def test_a_row_of_fields_against_a_column_of_inputs_is_a_table():

@@ -50,7 +50,7 @@ import numpy as np
 import planner
 from planner.catalog import CATALOG, Entry, Param
 
-__all__ = ["CellError", "evaluate", "FUNCTIONS", "function", "field_labels"]
+__all__ = ["CellError", "evaluate", "FUNCTIONS", "function"]
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,6 @@ def function(name: str) -> Entry | None:
         FUNCTIONS.update(_functions())
         entry = FUNCTIONS.get(key)
     return entry
-
-
-def field_labels(entry: Entry) -> tuple[str, ...]:
-    return entry.fields
 
 
 # ---------------------------------------------------------------------------------------
@@ -407,7 +403,10 @@ def _per_choice_call(entry: Entry, args: list, choices: list[int]):
         sub = list(args)
         for i, g in spread.items():
             sub[i] = g[first] if i in choices else g
-        result = _evaluate(entry.name, sub)
+        try:
+            result = _evaluate(entry.name, sub)
+        except _Bad as bad:  # a bad name or flag: only its cells are errors
+            result = bad.error
         if isinstance(result, list):
             if np.shape(np.asarray(result, dtype=object)) != shape:
                 name = entry.params[choices[0]].name
