@@ -163,8 +163,13 @@ def test_every_input_is_named_styled_and_validated(filename):
                         assert c.coordinate in validated, f"{ws.title}!{c.coordinate} has no validation"
                         assert c.value > 0
     assert n_inputs > 0
-    # names are workbook-scoped: none is attached to a sheet
+    # names are workbook-scoped (none attached to a sheet), distinct in any case (as Excel
+    # compares them), and none reads as a cell reference
     assert all(not ws.defined_names for ws in wb.worksheets)
+    folded = [n.casefold() for n in wb.defined_names]
+    assert len(folded) == len(set(folded))
+    for n in wb.defined_names:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n) and not re.fullmatch(r"[A-Za-z]{1,3}\d+|[RrCc]\d*", n), n
 
 
 @pytest.mark.parametrize("filename", FILES)
@@ -432,7 +437,7 @@ def test_scaling_law_fit(computed):
     for key, value in zip(("E", "A", "B", "Alpha", "Beta"), fit):
         assert close(names[f"Fit_{key}"], value, 1e-9), key
     alpha, beta = fit[3], fit[4]
-    assert close(names["Fit_a"], beta / (alpha + beta)) and close(names["Fit_b"], alpha / (alpha + beta))
+    assert close(names["Fit_Params_Exponent"], beta / (alpha + beta)) and close(names["Fit_Tokens_Exponent"], alpha / (alpha + beta))
     budget = names["Budget"]
     assert close(names["Fit_Opt_Params"], planner.chinchilla_n(budget, fit))
     predicted = planner.scaling_loss(n, d, fit)

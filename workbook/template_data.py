@@ -692,9 +692,9 @@ SCALING_LAW_FIT = Template(
                     ("beta (token exponent)", "Beta", "", "0.0000"),
                 ))), range_name="Fit_Law"),
             Section("What the law implies", (
-                Out("a: N_opt grows as C^a", "=Fit_Beta/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_a",
+                Out("a: N_opt grows as C^a", "=Fit_Beta/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Params_Exponent",
                     key=True, note="Hoffmann et al. 2022 find about 0.5"),
-                Out("b: D_opt grows as C^b", "=Fit_Alpha/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_b",
+                Out("b: D_opt grows as C^b", "=Fit_Alpha/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Tokens_Exponent",
                     key=True),
                 Out("Compute-optimal parameters at the budget", "=CHINCHILLA_N(Budget,Fit_Law)", "parameters",
                     BILLIONS, "Fit_Opt_Params"),

@@ -54,7 +54,8 @@ def _style_input(cell) -> None:
 
 
 def _name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
-    if name in wb.defined_names:
+    # Excel compares names without regard to case: Fit_A and Fit_a would be one name.
+    if name.casefold() in {n.casefold() for n in wb.defined_names}:
         raise ValueError(f"defined name {name!r} used twice")
     wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!{ref}")
 
