@@ -84,6 +84,7 @@ _CT = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Default Extension="xml" ContentType="application/xml"/>
 <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
 <Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>
+<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>
 <Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/>
 </Types>"""
 _RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -100,24 +101,27 @@ _WB_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
 <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/>
+<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>
 </Relationships>"""
 # Excel's way: one shared formula filled down B1:B3, dependents with no text, x14ac prefixes
 # declared only for mc:Ignorable.
 _SHEET = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac xr" xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" xr:uid="{00000000-0001-0000-0000-000000000000}">
-<dimension ref="A1:C3"/>
+<dimension ref="A1:E3"/>
 <sheetData>
-<row r="1" spans="1:3" x14ac:dyDescent="0.25"><c r="A1"><v>1E+22</v></c><c r="B1"><f t="shared" ref="B1:B3" si="0">CHINCHILLA_N(A1)</f><v>0</v></c><c r="C1"><f t="shared" ref="C1:C3" si="1">A1*Scale</f><v>0</v></c></row>
+<row r="1" spans="1:3" x14ac:dyDescent="0.25"><c r="A1"><v>1E+22</v></c><c r="B1"><f t="shared" ref="B1:B3" si="0">CHINCHILLA_N(A1)</f><v>0</v></c><c r="C1"><f t="shared" ref="C1:C3" si="1">A1*Scale</f><v>0</v></c><c r="D1" t="s"><v>0</v></c><c r="E1" t="s"><v>1</v></c></row>
 <row r="2" spans="1:3" x14ac:dyDescent="0.25"><c r="A2"><v>1E+23</v></c><c r="B2"><f t="shared" si="0"/><v>0</v></c><c r="C2"><f t="shared" si="1"/><v>0</v></c></row>
 <row r="3" spans="1:3" x14ac:dyDescent="0.25"><c r="A3"><v>1E+24</v></c><c r="B3"><f t="shared" si="0"/><v>0</v></c><c r="C3"><f t="shared" si="1"/><v>0</v></c></row>
 </sheetData>
 </worksheet>"""
+_STRINGS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>budgets</t></si><si><t>note</t></si></sst>"""
 _CHAIN = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><c r="B1" i="1"/><c r="B2"/><c r="B3"/><c r="C1"/><c r="C2"/><c r="C3"/></calcChain>"""
 
 
 def excel_style_book(path: Path) -> Path:
-    """A package as Excel writes it: shared formulas, a calculation chain, a named constant."""
+    """A package as Excel writes it: shared formulas and strings, a calculation chain, a named constant."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", _CT)
         z.writestr("_rels/.rels", _RELS)
@@ -125,6 +129,7 @@ def excel_style_book(path: Path) -> Path:
         z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
         z.writestr("xl/worksheets/sheet1.xml", _SHEET)
         z.writestr("xl/calcChain.xml", _CHAIN)
+        z.writestr("xl/sharedStrings.xml", _STRINGS)
     return path
 
 

@@ -87,8 +87,9 @@ def test_set_by_name_and_by_cell(capsys, book, tmp_path):
 def test_set_a_named_constant_and_shared_formulas(capsys, tmp_path):
     src = excel_style_book(tmp_path / "excel.xlsx")
     out = tmp_path / "out.xlsx"
-    assert run(capsys, "calc", src, "--out", out, "--set", "Scale=10")[0] == 0
+    assert run(capsys, "calc", src, "--out", out, "--set", "Scale=10", "--set", "runs!D1=per run")[0] == 0
     runs = openpyxl.load_workbook(out, data_only=True)["Runs"]
+    assert runs["D1"].value == "per run" and runs["E1"].value == "note"  # shared strings intact
     assert [runs[f"C{r}"].value for r in (1, 2, 3)] == [c * 10 for c in (1e22, 1e23, 1e24)]
     assert math.isclose(runs["B3"].value, n_opt(1e24), rel_tol=1e-12)
     with zipfile.ZipFile(out) as z:

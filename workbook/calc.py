@@ -305,18 +305,17 @@ def _note_rows(result: CalcResult, pkg: xlsx.Package, src: Path, when: dt.dateti
     used = sorted({engine.addin_name(n) for fc in result.formulas.values() if fc.addin
                    for n in engine.function_names(fc.text)} - {None})
     rows = [
-        ["Hand-off copy"],
-        [f"Frozen on {stamp} by `planner calc --freeze` from {src.name}."],
-        [f"{len(result.frozen)} cells that used planner formulas ({', '.join(used) or 'none'}) now hold "
-         f"their values, so the sheet shows the same numbers without the add-in; Excel's own formulas "
-         f"stay live."],
+        ["Hand-off copy", f"Frozen on {stamp} by `planner calc --freeze` from {src.name}."],
+        ["", f"{len(result.frozen)} cells that used planner formulas ({', '.join(used) or 'none'}) now "
+             f"hold their values, so the sheet shows the same numbers without the add-in; Excel's own "
+             f"formulas stay live."],
     ]
     if result.assignments:
         rows.append(["Inputs changed for this copy (--set):"])
         for a in result.assignments:
             rows.append([a.target, a.value])
     else:
-        rows.append([f"Inputs: as saved in {src.name} (nothing changed with --set)."])
+        rows.append(["", f"Inputs: as saved in {src.name} (nothing changed with --set)."])
     inputs = []
     for n in pkg.names:
         if n.sheet_index is not None or n.name.startswith("_xl"):
@@ -347,6 +346,8 @@ def _write_note(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datet
     start = last + 2 if last else 1
     for i, row in enumerate(rows):
         for j, value in enumerate(row):
+            if value == "":
+                continue
             cell = xlsx.ensure_cell(root, index, f"{'AB'[j]}{start + i}")
             xlsx.set_constant(cell, value)
 
