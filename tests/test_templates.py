@@ -451,3 +451,29 @@ def test_scaling_law_fit_runs_are_the_published_data():
     assert len(shipped) == 245
     for i, values in enumerate((n, d, loss)):
         np.testing.assert_allclose(shipped[:, i], values, rtol=1e-14)
+
+
+def test_scaling_law_fit_follows_pasted_runs(tmp_path):
+    """A user's own runs, pasted over the shipped ones, give their own law everywhere."""
+    true = planner.law_params("epoch")
+    n, d = (a.ravel() for a in np.meshgrid(np.geomspace(3e7, 1e10, 6), np.geomspace(1e9, 3e11, 6)))
+    loss = planner.scaling_loss(n, d, true)
+    wb = openpyxl.load_workbook(COMMITTED / "scaling_law_fit.xlsx")
+    ws = wb["Runs"]
+    sheet, ref = next(wb.defined_names["Runs_Params"].destinations)
+    first, last = (int(x) for x in re.findall(r"\d+", ref))
+    for r in range(first, last + 1):
+        for col in "ABC":
+            ws[f"{col}{r}"] = None
+    for i, row in enumerate(zip(n, d, loss)):
+        for col, v in zip("ABC", row):
+            ws[f"{col}{first + 2 * i}"] = float(v)  # every other row: blank rows in between are skipped
+    pasted = tmp_path / "mine.xlsx"
+    wb.save(pasted)
+    names = calc(pasted, tmp_path / "out.xlsx").names
+    assert names["Runs_Count"] == len(n)
+    fit = planner.fit_scaling_law(n, d, loss)
+    for key, value, truth in zip(("E", "A", "B", "Alpha", "Beta"), fit, true):
+        assert close(names[f"Fit_{key}"], value, 1e-9), key
+        assert close(names[f"Fit_{key}"], truth, 1e-3), key  # exact data: the law comes back
+    assert names["Fit_RMSE"] < 1e-3
