@@ -289,3 +289,29 @@ def test_any_input_gives_values_or_error_values(entry, args):
                 assert "Traceback" not in x.reason and "failed:" not in x.reason
             elif isinstance(x, float):
                 assert math.isfinite(x)
+
+
+BROADCASTABLE = [e for e in ENTRIES if e.returns == "number" and e.params[0].arg.kind == "number"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entry=st.sampled_from(BROADCASTABLE),
+       picks=st.lists(st.sampled_from(["good", "double", "negative", "zero", "text", "empty", "true"]),
+                      min_size=1, max_size=6))
+def test_a_range_gives_what_each_cell_gives_alone(entry, picks):
+    args = ce.example_args(entry, ce.planner_call)
+    good = args[0]
+    cells = {"good": good, "double": good * 2, "negative": -abs(good), "zero": 0.0,
+             "text": "lots", "empty": None, "true": True}
+    column = [[cells[p]] for p in picks]
+    got = evaluate(entry.excel_name, [column] + args[1:])
+    got = got if isinstance(got, list) else [[got]]  # a one-cell range is a single value
+    alone = [evaluate(entry.excel_name, [cells[p]] + args[1:]) for p in picks]
+    assert len(got) == len(picks)
+    for (cell,), single, pick in zip(got, alone, picks):
+        if isinstance(single, CellError):
+            assert isinstance(cell, CellError) and cell.code == single.code, pick
+        elif pick == "empty":  # a required argument's empty cell inside a range
+            assert isinstance(cell, CellError) and cell.code == "#VALUE!"
+        else:
+            assert cell == pytest.approx(single, rel=1e-9), pick
