@@ -101,6 +101,7 @@ def _validation(rule: str) -> DataValidation | None:
         else:
             dv = DataValidation(type="decimal", operator="between", formula1=str(low), formula2=str(high))
         dv.error, dv.errorTitle = message, "Invalid number"
+        dv.allow_blank = True  # a blank optional input means "the default"
     dv.showErrorMessage = True
     return dv
 
