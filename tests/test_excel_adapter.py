@@ -123,6 +123,15 @@ def test_error_values_in_a_range_pass_through():
     assert got[1][0] is na
 
 
+def test_error_cells_as_hosts_pass_them_are_passed_on():
+    got = evaluate("CHINCHILLA_N", [[[1e24], ["#N/A"], ["#DIV/0!"]]])
+    assert codes(got) == [["ok"], ["#N/A"], ["#DIV/0!"]]
+    # An error in an optional argument is not "empty": it does not fall back to the default.
+    assert evaluate("TRAIN_FLOPS", [1e9, 1e12, "#REF!"]).code == "#REF!"
+    assert evaluate("CHINCHILLA_N", [1e24, "#N/A"]).code == "#N/A"
+    assert evaluate("GPU_HOURS", [1e24, "#NAME?"]).code == "#NAME?"
+
+
 def test_mismatched_ranges_are_one_value_error():
     got = evaluate("SCALING_LOSS", [[[1e9], [1e10]], [[1e10], [1e11], [1e12]]])
     assert isinstance(got, CellError) and got.code == "#VALUE!" and "matching" in got.reason

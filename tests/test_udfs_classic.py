@@ -169,6 +169,7 @@ def test_ranges_arrive_as_two_dimensional_arrays(classic):
     for entry in ENTRIES:
         for info in getattr(module, entry.excel_name).__xlfunc__["args"]:
             assert info["options"]["ndim"] == 2
+            assert info["options"]["err_to_str"] is True  # error cells are passed on, not empty
             assert ("optional" in info) == entry.params[info["pos"]].optional
 
 

@@ -107,6 +107,13 @@ def test_a_value_error_carries_the_planner_reason():
     assert "Traceback" not in str(info.value)
 
 
+def test_error_cells_are_passed_on_not_taken_as_empty():
+    na = {"type": "Error", "errorType": "NotAvailable", "basicValue": "#N/A"}
+    got = call("CHINCHILLA_N", [[[1e24], [na]], None])
+    assert got[1] == [error("NotAvailable")]
+    assert call("TRAIN_FLOPS", [70e9, 1.4e12, [[na]]]) == [[error("NotAvailable")]]
+
+
 def test_a_domain_error_is_num():
     assert call("CHINCHILLA_N", [-1.0, None]) == [[error("Num")]]
     assert call("COMPUTE_FOR_LOSS", [1.5, None]) == [[error("Num")]]

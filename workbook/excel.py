@@ -123,6 +123,21 @@ def _as_grid(value) -> np.ndarray:
     return arr
 
 
+# Excel's error values, as hosts pass them in when asked to (xlwings' err_to_str option).
+_ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+                "#SPILL!", "#CALC!", "#GETTING_DATA")
+
+
+def _input_error(v) -> CellError | None:
+    """An error value in an input cell, which the result passes on (as Excel does)."""
+    if isinstance(v, CellError):
+        return v
+    if isinstance(v, str) and v.strip().upper() in _ERROR_CODES:
+        code = v.strip().upper()
+        return CellError(code, f"an input cell is {code}")
+    return None
+
+
 def _is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
 
@@ -150,8 +165,9 @@ def _scalar(value):
 
 def _number_element(v, param: Param):
     """(float, None) for a good cell, (None, CellError) for a bad one."""
-    if isinstance(v, CellError):
-        return None, v
+    err = _input_error(v)
+    if err is not None:
+        return None, err
     if v is None:
         if param.optional and _is_number(param.default):
             return float(param.default), None
@@ -190,8 +206,9 @@ def _single(value, param: Param):
     if _is_range(value):
         shape = "x".join(map(str, _as_grid(value).shape))
         raise _Bad(CellError("#VALUE!", f"{param.name} must be a single cell; got a {shape} range"))
-    if isinstance(value, CellError):
-        raise _Bad(value)
+    err = _input_error(value)
+    if err is not None:
+        raise _Bad(err)
     return value
 
 
@@ -199,13 +216,13 @@ def _law_arg(value, param: Param):
     value = _scalar(value)
     if value is None:
         return _default(param)
-    if isinstance(value, CellError):
-        raise _Bad(value)
+    if _input_error(value) is not None:
+        raise _Bad(_input_error(value))
     if _is_range(value):
         cells = [v for v in _as_grid(value).ravel() if v is not None]  # blanks around a law row
         for v in cells:
-            if isinstance(v, CellError):
-                raise _Bad(v)
+            if _input_error(v) is not None:
+                raise _Bad(_input_error(v))
             if not _is_number(v):
                 raise _Bad(CellError("#VALUE!", f"{param.name} as a range must hold numbers "
                                                 f"{{E, A, B, alpha, beta}}; got {_describe(v)}"))

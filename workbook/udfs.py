@@ -12,9 +12,10 @@ and the Office.js metadata show them; each one only hands its arguments to
   (a VBA wrapper receives text or numbers only; xlwings issue #776), so a bad cell shows
   text: the error code and the planner's reason, e.g. "#NUM! compute must be positive;
   got -1 FLOPs". Formulas that compute with such a cell give #VALUE!.
-- Office.js (xlwings Lite and xlwings Server): real error values inside arrays, and, when
-  the whole result is a #VALUE! or #N/A error, the error with the planner's reason, which
-  Excel shows on the cell's error flag (Office.js attaches messages to those two codes only).
+- Office.js (xlwings Lite and xlwings Server): real error values, and, when the whole
+  result is a #VALUE! error, the planner's reason with it, which Excel shows on the cell's
+  error flag (Office.js attaches messages to #VALUE! and #N/A only, and xlwings turns a
+  raised exception into #VALUE!).
 
 No math lives here.
 """
@@ -27,8 +28,10 @@ import xlwings
 
 from workbook import excel
 
-# Office.js shows a custom message only with these codes.
-_MESSAGE_CODES = ("#VALUE!", "#N/A")
+# The code of the error that a raised exception becomes in Office.js (CustomFunctions.Error
+# with ErrorCode.invalidValue and the exception's message; Office.js shows messages only
+# with #VALUE! and #N/A, and xlwings raises #VALUE!).
+_MESSAGE_CODES = ("#VALUE!",)
 
 # Words VBA reserves, which cannot name an argument of the generated VBA wrapper (compared
 # case-insensitively); such an argument gets a trailing underscore in both hosts.
@@ -166,8 +169,10 @@ def install(namespace: dict, func=None, arg=None) -> list[str]:
     for entry in excel.FUNCTIONS.values():
         f = _wrapper(entry, host, module_name)
         for param in reversed(entry.params):
-            # ndim=2: a cell arrives as [[value]] and a range as rows, in both hosts.
-            f = arg(excel_arg_name(param.name), ndim=2, doc=arg_doc(param, _limit(host)))(f)
+            # ndim=2: a cell arrives as [[value]] and a range as rows, in both hosts;
+            # err_to_str: an error cell arrives as "#N/A" etc. (not as empty) and is passed on.
+            f = arg(excel_arg_name(param.name), ndim=2, err_to_str=True,
+                    doc=arg_doc(param, _limit(host)))(f)
         f = func(category=entry.category)(f)
         namespace[entry.excel_name] = f
         defined.append(entry.excel_name)
