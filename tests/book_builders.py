@@ -42,6 +42,9 @@ def mixed_book(path: Path, *, about: bool = False, errors: bool = True) -> Path:
     wb.defined_names["Budget"] = DefinedName("Budget", attr_text="Inputs!$B$1")
     wb.defined_names["Ratio"] = DefinedName("Ratio", attr_text="Inputs!$B$2")
     wb.defined_names["Budgets"] = DefinedName("Budgets", attr_text="Inputs!$C$1:$C$3")
+    # Names that compute: a planner formula and a planner row inside the Name Manager.
+    wb.defined_names["Opt_N"] = DefinedName("Opt_N", attr_text="CHINCHILLA_N(Inputs!$B$1)")
+    wb.defined_names["Law_Row"] = DefinedName("Law_Row", attr_text="LAW_PARAMS()")
     dv = DataValidation(type="decimal", operator="greaterThan", formula1="0")
     ws.add_data_validation(dv)
     dv.add("B1")
@@ -60,6 +63,8 @@ def mixed_book(path: Path, *, about: bool = False, errors: bool = True) -> Path:
     out["A11"], out["B11"] = "Per budget", ArrayFormula("B11:B13", "=CHINCHILLA_N(Inputs!C1:C3)")
     out["A14"], out["B14"] = "Excel only", "=Inputs!B1*2+MAX(Inputs!C1:C3)"
     out["A15"], out["B15"] = "Guarded", '=IFERROR(CHINCHILLA_N(-Budget), "check the budget")'
+    out["A20"], out["B20"] = "Named formula", "=Opt_N/1E9"
+    out["A21"], out["B21"] = "Named row", "=SUM(Law_Row)"
     if errors:
         out["A16"], out["B16"] = "Negative budget", "=CHINCHILLA_N(-1)"
         out["A17"], out["B17"] = "Text budget", '=CHINCHILLA_N("lots")'

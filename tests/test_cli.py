@@ -68,7 +68,8 @@ def test_other_parts_pass_through_unchanged(capsys, book, tmp_path):
             assert a.read(name) == b.read(name)
         assert b"dataValidation" in b.read("xl/worksheets/sheet1.xml")
     wb = openpyxl.load_workbook(out)
-    assert set(wb.defined_names) == {"Budget", "Ratio", "Budgets"}
+    assert set(wb.defined_names) == {"Budget", "Ratio", "Budgets", "Opt_N", "Law_Row"}
+    assert wb.defined_names["Opt_N"].attr_text == "CHINCHILLA_N(Inputs!$B$1)"  # kept without --freeze
 
 
 def test_set_by_name_and_by_cell(capsys, book, tmp_path):
@@ -109,6 +110,9 @@ def test_freeze_makes_a_hand_off_copy(capsys, book, tmp_path):
     assert plan["B14"].value.startswith("=")
     assert plan["B4"].value == round(n_opt(3e24) / 1e9, 3)  # mixes ours: frozen
     assert plan["B16"].value == "#NUM!"
+    assert plan["B20"].value == "=Opt_N/1E9"  # live, over a name that is now a constant
+    assert float(wb.defined_names["Opt_N"].attr_text) == pytest.approx(n_opt(3e24), rel=1e-12)
+    assert wb.defined_names["Law_Row"].attr_text == "{1.69,406.4,410.7,0.34,0.28}"
     about = [c.value for row in wb["About"].iter_rows() for c in row if c.value is not None]
     text = " ".join(map(str, about))
     assert "A test plan." in text  # the existing About text is kept

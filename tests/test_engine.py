@@ -20,8 +20,7 @@ def close(a, b, rel=1e-12):
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
     path = mixed_book(tmp_path_factory.mktemp("engine") / "mixed.xlsx")
-    values, cells = engine.recalculate(xlsx.read_package(path))
-    return values, cells
+    return engine.recalculate(xlsx.read_package(path))
 
 
 def v(mixed, ref, sheet="Model Plan"):
@@ -54,6 +53,11 @@ def test_a_row_result_feeds_another_formula(mixed):
     assert close(v(mixed, "B8"), loss(70e9, 1.4e12))
 
 
+def test_defined_names_that_compute(mixed):
+    assert close(v(mixed, "B20"), n_opt(1e24) / 1e9)
+    assert close(v(mixed, "B21"), 1.69 + 406.4 + 410.7 + 0.34 + 0.28)
+
+
 def test_tokens_per_parameter_rule(mixed):
     # D = 20 N and C = 6 N D give N = sqrt(C / 120).
     assert close(v(mixed, "B9"), math.sqrt(1e24 / 120))
@@ -67,6 +71,12 @@ def test_bad_cells_give_excel_error_values_with_reasons(mixed):
     assert isinstance(dep, ErrorValue) and dep.code == "#NUM!"
 
 
+def test_defined_name_values(mixed):
+    names = mixed.names
+    assert close(names["OPT_N"], n_opt(1e24)) and names["BUDGET"] == 1e24
+    assert names["LAW_ROW"] == [[1.69, 406.4, 410.7, 0.34, 0.28]]
+
+
 def test_formula_cells_know_which_use_planner_functions(mixed):
     cells = mixed[1]
     assert cells[("Model Plan", "B1")].addin
@@ -77,7 +87,7 @@ def test_formula_cells_know_which_use_planner_functions(mixed):
 
 def test_excel_style_package_shared_formulas_and_named_constant(tmp_path):
     pkg = xlsx.read_package(excel_style_book(tmp_path / "excel.xlsx"))
-    values, cells = engine.recalculate(pkg)
+    values, cells, _ = engine.recalculate(pkg)
     for row, c in zip((1, 2, 3), (1e22, 1e23, 1e24)):
         assert close(values[("Runs", f"B{row}")], n_opt(c))
         assert values[("Runs", f"C{row}")] == c * 1000
@@ -87,7 +97,7 @@ def test_excel_style_package_shared_formulas_and_named_constant(tmp_path):
 def test_exponent_without_sign_is_read(tmp_path):
     # Excel stores 1E+24, but people and scripts write 1E24; both are the same number.
     pkg = xlsx.read_package(one_formula_book(tmp_path / "e.xlsx", "=CHINCHILLA_N(1E24)+0*1e3"))
-    values, _ = engine.recalculate(pkg)
+    values, _, _ = engine.recalculate(pkg)
     assert close(values[("Sheet1", "B2")], n_opt(1e24))
 
 
@@ -107,7 +117,7 @@ def test_formulas_the_engine_cannot_compute_name_the_cell(tmp_path, formula, wor
 def test_empty_reference_and_xludf_prefix(tmp_path):
     # Excel writes _xludf. before a user-defined function that was not loaded when saving.
     path = one_formula_book(tmp_path / "u.xlsx", "=_xludf.CHINCHILLA_N(A1*1E23)+Z99")
-    values, cells = engine.recalculate(xlsx.read_package(path))
+    values, cells, _ = engine.recalculate(xlsx.read_package(path))
     assert close(values[("Sheet1", "B2")], n_opt(5e23))
     assert cells[("Sheet1", "B2")].addin
 
@@ -121,7 +131,7 @@ def test_empty_reference_and_xludf_prefix(tmp_path):
 def test_add_in_spellings_of_planner_functions(tmp_path, formula):
     path = one_formula_book(tmp_path / "spelling.xlsx", formula)
     pkg = xlsx.read_package(path)
-    values, cells = engine.recalculate(pkg)
+    values, cells, _ = engine.recalculate(pkg)
     assert close(values[("Sheet1", "B2")], n_opt(5e23))
     assert cells[("Sheet1", "B2")].addin
     assert openpyxl.load_workbook(path)["Sheet1"]["B2"].value == formula  # the file keeps its text

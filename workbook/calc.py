@@ -187,7 +187,7 @@ def calc(input_path, out_path, sets=(), freeze: bool = False, now: dt.datetime |
     for a in assignments:
         _apply(pkg, a)
     try:
-        values, cells = engine.recalculate(pkg)
+        values, cells, name_values = engine.recalculate(pkg)
     except EngineError as exc:
         raise CalcError(src, str(exc), exc.cell) from None
     except XlsxError as exc:
@@ -196,6 +196,7 @@ def calc(input_path, out_path, sets=(), freeze: bool = False, now: dt.datetime |
     _write_values(pkg, result, freeze)
     _drop_calc_chain(pkg)
     if freeze:
+        result.frozen.extend(_freeze_names(pkg, name_values))
         _set_full_calc_on_load(pkg)
         _write_note(pkg, result, src, now or dt.datetime.now(dt.timezone.utc))
     try:
@@ -250,6 +251,37 @@ def _write_values(pkg: xlsx.Package, result: CalcResult, freeze: bool) -> None:
                     result.frozen.append(f"{sheet_name}!{ref}")
                 else:
                     xlsx.set_cached(cell, v, code)
+
+
+def _literal(v) -> str:
+    """A value as a formula constant: 1.5, "text", TRUE, #NUM!."""
+    if isinstance(v, ErrorValue):
+        return v.code
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, str):
+        return '"' + v.replace('"', '""') + '"'
+    return xlsx.number_text(0.0 if v is None else v)
+
+
+def _freeze_names(pkg: xlsx.Package, name_values: dict) -> list[str]:
+    """Defined names computed with planner formulas become constants (an array constant for a block)."""
+    frozen = []
+    for el in pkg.xml(pkg.workbook_part).iter(_M + "definedName"):
+        text = el.text or ""
+        try:
+            uses_planner = any(engine.addin_name(n) for n in engine.function_names(engine.local_formula(text)))
+        except Exception:  # noqa: BLE001 - a name the engine cannot read is left as it is
+            continue
+        value = name_values.get((el.get("name") or "").upper())
+        if not uses_planner or el.get("localSheetId") is not None or value is None:
+            continue
+        if isinstance(value, list):
+            el.text = "{" + ";".join(",".join(_literal(x) for x in row) for row in value) + "}"
+        else:
+            el.text = _literal(value)
+        frozen.append(el.get("name"))
+    return frozen
 
 
 def _drop_calc_chain(pkg: xlsx.Package) -> None:

@@ -5,7 +5,7 @@ workbook; each planner formula is registered in its function table as a thin wra
 around `workbook.excel.evaluate`, the same adapter the Excel add-in uses, so a cell gives
 the same value, or the same error value, in Excel and here.
 
-`recalculate(path, package)` returns the value of every cell; `formula_cells(package)`
+`recalculate(package)` returns the value of every cell and defined name; `formula_cells(package)`
 says which cells hold formulas and which of them call planner functions.
 """
 
@@ -20,6 +20,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # formulas shows a progress bar while loading
 
@@ -292,13 +293,14 @@ def _value(v, reason: str = ""):
     return v if isinstance(v, str) else str(v)
 
 
-def recalculate(pkg: Package) -> tuple[dict[tuple[str, str], object], dict[tuple[str, str], FormulaCell]]:
-    """Compute the workbook held in `pkg`.
+class Recalculation(NamedTuple):
+    values: dict  # (sheet name, "A1") -> float, str, bool, ErrorValue or None, every cell seen
+    cells: dict  # (sheet name, "A1") -> FormulaCell, every formula
+    names: dict  # upper-case workbook defined name -> its value (a scalar or a 2-D list)
 
-    Returns (values, formula cells): values maps (sheet name, "A1") to float, str, bool,
-    ErrorValue or None for every cell the engine saw, including each formula cell.
-    Raises EngineError for a formula it cannot compute.
-    """
+
+def recalculate(pkg: Package) -> Recalculation:
+    """Compute the workbook held in `pkg`; raises EngineError for a formula it cannot compute."""
     cells = formula_cells(pkg)
     sheet_names = {s.name.upper(): s.name for s in pkg.sheets}
     reasons: dict[str, str] = {}
@@ -322,7 +324,15 @@ def recalculate(pkg: Package) -> tuple[dict[tuple[str, str], object], dict[tuple
         _reasons.reset(token)
 
     values: dict[tuple[str, str], object] = {}
+    names: dict[str, object] = {}
     for key, v in solution.items():
+        if isinstance(key, str) and not isinstance(key, sh.Token) and key.upper().startswith("'[BOOK.XLSX]'!"):
+            grid = v.value if isinstance(v, Ranges) else v
+            grid = np.asarray(grid, dtype=object)
+            grid = grid.reshape(grid.shape[0] if grid.ndim else 1, -1)
+            names[key.split("!", 1)[1].upper()] = (_value(grid[0, 0]) if grid.size == 1
+                                           else [[_value(x) for x in row] for row in grid])
+            continue
         if isinstance(key, sh.Token) or not isinstance(v, Ranges) or not v.ranges:
             continue
         rng = v.ranges[0]
@@ -346,7 +356,7 @@ def recalculate(pkg: Package) -> tuple[dict[tuple[str, str], object], dict[tuple
                                   f"reference? those are not supported)", f"{sheet}!{ref}")
             if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
                 values[(sheet, ref)] = 0.0
-    return values, cells
+    return Recalculation(values, cells, names)
 
 
 class _Model(formulas.ExcelModel):
