@@ -18,6 +18,7 @@ import xlwings
 
 import planner
 from workbook import cli, lite
+from workbook.udfs import excel_arg_name
 
 import catalog_examples as ce
 
@@ -107,8 +108,7 @@ def test_meta_lists_every_formula(lite_run):
     for entry in ENTRIES:
         f = meta[entry.excel_name]
         assert f["description"].startswith(entry.summary[:40])
-        assert [p["name"] for p in f["parameters"]] == [p.name for p in entry.params] or all(
-            p["name"].rstrip("_") == q.name for p, q in zip(f["parameters"], entry.params))
+        assert [p["name"] for p in f["parameters"]] == [excel_arg_name(p.name) for p in entry.params]
         assert [p.get("optional", False) for p in f["parameters"]] == [p.optional for p in entry.params]
 
 
