@@ -340,7 +340,8 @@ def _note_rows(result: CalcResult, pkg: xlsx.Package, src: Path, when: dt.dateti
         ["Hand-off copy", f"Frozen on {stamp} by `planner calc --freeze` from {src.name}."],
         ["", f"{len(result.frozen)} cells that used planner formulas ({', '.join(used) or 'none'}) now "
              f"hold their values, so the sheet shows the same numbers without the add-in; Excel's own "
-             f"formulas stay live."],
+             f"formulas stay live. Editing an input here does not update those values: recompute "
+             f"from the original with `planner calc --set NAME=VALUE`."],
     ]
     if result.assignments:
         rows.append(["Inputs changed for this copy (--set):"])
