@@ -110,7 +110,12 @@ def _savings(law, y, d0, extra):
     with np.errstate(all="ignore"):
         grow_d = np.logaddexp(0.0, y + ln_q)
         ln_n_ratio = -(np.logaddexp(0.0, y) - grow_d) / law.alpha
-        ln_cost_ratio = ln_n_ratio + np.log1p(np.expm1(grow_d / law.beta) / (1.0 + extra / d0))
+        # (D + X)/(D0 + X) = 1 + (D/D0 - 1) / (1 + X/D0), in logs so
+        # that neither D/D0 nor X/D0 can overflow.
+        a = grow_d / law.beta  # ln(D/D0) >= 0
+        ln_growth = a + np.log(-np.expm1(-a))  # ln(D/D0 - 1); -inf when a = 0
+        ln_share = np.logaddexp(0.0, np.log(extra) - np.log(d0))  # ln(1 + X/D0)
+        ln_cost_ratio = ln_n_ratio + np.logaddexp(0.0, ln_growth - ln_share)
         # The optimum never costs more than the compute-optimal model; clip rounding below 0.
         return np.maximum(-np.expm1(ln_cost_ratio), 0.0)
 
@@ -215,6 +220,7 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
     _args.in_range(baseline_train, "training compute", "target_loss", loss)
     total = _args.in_range(total, "lifetime compute", "inference_tokens", tokens)
     baseline = _args.in_range(baseline, "lifetime compute", "inference_tokens", tokens)
+    savings = _args.in_range(savings, "savings", "inference_tokens", tokens, positive=False)
     values = dict(zip(TRADEOFF_FIELDS, (n, d, train, serve, total, baseline, savings)))
     inputs = (target_loss, inference_tokens, train_flops_per_param_token,
               inference_flops_per_param_token)
