@@ -38,11 +38,14 @@ HARNESS = textwrap.dedent("""
     sys.meta_path.insert(0, Block())
     from xlwings import server
 
-    spec = importlib.util.spec_from_file_location("main", sys.argv[1])
-    main = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(main)
+    for run in range(2):  # xlwings Lite runs main.py again after every edit
+        spec = importlib.util.spec_from_file_location("main", sys.argv[1])
+        main = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(main)
+    finders = [type(f).__name__ for f in sys.meta_path if type(f).__name__ == "_EmbeddedPlanner"]
 
-    out = {"meta": server.custom_functions_meta(main), "results": [],
+    out = {"meta": server.custom_functions_meta(main), "results": [], "finders": finders,
+           "same_planner": sys.modules["workbook.excel"].planner is sys.modules["planner"],
            "origin": sys.modules["planner"].__spec__.origin, "formulas": main.FORMULAS,
            "defined_in_udfs": [n for n in vars(sys.modules["workbook.udfs"]) if n.isupper()
                                and hasattr(getattr(sys.modules["workbook.udfs"], n), "__xlfunc__")]}
@@ -99,6 +102,8 @@ def test_requirements_are_exactly_the_third_party_imports():
 
 def test_main_uses_only_its_embedded_planner(lite_run):
     assert lite_run["origin"] == "<embedded planner>"
+    assert lite_run["finders"] == ["_EmbeddedPlanner"]  # run twice, installed once
+    assert lite_run["same_planner"]
     assert lite_run["defined_in_udfs"] == []  # each formula is defined once, in main.py
 
 
