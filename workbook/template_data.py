@@ -549,7 +549,7 @@ OVERTRAINING_EXPLORER = Template(
 # (model, parameters, training tokens, source of both figures)
 PUBLIC_MODELS = (
     ("GPT-3 175B", 175e9, 300e9, "Brown et al. 2020, \"Language Models are Few-Shot Learners\", Table 2.1 and section 2.2"),
-    ("Gopher 280B", 280e9, 300e9, "Rae et al. 2021, \"Scaling Language Models: Methods, Analysis & Insights from Training Gopher\", Table 1"),
+    ("Gopher 280B", 280e9, 300e9, "Rae et al. 2021, \"Scaling Language Models: Methods, Analysis & Insights from Training Gopher\", Table 1 and section 3; Hoffmann et al. 2022, Table 1"),
     ("Chinchilla 70B", 70e9, 1.4e12, "Hoffmann et al. 2022, \"Training Compute-Optimal Large Language Models\", Table 1"),
     ("LaMDA 137B", 137e9, 168e9, "Hoffmann et al. 2022, Table 1 (from Thoppilan et al. 2022)"),
     ("Jurassic-1 178B", 178e9, 300e9, "Hoffmann et al. 2022, Table 1 (from Lieber et al. 2021)"),
@@ -568,7 +568,7 @@ PUBLIC_MODELS = (
     ("Llama 3 70B", 70e9, 15e12, "Meta 2024, \"Introducing Meta Llama 3\" (over 15T tokens)"),
     ("Llama 3.1 405B", 405e9, 15.6e12, "Dubey et al. 2024, \"The Llama 3 Herd of Models\", section 3 (15.6T tokens)"),
     ("Falcon 180B", 180e9, 3.5e12, "Almazrouei et al. 2023, \"The Falcon Series of Open Language Models\", abstract"),
-    ("Pythia 12B", 12e9, 300e9, "Biderman et al. 2023, \"Pythia: A Suite for Analyzing Large Language Models\", section 2"),
+    ("Pythia 12B", 12e9, 300e9, "Biderman et al. 2023, \"Pythia: A Suite for Analyzing Large Language Models\", section 2 (nominal size; 300B tokens of the Pile)"),
 )
 
 PUBLIC_MODELS_TEMPLATE = Template(
