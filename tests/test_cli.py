@@ -64,7 +64,7 @@ def test_other_parts_pass_through_unchanged(capsys, book, tmp_path):
     with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
         charts = [n for n in a.namelist() if n.startswith("xl/charts/")]
         assert charts
-        for name in charts + ["xl/styles.xml"]:
+        for name in charts + ["xl/styles.xml", "xl/workbook.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"]:
             assert a.read(name) == b.read(name)
         assert b"dataValidation" in b.read("xl/worksheets/sheet1.xml")
     wb = openpyxl.load_workbook(out)

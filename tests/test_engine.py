@@ -163,7 +163,7 @@ def test_hostile_xml_is_refused(tmp_path):
 
 def test_namespace_prefixes_survive_a_rewrite(tmp_path):
     pkg = xlsx.read_package(excel_style_book(tmp_path / "ns.xlsx"))
-    root = pkg.xml("xl/worksheets/sheet1.xml")
+    root = pkg.edit("xl/worksheets/sheet1.xml")
     cells = xlsx.index_cells(root)
     xlsx.set_cached(cells["B1"], 1.5)
     out = xlsx.write_xml(root, pkg._xml["xl/worksheets/sheet1.xml"][1]).decode()

@@ -75,7 +75,7 @@ def with_sentinels(src: Path, dst: Path) -> int:
     pkg = xlsx.read_package(src)
     n = 0
     for sheet in pkg.sheets:
-        root = pkg.xml(sheet.part)
+        root = pkg.edit(sheet.part)
         for cell in xlsx.index_cells(root).values():
             if cell.find(xlsx._M + "f") is not None:
                 xlsx.set_cached(cell, SENTINEL)

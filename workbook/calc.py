@@ -158,13 +158,13 @@ def _apply(pkg: xlsx.Package, a: Assignment) -> None:
             el.text = xlsx.number_text(a.value)
         a.name.text = el.text
         return
-    root = pkg.xml(pkg.sheet(a.sheet).part)
+    root = pkg.edit(pkg.sheet(a.sheet).part)
     cell = xlsx.ensure_cell(root, xlsx.index_cells(root), a.ref)
     xlsx.set_constant(cell, a.value)
 
 
 def _defined_name_element(pkg: xlsx.Package, name: xlsx.DefinedName) -> ET.Element:
-    for el in pkg.xml(pkg.workbook_part).iter(_M + "definedName"):
+    for el in pkg.edit(pkg.workbook_part).iter(_M + "definedName"):
         local = el.get("localSheetId")
         if el.get("name") == name.name and (int(local) if local else None) == name.sheet_index:
             return el
@@ -239,7 +239,7 @@ def _write_values(pkg: xlsx.Package, result: CalcResult, freeze: bool) -> None:
     for (sheet, _), fc in result.formulas.items():
         by_sheet.setdefault(sheet, []).append(fc)
     for sheet_name, fcs in by_sheet.items():
-        root = pkg.xml(pkg.sheet(sheet_name).part)
+        root = pkg.edit(pkg.sheet(sheet_name).part)
         index = xlsx.index_cells(root)
         for fc in fcs:
             for ref in fc.cells:
@@ -281,6 +281,8 @@ def _freeze_names(pkg: xlsx.Package, name_values: dict) -> list[str]:
         else:
             el.text = _literal(value)
         frozen.append(el.get("name"))
+    if frozen:
+        pkg.edit(pkg.workbook_part)
     return frozen
 
 
@@ -293,11 +295,11 @@ def _drop_calc_chain(pkg: xlsx.Package) -> None:
         for rel in list(rels):
             if rel.get("Type") == xlsx.CALC_CHAIN_TYPE:
                 chain = xlsx._resolve(pkg.workbook_part, rel.get("Target", ""))
-                rels.remove(rel)
+                pkg.edit(rp).remove(rel)
     if chain:
         pkg.remove_member(chain)
         if CT_PART in pkg.members:
-            types = pkg.xml(CT_PART)
+            types = pkg.edit(CT_PART)
             for o in list(types):
                 if o.get("PartName", "").lstrip("/") == chain:
                     types.remove(o)
@@ -310,7 +312,7 @@ _BEFORE_CALC = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection"
 
 def _set_full_calc_on_load(pkg: xlsx.Package) -> None:
     """A frozen copy has no planner formulas left, so any spreadsheet may recalculate it on open."""
-    wb = pkg.xml(pkg.workbook_part)
+    wb = pkg.edit(pkg.workbook_part)
     calc_pr = wb.find(_M + "calcPr")
     if calc_pr is None:
         calc_pr = ET.Element(_M + "calcPr")
@@ -373,7 +375,7 @@ def _write_note(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datet
         sheet = pkg.sheet("About")
     except KeyError:
         sheet = _add_sheet(pkg, NOTE_SHEET)
-    root = pkg.xml(sheet.part)
+    root = pkg.edit(sheet.part)
     index = xlsx.index_cells(root)
     last = max((xlsx.split_ref(r)[0] for r in index), default=0)
     start = last + 2 if last else 1
@@ -397,7 +399,7 @@ def _add_sheet(pkg: xlsx.Package, title: str) -> xlsx.Sheet:
     pkg.add_member(part, f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                          f'<worksheet xmlns="{xlsx.MAIN}"><sheetData/></worksheet>'.encode())
     rp = xlsx.rels_part(pkg.workbook_part)
-    rels = pkg.xml(rp)
+    rels = pkg.edit(rp)
     ids = {r.get("Id") for r in rels}
     k = 1
     while f"rId{k}" in ids:
@@ -406,12 +408,12 @@ def _add_sheet(pkg: xlsx.Package, title: str) -> xlsx.Sheet:
     target = os.path.relpath(part, os.path.dirname(pkg.workbook_part))
     ET.SubElement(rels, f"{{{xlsx.PKG_REL}}}Relationship",
                   {"Id": rel_id, "Type": xlsx.WORKSHEET_TYPE, "Target": target})
-    wb = pkg.xml(pkg.workbook_part)
+    wb = pkg.edit(pkg.workbook_part)
     sheets = wb.find(_M + "sheets")
     sheet_ids = [int(s.get("sheetId", "0")) for s in sheets]
     ET.SubElement(sheets, _M + "sheet", {"name": name, "sheetId": str(max(sheet_ids, default=0) + 1),
                                          f"{{{xlsx.REL}}}id": rel_id})
-    types = pkg.xml(CT_PART)
+    types = pkg.edit(CT_PART)
     ET.SubElement(types, f"{{{xlsx.CT}}}Override", {"PartName": "/" + part, "ContentType": xlsx.WORKSHEET_CT})
     sheet = xlsx.Sheet(name, part, len(pkg.sheets))
     pkg.sheets.append(sheet)

@@ -372,16 +372,17 @@ class _Model(formulas.ExcelModel):
 
 def _engine_copy(pkg: Package) -> bytes:
     """The package as the engine reads it: planner functions without add-in references."""
-    changed = []
+    changed, parts = [], set()
     for sheet in pkg.sheets:
         for f in pkg.xml(sheet.part).iter(_M + "f"):
             if f.text and "!" in f.text:
                 local = local_formula(f.text)
                 if local != f.text:
                     changed.append((f, f.text))
+                    parts.add(sheet.part)
                     f.text = local
     try:
-        return pkg.to_bytes()
+        return pkg.to_bytes(also=parts)
     finally:
         for f, text in changed:
             f.text = text

@@ -131,10 +131,11 @@ class Package:
     names: list[DefinedName] = field(default_factory=list)
     workbook_part: str = "xl/workbook.xml"
     _xml: dict[str, tuple[ET.Element, list]] = field(default_factory=dict)
+    _dirty: set[str] = field(default_factory=set)
 
     # -- reading ---------------------------------------------------------------------
     def xml(self, part: str) -> ET.Element:
-        """The parsed part, cached; changes to it are written back by `save`."""
+        """The parsed part, cached, for reading (see `edit`)."""
         if part not in self._xml:
             if part not in self.members:
                 raise XlsxError(f"the package has no part {part}")
@@ -155,6 +156,12 @@ class Package:
         return None
 
     # -- writing ---------------------------------------------------------------------
+    def edit(self, part: str) -> ET.Element:
+        """The parsed part, to change: only edited parts are re-serialised; others are copied byte for byte."""
+        root = self.xml(part)
+        self._dirty.add(part)
+        return root
+
     def add_member(self, part: str, data: bytes) -> None:
         self.members[part] = data
         self.infos[part] = zipfile.ZipInfo(part, date_time=(1980, 1, 1, 0, 0, 0))
@@ -164,12 +171,15 @@ class Package:
         self.members.pop(part, None)
         self.infos.pop(part, None)
         self._xml.pop(part, None)
+        self._dirty.discard(part)
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, also=()) -> bytes:
+        """The package as a zip; `also` names parts changed without `edit` (e.g. temporarily)."""
+        dirty = self._dirty | set(also)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as zout:
             for part, data in self.members.items():
-                if part in self._xml:
+                if part in dirty and part in self._xml:
                     root, namespaces = self._xml[part]
                     data = write_xml(root, namespaces)
                 info = self.infos[part]
