@@ -172,8 +172,13 @@ def _bad_files(tmp_path: Path):
     other_zip = tmp_path / "doc.xlsx"
     with zipfile.ZipFile(other_zip, "w") as z:
         z.writestr("word/document.xml", "<w/>")
+    empty = _write(tmp_path / "empty.xlsx", b"")
+    folder = tmp_path / "folder.xlsx"
+    folder.mkdir()
     return [
         (tmp_path / "missing.xlsx", "no such file"),
+        (empty, "not an .xlsx"),
+        (folder, "folder"),
         (truncated, "corrupt"),
         (encrypted, "password-protected"),
         (legacy, "97-2003"),
@@ -199,6 +204,12 @@ def test_bad_files_give_one_line(capsys, tmp_path):
 def test_bad_set(capsys, book, tmp_path, spec, words):
     code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx", "--set", spec)
     one_line_error(code, err, "plan.xlsx", *words)
+
+
+@pytest.mark.parametrize("out, words", [("missing-dir/out.xlsx", "does not exist"), ("out.csv", ".xlsx")])
+def test_bad_output_path(capsys, book, tmp_path, out, words):
+    code, _, err = run(capsys, "calc", book, "--out", tmp_path / out)
+    one_line_error(code, err, words)
 
 
 def test_a_formula_the_engine_cannot_compute(capsys, tmp_path):
