@@ -211,6 +211,7 @@ ONE = "#,##0.0"
 TWO = "0.00"
 LOSS = "0.0000"
 PCT = "0.0%"
+SAVING = "0.0%;[Red]-0.0%"  # a negative saving (a loss) in red
 SCI = "0.00E+00"
 TEXT = "@"
 
@@ -436,9 +437,9 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Inference cost per million tokens", "Cost_Per_M_Tokens",
                         "={p}_Inference_Cost/Lifetime_Tokens*1E+6", "USD/M tokens", '"$"#,##0.000'),
                 GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
-                        "fraction", PCT, {"Opt": None}),
+                        "fraction", SAVING, {"Opt": None}),
                 GridRow("FLOPs saving against the compute-optimal model", "FLOPs_Savings",
-                        "=1-{p}_Total_FLOPs/Opt_Total_FLOPs", "fraction", PCT, {"Opt": None}),
+                        "=1-{p}_Total_FLOPs/Opt_Total_FLOPs", "fraction", SAVING, {"Opt": None}),
                 GridRow("Break-even lifetime volume", "Breakeven_Tokens",
                         '=IF({p}_Cost_Per_M_Tokens<Opt_Cost_Per_M_Tokens,MAX(0,({p}_Train_Cost-Opt_Train_Cost)'
                         '/(Opt_Cost_Per_M_Tokens-{p}_Cost_Per_M_Tokens)*1E+6),"never")',
