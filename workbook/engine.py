@@ -11,8 +11,10 @@ says which cells hold formulas and which of them call planner functions.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
+import io
 import logging
 import os
 import re
@@ -310,8 +312,10 @@ def recalculate(pkg: Package) -> Recalculation:
             # A plain file name: formulas keys every cell by "[file]SHEET!A1".
             book = Path(tmp) / "book.xlsx"
             book.write_bytes(_engine_copy(pkg))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # openpyxl's notes on extensions it skips
+            # formulas draws a progress bar on stderr and openpyxl warns about extensions it
+            # skips; neither is for the user of a command that reports in one line.
+            with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+                warnings.simplefilter("ignore")
                 try:
                     model = _Model().loads(str(book)).finish()
                 except Exception as exc:  # noqa: BLE001 - a workbook formulas cannot model
