@@ -175,17 +175,20 @@ def test_every_input_is_named_styled_and_validated(filename):
 @pytest.mark.parametrize("filename", FILES)
 def test_drop_downs_for_laws_and_gpus(filename):
     wb = openpyxl.load_workbook(COMMITTED / filename)
-    lists = {dv.formula1 for ws in wb.worksheets for dv in ws.data_validations.dataValidation if dv.type == "list"}
-    for name in ("Law", "GPU"):
-        if name in wb.defined_names:
-            sheet, ref = next(wb.defined_names[name].destinations)
-            ws = wb[sheet]
-            coord = ref.replace("$", "")
-            rules = [dv.formula1 for dv in ws.data_validations.dataValidation if coord in _validated_cells_of(ws, dv)]
-            assert rules and rules[0] in lists and rules[0].startswith("List_")
-    lst = wb["Lists"]
-    assert [c.value for c in lst["A"][1:] if c.value] == list(planner.laws.PRESETS)
-    assert [c.value for c in lst["B"][1:] if c.value] == list(planner.hardware.GPU_NAMES)
+    choices = {"Law": list(planner.laws.PRESETS), "GPU": list(planner.hardware.GPU_NAMES)}
+    for name, expected in choices.items():
+        if name not in wb.defined_names:
+            continue
+        sheet, ref = next(wb.defined_names[name].destinations)
+        ws = wb[sheet]
+        rules = [dv.formula1 for dv in ws.data_validations.dataValidation
+                 if ref.replace("$", "") in _validated_cells_of(ws, dv)]
+        assert len(rules) == 1 and rules[0].startswith("List_")
+        list_sheet, list_ref = next(wb.defined_names[rules[0]].destinations)
+        assert [c.value for row in wb[list_sheet][list_ref.replace("$", "")] for c in row] == expected
+    # a Lists sheet only where a drop-down needs one
+    drop_downs = any(dv.type == "list" for ws in wb.worksheets for dv in ws.data_validations.dataValidation)
+    assert ("Lists" in wb.sheetnames) == drop_downs
 
 
 def _validated_cells_of(ws, dv) -> set:

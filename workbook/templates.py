@@ -277,9 +277,12 @@ def _about(wb: Workbook, t: spec.Template) -> None:
     ws.freeze_panes = "A3"
 
 
-def _lists(wb: Workbook) -> None:
+def _lists(wb: Workbook, used: list[str]) -> None:
+    """The choices behind the template's drop-downs, one named column per list."""
+    if not used:
+        return
     ws = wb.create_sheet("Lists")
-    for i, lst in enumerate(spec.LISTS.values()):
+    for i, lst in enumerate(spec.LISTS[key] for key in spec.LISTS if key in used):
         col = i + 1
         ws.cell(1, col, lst.title).font = SUB_FONT
         for r, value in enumerate(lst.values, start=2):
@@ -298,6 +301,7 @@ def build(t: spec.Template) -> Workbook:
     _about(wb, t)
     tables: dict = {}
     charts = []  # drawn last: a chart may show a table on a later sheet
+    lists: list[str] = []  # the drop-down lists the inputs use
     for sheet in t.sheets:
         ws = wb.create_sheet(sheet.title)
         dvs = _Validations(ws)
@@ -318,9 +322,10 @@ def build(t: spec.Template) -> Workbook:
             elif isinstance(block, spec.Chart):
                 charts.append((ws, block))
         ws.freeze_panes = sheet.freeze
+        lists += [rule[5:] for rule in dvs.rules if rule.startswith("list:")]
     for ws, block in charts:
         _chart(ws, block, tables)
-    _lists(wb)
+    _lists(wb, lists)
     return wb
 
 
