@@ -176,7 +176,7 @@ NUMBER_RULES = {
 
 ENGINE_NOTE = (
     "Cells in black compute with the Compute planner add-in's formulas (CHINCHILLA_N, "
-    "GPU_HOURS, ...) and Excel's own. In Excel, load the add-in (README: Excel add-in). "
+    "GPU_HOURS, ...) and Excel's own. In Excel, load the add-in (README, \"The formulas in Excel\"). "
     "Without Excel: `planner calc THIS.xlsx --out RESULT.xlsx` recalculates every cell.",
     "To hand the sheet to someone without the add-in: `planner calc THIS.xlsx --out "
     "HANDOFF.xlsx --freeze` keeps Excel's own formulas live and turns add-in results into values.",
@@ -205,7 +205,6 @@ MILLIONS = '#,##0.0,," M"'
 TOKENS = '#,##0,,," B"'
 USD_M = '"$"#,##0.00,," M"'
 USD = '"$"#,##0.00'
-USD_INT = '"$"#,##0'
 INT = "#,##0"
 ONE = "#,##0.0"
 TWO = "0.00"
@@ -214,8 +213,9 @@ PCT = "0.0%"
 SAVING = "0.0%;[Red]-0.0%"  # a negative saving (a loss) in red
 SCI = "0.00E+00"
 TEXT = "@"
+CHOICE = "General"  # not "@": a number typed over a preset name (a peak FLOP/s) must stay a number
 
-LAW_IN = In("Scaling law", "Law", "chinchilla", "preset", TEXT, "list:law",
+LAW_IN = In("Scaling law", "Law", "chinchilla", "preset", CHOICE, "list:law",
             "chinchilla, epoch or kaplan (sources on About)")
 
 
@@ -251,9 +251,9 @@ TRAINING_BUDGET = Template(
         Sheet("Budget", "Training budget", "Inputs in blue on yellow; everything else is computed.", (
             Section("Scaling law", (LAW_IN,)),
             Section("Budget", (
-                In("Budget from", "Budget_Mode", "Cluster", "choice", TEXT, "list:budget_mode",
+                In("Budget from", "Budget_Mode", "Cluster", "choice", CHOICE, "list:budget_mode",
                    "Cluster: the cluster below; FLOPs: the FLOPs budget below"),
-                In("Accelerator", "GPU", "H100 SXM", "preset", TEXT, "list:gpu",
+                In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu",
                    "or a peak FLOP/s number"),
                 In("Number of accelerators", "GPU_Count", 2048, "GPUs", INT),
                 In("Training time", "Cluster_Days", 60, "days", ONE),
@@ -358,7 +358,7 @@ DEPLOYMENT_PLAN = Template(
         Sheet("Plan", "Deployment plan", "Inputs in blue on yellow; everything else is computed.", (
             Section("Quality target", (
                 LAW_IN,
-                In("Quality target given as", "Target_Mode", "Model size", "choice", TEXT, "list:target_mode",
+                In("Quality target given as", "Target_Mode", "Model size", "choice", CHOICE, "list:target_mode",
                    "Model size: as good as a compute-optimal model of that size; Loss: the loss below"),
                 In("As good as a compute-optimal model of", "Target_Params", 70e9, "parameters", BILLIONS,
                    note="used when the target is a model size"),
@@ -381,7 +381,7 @@ DEPLOYMENT_PLAN = Template(
                     TOKENS, "Lifetime_Tokens", key=True),
             )),
             Section("Hardware and price", (
-                In("Accelerator", "GPU", "H100 SXM", "preset", TEXT, "list:gpu", "or a peak FLOP/s number"),
+                In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu", "or a peak FLOP/s number"),
                 In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
                 In("Training MFU", "Train_MFU", 0.4, "fraction", PCT, "fraction"),
                 In("Prefill (input tokens) MFU", "Prefill_MFU", 0.4, "fraction", PCT, "fraction",
