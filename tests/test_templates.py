@@ -480,3 +480,12 @@ def test_scaling_law_fit_follows_pasted_runs(tmp_path):
         assert close(names[f"Fit_{key}"], value, 1e-9), key
         assert close(names[f"Fit_{key}"], truth, 1e-3), key  # exact data: the law comes back
     assert names["Fit_RMSE"] < 1e-3
+
+
+def test_accelerator_given_as_a_number(computed):
+    """The GPU input also takes a peak FLOP/s number (with a board power for the energy)."""
+    preset = computed("training_budget.xlsx").names
+    peak, power = planner.gpu_spec("H100 SXM", "bf16_flops"), planner.gpu_spec("H100 SXM", "power_w")
+    names = computed("training_budget.xlsx", [f"GPU={peak!r}", f"Board_Power_W={power!r}"]).names
+    for name in ("Budget", "GPU_Hours", "Cost_Total", "Energy_kWh", "Opt_Params"):
+        assert close(names[name], preset[name]), name
