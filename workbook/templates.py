@@ -274,7 +274,42 @@ def _about(wb: Workbook, t: spec.Template) -> None:
     for text in spec.ENGINE_NOTE:
         ws.cell(row, 2, text).alignment = WRAP
         row += 1
+    inputs, results = _named_items(t)
+    for heading, items in (("Inputs by name", inputs), ("Key results by name", results)):
+        row += 1
+        ws.cell(row, 1, heading).font = SUB_FONT
+        for name, label, unit in items:
+            ws.cell(row, 2, f"{name}: {label}" + (f" ({unit})" if unit else ""))
+            row += 1
     ws.freeze_panes = "A3"
+
+
+def _named_items(t: spec.Template):
+    """(name, label, unit) of the template's inputs and of its key results, in sheet order."""
+    inputs, results = [], []
+    for sheet in t.sheets:
+        for block in sheet.blocks:
+            if isinstance(block, spec.Section):
+                for item in block.rows:
+                    if isinstance(item, spec.In):
+                        inputs.append((item.name, item.label, item.unit))
+                    elif item.key and item.name:
+                        results.append((item.name, item.label, item.unit))
+            elif isinstance(block, spec.Grid):
+                for item in block.rows:
+                    if isinstance(item, str):
+                        continue
+                    for column in block.columns:
+                        cell = item.cells.get(column.prefix, item.formula)
+                        entry = (f"{column.prefix}_{item.key}", f"{item.label}, {column.title}", item.unit)
+                        if cell is not None and not (isinstance(cell, str) and cell.startswith("=")):
+                            inputs.append(entry)
+                        elif cell is not None and item.key_row:
+                            results.append(entry)
+            elif isinstance(block, spec.Table):
+                inputs += [(c.name, f"{c.header} (a column)", c.unit) for c in block.columns
+                           if c.values is not None and c.name]
+    return inputs, results
 
 
 def _lists(wb: Workbook, used: list[str]) -> None:
