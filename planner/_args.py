@@ -76,6 +76,26 @@ def check(ok, name: str, phrase: str, values) -> None:
         raise PlannerError(f"{name} {phrase}; got {_fmt(bad)}{pos}")
 
 
+def broadcast(**arrays) -> tuple[int, ...]:
+    """The common shape of the named arrays, or a PlannerError naming two that clash."""
+    try:
+        return np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
+    except ValueError:
+        pass
+    # Shapes that do not broadcast always differ (two sizes, neither 1) in some axis for
+    # some pair: name the first such pair.
+    names = list(arrays)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            a, b = np.shape(arrays[first]), np.shape(arrays[second])
+            try:
+                np.broadcast_shapes(a, b)
+            except ValueError:
+                raise PlannerError(f"{second} (shape {b}) does not match {first} (shape {a}): "
+                                   f"give equal lengths, or a row against a column") from None
+    raise PlannerError("the arguments' shapes do not match")  # pragma: no cover
+
+
 def in_range(value, what: str, name: str, arg, positive: bool = True) -> np.ndarray:
     """`value` as an array, checked to be finite (and positive, when `positive`).
 

@@ -106,6 +106,7 @@ def tokens_for_loss(params, target_loss, law="chinchilla"):
     """
     n = _args.number(params, "params", unit="parameters")
     loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    _args.broadcast(params=n, target_loss=loss)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         inner = law.inner_for_loss(loss)
@@ -127,6 +128,7 @@ def params_for_loss(tokens, target_loss, law="chinchilla"):
     """
     d = _args.number(tokens, "tokens", unit="tokens")
     loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    _args.broadcast(tokens=d, target_loss=loss)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         inner = law.inner_for_loss(loss)
@@ -157,6 +159,7 @@ def overtrain_loss(compute, tokens_per_param, law="chinchilla"):
     """
     c = _args.number(compute, "compute", unit="FLOPs")
     m = _args.number(tokens_per_param, "tokens_per_param", unit="tokens/parameter")
+    _args.broadcast(compute=c, tokens_per_param=m)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         loss = law.E + _overtrain_inner(law, c, m) ** law.gamma
@@ -174,6 +177,7 @@ def overtrain_penalty(compute, tokens_per_param, law="chinchilla"):
     """
     c = _args.number(compute, "compute", unit="FLOPs")
     m = _args.number(tokens_per_param, "tokens_per_param", unit="tokens/parameter")
+    _args.broadcast(compute=c, tokens_per_param=m)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         gap = _overtrain_inner(law, c, m) ** law.gamma - law.optimal_inner(c) ** law.gamma
@@ -196,6 +200,7 @@ def overtrain_overhead(compute, params, law="chinchilla"):
     """
     c = _args.number(compute, "compute", unit="FLOPs")
     n = _args.number(params, "params", unit="parameters")
+    _args.broadcast(compute=c, params=n)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         inner = law.optimal_inner(c)

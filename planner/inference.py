@@ -49,6 +49,7 @@ def lifetime_optimum(target_loss, law, extra_tokens):
     """
     loss = _args.number(target_loss, "target_loss", unit="nats/token")
     extra = _args.number(extra_tokens, "extra_tokens", "nonnegative", unit="tokens")
+    _args.broadcast(target_loss=loss, extra_tokens=extra)
     law = resolve_law(law)
     loss, extra = np.broadcast_arrays(loss, extra)
     ln_s, y = _solve(law, loss, extra)
@@ -58,8 +59,8 @@ def lifetime_optimum(target_loss, law, extra_tokens):
 def _solve(law, loss, extra):
     """log S and the root y of h (-inf where extra is 0), arrays of the broadcast shape."""
     alpha, beta = law.alpha, law.beta
-    ln_ab, ln_b = np.log(alpha + beta), np.log(beta)
     with np.errstate(all="ignore"):
+        ln_ab, ln_b = np.log(alpha + beta), np.log(beta)
         ln_s = law.log_inner_for_loss(loss)
         c = np.log(law.B) - ln_s - np.log(alpha)
         serving = extra > 0
@@ -106,8 +107,8 @@ def _savings(law, y, d0, extra):
     ln(D/D0) = ln(1 + q e^y) / beta with q = beta / (alpha + beta), so the ratio of costs
     needs no difference of two nearly equal totals.
     """
-    ln_q = np.log(law.beta / (law.alpha + law.beta))
     with np.errstate(all="ignore"):
+        ln_q = np.log(law.beta / (law.alpha + law.beta))
         grow_d = np.logaddexp(0.0, y + ln_q)
         ln_n_ratio = -(np.logaddexp(0.0, y) - grow_d) / law.alpha
         # (D + X)/(D0 + X) = 1 + (D/D0 - 1) / (1 + X/D0), in logs so
@@ -130,6 +131,7 @@ def inference_flops(params, tokens, flops_per_param_token=2):
     n = _args.number(params, "params", unit="parameters")
     t = _args.number(tokens, "tokens", "nonnegative", unit="tokens")
     k = _args.number(flops_per_param_token, "flops_per_param_token")
+    _args.broadcast(params=n, tokens=t, flops_per_param_token=k)
     with np.errstate(all="ignore"):
         flops = k * n * t
     flops = _args.in_range(flops, "inference compute", "tokens", t, positive=False)
@@ -154,6 +156,8 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
     i = _args.number(inference_tokens, "inference_tokens", "nonnegative", unit="tokens")
     kt = _args.number(train_flops_per_param_token, "train_flops_per_param_token")
     ki = _args.number(inference_flops_per_param_token, "inference_flops_per_param_token")
+    _args.broadcast(params=n, tokens=d, inference_tokens=i, train_flops_per_param_token=kt,
+                    inference_flops_per_param_token=ki)
     with np.errstate(all="ignore"):
         flops = n * (kt * d + ki * i)
     flops = _args.in_range(flops, "lifetime compute", "params", n)
@@ -200,6 +204,8 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
     tokens = _args.number(inference_tokens, "inference_tokens", "nonnegative", unit="tokens")
     kt = _args.number(train_flops_per_param_token, "train_flops_per_param_token")
     ki = _args.number(inference_flops_per_param_token, "inference_flops_per_param_token")
+    _args.broadcast(target_loss=loss, inference_tokens=tokens, train_flops_per_param_token=kt,
+                    inference_flops_per_param_token=ki)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         extra = _args.in_range(ki / kt * tokens, "extra tokens", "inference_tokens", tokens,

@@ -45,6 +45,12 @@ class Law:
     name: str = "custom"
     source: str = field(default="", compare=False)  # the publication a preset comes from
 
+    def __post_init__(self):
+        # numpy scalars, so that an extreme law overflows to inf (caught by the range checks
+        # of every function) instead of raising Python's OverflowError or ZeroDivisionError.
+        for name in ("E", "A", "B", "alpha", "beta", "gamma"):
+            object.__setattr__(self, name, np.float64(getattr(self, name)))
+
     @property
     def label(self) -> str:
         return f"law '{self.name}'"
@@ -240,6 +246,7 @@ def scaling_loss(params, tokens, law="chinchilla"):
     """
     n = _args.number(params, "params", unit="parameters")
     d = _args.number(tokens, "tokens", unit="tokens")
+    _args.broadcast(params=n, tokens=d)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         term_n = law.A * n ** -law.alpha
@@ -261,6 +268,7 @@ def train_flops(params, tokens, flops_per_param_token=6):
     n = _args.number(params, "params", unit="parameters")
     d = _args.number(tokens, "tokens", unit="tokens")
     k = _args.number(flops_per_param_token, "flops_per_param_token")
+    _args.broadcast(params=n, tokens=d, flops_per_param_token=k)
     with np.errstate(all="ignore"):
         flops = k * n * d
     flops = _args.in_range(flops, "training compute", "params", n)

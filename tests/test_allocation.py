@@ -259,3 +259,18 @@ def test_extreme_inputs_give_a_number_or_an_error_never_a_warning(fname, extreme
                 assert args[0][0] in str(exc) or args[-1][0] in str(exc)
             else:
                 assert np.isfinite(out)
+
+
+@pytest.mark.parametrize("func, args, match", [
+    (planner.tokens_for_loss, ([7e10, 1e11], [2.0, 2.1, 2.2]),
+     r"target_loss \(shape \(3,\)\) does not match params \(shape \(2,\)\)"),
+    (planner.params_for_loss, ([1e12, 1e13], [[2.0, 2.1, 2.2]]), "target_loss .* does not match tokens"),
+    (planner.overtrain_loss, ([1e22, 1e23], [1, 2, 3]), "tokens_per_param .* does not match compute"),
+    (planner.overtrain_penalty, ([1e22, 1e23], [1, 2, 3]), "does not match compute"),
+    (planner.overtrain_overhead, ([1e22, 1e23], [1e9, 2e9, 3e9]), "params .* does not match compute"),
+    (planner.scaling_loss, ([1e9, 2e9], [1e10, 2e10, 3e10]), "tokens .* does not match params"),
+    (planner.train_flops, (1e9, [1e10, 2e10], [6, 6, 6]), "flops_per_param_token .* does not match tokens"),
+])
+def test_mismatched_shapes_are_named(func, args, match):
+    with pytest.raises(planner.PlannerError, match=match + r".*: give equal lengths, or a row against a column"):
+        func(*args)

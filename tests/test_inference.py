@@ -247,3 +247,14 @@ def test_extreme_scenarios_give_a_result_or_an_error_never_a_warning(name, loss_
         else:
             assert all(np.isfinite(v) for v in out.values())
             assert 0 <= out["savings"] < 1
+
+
+@pytest.mark.parametrize("func, args, match", [
+    (planner.inference_flops, ([1e9, 2e9], [1e10, 2e10, 3e10]), "tokens .* does not match params"),
+    (planner.lifetime_flops, ([1e9, 2e9], 1e10, [1, 2, 3]), "inference_tokens .* does not match params"),
+    (planner.inference_tradeoff, ([2.0, 2.1], [1, 2, 3]), "inference_tokens .* does not match target_loss"),
+    (lifetime_optimum, ([2.0, 2.1], "chinchilla", [1, 2, 3]), "extra_tokens .* does not match target_loss"),
+])
+def test_mismatched_shapes_are_named(func, args, match):
+    with pytest.raises(planner.PlannerError, match=match):
+        func(*args)
