@@ -42,8 +42,13 @@ def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarr
         raise PlannerError(f"{name} must be a number; got {value!r}")
     if isinstance(value, (bool, np.bool_)):
         raise PlannerError(f"{name} must be a number; got the logical value {value}")
+    if isinstance(value, np.ndarray) and value.dtype.kind == "c":
+        raise PlannerError(f"{name} must be a real number; got a complex array")
     try:
         arr = np.asarray(value, dtype=float)
+    except OverflowError:
+        raise PlannerError(f"{name} must be a finite number; got an integer beyond the "
+                           f"floating-point range") from None
     except (TypeError, ValueError):
         raise PlannerError(f"{name} must be a number or an array of numbers; got {value!r}") from None
     if arr.size == 0:

@@ -183,7 +183,11 @@ def _law_from_numbers(values, name: str) -> Law:
         # An empty cell or text inside a law row: say which of the numbers it is.
         if v is None or isinstance(v, (str, bytes, bool, np.bool_)):
             raise PlannerError(f"{name} {label} must be a number; got {v!r}")
-    arr = cells.astype(float)
+    try:
+        arr = cells.astype(float)
+    except OverflowError:
+        raise PlannerError(f"{name} numbers must be finite; one is an integer beyond the "
+                           f"floating-point range") from None
     for label, v in zip(labels, arr):
         rule_ok = v >= 0 if label == "E" else v > 0
         if not np.isfinite(v) or not rule_ok:
@@ -219,6 +223,8 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
     if scalar:
         try:
             r = float(law)
+        except OverflowError:
+            r = np.inf  # an integer beyond the float range: rejected as not finite below
         except (TypeError, ValueError):
             raise PlannerError(f"{name} must be a preset name or numbers; got {law!r}") from None
         if not allow_ratio:

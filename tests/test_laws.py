@@ -139,6 +139,7 @@ def test_resolve_law_accepts_every_form():
     (20, "a single number .20 tokens per parameter. only sets an allocation"),
     (RatioRule(20), "not a tokens-per-parameter rule"),
     ({"E": 1}, "law must be a preset name or numbers"),
+    ([1, 2, 10**400, 0.3, 0.3], "law numbers must be finite"),
 ])
 def test_bad_laws_are_named(law, match):
     with pytest.raises(planner.PlannerError, match=match):
@@ -183,6 +184,9 @@ BAD_NUMBERS = [
     (True, "must be a number; got the logical value True"),
     ([], "must not be empty"),
     ([1.0, float("nan")], r"must be a finite number; got nan \(element 1\)"),
+    (10**400, "must be a finite number; got an integer beyond the floating-point range"),
+    (np.array([1 + 2j]), "must be a real number; got a complex array"),
+    ([[1.0, 2.0], [3.0]], "must be a number or an array of numbers"),
 ]
 
 
