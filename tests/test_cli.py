@@ -85,6 +85,17 @@ def test_set_by_name_and_by_cell(capsys, book, tmp_path):
     assert wb["Inputs"]["B1"].value == 2e24
 
 
+@pytest.mark.parametrize("text, value", [
+    ("2e6", 2e6), ("1,000", 1000.0), ("1,000,000.5", 1000000.5), ("40%", 0.4), ("-3", -3.0),
+    ("TRUE", True), ("false", False), ('"123"', "123"), ("H100 SXM", "H100 SXM"),
+    ("1,5", "1,5"),  # not a thousands separator: kept as text rather than read as 15
+])
+def test_set_values(text, value):
+    from workbook.calc import parse_value
+
+    assert parse_value(text) == value and type(parse_value(text)) is type(value)
+
+
 def test_set_a_named_constant_and_shared_formulas(capsys, tmp_path):
     src = excel_style_book(tmp_path / "excel.xlsx")
     out = tmp_path / "out.xlsx"
@@ -200,6 +211,7 @@ def test_bad_files_give_one_line(capsys, tmp_path):
     ("Inputs!ZZ=1", ["not a cell reference"]),
     ("Budgets=1", ["range", "single cell"]),
     ("Budget", ["NAME=VALUE"]),
+    ("Budget=", ["give a value"]),
 ])
 def test_bad_set(capsys, book, tmp_path, spec, words):
     code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx", "--set", spec)

@@ -78,7 +78,7 @@ def parse_value(text: str):
         return t[1:-1]
     if t.upper() in ("TRUE", "FALSE"):
         return t.upper() == "TRUE"
-    number = t.replace(",", "").replace("_", "")
+    number = t.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?%?", t) else t
     try:
         if number.endswith("%"):
             return float(number[:-1]) / 100
@@ -104,6 +104,8 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
     target = target.strip()
     if not sep or not target:
         raise CalcError(pkg.path, f"--set {spec!r}: expected NAME=VALUE or Sheet!A1=VALUE")
+    if not text.strip():
+        raise CalcError(pkg.path, f"--set {target}=: give a value after '='")
     value = parse_value(text)
     if "!" in target:
         sheet_part, _, ref = target.rpartition("!")
