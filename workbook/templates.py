@@ -357,6 +357,10 @@ def build(t: spec.Template) -> Workbook:
             elif isinstance(block, spec.Chart):
                 charts.append((ws, block))
         ws.freeze_panes = sheet.freeze
+        # Printed for a hand-off: landscape, one page wide.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
         lists += [rule[5:] for rule in dvs.rules if rule.startswith("list:")]
     for ws, block in charts:
         _chart(ws, block, tables)
