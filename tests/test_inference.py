@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize_scalar
+from scipy.optimize import brentq, minimize_scalar
 from test_laws import BAD_NUMBERS, BUDGETS, NAMES, irreducible, ref_loss, ref_optimum
 
 import planner
@@ -116,6 +116,29 @@ def test_matches_a_scalar_minimisation_per_scenario(name, offset, inference):
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("offset, inference", [(0.05, 1e12), (0.3, 1e13), (0.3, 1e16), (1.0, 1e20)])
+def test_matches_a_root_of_the_first_order_condition_in_n(name, offset, inference):
+    # Independent parameterisation: the derivative of N (D(N) + X) along the loss constraint,
+    # as a function of ln N between the smallest reachable size and the compute-optimal one.
+    law = PRESETS[name]
+    loss, extra = irreducible(name) + offset, 2 * inference / 6
+    s = (loss - law.E) ** (1 / law.gamma)
+
+    def slope(ln_n):
+        n = np.exp(ln_n)
+        d = (law.B / (s - law.A * n ** -law.alpha)) ** (1 / law.beta)
+        # d/dN [N (D + X)] = D + X + N dD/dN, dD/dN = -alpha A N^(-alpha-1) D^(beta+1) / (beta B)
+        return d + extra - n * law.alpha * law.A * n ** (-law.alpha - 1) * d ** (law.beta + 1) / (
+            law.beta * law.B)
+
+    n_min = (law.A / s) ** (1 / law.alpha)
+    n_opt = planner.chinchilla_n(planner.compute_for_loss(loss, name), name)
+    root = brentq(slope, np.log(n_min) + 1e-12, np.log(n_opt) + 1e-9, xtol=1e-15, rtol=1e-15)
+    assert planner.inference_tradeoff(loss, inference, name, "params") == pytest.approx(
+        np.exp(root), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_first_order_condition_holds(name):
     # Along the constraint, d/dN [N (D(N) + X)] = 0 at the optimum. With
     # dD/dN = -(alpha A N^-alpha-1) / (beta B D^-beta-1):  D + X = N alpha A N^-alpha-1 D^beta+1 / (beta B).
@@ -124,7 +147,7 @@ def test_first_order_condition_holds(name):
     extra = np.logspace(8, 18, 6)[None, :]
     n, d = lifetime_optimum(loss, law, extra)
     rhs = n * law.alpha * law.A * n ** (-law.alpha - 1) * d ** (law.beta + 1) / (law.beta * law.B)
-    np.testing.assert_allclose(d + extra, rhs, rtol=1e-11)
+    np.testing.assert_allclose(d + extra, rhs, rtol=1e-12)
 
 
 def test_result_fields_are_consistent():
