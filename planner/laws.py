@@ -16,7 +16,10 @@ Presets (`PRESETS`; each Law's `source` says the same):
 - "epoch": Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt", Table 1:
   E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658.
 - "kaplan": Kaplan et al. 2020, "Scaling Laws for Neural Language Models", eq. 1.5:
-  aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13 (N without embeddings).
+  aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13 (N without embeddings). Its compute-optimal
+  model here is the optimum of that L(N, D) at C = 6ND, N ~ C^0.56; the paper's own
+  N ~ C^0.73 comes from a different analysis (early stopping, their section 6) and is not
+  what this law implies.
 """
 
 from __future__ import annotations
