@@ -10,6 +10,7 @@ The table is read from the workbook's defined names (`<design>_<quantity>`, e.g.
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deployment_plan.xlsx"
@@ -139,6 +140,9 @@ def run(args) -> int:
     print(comparison_table(result.names))
     print()
     print(f"Computed workbook written to {Path(args.out).resolve()}")
+    for cell, err in result.errors()[:5]:
+        print(f"planner: note: {cell} shows {err.code}" + (f" ({err.reason})" if err.reason else ""),
+              file=sys.stderr)
     try:
         template = TEMPLATE.relative_to(Path.cwd())
     except ValueError:
