@@ -72,6 +72,7 @@ class GridRow:
     rule: str = "positive"
     note: str = ""
     key_row: bool = False
+    alert: str | None = None  # a result shown in red (e.g. "no" for a missed target)
 
 
 @dataclass(frozen=True)
@@ -413,7 +414,7 @@ DEPLOYMENT_PLAN = Template(
                         "tokens/parameter", ONE),
                 GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
                 GridRow("Meets the quality target", "Meets_Target",
-                        '=IF({p}_Loss<=Target_Loss*(1+1E-9),"yes","no")', "yes/no"),
+                        '=IF({p}_Loss<=Target_Loss*(1+1E-9),"yes","no")', "yes/no", alert="no"),
                 "Compute",
                 GridRow("Training FLOPs", "Train_FLOPs", "=TRAIN_FLOPS({p}_Params,{p}_Tokens)", "FLOPs", FLOPS),
                 GridRow("Inference FLOPs", "Inference_FLOPs", "=INFERENCE_FLOPS({p}_Params,Lifetime_Tokens)",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -41,6 +42,7 @@ HEAD_FILL = PatternFill("solid", start_color="FF1F4E78", end_color="FF1F4E78")
 SUB_FONT = Font(bold=True)
 SUB_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 NOTE_FONT = Font(italic=True, color="FF595959")
+ALERT_FONT = Font(bold=True, color="FFC00000")
 THIN = Border(bottom=Side(style="thin", color="FFBFBFBF"))
 WRAP = Alignment(wrap_text=True, vertical="top")
 
@@ -181,6 +183,9 @@ def _grid(ws, wb, dvs, block: spec.Grid, row: int) -> int:
                 _write_input(ws, wb, dvs, coord, cell_spec, item.fmt, item.rule, name)
         for col in range(1, ncol + 4):
             ws.cell(row, col).border = THIN
+        if item.alert is not None:
+            ws.conditional_formatting.add(f"B{row}:{get_column_letter(ncol + 1)}{row}", CellIsRule(
+                operator="equal", formula=[f'"{item.alert}"'], font=ALERT_FONT))
         row += 1
     return row + 1
 
