@@ -11,7 +11,7 @@ Excel, and write a copy in which each formula cell also carries its value (any r
 viewer shows the numbers). INPUT is never modified.
 
   planner calc plan.xlsx --out plan-computed.xlsx
-  planner calc plan.xlsx --out q3.xlsx --set Requests_Per_Day=2e6 --set "Plan!C5=H100 SXM"
+  planner calc plan.xlsx --out q3.xlsx --set Requests_Per_Day=2e6 --set "GPU=H100 SXM" --set Plan!B23=45%
   planner calc plan.xlsx --out handoff.xlsx --freeze
 
 --freeze makes a hand-off copy for people without the add-in: cells that use planner
