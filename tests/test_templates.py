@@ -89,6 +89,8 @@ def _cells(path: Path) -> dict:
     for ws in wb.worksheets:
         out[ws.title, "freeze"] = ws.freeze_panes
         out[ws.title, "charts"] = len(ws._charts)
+        out[ws.title, "conditional"] = sorted((str(cf.sqref), r.operator, tuple(r.formula))
+                                              for cf in ws.conditional_formatting for r in cf.rules)
         out[ws.title, "validations"] = sorted(
             (dv.type, dv.operator, dv.formula1, dv.formula2, str(dv.sqref)) for dv in ws.data_validations.dataValidation)
         for row in ws.iter_rows():
