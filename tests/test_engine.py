@@ -114,6 +114,20 @@ def test_formulas_the_engine_cannot_compute_name_the_cell(tmp_path, formula, wor
         assert w in str(info.value)
 
 
+def test_a_function_that_raises_is_reported_with_its_cell(tmp_path, monkeypatch):
+    import formulas
+    from formulas.functions import wrap_ranges_func
+
+    def broken(x):
+        raise RuntimeError("out of order")
+
+    monkeypatch.setitem(formulas.get_functions(), "BROKEN_TEST", wrap_ranges_func(broken))
+    pkg = xlsx.read_package(one_formula_book(tmp_path / "broken.xlsx", "=BROKEN_TEST(A1)+1"))
+    with pytest.raises(EngineError) as info:
+        engine.recalculate(pkg)
+    assert info.value.cell == "Sheet1!B2" and "RuntimeError: out of order" in str(info.value)
+
+
 def test_empty_reference_and_xludf_prefix(tmp_path):
     # Excel writes _xludf. before a user-defined function that was not loaded when saving.
     path = one_formula_book(tmp_path / "u.xlsx", "=_xludf.CHINCHILLA_N(A1*1E23)+Z99")

@@ -356,6 +356,8 @@ def recalculate(pkg: Package) -> Recalculation:
                 if ref != fc.ref:  # an array formula smaller than its block leaves #N/A
                     values[(sheet, ref)] = ErrorValue("#N/A")
                     continue
+                for where, (text, reason) in _failures(model, solution, sheet_names, cells).items():
+                    raise EngineError(f"the engine failed on ={text} ({reason})", where)
                 raise EngineError(f"the engine could not compute ={fc.text} (is it part of a circular "
                                   f"reference? those are not supported)", f"{sheet}!{ref}")
             if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
@@ -372,6 +374,23 @@ class _Model(formulas.ExcelModel):
             return super().compile_cell(cell, context, references, formula_references)
         finally:
             _current_cell.reset(token)
+
+
+def _failures(model, solution, sheet_names: dict, cells: dict) -> dict[str, tuple[str, str]]:
+    """Formula cells whose evaluation raised: "Sheet!A1" -> (formula, innermost exception)."""
+    out = {}
+    for node_id, message in getattr(solution, "_errors", {}).items():
+        raised = [m for m in re.findall(r"([A-Za-z]+(?:Error|Exception))\((['\"])(.*?)\2\)", str(message))
+                  if m[0] != "DispatcherError"]
+        reason = f"{raised[-1][0]}: {raised[-1][2]}" if raised else "an internal error"
+        for output in model.dsp.nodes.get(node_id, {}).get("outputs", ()):
+            sheet_ref = str(output).split("]", 1)[-1].replace("'", "")
+            sheet, _, ref = sheet_ref.partition("!")
+            sheet = sheet_names.get(sheet.upper(), sheet)
+            fc = cells.get((sheet, ref.upper()))
+            if fc is not None:
+                out[f"{sheet}!{ref.upper()}"] = (fc.text, reason)
+    return out
 
 
 def _engine_copy(pkg: Package) -> bytes:
