@@ -110,6 +110,17 @@ def test_set_a_named_constant_and_shared_formulas(capsys, tmp_path):
         assert b"calcChain" not in z.read("[Content_Types].xml")
 
 
+def test_set_over_the_master_of_a_shared_formula(capsys, tmp_path):
+    src = excel_style_book(tmp_path / "excel.xlsx")
+    out = tmp_path / "out.xlsx"
+    assert run(capsys, "calc", src, "--out", out, "--set", "Runs!B1=7")[0] == 0
+    runs = openpyxl.load_workbook(out)["Runs"]
+    assert runs["B1"].value == 7
+    assert runs["B2"].value == "=CHINCHILLA_N(A2)" and runs["B3"].value == "=CHINCHILLA_N(A3)"
+    values = openpyxl.load_workbook(out, data_only=True)["Runs"]
+    assert math.isclose(values["B3"].value, n_opt(1e24), rel_tol=1e-12)
+
+
 def test_freeze_makes_a_hand_off_copy(capsys, book, tmp_path):
     out = tmp_path / "handoff.xlsx"
     code, stdout, _ = run(capsys, "calc", book, "--out", out, "--freeze", "--set", "Budget=3e24")

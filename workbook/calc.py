@@ -15,7 +15,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.formula.translate import Translator
+from openpyxl.utils.cell import coordinate_from_string, get_column_letter
 from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
 
 from . import engine, xlsx
@@ -161,8 +162,33 @@ def _apply(pkg: xlsx.Package, a: Assignment) -> None:
         a.name.text = el.text
         return
     root = pkg.edit(pkg.sheet(a.sheet).part)
-    cell = xlsx.ensure_cell(root, xlsx.index_cells(root), a.ref)
+    index = xlsx.index_cells(root)
+    cell = xlsx.ensure_cell(root, index, a.ref)
+    _hand_over_shared_formula(index, a.ref)
     xlsx.set_constant(cell, a.value)
+
+
+def _hand_over_shared_formula(index: dict, ref: str) -> None:
+    """Before a shared formula's master cell is overwritten, make the next cell of its group the master.
+
+    The other cells of the group store no text of their own; the new master gets the formula
+    translated to its position (openpyxl's Translator), as Excel would write it.
+    """
+    f = index[ref].find(_M + "f")
+    if f is None or f.get("t") != "shared" or not (f.text or "").strip():
+        return
+    si = f.get("si")
+    group = [(r, c.find(_M + "f")) for r, c in index.items()
+             if r != ref and c.find(_M + "f") is not None and c.find(_M + "f").get("t") == "shared"
+             and c.find(_M + "f").get("si") == si and not (c.find(_M + "f").text or "").strip()]
+    if not group:
+        return
+    first_ref, first_f = group[0]
+    first_f.text = Translator("=" + f.text, origin=ref).translate_formula(first_ref)[1:]
+    rows_cols = [xlsx.split_ref(r) for r, _ in group]
+    top, left = min(r for r, _ in rows_cols), min(c for _, c in rows_cols)
+    bottom, right = max(r for r, _ in rows_cols), max(c for _, c in rows_cols)
+    first_f.set("ref", f"{get_column_letter(left)}{top}:{get_column_letter(right)}{bottom}")
 
 
 def _defined_name_element(pkg: xlsx.Package, name: xlsx.DefinedName) -> ET.Element:
