@@ -12,8 +12,10 @@ written with an explicit exponent sign (1E+24), the form every host parses.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -383,9 +385,26 @@ def build_all(out_dir=DEFAULT_DIR) -> list[Path]:
     paths = []
     for t in TEMPLATES:
         path = out / t.filename
-        build(t).save(path)
+        _save(build(t), path)
         paths.append(path)
     return paths
+
+
+def _save(wb: Workbook, path: Path) -> None:
+    """Save byte for byte the same each time: openpyxl stamps the save time into the
+    properties and every zip entry, which would make an unchanged template look changed."""
+    raw = io.BytesIO()
+    wb.save(raw)
+    stamp = _STAMP.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            dst.writestr(zipfile.ZipInfo(item.filename, date_time=_STAMP.timetuple()[:6]), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    path.write_bytes(out.getvalue())
 
 
 def add_parser(sub) -> None:
