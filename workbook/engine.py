@@ -30,7 +30,6 @@ import numpy as np  # noqa: E402
 import schedula as sh  # noqa: E402
 import formulas  # noqa: E402
 from formulas.cell import CellWrapper  # noqa: E402
-from formulas.errors import FormulaError  # noqa: E402
 from formulas.functions import Array, not_implemented, wrap_ranges_func  # noqa: E402
 from formulas.ranges import Ranges  # noqa: E402
 from formulas.tokens.function import Function  # noqa: E402
@@ -219,6 +218,13 @@ def function_names(formula: str) -> list[str]:
     return list(_function_names(formula))
 
 
+def _parse_reason(exc: Exception, text: str) -> str:
+    if re.search(r"[A-Za-z_][\w.]*\[|\[@|\[#", text):
+        return "structured references to tables (Table[Column]) are not supported; use a cell range"
+    first = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return first.replace("%s", "").strip().rstrip(":").strip() or type(exc).__name__
+
+
 def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
     """Every formula of the package by (sheet name, top-left cell)."""
     register_functions()
@@ -242,9 +248,8 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
             text = local_formula((f.text or "").strip())
             try:
                 names = function_names(text)
-            except (FormulaError, Exception) as exc:  # noqa: BLE001 - any parse failure
-                reason = str(exc).splitlines()[0].replace("%s", "").strip(": ") or type(exc).__name__
-                raise EngineError(f"cannot read the formula ={text} ({reason})", where) from None
+            except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
+                raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
             for name in names:
                 # formulas' table is a defaultdict that files unknown names under not_implemented
                 if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
