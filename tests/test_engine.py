@@ -7,6 +7,8 @@ import zipfile
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from book_builders import excel_style_book, d_opt, loss, mixed_book, n_opt, one_formula_book
 from workbook import engine, xlsx
@@ -191,3 +193,20 @@ def test_namespace_prefixes_survive_a_rewrite(tmp_path):
 def _save(pkg, path):
     pkg.save(path)
     return path
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_cached_numbers_round_trip_exactly(x):
+    # The value written into <v> reads back as the same double in any reader.
+    assert float(xlsx.number_text(x)) == x
+
+
+@given(st.text())
+def test_any_text_result_is_storable(text):
+    cell = xlsx.ET.Element(xlsx._M + "c")
+    xlsx.set_cached(cell, text)
+    root = xlsx.ET.Element(xlsx._M + "worksheet")
+    root.append(cell)
+    data = xlsx.write_xml(root, [("", xlsx.MAIN)])
+    reread, _ = xlsx.parse_xml(data, "test")
+    assert reread.find(xlsx._M + "c/" + xlsx._M + "v").text in (xlsx.clean_text(text), None)

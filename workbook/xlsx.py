@@ -99,7 +99,9 @@ def _escape_attr(value: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    return _ILLEGAL_XML.sub("", text)
+    """Text as a cell stores it: no characters XML cannot carry; a carriage return (which XML
+    parsers turn into a line feed) written as OOXML's escape _x000D_, as Excel does."""
+    return _ILLEGAL_XML.sub("", text).replace("\r", "_x000D_")
 
 
 # ---------------------------------------------------------------------------------------
