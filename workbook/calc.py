@@ -223,6 +223,8 @@ def calc(input_path, out_path, sets=(), freeze: bool = False, now: dt.datetime |
     result = CalcResult(values, cells, assignments=assignments, names=_named_values(pkg, values))
     _write_values(pkg, result, freeze)
     _drop_calc_chain(pkg)
+    if not freeze:
+        _keep_cached_values_on_load(pkg)
     if freeze:
         result.frozen.extend(_freeze_names(pkg, name_values))
         _set_full_calc_on_load(pkg)
@@ -336,6 +338,15 @@ def _drop_calc_chain(pkg: xlsx.Package) -> None:
 # Elements that precede calcPr in a workbook part, in schema order.
 _BEFORE_CALC = ("fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
                 "functionGroups", "externalReferences", "definedNames")
+
+
+def _keep_cached_values_on_load(pkg: xlsx.Package) -> None:
+    """Every value is now cached, so drop a forced recalculation on opening: a program without
+    the add-in (a viewer, LibreOffice) then shows the computed numbers instead of #NAME?."""
+    calc_pr = pkg.xml(pkg.workbook_part).find(_M + "calcPr")
+    if calc_pr is not None and calc_pr.get("fullCalcOnLoad") in ("1", "true"):
+        pkg.edit(pkg.workbook_part)
+        del calc_pr.attrib["fullCalcOnLoad"]
 
 
 def _set_full_calc_on_load(pkg: xlsx.Package) -> None:
