@@ -64,8 +64,11 @@ def test_other_parts_pass_through_unchanged(capsys, book, tmp_path):
     with zipfile.ZipFile(book) as a, zipfile.ZipFile(out) as b:
         charts = [n for n in a.namelist() if n.startswith("xl/charts/")]
         assert charts
-        for name in charts + ["xl/styles.xml", "xl/workbook.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"]:
+        for name in charts + ["xl/styles.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"]:
             assert a.read(name) == b.read(name)
+        # The values are current: no forced recalculation on opening (openpyxl's default).
+        assert b'fullCalcOnLoad="1"' in a.read("xl/workbook.xml")
+        assert b"fullCalcOnLoad" not in b.read("xl/workbook.xml")
         assert b"dataValidation" in b.read("xl/worksheets/sheet1.xml")
     wb = openpyxl.load_workbook(out)
     assert set(wb.defined_names) == {"Budget", "Ratio", "Budgets", "Opt_N", "Law_Row"}
