@@ -72,6 +72,48 @@ def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarr
     return arr
 
 
+def whole(value, name: str, unit: str = "") -> np.ndarray:
+    """`value` as a float array of positive whole numbers (layers, heads, widths)."""
+    arr = number(value, name, unit=unit)
+    check(arr == np.round(arr), name, "must be a whole number", arr)
+    return arr
+
+
+def flag(value, name: str, default: bool) -> np.ndarray:
+    """A TRUE/FALSE argument as a bool array: a logical, 1 or 0 (or an array of them); None is the default."""
+    if value is None:
+        return np.asarray(default)
+    if isinstance(value, (bool, np.bool_)):
+        return np.asarray(bool(value))
+    if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.dtype.kind == "c"):
+        raise PlannerError(f"{name} must be TRUE or FALSE; got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise PlannerError(f"{name} must be TRUE or FALSE (or an array of them); got {value!r}") from None
+    if arr.size == 0:
+        raise PlannerError(f"{name} must not be empty")
+    check((arr == 0) | (arr == 1), name, "must be TRUE or FALSE (1 or 0)", arr)
+    return arr == 1
+
+
+def choice(value, name: str, choices, optional: bool = False):
+    """One of `choices` (lower-case names), matched ignoring case and surrounding spaces.
+
+    With `optional`, None or an empty text means "not given" and gives None. Anything else
+    is a PlannerError listing the valid names.
+    """
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in choices:
+            return key
+        if optional and key == "":
+            return None
+    elif optional and value is None:
+        return None
+    raise PlannerError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
 def check(ok, name: str, phrase: str, values) -> None:
     """Raise a PlannerError naming the first element of `values` where `ok` is False."""
     ok = np.asarray(ok)

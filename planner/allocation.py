@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _args
-from .catalog import LAW, LAW_FOR_LOSS, Arg, formula
+from .catalog import LAW, LAW_FOR_LOSS, MODEL_SIZE, Arg, formula
 from .errors import PlannerError
 from .laws import resolve_law
 
@@ -57,7 +57,7 @@ def chinchilla_loss(compute, law="chinchilla"):
 
 
 @formula("Scaling Laws", result="FLOPs", example="=CHINCHILLA_COMPUTE(70E9)",
-         params=Arg("parameters", "Model size N"), law=LAW)
+         params=MODEL_SIZE, law=LAW)
 def chinchilla_compute(params, law="chinchilla"):
     """The training budget whose compute-optimal model has `params` parameters."""
     n = _args.number(params, "params", unit="parameters")
@@ -95,7 +95,7 @@ def _unreachable(have, what: str, size_name: str, loss, smallest, law, unit: str
 
 
 @formula("Scaling Laws", result="tokens", example="=TOKENS_FOR_LOSS(7E9, 2.1)",
-         params=Arg("parameters", "Model size N"),
+         params=MODEL_SIZE,
          target_loss=Arg("nats/token", "Loss the model must reach"), law=LAW_FOR_LOSS)
 def tokens_for_loss(params, target_loss, law="chinchilla"):
     """Training tokens a model of `params` parameters needs to reach `target_loss`.
@@ -188,7 +188,8 @@ def overtrain_penalty(compute, tokens_per_param, law="chinchilla"):
 
 
 @formula("Scaling Laws", result="x compute", example="=OVERTRAIN_OVERHEAD(1E23, 2E9)",
-         compute=COMPUTE, params=Arg("parameters", "Model size N to train instead"),
+         compute=COMPUTE, params=Arg("parameters", "Model size N to train instead (dense; for "
+                                      "mixture-of-experts, active parameters per token)"),
          law=LAW_FOR_LOSS)
 def overtrain_overhead(compute, params, law="chinchilla"):
     """Factor of compute a model of `params` parameters needs to match the optimum of `compute`.

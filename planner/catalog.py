@@ -77,15 +77,26 @@ CATALOG: dict[str, Entry] = {}
 LAW = Arg(
     "preset, 5 numbers, or tokens/param",
     "Scaling law: a preset name ('chinchilla' default, 'epoch', 'kaplan'), the five numbers "
-    "{E, A, B, alpha, beta} of L = E + A/N^alpha + B/D^beta, or, for allocation only, a fixed "
-    "number of training tokens per parameter (20 for the classic rule of thumb)",
+    "{E, A, B, alpha, beta} of L = E + A/N^alpha + B/D^beta (six with gamma, as LAW_PARAMS "
+    "gives for 'kaplan'), or, for allocation only, a fixed number of training tokens per "
+    "parameter (20 for the classic rule of thumb)",
     kind="law",
 )
+# Model size where a scaling law predicts loss. The laws were fitted on dense models, whose
+# total and active parameter counts are the same.
+MODEL_SIZE = Arg("parameters", "Model size N: all parameters of a dense model (the laws were "
+                               "fitted on dense models); for mixture-of-experts, the active "
+                               "parameters per token")
+# Model size where FLOPs are counted: the work per token depends on the active parameters.
+ACTIVE_PARAMS = Arg("parameters", "Active parameters N per token: all of a dense model's; for "
+                                  "mixture-of-experts only those one token passes through, "
+                                  "not the total")
 # The same, for functions that need a loss and so cannot take a tokens-per-parameter rule.
 LAW_FOR_LOSS = Arg(
     "preset or 5 numbers",
     "Scaling law: a preset name ('chinchilla' default, 'epoch', 'kaplan') or the five numbers "
-    "{E, A, B, alpha, beta} of L = E + A/N^alpha + B/D^beta",
+    "{E, A, B, alpha, beta} of L = E + A/N^alpha + B/D^beta (six with gamma, as LAW_PARAMS "
+    "gives for 'kaplan')",
     kind="law",
 )
 

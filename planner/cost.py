@@ -65,10 +65,15 @@ def fraction(value, name: str) -> np.ndarray:
     return arr
 
 
-def _rate(gpu, mfu, mfu_name: str = "mfu"):
-    """Useful FLOP/s of one accelerator: peak * mfu (and the peak, for broadcasting)."""
+def _rate(gpu, mfu, **others):
+    """Useful FLOP/s of one accelerator: peak * mfu (and the peak, for broadcasting).
+
+    `others` are the function's other number arguments, checked to broadcast with these.
+    """
     p = peak(gpu)
-    return p * fraction(mfu, mfu_name), p
+    u = fraction(mfu, "mfu")
+    _args.broadcast(**others, gpu=p, mfu=u)
+    return p * u, p
 
 
 @formula(CATEGORY, result="GPU-hours", example="=GPU_HOURS(1E24)",
@@ -79,7 +84,7 @@ def gpu_hours(flops, gpu="H100", mfu=0.4):
     1e24 FLOPs on H100s (989.4 TFLOP/s dense bf16) at 40% MFU is about 701,900 GPU-hours.
     """
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
-    rate, p = _rate(gpu, mfu)
+    rate, p = _rate(gpu, mfu, flops=c)
     return _args.result(_finite(lambda: c / rate / HOUR, "GPU-hours", "flops", c), flops, p, mfu)
 
 
@@ -89,7 +94,7 @@ def train_days(flops, gpus, gpu="H100", mfu=0.4):
     """Wall-clock days a job of `flops` FLOPs takes on `gpus` accelerators (perfect scaling)."""
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
     g = _args.number(gpus, "gpus", unit="GPUs")
-    rate, p = _rate(gpu, mfu)
+    rate, p = _rate(gpu, mfu, flops=c, gpus=g)
     return _args.result(_finite(lambda: c / (g * rate) / DAY, "training time", "flops", c),
                         flops, gpus, p, mfu)
 
@@ -105,7 +110,7 @@ def gpus_for_deadline(flops, days, gpu="H100", mfu=0.4):
     """
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
     t = _args.number(days, "days", unit="days")
-    rate, p = _rate(gpu, mfu)
+    rate, p = _rate(gpu, mfu, flops=c, days=t)
     exact = _finite(lambda: c / (rate * t * DAY), "number of GPUs", "flops", c)
     return _args.result(np.ceil(exact * (1 - 1e-9)), flops, days, p, mfu)
 
@@ -116,7 +121,7 @@ def compute_from_gpus(gpus, days, gpu="H100", mfu=0.4):
     """The FLOPs budget a cluster of `gpus` accelerators delivers in `days` days at `mfu`."""
     g = _args.number(gpus, "gpus", unit="GPUs")
     t = _args.number(days, "days", unit="days")
-    rate, p = _rate(gpu, mfu)
+    rate, p = _rate(gpu, mfu, gpus=g, days=t)
     flops = _finite(lambda: g * t * DAY * rate, "compute", "gpus", g)
     return _args.result(flops, gpus, days, p, mfu)
 
@@ -130,7 +135,7 @@ def compute_cost(flops, price_per_gpu_hour=2.0, gpu="H100", mfu=0.4):
     """
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
     price = _args.number(price_per_gpu_hour, "price_per_gpu_hour", unit="$/GPU-hour")
-    rate, p = _rate(gpu, mfu)
+    rate, p = _rate(gpu, mfu, flops=c, price_per_gpu_hour=price)
     cost = _finite(lambda: c / rate / HOUR * price, "cost", "flops", c)
     return _args.result(cost, flops, price_per_gpu_hour, p, mfu)
 
@@ -150,7 +155,6 @@ def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
     (through PUE).
     """
     c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
-    rate, p = _rate(gpu, mfu)
     ratio = _args.number(pue, "pue", "at_least_one")
     if power_w is None:
         acc = resolve_gpu(gpu)
@@ -159,6 +163,7 @@ def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
         watts = _args.number(_power(acc), "power_w", unit="W")
     else:
         watts = _args.number(power_w, "power_w", unit="W")
+    rate, p = _rate(gpu, mfu, flops=c, pue=ratio, power_w=watts)
     kwh = _finite(lambda: c / rate / HOUR * watts * ratio / 1000.0, "energy", "flops", c)
     return _args.result(kwh, flops, p, mfu, pue, watts if power_w is not None else 0.0)
 
@@ -176,18 +181,6 @@ COST_FIELDS = ("params", "tokens", "train_cost", "inference_cost", "total_cost",
                "chinchilla_total_cost", "savings")
 TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0  # forward 2 + backward 4 (Kaplan et al. 2020)
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated tokens alike
-
-
-def _cost_field(field):
-    if field is None:
-        return None
-    if isinstance(field, str):
-        key = field.strip().lower()
-        if key == "":
-            return None
-        if key in COST_FIELDS:
-            return key
-    raise PlannerError(f"field must be one of {', '.join(COST_FIELDS)}; got {field!r}")
 
 
 @formula(CATEGORY, result="$ (params, tokens: counts)", returns="record", fields=COST_FIELDS,
@@ -230,7 +223,7 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
     trained on more tokens. The model does not depend on the price or the accelerator, only
     on the ratios of the utilisations.
     """
-    key = _cost_field(field)
+    key = _args.choice(field, "field", COST_FIELDS, optional=True)
     loss = _args.number(target_loss, "target_loss", unit="nats/token")
     prompt = _args.number(input_tokens, "input_tokens", "nonnegative", unit="tokens")
     generated = _args.number(output_tokens, "output_tokens", "nonnegative", unit="tokens")
@@ -240,6 +233,9 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
     u_train = fraction(train_mfu, "train_mfu")
     u_prefill = fraction(prefill_mfu, "prefill_mfu")
     u_decode = fraction(decode_mfu, "decode_mfu")
+    _args.broadcast(target_loss=loss, input_tokens=prompt, output_tokens=generated, gpu=p,
+                    price_per_gpu_hour=price, train_mfu=u_train, prefill_mfu=u_prefill,
+                    decode_mfu=u_decode)
 
     # Inference work per parameter, in FLOPs at 100% utilisation ("peak-equivalent" FLOPs).
     serve_per_param = _finite(

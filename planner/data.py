@@ -85,6 +85,7 @@ def effective_tokens(tokens, unique_tokens, r_star=R_STAR_TOKENS):
     d = _args.number(tokens, "tokens", unit="tokens")
     u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
     r = _args.number(r_star, "r_star", unit="repetitions")
+    _args.broadcast(tokens=d, unique_tokens=u, r_star=r)
     eff = _args.in_range(_decayed(d, u, r), "effective token count", "tokens", d)
     return _args.result(eff, tokens, unique_tokens, r_star)
 
@@ -104,6 +105,7 @@ def effective_params(params, optimal_params, r_star=R_STAR_PARAMS):
     n = _args.number(params, "params", unit="parameters")
     un = _args.number(optimal_params, "optimal_params", unit="parameters")
     r = _args.number(r_star, "r_star", unit="repetitions")
+    _args.broadcast(params=n, optimal_params=un, r_star=r)
     eff = _args.in_range(_decayed(n, un, r), "effective parameter count", "params", n)
     return _args.result(eff, params, optimal_params, r_star)
 
@@ -146,6 +148,7 @@ def data_constrained_loss(params, tokens, unique_tokens, law="chinchilla",
     u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
     rd = _args.number(r_star_tokens, "r_star_tokens", unit="repetitions")
     rn = _args.number(r_star_params, "r_star_params", unit="repetitions")
+    _args.broadcast(params=n, tokens=d, unique_tokens=u, r_star_tokens=rd, r_star_params=rn)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         seen = np.minimum(u, d)
@@ -213,6 +216,7 @@ def epochs_worth_it(unique_tokens, compute, law="chinchilla",
     c = _args.number(compute, "compute", unit="FLOPs")
     rd = _args.number(r_star_tokens, "r_star_tokens", unit="repetitions")
     rn = _args.number(r_star_params, "r_star_params", unit="repetitions")
+    _args.broadcast(unique_tokens=u, compute=c, r_star_tokens=rd, r_star_params=rn)
     law = resolve_law(law)
     u, c, rd, rn = np.broadcast_arrays(u, c, rd, rn)
     with np.errstate(all="ignore"):

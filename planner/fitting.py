@@ -56,6 +56,9 @@ _MAXITER = 2000
 # L-BFGS-B may stop on a failed line search when rounding hides further progress; that
 # counts as converged when the gradient (of the scaled objective, see _HuberLSE) is this small.
 _GRAD_TOL = 1e-4
+# Below this a Huber threshold on log loss is finer than any measured loss resolves (and its
+# square nears the floating-point floor): the fit would be a pure absolute-deviation fit.
+MIN_HUBER_DELTA = 1e-9
 
 
 def _one_blas_thread():
@@ -71,12 +74,27 @@ def _one_blas_thread():
 # Data columns: blanks and text skipped row-wise
 # ---------------------------------------------------------------------------------------
 
+def _cell(v) -> float:
+    """A spreadsheet cell as a float: NaN for a blank, text or a logical."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return np.nan
+    try:
+        return float(v)
+    except OverflowError:
+        return np.inf
+
+
 def _column(value, name: str) -> np.ndarray:
     """A data column as a float array; NaN marks blanks (None, NaN) and text, +-inf stays."""
     if value is None or isinstance(value, (str, bytes)) or np.isscalar(value):
         raise PlannerError(f"{name} must be a column (or row) of numbers; got {value!r}")
-    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
-        arr = value.astype(float)
+    try:
+        plain = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    except ValueError:  # ragged nesting
+        raise PlannerError(f"{name} must be a column (or row) of numbers, not ragged "
+                           f"nested lists") from None
+    if plain.dtype.kind in "fiu":  # all numbers: no cell-by-cell parsing needed
+        arr = plain.astype(float)
     else:
         try:
             obj = np.asarray(value, dtype=object)
@@ -86,11 +104,11 @@ def _column(value, name: str) -> np.ndarray:
         if obj.ndim == 0:
             raise PlannerError(f"{name} must be a column (or row) of numbers; got {value!r}")
         flat = obj.ravel()
-        # Parsing, not math: one pass over the cells to tell numbers from blanks and text.
-        vals = [float(v) if isinstance(v, (int, float, np.integer, np.floating))
-                and not isinstance(v, (bool, np.bool_)) else np.nan for v in flat]
         if any(isinstance(v, (list, tuple, np.ndarray)) for v in flat):
             raise PlannerError(f"{name} must be a column (or row) of numbers, not nested lists")
+        # Parsing, not math: one pass over the cells of a range holding blanks or text, to
+        # tell numbers (an integer beyond the float range is inf, rejected below) from them.
+        vals = [_cell(v) for v in flat]
         arr = np.array(vals, dtype=float).reshape(obj.shape)
     if arr.ndim == 2 and min(arr.shape) > 1:
         raise PlannerError(f"{name} must be a single column or row; got a block of "
@@ -164,7 +182,9 @@ class _HuberLSE:
         self.mn, self.md = ln.mean(), ld.mean()
         self.xn, self.xd, self.y = ln - self.mn, ld - self.md, np.log(loss)
         self.delta = delta
-        self.scale = 1.0 / (ln.size * delta * delta)
+        # Beyond delta = 1 every residual of log loss that real runs give is inside the
+        # quadratic zone: the fit is plain least squares, scaled as for delta = 1.
+        self.scale = 1.0 / (ln.size * min(delta, 1.0) ** 2)
 
     def to_inner(self, raw):
         p = np.array(raw, dtype=float)
@@ -256,6 +276,9 @@ def _prepare(params, tokens, losses, huber_delta) -> tuple:
     _distinct(n, "params", 2, "how loss scales with model size")
     _distinct(d, "tokens", 2, "how loss scales with training tokens")
     delta = _positive_number(huber_delta, "huber_delta")
+    if delta < MIN_HUBER_DELTA:
+        raise PlannerError(f"huber_delta must be at least {MIN_HUBER_DELTA:g} (a residual of log "
+                           f"loss; 1e-3 is Chinchilla's); got {delta:g}")
     return (n.tobytes(), d.tobytes(), loss.tobytes(), delta)
 
 
@@ -280,10 +303,18 @@ def _fit_key(key: tuple) -> tuple[np.ndarray, np.ndarray]:
         return inner, _law_from_inner(obj, inner)
 
 
-def _positive_number(value, name: str) -> float:
+def _real(value, name: str, what: str = "a number") -> float:
+    """A plain real number (not a logical, text or array) as a float; huge integers give inf."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise PlannerError(f"{name} must be a number; got {value!r}")
-    v = float(value)
+        raise PlannerError(f"{name} must be {what}; got {value!r}")
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond the float range
+        return np.inf
+
+
+def _positive_number(value, name: str) -> float:
+    v = _real(value, name)
     if not np.isfinite(v) or v <= 0:
         raise PlannerError(f"{name} must be a positive number; got {v:g}")
     return v
@@ -326,9 +357,7 @@ MIN_RESAMPLES = 10
 
 
 def _integer(value, name: str, low: int, high: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise PlannerError(f"{name} must be a whole number; got {value!r}")
-    v = float(value)
+    v = _real(value, name, "a whole number")
     if not np.isfinite(v) or v != round(v) or not low <= v <= high:
         raise PlannerError(f"{name} must be a whole number from {low} to {high}; got {v:g}")
     return int(v)
@@ -361,7 +390,7 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
     block: estimate, and the (1-level)/2 and (1+level)/2 percentiles of each number.
     """
     if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
-            or not 0 < float(level) < 1:
+            or not 0 < _real(level, "level") < 1:
         raise PlannerError(f"level must be a fraction between 0 and 1 (0.8 for an 80% "
                            f"interval); got {level!r}")
     level = float(level)

@@ -164,14 +164,21 @@ def resolve_gpu(gpu="H100", name: str = "gpu"):
     try:
         return _args.number(gpu, name, unit="FLOP/s")
     except PlannerError:
-        if np.ndim(gpu) == 0 or not _has_text(gpu):
+        if not _has_text(gpu):
             raise
         raise PlannerError(f"{name} must be one accelerator name or peak FLOP/s numbers; "
                            f"got {gpu!r}") from None
 
 
 def _has_text(value) -> bool:
-    return any(isinstance(v, str) for v in np.asarray(value, dtype=object).ravel())
+    """Whether an array-like argument holds text among its cells (a name in a range)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind != "O":
+        return value.dtype.kind in "US"
+    try:
+        cells = np.asarray(value, dtype=object).ravel()
+    except ValueError:  # ragged nesting: not a range of cells, so no name inside it
+        return False
+    return any(isinstance(v, str) for v in cells)
 
 
 def _figure(acc: Accelerator, field: str, name: str = "gpu") -> float:
@@ -182,12 +189,6 @@ def _figure(acc: Accelerator, field: str, name: str = "gpu") -> float:
         raise PlannerError(f"{name} {acc.name!r} has no published {field} ({acc.note}); "
                            f"give the power in W yourself where a function takes power_w")
     return float(value)
-
-
-def _field(field, name: str = "field") -> str:
-    if not isinstance(field, str) or field.strip().lower() not in GPU_FIELDS:
-        raise PlannerError(f"{name} must be one of {', '.join(GPU_FIELDS)}; got {field!r}")
-    return field.strip().lower()
 
 
 GPU = Arg("preset or FLOP/s",
@@ -215,9 +216,7 @@ def peak_flops(gpu="H100", precision="bf16"):
 
     A number given as `gpu` is returned as it is (it already is a peak FLOP/s).
     """
-    if not isinstance(precision, str) or precision.strip().lower() not in _PRECISIONS:
-        raise PlannerError(f"precision must be one of {', '.join(_PRECISIONS)}; got {precision!r}")
-    value = peak(gpu, precision=precision.strip().lower())
+    value = peak(gpu, precision=_args.choice(precision, "precision", tuple(_PRECISIONS)))
     return _args.result(value, value)
 
 
@@ -233,7 +232,7 @@ def gpu_spec(gpu="H100", field="bf16_flops"):
     memory_bandwidth in bytes/s, power_w in W. A chip without fp8, or a figure its vendor
     does not publish (TPU v5e/v5p power), is an error saying so rather than a blank.
     """
-    field = _field(field)
+    field = _args.choice(field, "field", GPU_FIELDS)
     acc = resolve_gpu(gpu)
     if isinstance(acc, Accelerator):
         return _figure(acc, field)

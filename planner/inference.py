@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _args
-from .catalog import LAW_FOR_LOSS, Arg, formula
+from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, Arg, formula
 from .errors import PlannerError
 from .laws import resolve_law
 
@@ -122,7 +122,7 @@ def _savings(law, y, d0, extra):
 
 
 @formula("Inference", result="FLOPs", example="=INFERENCE_FLOPS(70E9, 1E12)",
-         params=Arg("parameters", "Model size N"),
+         params=ACTIVE_PARAMS,
          tokens=Arg("tokens", "Tokens processed at inference (prompt plus generated)"),
          flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2: one "
                                    "forward pass, Kaplan et al. 2020)"))
@@ -139,7 +139,7 @@ def inference_flops(params, tokens, flops_per_param_token=2):
 
 
 @formula("Inference", result="FLOPs", example="=LIFETIME_FLOPS(70E9, 1.4E12, 1E13)",
-         params=Arg("parameters", "Model size N"),
+         params=ACTIVE_PARAMS,
          tokens=Arg("tokens", "Training tokens D"),
          inference_tokens=Arg("tokens", "Tokens processed at inference over the model's lifetime"),
          train_flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6)"),
@@ -165,19 +165,6 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
                         inference_flops_per_param_token)
 
 
-def _field(field):
-    """The requested field name (None for all), or a PlannerError listing the valid ones."""
-    if field is None:
-        return None
-    if isinstance(field, str):
-        key = field.strip().lower()
-        if key == "":
-            return None
-        if key in TRADEOFF_FIELDS:
-            return key
-    raise PlannerError(f"field must be one of {', '.join(TRADEOFF_FIELDS)}; got {field!r}")
-
-
 @formula("Inference", result="by field", returns="record", fields=TRADEOFF_FIELDS,
          example='=INFERENCE_TRADEOFF(2.0, 1E13, "chinchilla", "params")',
          target_loss=Arg("nats/token", "Loss the model must reach"),
@@ -199,7 +186,7 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
     tokens) and savings (fraction of chinchilla_total_flops saved, in [0, 1)); with `field`,
     just that value. Zero inference gives the compute-optimal model and savings 0.
     """
-    key = _field(field)
+    key = _args.choice(field, "field", TRADEOFF_FIELDS, optional=True)
     loss = _args.number(target_loss, "target_loss", unit="nats/token")
     tokens = _args.number(inference_tokens, "inference_tokens", "nonnegative", unit="tokens")
     kt = _args.number(train_flops_per_param_token, "train_flops_per_param_token")

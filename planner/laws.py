@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _args
-from .catalog import LAW_FOR_LOSS, Arg, formula
+from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, MODEL_SIZE, Arg, formula
 from .errors import PlannerError
 
 __all__ = ["Law", "PRESETS", "resolve_law", "scaling_loss", "law_params", "train_flops"]
@@ -245,7 +245,7 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
 
 
 @formula("Scaling Laws", result="nats/token", example='=SCALING_LOSS(70E9, 1.4E12, "chinchilla")',
-         params=Arg("parameters", "Model size N"),
+         params=MODEL_SIZE,
          tokens=Arg("tokens", "Training tokens D"),
          law=LAW_FOR_LOSS)
 def scaling_loss(params, tokens, law="chinchilla"):
@@ -269,7 +269,7 @@ def scaling_loss(params, tokens, law="chinchilla"):
 
 
 @formula("Scaling Laws", result="FLOPs", example="=TRAIN_FLOPS(70E9, 1.4E12)",
-         params=Arg("parameters", "Model size N"),
+         params=ACTIVE_PARAMS,
          tokens=Arg("tokens", "Training tokens D"),
          flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6: forward 2 + backward 4, Kaplan et al. 2020)"))
 def train_flops(params, tokens, flops_per_param_token=6):
@@ -288,8 +288,12 @@ def train_flops(params, tokens, flops_per_param_token=6):
          fields=("E", "A", "B", "alpha", "beta"),
          law=LAW_FOR_LOSS)
 def law_params(law="chinchilla"):
-    """The numbers {E, A, B, alpha, beta} of a law, as a row every law argument accepts.
+    """The numbers {E, A, B, alpha, beta} of a law, as a row every law argument accepts;
+    'kaplan' adds a sixth, gamma.
 
-    The 'kaplan' preset has a sixth number, gamma, the exponent on the bracketed sum.
+    A law of the Chinchilla form (gamma = 1: 'chinchilla', 'epoch', a fitted law) always
+    gives exactly these five. Kaplan et al. 2020's law is L = E + (A/N^alpha + B/D^beta)^gamma
+    with gamma = aD = 0.095, so its row has gamma as a sixth number after beta; every law
+    argument accepts the six as it accepts five.
     """
     return resolve_law(law).params()

@@ -15,7 +15,6 @@ import numpy as np
 from . import _args, hardware
 from .catalog import Arg, formula
 from .errors import PlannerError
-from .shape import whole
 
 __all__ = ["train_memory_gb", "gpus_for_memory", "kv_cache_gb", "inference_memory_gb"]
 
@@ -46,6 +45,7 @@ def train_memory_gb(params, bytes_per_param=16):
     """
     n = _args.number(params, "params", unit="parameters")
     b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
+    _args.broadcast(params=n, bytes_per_param=b)
     with np.errstate(all="ignore"):
         gb = n * b / GB
     return _args.result(_args.in_range(gb, "memory", "params", n), params, bytes_per_param)
@@ -87,6 +87,7 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16):
     n = _args.number(params, "params", unit="parameters")
     b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
     mem = _gpu_memory_gb(gpu)
+    _args.broadcast(params=n, gpu=mem, bytes_per_param=b)
     with np.errstate(all="ignore"):
         ratio = n * b / GB / mem
         # An exact fit (e.g. 5e9 params * 16 B on 80 GB) must not round up on float noise.
@@ -109,12 +110,14 @@ def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2)
     2 (keys and values) * layers * kv_heads * head_dim * context * batch * bytes_per_value
     / 1e9. Grouped-query attention shrinks it by heads / kv_heads.
     """
-    n_layers = whole(layers, "layers", "layers")
-    kv = whole(kv_heads, "kv_heads", "heads")
-    hd = whole(head_dim, "head_dim")
+    n_layers = _args.whole(layers, "layers", "layers")
+    kv = _args.whole(kv_heads, "kv_heads", "heads")
+    hd = _args.whole(head_dim, "head_dim")
     ctx = _args.number(context, "context", unit="tokens")
     seqs = _args.number(batch, "batch", unit="sequences")
     b = _args.number(bytes_per_value, "bytes_per_value", unit="bytes")
+    _args.broadcast(layers=n_layers, kv_heads=kv, head_dim=hd, context=ctx, batch=seqs,
+                    bytes_per_value=b)
     with np.errstate(all="ignore"):
         gb = 2.0 * n_layers * kv * hd * ctx * seqs * b / GB
     gb = _args.in_range(gb, "KV cache", "context", ctx)
@@ -135,6 +138,7 @@ def inference_memory_gb(params, bytes_per_param=2, kv_cache_gb=0):
     n = _args.number(params, "params", unit="parameters")
     b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
     kv = _args.number(kv_cache_gb, "kv_cache_gb", "nonnegative", unit="GB")
+    _args.broadcast(params=n, bytes_per_param=b, kv_cache_gb=kv)
     with np.errstate(all="ignore"):
         gb = n * b / GB + kv
     gb = _args.in_range(gb, "memory", "params", n)

@@ -30,31 +30,6 @@ __all__ = ["params_from_shape", "flops_per_token"]
 CATEGORY = "Data, Shape & Memory"
 
 
-def whole(value, name: str, unit: str = "") -> np.ndarray:
-    """`value` as a float array of positive whole numbers (layers, heads, widths)."""
-    arr = _args.number(value, name, unit=unit)
-    _args.check(arr == np.round(arr), name, "must be a whole number", arr)
-    return arr
-
-
-def flag(value, name: str, default: bool) -> np.ndarray:
-    """A TRUE/FALSE argument as a bool array: a logical, 1 or 0 (or an array of them); None is the default."""
-    if value is None:
-        return np.asarray(default)
-    if isinstance(value, (bool, np.bool_)):
-        return np.asarray(bool(value))
-    if isinstance(value, (str, bytes)):
-        raise PlannerError(f"{name} must be TRUE or FALSE; got {value!r}")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise PlannerError(f"{name} must be TRUE or FALSE (or an array of them); got {value!r}") from None
-    if arr.size == 0:
-        raise PlannerError(f"{name} must not be empty")
-    _args.check((arr == 0) | (arr == 1), name, "must be TRUE or FALSE (1 or 0)", arr)
-    return arr == 1
-
-
 @formula(CATEGORY, result="parameters", example="=PARAMS_FROM_SHAPE(32, 4096, 32000, 11008, TRUE, FALSE)",
          layers=Arg("layers", "Number of transformer layers (blocks)"),
          d_model=Arg("width", "Model width d_model (hidden size)"),
@@ -81,20 +56,25 @@ def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=Fa
     models). For a mixture-of-experts model this is the active count per token when
     ffn_hidden is the width of the experts one token uses.
     """
-    n_layers = whole(layers, "layers", "layers")
-    d = whole(d_model, "d_model")
-    vocab = whole(vocab_size, "vocab_size", "tokens")
-    ffn = 4.0 * d if ffn_hidden is None else whole(ffn_hidden, "ffn_hidden")
-    gated = flag(gated_ffn, "gated_ffn", False)
-    tied = flag(tied_embeddings, "tied_embeddings", True)
+    n_layers = _args.whole(layers, "layers", "layers")
+    d = _args.whole(d_model, "d_model")
+    vocab = _args.whole(vocab_size, "vocab_size", "tokens")
+    ffn = 4.0 * d if ffn_hidden is None else _args.whole(ffn_hidden, "ffn_hidden")
+    gated = _args.flag(gated_ffn, "gated_ffn", False)
+    tied = _args.flag(tied_embeddings, "tied_embeddings", True)
+    shaped = dict(layers=n_layers, d_model=d, vocab_size=vocab, ffn_hidden=ffn, gated_ffn=gated,
+                  tied_embeddings=tied)
+    _args.broadcast(**shaped)
     if heads is None:
         if kv_heads is not None:
             raise PlannerError("kv_heads needs heads: give the number of query heads too")
         kv_share = 1.0
     else:
-        h = whole(heads, "heads", "heads")
+        h = _args.whole(heads, "heads", "heads")
+        _args.broadcast(**shaped, heads=h)
         _args.check(np.mod(d, h) == 0, "heads", "must divide d_model (a whole head size)", h)
-        kv = h if kv_heads is None else whole(kv_heads, "kv_heads", "heads")
+        kv = h if kv_heads is None else _args.whole(kv_heads, "kv_heads", "heads")
+        _args.broadcast(**shaped, heads=h, kv_heads=kv)
         _args.check(kv <= h, "kv_heads", "must not exceed heads", kv)
         _args.check(np.mod(h, kv) == 0, "kv_heads", "must divide heads", kv)
         kv_share = kv / h
@@ -128,10 +108,11 @@ def flops_per_token(params, layers, d_model, context, training=True):
     2 * vocab * d_model per token, which is real work, and slightly overstates the rest.
     """
     n = _args.number(params, "params", unit="parameters")
-    n_layers = whole(layers, "layers", "layers")
-    d = whole(d_model, "d_model")
+    n_layers = _args.whole(layers, "layers", "layers")
+    d = _args.whole(d_model, "d_model")
     ctx = _args.number(context, "context", unit="tokens")
-    train = flag(training, "training", True)
+    train = _args.flag(training, "training", True)
+    _args.broadcast(params=n, layers=n_layers, d_model=d, context=ctx, training=train)
     with np.errstate(all="ignore"):
         flops = np.where(train, 6.0, 2.0) * (n + n_layers * ctx * d)
     flops = _args.in_range(flops, "FLOPs per token", "params", n)

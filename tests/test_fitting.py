@@ -231,6 +231,9 @@ def test_ci_widens_with_level_and_reports_progress(runs240, ci50):
     ({"resamples": 100.5}, "resamples must be a whole number"),
     ({"resamples": 10**6}, "resamples must be a whole number from 10 to 10000"),
     ({"seed": -1}, "seed must be a whole number"),
+    ({"seed": 10**400}, "seed must be a whole number from 0"),
+    ({"resamples": 10**400}, "resamples must be a whole number from 10"),
+    ({"level": 10**400}, "level must be a fraction"),
 ])
 def test_ci_bad_arguments(runs240, kwargs, match):
     with pytest.raises(planner.PlannerError, match=match):
@@ -290,6 +293,9 @@ def test_excel_adapter_spills_the_fitted_row(small):
     (([[1e8, 2e8], [3e8, 4e8]], [1e9] * 4, [3.0] * 4), "single column or row; got a block of 2 rows x 2"),
     (([[1e8], [2e8, 3e8]], [1e9] * 2, [3.0] * 2), "params must be a column .*not"),
     ((np.float64(1e9), [1e9] * 5, [3.0] * 5), "params must be a column"),
+    # An integer beyond the float range in a cell is out of range, not a crash.
+    (([1e8, 2e8, 3e8, 4e8, 10**400], [1e9, 2e9, 3e9, 4e9, 5e9], [3.0, 2.9, 2.8, 2.7, 2.6]),
+     r"params must be positive and finite; got inf \(row 5\)"),
 ])
 def test_bad_data(cols, match):
     with pytest.raises(planner.PlannerError, match=match):
@@ -297,7 +303,7 @@ def test_bad_data(cols, match):
 
 
 CELLS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.none(), st.text(max_size=3),
-                  st.booleans(), st.integers(-5, 10**12))
+                  st.booleans(), st.integers(-5, 10**12), st.just(10**400))
 
 
 @settings(max_examples=60, deadline=None)
@@ -327,9 +333,19 @@ def test_scaling_law_on_any_cells_gives_a_law_or_a_planner_error(rows):
 
 
 def test_bad_huber_delta(small):
-    for bad in (0, -1e-3, "x", float("nan")):
+    for bad in (0, -1e-3, "x", float("nan"), 10**400, 1e-308, 5e-324):
         with pytest.raises(planner.PlannerError, match="huber_delta must be a"):
             planner.fit_scaling_law(*small, huber_delta=bad)
+
+
+def test_a_huber_delta_beyond_every_residual_is_least_squares(small):
+    # With delta past every residual the Huber loss is the squared error, whatever delta is:
+    # a huge delta must give the least-squares law, not stop at the first starting point.
+    n, d, loss = small
+    lsq = planner.fit_scaling_law(n, d, loss, huber_delta=1.0)
+    for delta in (1e3, 1e300):
+        got = planner.fit_scaling_law(n, d, loss, huber_delta=delta)
+        np.testing.assert_allclose(got, lsq, rtol=1e-5)
 
 
 def test_loss_rising_with_scale_is_no_law():

@@ -111,6 +111,7 @@ def test_number_instead_of_name():
 @pytest.mark.parametrize("gpu, pattern", [
     (-1e15, "gpu must be positive"), (0, "gpu must be positive"), (True, "gpu must be"),
     (float("nan"), "gpu must be a finite number"), (["h100", 1e15], "gpu must be"),
+    ([[1e15, 2e15], [3e15]], "gpu must be a number or an array of numbers"),  # ragged rows
     (None, None),  # None is the default accelerator, not an error
 ])
 def test_bad_gpu(gpu, pattern):

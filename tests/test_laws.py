@@ -105,6 +105,15 @@ def test_law_params_feed_back_as_a_law(name):
         planner.scaling_loss(1e9, 2e10, name), rel=1e-14)
 
 
+def test_law_params_metadata_says_what_the_row_holds():
+    entry = planner.CATALOG["law_params"]
+    # Five named numbers for every Chinchilla-form law, and the summary owns up to the sixth.
+    assert entry.fields == ("E", "A", "B", "alpha", "beta")
+    assert "gamma" in entry.summary and "kaplan" in entry.summary
+    assert planner.law_params("kaplan")[5] == KAPLAN["aD"]
+    assert len(planner.law_params([1.8, 400, 400, 0.3, 0.3, 1.0])) == len(entry.fields)
+
+
 def test_presets_cite_their_sources():
     cites = {"chinchilla": "Hoffmann et al. 2022", "epoch": "Besiroglu et al. 2024",
              "kaplan": "Kaplan et al. 2020"}

@@ -153,3 +153,75 @@ def test_extreme_valid_looking_input_gives_a_number_or_a_planner_error(fname, da
             return
     values = out.values() if isinstance(out, dict) else [out]
     assert all(np.all(np.isfinite(v)) for v in values)
+
+
+# --- every catalogue entry: bad arguments, mismatched shapes, arrays against scalars -----
+
+from catalog_examples import example_args, planner_call  # noqa: E402
+
+INVALID = (float("nan"), float("inf"), -float("inf"), "text", [], [[]], 10**400,
+           np.array([1 + 1j]), [[1.0, 2.0], [3.0]], {"a": 1}, object(), -1.0)
+BROADCASTING = sorted(name for name, e in planner.CATALOG.items() if e.category != "Fitting")
+
+
+def _example_kwargs(entry):
+    """The entry's own example as keyword arguments (ranges as flat lists)."""
+    flat = [[x for row in a for x in row] if isinstance(a, list) and a and isinstance(a[0], list)
+            else a for a in example_args(entry, planner_call)]
+    return {p.name: a for p, a in zip(entry.params, flat) if a is not None}
+
+
+def _number_args(entry, kwargs):
+    return [p.name for p in entry.params
+            if p.arg.kind in ("number", "gpu") and isinstance(kwargs.get(p.name), (int, float))
+            and not isinstance(kwargs.get(p.name), bool)]
+
+
+@pytest.mark.parametrize("name", sorted(planner.CATALOG))
+def test_every_invalid_argument_is_a_planner_error_naming_it(name):
+    entry = planner.CATALOG[name]
+    kwargs = _example_kwargs(entry)
+    for p in entry.params:
+        required = [None, True] if not p.optional and p.arg.kind != "flag" else []
+        for bad in (*INVALID, *required):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                with pytest.raises(planner.PlannerError) as info:
+                    entry.func(**{**kwargs, p.name: bad})
+            message = str(info.value)
+            assert p.name in message and "\n" not in message, (p.name, bad, message)
+
+
+@pytest.mark.parametrize("name", BROADCASTING)
+def test_shapes_that_do_not_broadcast_are_a_planner_error_naming_them(name):
+    entry = planner.CATALOG[name]
+    kwargs = _example_kwargs(entry)
+    numbers = _number_args(entry, kwargs)
+    for i, first in enumerate(numbers):
+        for second in numbers[i + 1:]:
+            args = {**kwargs, first: [kwargs[first]] * 3, second: [kwargs[second]] * 2}
+            with pytest.raises(planner.PlannerError, match="does not match") as info:
+                entry.func(**args)
+            assert first in str(info.value) and second in str(info.value)
+
+
+@pytest.mark.parametrize("name", BROADCASTING)
+def test_an_array_argument_gives_each_element_its_scalar_result(name):
+    entry = planner.CATALOG[name]
+    kwargs = _example_kwargs(entry)
+    for arg in _number_args(entry, kwargs):
+        values = [kwargs[arg], kwargs[arg] * 1.5]
+        try:
+            scalars = [entry.func(**{**kwargs, arg: v}) for v in values]
+        except planner.PlannerError:
+            with pytest.raises(planner.PlannerError):
+                entry.func(**{**kwargs, arg: values})
+            continue
+        out = entry.func(**{**kwargs, arg: values})
+        # Equal up to the last bits that numpy's vectorised and scalar powers may differ in.
+        if isinstance(out, dict):
+            for field, column in out.items():
+                np.testing.assert_allclose(column, [s[field] for s in scalars], rtol=1e-13,
+                                           atol=0, err_msg=f"{arg}, {field}")
+        else:
+            np.testing.assert_allclose(out, scalars, rtol=1e-13, atol=0, err_msg=arg)

@@ -119,6 +119,15 @@ def test_flops_broadcast_over_context():
     (lambda: planner.flops_per_token(7e9, 32, 4096, 0), "context must be positive; got 0"),
     (lambda: planner.flops_per_token(7e9, 32, 4096, 4096, "no"), "training must be TRUE or FALSE"),
     (lambda: planner.flops_per_token(None, 32, 4096, 4096), "params must be a number"),
+    (lambda: planner.flops_per_token(7e9, 32, 4096, 4096, 10**400), "training must be TRUE or FALSE"),
+    (lambda: planner.params_from_shape(32, 4096, 32000, gated_ffn=np.array([1 + 1j])),
+     "gated_ffn must be TRUE or FALSE"),
+    (lambda: planner.params_from_shape([32, 40, 48], [4096, 5120], 32000),
+     r"d_model \(shape \(2,\)\) does not match layers \(shape \(3,\)\)"),
+    (lambda: planner.params_from_shape(32, 4096, 32000, heads=[32, 64], kv_heads=[8, 8, 8]),
+     r"kv_heads \(shape \(3,\)\) does not match heads"),
+    (lambda: planner.flops_per_token(7e9, 32, 4096, [1024, 2048], [True, False, True]),
+     "training .* does not match params|training .* does not match context"),
 ])
 def test_bad_input_names_argument_rule_and_value(call, message):
     with pytest.raises(planner.PlannerError, match=message):
