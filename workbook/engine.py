@@ -373,12 +373,31 @@ def recalculate(pkg: Package) -> Recalculation:
 class _Model(formulas.ExcelModel):
     """formulas' model, naming the cell whose constant formula is folded while loading."""
 
+    def add_sheet(self, worksheet, context):
+        worksheet, ctx = super().add_sheet(worksheet, context)
+        if not isinstance(worksheet.iter_rows, functools.partial):
+            # formulas walks `iter_rows()`, which makes every cell of the used rectangle: one
+            # stray value at XFD1048576 means 17 billion cells. Walk the cells that exist.
+            worksheet.iter_rows = functools.partial(_existing_rows, worksheet, worksheet.iter_rows)
+        return worksheet, ctx
+
     def compile_cell(self, cell, context, references, formula_references):
         token = _current_cell.set(f"{context.get('sheet', '')}!{cell.coordinate}".upper())
         try:
             return super().compile_cell(cell, context, references, formula_references)
         finally:
             _current_cell.reset(token)
+
+
+def _existing_rows(worksheet, iter_rows, *args, **kwargs):
+    """The cells of an openpyxl worksheet that exist, row by row (no empty cells made up);
+    with bounds, openpyxl's own `iter_rows`."""
+    if args or kwargs:
+        return iter_rows(*args, **kwargs)
+    by_row: dict[int, list] = {}
+    for (row, col) in sorted(worksheet._cells):
+        by_row.setdefault(row, []).append(worksheet._cells[(row, col)])
+    return iter(by_row.values())
 
 
 def _failures(model, solution, sheet_names: dict, cells: dict) -> dict[str, tuple[str, str]]:
