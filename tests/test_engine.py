@@ -216,7 +216,7 @@ def test_a_stray_cell_far_away_costs_nothing(tmp_path):
     # openpyxl's iter_rows() makes every cell of the used rectangle: 17 billion here.
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws["A1"], ws["B1"], ws["XFD1048576"] = 1e24, "=CHINCHILLA_N(A1)+XFD1048576", 0
+    ws["A1"], ws["B1"], ws["A1048575"], ws["XFD1048576"] = 1e24, "=CHINCHILLA_N(A1)+A1048575", 0, 7
     wb.save(tmp_path / "far.xlsx")
     values, _, _ = engine.recalculate(xlsx.read_package(tmp_path / "far.xlsx"))
     assert close(values[("Sheet", "B1")], n_opt(1e24))
