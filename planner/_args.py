@@ -169,3 +169,10 @@ def result(value, *inputs):
         return float(value)
     shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
     return np.broadcast_to(value, shape).copy() if value.shape != shape else value
+
+
+def record(fields, values, key, *inputs):
+    """The fields as a dict of results (see `result`), or only the one named by `key`."""
+    if key is not None:
+        return result(values[fields.index(key)], *inputs)
+    return {k: result(v, *inputs) for k, v in zip(fields, values)}

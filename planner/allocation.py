@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _args
-from .catalog import LAW, LAW_FOR_LOSS, MODEL_SIZE, Arg, formula
+from .catalog import LAW, LAW_FOR_LOSS, MODEL_SIZE, TARGET_LOSS, Arg, formula
 from .errors import PlannerError
 from .laws import resolve_law
 
@@ -68,7 +68,7 @@ def chinchilla_compute(params, law="chinchilla"):
 
 
 @formula("Scaling Laws", result="FLOPs", example="=COMPUTE_FOR_LOSS(2.0)",
-         target_loss=Arg("nats/token", "Loss the model must reach"), law=LAW_FOR_LOSS)
+         target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
 def compute_for_loss(target_loss, law="chinchilla"):
     """The least training compute (FLOPs, C = 6ND) whose optimal model reaches `target_loss`.
 
@@ -96,7 +96,7 @@ def _unreachable(have, what: str, size_name: str, loss, smallest, law, unit: str
 
 @formula("Scaling Laws", result="tokens", example="=TOKENS_FOR_LOSS(7E9, 2.1)",
          params=MODEL_SIZE,
-         target_loss=Arg("nats/token", "Loss the model must reach"), law=LAW_FOR_LOSS)
+         target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
 def tokens_for_loss(params, target_loss, law="chinchilla"):
     """Training tokens a model of `params` parameters needs to reach `target_loss`.
 
@@ -119,7 +119,7 @@ def tokens_for_loss(params, target_loss, law="chinchilla"):
 
 @formula("Scaling Laws", result="parameters", example="=PARAMS_FOR_LOSS(1E12, 2.1)",
          tokens=Arg("tokens", "Training tokens D"),
-         target_loss=Arg("nats/token", "Loss the model must reach"), law=LAW_FOR_LOSS)
+         target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
 def params_for_loss(tokens, target_loss, law="chinchilla"):
     """Parameters a model trained on `tokens` tokens needs to reach `target_loss`.
 

@@ -91,6 +91,16 @@ MODEL_SIZE = Arg("parameters", "Model size N: all parameters of a dense model (t
 ACTIVE_PARAMS = Arg("parameters", "Active parameters N per token: all of a dense model's; for "
                                   "mixture-of-experts only those one token passes through, "
                                   "not the total")
+TARGET_LOSS = Arg("nats/token", "Loss the model must reach")
+
+
+def field_choice(fields: tuple[str, ...]) -> Arg:
+    """The optional `field` argument of a function that returns a record of `fields`."""
+    names = ", ".join(fields[:-1]) + " or " + fields[-1]
+    return Arg("", f"One result to return: {names} (all when omitted)", kind="text",
+               choices=tuple(fields))
+
+
 # The same, for functions that need a loss and so cannot take a tokens-per-parameter rule.
 LAW_FOR_LOSS = Arg(
     "preset or 5 numbers",

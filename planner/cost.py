@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _args
-from .catalog import LAW_FOR_LOSS, Arg, formula
+from .catalog import LAW_FOR_LOSS, TARGET_LOSS, Arg, field_choice, formula
 from .errors import PlannerError
 from .hardware import GPU, Accelerator, peak, resolve_gpu
 from .inference import lifetime_optimum
@@ -185,13 +185,10 @@ INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated
 
 @formula(CATEGORY, result="$ (params, tokens: counts)", returns="record", fields=COST_FIELDS,
          example='=INFERENCE_TRADEOFF_COST(2.0, 1E13, 2E12, "chinchilla", "params")',
-         target_loss=Arg("nats/token", "Loss the model must reach"),
+         target_loss=TARGET_LOSS,
          input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime"),
          output_tokens=Arg("tokens", "Generated (output) tokens over the model's lifetime"),
-         law=LAW_FOR_LOSS,
-         field=Arg("", "One result to return: params, tokens, train_cost, inference_cost, "
-                       "total_cost, chinchilla_total_cost or savings (all when omitted)",
-                   kind="text", choices=COST_FIELDS),
+         law=LAW_FOR_LOSS, field=field_choice(COST_FIELDS),
          gpu=GPU, price_per_gpu_hour=PRICE,
          train_mfu=Arg("fraction", "Utilisation in training, in (0, 1] (0.4: large runs "
                                    "report 38-46%)"),
@@ -218,9 +215,9 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
     bandwidth (Pope et al. 2022, "Efficiently Scaling Transformer Inference"). An H100 does
     about 295 FLOPs per byte it reads (989.4 TFLOP/s over 3.35 TB/s), so with bf16 weights a
     decode batch needs ~300 sequences to be compute-bound; 0.1 is a batch of ~30. Prefill
-    processes whole prompts at once and runs near training efficiency, hence 0.4. Cheap-to-serve tokens favour bigger models; expensive
-    decoding (low decode_mfu, many output tokens) moves the optimum to a smaller model
-    trained on more tokens. The model does not depend on the price or the accelerator, only
+    processes whole prompts at once and runs near training efficiency, hence 0.4.
+    Cheap-to-serve tokens favour bigger models; expensive decoding (low decode_mfu, many
+    output tokens) moves the optimum to a smaller model trained on more tokens. The model does not depend on the price or the accelerator, only
     on the ratios of the utilisations.
     """
     key = _args.choice(field, "field", COST_FIELDS, optional=True)
@@ -258,9 +255,6 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
     train = _args.in_range(train, "training cost", "target_loss", loss)
     total = _args.in_range(total, "total cost", "output_tokens", generated)
     baseline = _args.in_range(baseline, "total cost", "output_tokens", generated)
-    values = dict(zip(COST_FIELDS, (n, d, train, serve, total, baseline, savings)))
-    inputs = (target_loss, input_tokens, output_tokens, p, price_per_gpu_hour, train_mfu,
-              prefill_mfu, decode_mfu)
-    if key is not None:
-        return _args.result(values[key], *inputs)
-    return {k: _args.result(v, *inputs) for k, v in values.items()}
+    return _args.record(COST_FIELDS, (n, d, train, serve, total, baseline, savings), key,
+                        target_loss, input_tokens, output_tokens, p, price_per_gpu_hour,
+                        train_mfu, prefill_mfu, decode_mfu)

@@ -115,9 +115,10 @@ def effective_params(params, optimal_params, r_star=R_STAR_PARAMS):
 def data_optimal_params(unique_tokens, law="chinchilla"):
     """The model size that is compute-optimal for exactly `unique_tokens` training tokens.
 
-    Beyond it, extra parameters need repeated data and are discounted. The model size N whose compute-optimal token count is U, N = G (U G)^(beta/alpha)
-    with G = (alpha A / (beta B))^(1/(alpha+beta)) (Hoffmann et al. 2022, eq. 4), the U_N
-    of Muennighoff et al. 2023 (for mixture-of-experts: active parameters).
+    The size N whose compute-optimal token count is U: N = G (U G)^(beta/alpha) with
+    G = (alpha A / (beta B))^(1/(alpha+beta)) (Hoffmann et al. 2022, eq. 4), the U_N of
+    Muennighoff et al. 2023 (for mixture-of-experts: active parameters). Parameters beyond
+    it would need repeated data, so EFFECTIVE_PARAMS discounts them.
     """
     u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
     law = resolve_law(law)

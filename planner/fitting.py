@@ -8,7 +8,7 @@ attempt", Epoch AI): with a = log A, b = log B, e = log E, minimise the Huber lo
     log L_i - LSE(a - alpha log N_i,  b - beta log D_i,  e)
 
 (LSE = log-sum-exp, so the model is L = E + A/N^alpha + B/D^beta), with L-BFGS from a grid of
-starting points, keeping the best. Three things make it fast enough to recalculate in a
+starting points, keeping the best. Four things make it fast enough to recalculate in a
 spreadsheet, while reaching the same optimum as the plain search (benchmarks/fit.py):
 
 - the objective and its analytic gradient are computed over all runs at once;
@@ -432,7 +432,8 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
          level=Arg("fraction", "Confidence level of the intervals (0.8: the 10th to 90th "
                    "percentile of the bootstrap fits, as Besiroglu et al. 2024 report)"),
          resamples=Arg("count", f"Bootstrap resamples, {MIN_RESAMPLES} to {MAX_RESAMPLES} "
-                       "(each is one fit; about 5 ms each for 240 runs)"),
+                       "(each is one fit; about 5 ms each for 240 runs). 1000 by default: the "
+                       "10th and 90th percentiles then rest on 100 fits each"),
          seed=Arg("integer", "Random seed: the same seed gives the same intervals"))
 def fit_scaling_law_ci(params, tokens, losses, level=0.8, resamples=1000, seed=0):
     """Bootstrap intervals for the fitted law: a 3 x 5 block of estimate, low and high.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _args
-from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, Arg, formula
+from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, TARGET_LOSS, Arg, field_choice, formula
 from .errors import PlannerError
 from .laws import resolve_law
 
@@ -167,12 +167,9 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
 
 @formula("Inference", result="by field", returns="record", fields=TRADEOFF_FIELDS,
          example='=INFERENCE_TRADEOFF(2.0, 1E13, "chinchilla", "params")',
-         target_loss=Arg("nats/token", "Loss the model must reach"),
+         target_loss=TARGET_LOSS,
          inference_tokens=Arg("tokens", "Tokens processed at inference over the model's lifetime"),
-         law=LAW_FOR_LOSS,
-         field=Arg("", "One result to return: params, tokens, train_flops, inference_flops, "
-                   "total_flops, chinchilla_total_flops or savings (all when omitted)",
-                   kind="text", choices=TRADEOFF_FIELDS),
+         law=LAW_FOR_LOSS, field=field_choice(TRADEOFF_FIELDS),
          train_flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6)"),
          inference_flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2)"))
 def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=None,
@@ -214,9 +211,6 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
     total = _args.in_range(total, "lifetime compute", "inference_tokens", tokens)
     baseline = _args.in_range(baseline, "lifetime compute", "inference_tokens", tokens)
     savings = _args.in_range(savings, "savings", "inference_tokens", tokens, positive=False)
-    values = dict(zip(TRADEOFF_FIELDS, (n, d, train, serve, total, baseline, savings)))
-    inputs = (target_loss, inference_tokens, train_flops_per_param_token,
-              inference_flops_per_param_token)
-    if key is not None:
-        return _args.result(values[key], *inputs)
-    return {k: _args.result(v, *inputs) for k, v in values.items()}
+    return _args.record(TRADEOFF_FIELDS, (n, d, train, serve, total, baseline, savings), key,
+                        target_loss, inference_tokens, train_flops_per_param_token,
+                        inference_flops_per_param_token)

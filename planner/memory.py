@@ -73,7 +73,8 @@ def _gpu_memory_gb(gpu):
 @formula(CATEGORY, result="GPUs", example='=GPUS_FOR_MEMORY(70E9, "H100")',
          params=TOTAL_PARAMS,
          gpu=Arg("preset or GB", "Accelerator: a preset name (" + ", ".join(hardware.GPU_NAMES)
-                 + ") or the memory of one accelerator in GB as a number", kind="gpu"),
+                 + "; default H100, the SXM part, as for the cost functions) or the memory of "
+                   "one accelerator in GB as a number", kind="gpu"),
          bytes_per_param=TRAIN_BYTES)
 def gpus_for_memory(params, gpu="H100", bytes_per_param=16):
     """The fewest whole accelerators whose memory together holds the model state.
@@ -102,8 +103,9 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16):
                                "attention)"),
          head_dim=Arg("width", "Size of one attention head (d_model / heads)"),
          context=Arg("tokens", "Tokens cached per sequence (prompt plus generated tokens)"),
-         batch=Arg("sequences", "Sequences held at once"),
-         bytes_per_value=Arg("bytes", "Bytes per cached number: 2 for bf16/fp16, 1 for fp8"))
+         batch=Arg("sequences", "Sequences held at once (1: a single conversation)"),
+         bytes_per_value=Arg("bytes", "Bytes per cached number: 2 for bf16/fp16 (the default, "
+                                      "the precision models are usually served in), 1 for fp8"))
 def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2):
     """Memory of the attention key/value cache during generation, in GB.
 
@@ -126,8 +128,8 @@ def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2)
 
 @formula(CATEGORY, result="GB", example="=INFERENCE_MEMORY_GB(70E9, 2, KV_CACHE_GB(80, 8, 128, 4096, 16))",
          params=TOTAL_PARAMS,
-         bytes_per_param=Arg("bytes", "Bytes per weight: 2 for bf16/fp16, 1 for fp8/int8, "
-                                      "0.5 for 4-bit"),
+         bytes_per_param=Arg("bytes", "Bytes per weight: 2 for bf16/fp16 (the default, as "
+                                      "models are released), 1 for fp8/int8, 0.5 for 4-bit"),
          kv_cache_gb=Arg("GB", "KV cache to hold as well (see KV_CACHE_GB); 0 for weights only"))
 def inference_memory_gb(params, bytes_per_param=2, kv_cache_gb=0):
     """Memory to serve a model: its weights plus the KV cache, in GB.

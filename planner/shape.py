@@ -34,12 +34,14 @@ CATEGORY = "Data, Shape & Memory"
          layers=Arg("layers", "Number of transformer layers (blocks)"),
          d_model=Arg("width", "Model width d_model (hidden size)"),
          vocab_size=Arg("tokens", "Vocabulary size"),
-         ffn_hidden=Arg("width", "Feed-forward hidden width; empty means 4 * d_model "
-                                 "(for a mixture-of-experts model: the width one token uses)"),
+         ffn_hidden=Arg("width", "Feed-forward hidden width; empty means 4 * d_model, the "
+                                 "ratio of the original Transformer and GPT-3 (for a "
+                                 "mixture-of-experts model: the width one token uses)"),
          gated_ffn=Arg("", "TRUE for a gated feed-forward block with three matrices "
                            "(SwiGLU, GeGLU as in Llama); FALSE (default) for two", kind="flag"),
-         tied_embeddings=Arg("", "TRUE (default) if the output projection reuses the input "
-                                 "embedding matrix; FALSE counts the vocabulary matrix twice",
+         tied_embeddings=Arg("", "TRUE (default, as in GPT-2 and GPT-3) if the output "
+                                 "projection reuses the input embedding matrix; FALSE (Llama) "
+                                 "counts the vocabulary matrix twice",
                              kind="flag"),
          heads=Arg("heads", "Attention (query) heads; must divide d_model. Empty means plain "
                             "multi-head attention (the count then does not depend on it)"),

@@ -225,3 +225,16 @@ def test_an_array_argument_gives_each_element_its_scalar_result(name):
                                            atol=0, err_msg=f"{arg}, {field}")
         else:
             np.testing.assert_allclose(out, scalars, rtol=1e-13, atol=0, err_msg=arg)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in planner.CATALOG.items() if e.returns == "record"))
+def test_a_record_field_argument_offers_exactly_the_record_fields(name):
+    entry = planner.CATALOG[name]
+    field = next(p for p in entry.params if p.name == "field")
+    assert field.arg.choices == entry.fields == tuple(entry.func(**_example_kwargs(entry) | {"field": None}))
+    assert all(f in field.arg.doc for f in entry.fields)
+    # Any case and surrounding spaces pick the same field; an empty text means all of them.
+    first = entry.fields[0]
+    kwargs = _example_kwargs(entry)
+    assert entry.func(**kwargs | {"field": f" {first.upper()} "}) == entry.func(**kwargs | {"field": first})
+    assert entry.func(**kwargs | {"field": ""}).keys() == set(entry.fields)
