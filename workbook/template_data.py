@@ -93,6 +93,7 @@ class Col:
     name: str | None = None
     rule: str = "positive"
     array: str | None = None  # one array formula over the whole column (Excel's own functions only)
+    wrap: bool = False  # long text (a source) wraps within the column
 
 
 @dataclass(frozen=True)
@@ -175,14 +176,20 @@ NUMBER_RULES = {
     "pue": (1, 10, "Power usage effectiveness is at least 1 (1.1-1.5 is typical)."),
 }
 
-ENGINE_NOTE = (
-    "Cells in black compute with the Compute planner add-in's formulas (CHINCHILLA_N, "
-    "GPU_HOURS, ...) and Excel's own. In Excel, load the add-in (README, \"The formulas in Excel\"). "
-    "Without Excel: `planner calc THIS.xlsx --out RESULT.xlsx` recalculates every cell.",
-    "To hand the sheet to someone without the add-in: `planner calc THIS.xlsx --out "
-    "HANDOFF.xlsx --freeze` keeps Excel's own formulas live and turns add-in results into values.",
-    "Every input is a defined name (Formulas > Name Manager), so `planner calc --set "
-    "NAME=VALUE` changes it from the command line.",
+# The About sheet's word on the add-in; {file}, {cells} and {functions} are filled in per template.
+ADDIN_NOTE = (
+    "Cells that need the Compute planner add-in: {cells}, the ones whose formulas use {functions}. "
+    "In Excel, load the add-in (README, \"The formulas in Excel\") and they recalculate as you "
+    "type; without it they show #NAME?. The inputs and the cells with Excel's own formulas (IF, "
+    "SQRT, ROUNDUP, ...) work in any spreadsheet program.",
+    "For colleagues without the add-in, make a hand-off copy (needs the planner installed, no "
+    "Excel): planner calc {file} --out handoff.xlsx --freeze. In the copy every add-in cell holds "
+    "its number, Excel's own formulas stay live, and a note at the end of this sheet says when "
+    "and from which inputs it was made. Typing a new input into the copy does not update the "
+    "frozen numbers: change the original and make a new copy.",
+    "Without Excel: planner calc {file} --out result.xlsx recalculates every cell, and "
+    "--set NAME=VALUE changes an input first, NAME being one of the input names listed below "
+    "(in Excel: Formulas > Name Manager).",
 )
 
 LAW_SOURCES = (
@@ -282,8 +289,9 @@ TRAINING_BUDGET = Template(
                     "Wall_Days"),
                 Out("Training cost", "=COMPUTE_COST(Budget,Price_Per_GPU_Hour,GPU,MFU)", "USD", USD_M,
                     "Cost_Total", key=True),
-                Out("Energy", "=ENERGY_KWH(Budget,GPU,MFU,PUE,Board_Power_W)", "kWh", INT, "Energy_kWh",
-                    note="board power x hours x PUE"),
+                # The one input an accelerator preset may lack: say so instead of #VALUE!.
+                Out("Energy", '=IFERROR(ENERGY_KWH(Budget,GPU,MFU,PUE,Board_Power_W),"enter board power")',
+                    "kWh", INT, "Energy_kWh", note="board power x hours x PUE"),
             )),
             Section("Data limit", (
                 In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
@@ -293,7 +301,7 @@ TRAINING_BUDGET = Template(
                     "tokens", TOKENS, "Effective_Tokens", note="equals the tokens when nothing repeats"),
                 Out("Loss with the data limit", "=DATA_CONSTRAINED_LOSS(Opt_Params,Opt_Tokens,Unique_Tokens,Law)",
                     "nats/token", LOSS, "Data_Limited_Loss", key=True),
-                Out("Loss cost of repetition", "=Data_Limited_Loss-Opt_Loss", "nats/token", LOSS,
+                Out("Loss cost of repetition", "=MAX(0,Data_Limited_Loss-Opt_Loss)", "nats/token", LOSS,
                     "Data_Loss_Penalty"),
                 Out("Epochs worth training at this budget", "=EPOCHS_WORTH_IT(Unique_Tokens,Budget,Law)", "epochs",
                     TWO, "Epochs_Worth_It",
@@ -530,7 +538,7 @@ OVERTRAINING_EXPLORER = Template(
                 Col("penalty", "Penalty against the optimum", "nats/token", LOSS,
                     "=OVERTRAIN_PENALTY(Budget,{ratio},Law)"),
                 Col("penalty_pct", "Penalty", "% of optimal loss", "0.00%", "={penalty}/Opt_Loss"),
-                Col("overhead", "Compute overhead to match the optimum", "x budget", TWO,
+                Col("overhead", "Compute overhead to match the optimum", "x budget", "#,##0.00",
                     '=IFERROR(OVERTRAIN_OVERHEAD(Budget,{params},Law),"unreachable")'),
                 Col("inf_flops", "Inference FLOPs per token", "FLOPs/token", SCI, "=INFERENCE_FLOPS({params},1)"),
                 Col("saving", "Inference saving per token", "fraction", PCT, "=1-{params}/Opt_Params"),
@@ -540,8 +548,8 @@ OVERTRAINING_EXPLORER = Template(
                   "Loss above the optimum (nats/token)", "K4", y_fmt="0.000"),
             Chart("ratios", "Compute overhead against tokens per parameter", "ratio",
                   (("overhead", "Compute overhead (x budget)"),), "Tokens per parameter (log scale)",
-                  "x budget", "K23", y_fmt=TWO),
-        ), widths=(40, 18, 16, 16, 16, 14, 18, 16, 16)),
+                  "x budget (log scale)", "K23", log_y=True, y_fmt="#,##0"),
+        ), widths=(40, 18, 16, 16, 16, 17, 18, 16, 16)),
     ),
 )
 
@@ -613,7 +621,8 @@ PUBLIC_MODELS_TEMPLATE = Template(
                 Col("size_ratio", "Size against the compute-optimal", "x optimal", TWO,
                     '=IF({params}="","",{params}/{opt_n})'),
                 Col("source", "Source of N and D", "", TEXT,
-                    values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4, name="Models_Source", rule="none"),
+                    values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4, name="Models_Source", rule="none",
+                    wrap=True),
             ), len(PUBLIC_MODELS) + 4),
             Chart("models", "Training tokens against parameters", "params", (("tokens", "Public models"),),
                   "Parameters (log scale)", "Training tokens (log scale)", "A33", log_y=True,
@@ -721,7 +730,7 @@ SCALING_LAW_FIT = Template(
             Chart("runs", "Residual against training FLOPs", "flops", (("resid", "Observed - predicted"),),
                   "Training FLOPs (log scale)", "Residual (nats/token)", "F23", x_fmt=SCI, y_fmt=TWO,
                   lines=False),
-        ), widths=(44, 18, 16, 40)),
+        ), widths=(44, 18, 16, 62)),
         Sheet("Runs", "Training runs", "Paste your runs over the blue columns; blank rows are skipped.", (
             Table("runs", (
                 Col("n", "Parameters", "parameters", MILLIONS, values=tuple(r[0] for r in RUNS), name="Runs_Params"),

@@ -21,12 +21,15 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+
+from planner import CATALOG
 
 from . import template_data as spec
 
@@ -35,18 +38,22 @@ __all__ = ["build_all", "build", "add_parser", "TEMPLATES", "DEFAULT_DIR", "INPU
 TEMPLATES = spec.TEMPLATES
 
 # Financial-modelling convention: inputs blue on light yellow, formulas black, key results bold.
-INPUT_FONT = Font(color="FF0000FF")
+# Every font names its face: without one, LibreOffice falls back to a serif face for styled cells.
+FACE = "Calibri"
+INPUT_FONT = Font(name=FACE, size=11, color="FF0000FF")
 INPUT_FILL = PatternFill("solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
-KEY_FONT = Font(bold=True)
-TITLE_FONT = Font(bold=True, size=14)
-HEAD_FONT = Font(bold=True, color="FFFFFFFF")
+KEY_FONT = Font(name=FACE, size=11, bold=True)
+TITLE_FONT = Font(name=FACE, bold=True, size=14)
+HEAD_FONT = Font(name=FACE, size=11, bold=True, color="FFFFFFFF")
 HEAD_FILL = PatternFill("solid", start_color="FF1F4E78", end_color="FF1F4E78")
-SUB_FONT = Font(bold=True)
+SUB_FONT = Font(name=FACE, size=11, bold=True)
 SUB_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-NOTE_FONT = Font(italic=True, color="FF595959")
+NOTE_FONT = Font(name=FACE, size=11, italic=True, color="FF595959")
 ALERT_FONT = Font(bold=True, color="FFC00000")
 THIN = Border(bottom=Side(style="thin", color="FFBFBFBF"))
 WRAP = Alignment(wrap_text=True, vertical="top")
+RIGHT = Alignment(horizontal="right")
+LINE_HEIGHT = 15  # points per line of 11-point text
 
 # A fixed timestamp so that regenerating a template changes nothing but what the builder changed.
 _STAMP = datetime(2024, 1, 1)
@@ -130,11 +137,43 @@ def _write_output(ws, wb, coord: str, formula, fmt: str, name: str | None, key: 
         _name(wb, name, ws.title, _absolute(coord))
 
 
+def _lines(text, width: float, bold: bool = False) -> int:
+    """How many lines `text` wraps to in a column `width` characters wide (greedy word wrap).
+
+    A column's width counts digit widths; prose averages narrower, bold text wider. Spreadsheet
+    programs keep a stored row height, so a row holding wrapped text needs its height set.
+    """
+    per_line = max(1, int(width * (0.95 if bold else 1.05)))
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines, used = lines + 1, 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) > per_line:
+                lines, used = lines + 1, 0
+            used += (1 if used else 0) + len(word)
+            while used > per_line:  # a word longer than the line
+                lines, used = lines + 1, used - per_line
+    return max(lines, 1)
+
+
+def _width(ws, col: int) -> float:
+    dim = ws.column_dimensions.get(get_column_letter(col))
+    return dim.width if dim is not None and dim.customWidth else 8.43
+
+
+def _fit_row(ws, row: int, cells, bold: bool = False) -> None:
+    """Make `row` tall enough for its wrapped texts; `cells` are (column, text) pairs."""
+    lines = max((_lines(text, _width(ws, col), bold) for col, text in cells if text), default=1)
+    if lines > 1:
+        ws.row_dimensions[row].height = lines * LINE_HEIGHT + 3
+
+
 def _header(ws, row: int, texts, first_col: int = 1) -> None:
     for i, text in enumerate(texts):
         c = ws.cell(row, first_col + i, text)
         c.font, c.fill = HEAD_FONT, HEAD_FILL
         c.alignment = Alignment(wrap_text=True, vertical="center")
+    _fit_row(ws, row, [(first_col + i, t) for i, t in enumerate(texts)], bold=True)
 
 
 def _section(ws, wb, dvs, block: spec.Section, row: int) -> int:
@@ -181,6 +220,7 @@ def _grid(ws, wb, dvs, block: spec.Grid, row: int) -> int:
                 continue
             if isinstance(cell_spec, str) and cell_spec.startswith("="):
                 _write_output(ws, wb, coord, cell_spec.format(p=column.prefix), item.fmt, name, item.key_row)
+                ws[coord].alignment = RIGHT  # a text result ("yes", "never") lines up with the numbers
             else:
                 _write_input(ws, wb, dvs, coord, cell_spec, item.fmt, item.rule, name)
         for col in range(1, ncol + 4):
@@ -195,7 +235,6 @@ def _grid(ws, wb, dvs, block: spec.Grid, row: int) -> int:
 def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
     keys = [c.key for c in block.columns]
     _header(ws, row, [c.header for c in block.columns])
-    ws.row_dimensions[row].height = 30
     units = row + 1
     for i, c in enumerate(block.columns):
         ws.cell(units, i + 1, c.unit).font = NOTE_FONT
@@ -209,6 +248,9 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
             if c.values is not None:
                 value = c.values[r - first] if r - first < len(c.values) else None
                 _write_input(ws, wb, dvs, coord, value, c.fmt, c.rule, None)
+                if c.wrap:
+                    ws[coord].alignment = WRAP
+                    _fit_row(ws, r, [(i + 1, value)])
             elif c.formula is not None:
                 _write_output(ws, wb, coord, c.formula.format(**refs), c.fmt, None, False)
             elif c.array is not None:
@@ -225,12 +267,17 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
     return last + 2
 
 
+# Series colours: distinct in colour and in greyscale print.
+_COLOURS = ("1F4E78", "C55A11", "548235", "7030A0")
+
+
 def _chart(sheet, block: spec.Chart, tables: dict):
     ws, letters, first, last = tables[block.table]
     chart = ScatterChart()
     chart.title = block.title
     chart.style = 13
-    chart.height, chart.width = 9, 16
+    # Several series share the height with a legend below the plot.
+    chart.height, chart.width = (9 if len(block.series) == 1 else 12), 18
     chart.x_axis.title, chart.y_axis.title = block.x_title, block.y_title
     chart.x_axis.number_format = block.x_fmt
     chart.y_axis.number_format = block.y_fmt
@@ -240,13 +287,27 @@ def _chart(sheet, block: spec.Chart, tables: dict):
         chart.y_axis.scaling.logBase = 10
     # openpyxl hides axes unless told otherwise; a chart a person reads needs them.
     chart.x_axis.delete = chart.y_axis.delete = False
+    # Tick labels at the low end: where an axis crosses zero (residuals), they would cover the data.
+    chart.x_axis.tickLblPos = chart.y_axis.tickLblPos = "low"
+    # One series needs no legend (the title and axis say it); several get one below the plot,
+    # so that the plot keeps the chart's width.
+    if len(block.series) == 1:
+        chart.legend = None
+    else:
+        chart.legend.position = "b"
     col = lambda key: ws[letters[key]][0].column  # noqa: E731
     xref = Reference(ws, min_col=col(block.x), min_row=first, max_row=last)
-    for key, title in block.series:
+    for (key, title), colour in zip(block.series, _COLOURS):
         yref = Reference(ws, min_col=col(key), min_row=first, max_row=last)
         series = Series(yref, xref, title=title)
         series.marker.symbol = "circle" if block.markers else "none"
-        if not block.lines:
+        series.marker.size = 5 if block.lines else 4
+        series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
+        series.marker.graphicalProperties.line.solidFill = colour
+        if block.lines:
+            series.graphicalProperties.line.solidFill = colour
+            series.graphicalProperties.line.width = 22000  # EMU: about 1.75 pt
+        else:
             series.graphicalProperties.line.noFill = True
         series.smooth = False
         chart.series.append(series)
@@ -254,41 +315,78 @@ def _chart(sheet, block: spec.Chart, tables: dict):
 
 
 def _about(wb: Workbook, t: spec.Template) -> None:
-    ws = wb.active
+    """The About sheet: what the template answers, how to use it, sources, the colour legend,
+    which cells need the add-in, and every input and key result by its defined name. Written
+    after the work sheets, whose formulas it counts; the first sheet of the workbook."""
+    ws = wb.worksheets[0]
     ws.title = "About"
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 100
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 110
     ws["A1"] = t.title
     ws["A1"].font = TITLE_FONT
     row = 3
-    for heading, paragraphs in (("What it answers", t.answers), ("How to use it", t.how),
-                                ("Sources", t.sources)):
-        ws.cell(row, 1, heading).font = SUB_FONT
+
+    def heading(text: str) -> None:
+        c = ws.cell(row, 1, text)
+        c.font, c.alignment = SUB_FONT, Alignment(vertical="top")
+
+    def paragraph(text: str, styler=None) -> None:
+        nonlocal row
+        c = ws.cell(row, 2, text)
+        c.alignment = WRAP
+        if styler:
+            styler(c)
+        _fit_row(ws, row, [(2, text)])
+        row += 1
+
+    counts, functions = _addin_cells(wb)
+    where = ", ".join(f"{n} on sheet {sheet}" for sheet, n in counts.items())
+    addin = tuple(text.format(file=t.filename, cells=where, functions=", ".join(functions))
+                  for text in spec.ADDIN_NOTE)
+    for title, paragraphs in (("What it answers", t.answers), ("How to use it", t.how),
+                              ("Sources", t.sources), ("The add-in", addin)):
+        heading(title)
         for text in paragraphs:
-            c = ws.cell(row, 2, text)
-            c.alignment = WRAP
-            row += 1
+            paragraph(text)
         row += 1
-    ws.cell(row, 1, "Legend").font = SUB_FONT
+    heading("Legend")
     for label, styler in (("Input: type over it (blue on yellow)", _style_input),
-                          ("Formula: computed, do not overwrite (black)", lambda c: None),
+                          ("Formula: computed, do not overwrite (black)", None),
                           ("Key result (bold)", lambda c: setattr(c, "font", KEY_FONT))):
-        c = ws.cell(row, 2, label)
-        styler(c)
-        row += 1
-    row += 1
-    ws.cell(row, 1, "Formulas").font = SUB_FONT
-    for text in spec.ENGINE_NOTE:
-        ws.cell(row, 2, text).alignment = WRAP
-        row += 1
+        paragraph(label, styler)
     inputs, results = _named_items(t)
-    for heading, items in (("Inputs by name", inputs), ("Key results by name", results)):
+    for title, items in (("Inputs by name", inputs), ("Key results by name", results)):
         row += 1
-        ws.cell(row, 1, heading).font = SUB_FONT
+        heading(title)
         for name, label, unit in items:
-            ws.cell(row, 2, f"{name}: {label}" + (f" ({unit})" if unit else ""))
-            row += 1
+            paragraph(f"{name}: {label}" + (f" ({unit})" if unit else ""))
     ws.freeze_panes = "A3"
+    # Printed portrait, one page wide: the text column, not text running past it. The area
+    # leaves room for the note `planner calc --freeze` adds below (about one row per input).
+    ws.print_area = f"A1:B{row + len(inputs) + 16}"
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+_CALL = re.compile(r"\b([A-Z][A-Z0-9_.]*)\s*\(")
+
+
+def _addin_cells(wb: Workbook):
+    """({sheet: number of cells using add-in formulas}, sorted add-in formula names used)."""
+    addin = {name.upper() for name in CATALOG}
+    counts, used = {}, set()
+    for ws in wb.worksheets[1:]:
+        for row in ws.iter_rows():
+            for c in row:
+                text = c.value.text if isinstance(c.value, ArrayFormula) else c.value
+                if not (isinstance(text, str) and text.startswith("=")):
+                    continue
+                names = set(_CALL.findall(text)) & addin
+                if names:
+                    counts[ws.title] = counts.get(ws.title, 0) + 1
+                    used |= names
+    return counts, sorted(used)
 
 
 def _named_items(t: spec.Template):
@@ -333,6 +431,8 @@ def _lists(wb: Workbook, used: list[str]) -> None:
         ws.column_dimensions[letter].width = 26
         _name(wb, lst.name, ws.title, f"${letter}$2:${letter}${len(lst.values) + 1}")
     ws.freeze_panes = "A2"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def build(t: spec.Template) -> Workbook:
@@ -340,7 +440,6 @@ def build(t: spec.Template) -> Workbook:
     wb = Workbook()
     wb.properties.creator = "planner templates"
     wb.properties.created = wb.properties.modified = _STAMP
-    _about(wb, t)
     tables: dict = {}
     charts = []  # drawn last: a chart may show a table on a later sheet
     lists: list[str] = []  # the drop-down lists the inputs use
@@ -372,6 +471,7 @@ def build(t: spec.Template) -> Workbook:
     for ws, block in charts:
         _chart(ws, block, tables)
     _lists(wb, lists)
+    _about(wb, t)
     return wb
 
 
