@@ -7,6 +7,8 @@ every input was a scalar. Errors name the argument, the rule and the first offen
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .errors import PlannerError
@@ -33,6 +35,51 @@ def _where(arr: np.ndarray, bad: np.ndarray) -> tuple[str, object]:
     return pos, value
 
 
+def _not_a_number(v) -> bool:
+    return v is None or isinstance(v, (str, bytes, bool, np.bool_))
+
+
+_NOT_A_NUMBER = np.frompyfunc(_not_a_number, 1, 1)
+
+
+def _cell_types(value):
+    """The distinct types of the cells of a nested list (None if the nesting is ragged)."""
+    flat = value
+    try:
+        while len(flat) and isinstance(flat[0], (list, tuple)):
+            flat = list(itertools.chain.from_iterable(flat))
+    except TypeError:  # lists mixed with numbers at one level
+        return None
+    return set(map(type, flat))
+
+
+def _reject_cells(value, name: str) -> None:
+    """Raise if an array or list holds text, blanks or logicals among its numbers.
+
+    numpy would read "2" as 2.0, None as NaN and TRUE as 1.0; a number argument takes none of
+    them. An array is judged by its dtype, a list by the few distinct types of its cells;
+    only when one of them is wrong is it looked at cell by cell, to name the first.
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "USOb":
+            return
+    else:
+        types = _cell_types(value)
+        if types is not None and not any(
+                t is type(None) or issubclass(t, (str, bytes, bool, np.bool_, np.ndarray))
+                for t in types):
+            return
+    try:
+        cells = np.asarray(value, dtype=object)
+    except ValueError:
+        return  # ragged: the float conversion says so
+    bad = np.asarray(_NOT_A_NUMBER(cells), dtype=bool)
+    if bad.any():
+        pos, v = _where(cells, bad)
+        got = f"the logical value {v}" if isinstance(v, (bool, np.bool_)) else repr(v)
+        raise PlannerError(f"{name} must be a number; got {got}{pos}")
+
+
 def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarray:
     """`value` as a float array, checked to be finite and to follow `rule`.
 
@@ -44,6 +91,8 @@ def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarr
         raise PlannerError(f"{name} must be a number; got the logical value {value}")
     if isinstance(value, np.ndarray) and value.dtype.kind == "c":
         raise PlannerError(f"{name} must be a real number; got a complex array")
+    if isinstance(value, (list, tuple, np.ndarray)):
+        _reject_cells(value, name)
     try:
         arr = np.asarray(value, dtype=float)
     except OverflowError:

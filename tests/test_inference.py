@@ -231,7 +231,7 @@ CASES = [(f, i) for f, (_, args) in FUNCS.items() for i, a in enumerate(args)
 def test_bad_numbers_are_named(fname, position, value, match):
     func, args = FUNCS[fname]
     name, _, rule = args[position]
-    if value == 0 and rule == "nonnegative":
+    if isinstance(value, (int, float)) and value == 0 and rule == "nonnegative":
         return  # zero is valid here
     if rule == "nonnegative":
         match = match.replace("must be positive", "must be zero or positive")

@@ -196,6 +196,12 @@ BAD_NUMBERS = [
     (10**400, "must be a finite number; got an integer beyond the floating-point range"),
     (np.array([1 + 2j]), "must be a real number; got a complex array"),
     ([[1.0, 2.0], [3.0]], "must be a number or an array of numbers"),
+    # numpy would read these as 2.0, NaN and 1.0; a number argument takes none of them.
+    ([1.0, "2"], r"must be a number; got '2' \(element 1\)"),
+    (np.array(["1e10"]), r"must be a number; got '1e10' \(element 0\)"),
+    ([[1.0], [None]], r"must be a number; got None \(element \(1, 0\)\)"),
+    ([1.0, True], r"must be a number; got the logical value True \(element 1\)"),
+    (np.array([True, False]), r"must be a number; got the logical value True \(element 0\)"),
 ]
 
 

@@ -160,7 +160,8 @@ def test_extreme_valid_looking_input_gives_a_number_or_a_planner_error(fname, da
 from catalog_examples import example_args, planner_call  # noqa: E402
 
 INVALID = (float("nan"), float("inf"), -float("inf"), "text", [], [[]], 10**400,
-           np.array([1 + 1j]), [[1.0, 2.0], [3.0]], {"a": 1}, object(), -1.0)
+           np.array([1 + 1j]), [[1.0, 2.0], [3.0]], {"a": 1}, object(), -1.0, [1.0, "2"],
+           [[1.0], [None]])
 BROADCASTING = sorted(name for name, e in planner.CATALOG.items() if e.category != "Fitting")
 
 
