@@ -145,3 +145,25 @@ def one_formula_book(path: Path, formula: str) -> Path:
     wb.active["B2"] = formula
     wb.save(path)
     return path
+
+
+def scoped_names_book(path: Path, *, clash: bool = False) -> Path:
+    """A user's workbook: sheet names with spaces and an apostrophe, a name scoped to each of
+    two sheets (Excel resolves it from the referring cell's sheet), a whole-column SUM."""
+    wb = openpyxl.Workbook()
+    inputs = wb.active
+    inputs.title = "Budget Inputs"
+    inputs["A1"], inputs["A2"] = 1e24, 20
+    inputs["B1"], inputs["B2"], inputs["B3"] = 1e22, 1e23, 1e24
+    res = wb.create_sheet("It's results")
+    res["A1"] = "=CHINCHILLA_N('Budget Inputs'!A1*2, Ratio)"
+    res["A2"] = "=SUM('Budget Inputs'!B:B)"
+    res["A3"] = "=CHINCHILLA_N(Budget)/1E9"
+    res.defined_names["Ratio"] = DefinedName("Ratio", attr_text="'Budget Inputs'!$A$2")
+    res.defined_names["Budget"] = DefinedName("Budget", attr_text="'Budget Inputs'!$B$3")
+    # The same name for another cell on another sheet; a clash only once a formula there uses it.
+    inputs.defined_names["Budget"] = DefinedName("Budget", attr_text="'Budget Inputs'!$B$1")
+    if clash:
+        inputs["C1"] = "=Budget*2"
+    wb.save(path)
+    return path

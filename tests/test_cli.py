@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from book_builders import excel_style_book, mixed_book, n_opt, one_formula_book
+from book_builders import excel_style_book, mixed_book, n_opt, one_formula_book, scoped_names_book
 from workbook.cli import main
 
 
@@ -226,6 +226,10 @@ def test_bad_files_give_one_line(capsys, tmp_path):
     ("Budgets=1", ["range", "single cell"]),
     ("Budget", ["NAME=VALUE"]),
     ("Budget=", ["give a value"]),
+    ("Budget=1e24x", ["Inputs!B1 holds a number", "'1e24x'", "double quotes"]),  # a typo, not text
+    ("Inputs!XFE1=1", ["outside the sheet"]),
+    ("Inputs!A1048577=1", ["outside the sheet"]),
+    ("Inputs!Nope=1", ["not a cell reference", "nor a name of sheet Inputs"]),
 ])
 def test_bad_set(capsys, book, tmp_path, spec, words):
     code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx", "--set", spec)
@@ -293,3 +297,25 @@ def test_no_temporary_files_left_on_failure(capsys, tmp_path):
     src = one_formula_book(tmp_path / "f.xlsx", "=NOSUCH(A1)")
     run(capsys, "calc", src, "--out", tmp_path / "out.xlsx")
     assert sorted(os.listdir(tmp_path)) == ["f.xlsx"]
+
+
+def test_set_text_in_quotes_and_over_a_formula(capsys, book, tmp_path):
+    out = tmp_path / "out.xlsx"
+    code, _, err = run(capsys, "calc", book, "--out", out, "--set", 'Budget="lots"',
+                       "--set", "'Model Plan'!B2=7")
+    assert code == 0
+    assert "--set 'Model Plan'!B2 replaced the formula in Model Plan!B2 by a value" in err
+    wb = openpyxl.load_workbook(out, data_only=True)
+    assert wb["Inputs"]["B1"].value == "lots" and wb["Model Plan"]["B1"].value == "#VALUE!"
+    assert wb["Model Plan"]["B2"].value == 7
+
+
+def test_set_names_scoped_to_sheets(capsys, tmp_path):
+    src = scoped_names_book(tmp_path / "s.xlsx")
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", "Budget=1")
+    one_line_error(code, err, "s.xlsx", "several sheets (Budget Inputs, It's results)", "Sheet!Budget=VALUE")
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", "'It''s results'!Budget=2e24")
+    assert code == 0, err
+    res = openpyxl.load_workbook(tmp_path / "o.xlsx", data_only=True)["It's results"]
+    assert math.isclose(res["A3"].value, n_opt(2e24) / 1e9, rel_tol=1e-12)
+    assert openpyxl.load_workbook(tmp_path / "o.xlsx")["Budget Inputs"]["B3"].value == 2e24

@@ -220,3 +220,23 @@ def test_a_stray_cell_far_away_costs_nothing(tmp_path):
     wb.save(tmp_path / "far.xlsx")
     values, _, _ = engine.recalculate(xlsx.read_package(tmp_path / "far.xlsx"))
     assert close(values[("Sheet", "B1")], n_opt(1e24))
+
+
+def test_sheet_scoped_names_and_quoted_sheet_names(tmp_path):
+    from book_builders import scoped_names_book
+
+    values, _, _ = engine.recalculate(xlsx.read_package(scoped_names_book(tmp_path / "s.xlsx")))
+    res = "It's results"
+    assert close(values[(res, "A1")], math.sqrt(2e24 / (6 * 20)))  # C = 6 N D with D = 20 N
+    assert values[(res, "A2")] == 1e22 + 1e23 + 1e24 + 0.0
+    assert close(values[(res, "A3")], n_opt(1e24) / 1e9)  # the results sheet's own Budget
+
+
+def test_one_name_meaning_two_cells_is_refused(tmp_path):
+    from book_builders import scoped_names_book
+
+    pkg = xlsx.read_package(scoped_names_book(tmp_path / "s.xlsx", clash=True))
+    with pytest.raises(EngineError) as info:
+        engine.recalculate(pkg)
+    assert "Budget" in str(info.value) and "sheet-scoped" in str(info.value)
+    assert info.value.cell in ("Budget Inputs!C1", "It's results!A3")

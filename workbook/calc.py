@@ -24,6 +24,7 @@ from .engine import EngineError, ErrorValue
 from .xlsx import _M, XlsxError
 
 CT_PART = "[Content_Types].xml"
+MAX_ROW, MAX_COL = 1048576, 16384  # a sheet's size in Excel and LibreOffice
 NOTE_SHEET = "Hand-off"
 
 
@@ -47,6 +48,7 @@ class Assignment:
     sheet: str | None = None  # the cell set, when the target is a cell
     ref: str | None = None
     name: xlsx.DefinedName | None = None  # a defined name holding a constant
+    replaced_formula: bool = False  # the cell held a formula, now overwritten
 
 
 @dataclass
@@ -108,6 +110,37 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
     if not text.strip():
         raise CalcError(pkg.path, f"--set {target}=: give a value after '='")
     value = parse_value(text)
+    where = _target_cell(pkg, target)
+    if isinstance(where, xlsx.DefinedName):
+        name = where
+        cells = _destinations(name.text, pkg)
+        if not cells:
+            if re.fullmatch(r"\s*[-+]?[0-9.]+(E[-+]?[0-9]+)?\s*|\s*\".*\"\s*", name.text, re.IGNORECASE):
+                return Assignment(target, text, value, name=name)  # a named constant
+            raise CalcError(pkg.path, f"--set {target}: the name refers to ={name.text}, not to a cell")
+        if len(cells) != 1 or ":" in cells[0][1]:
+            raise CalcError(pkg.path, f"--set {target}: the name refers to the range {name.text}; "
+                                      f"--set needs a single cell")
+        try:
+            where = (pkg.sheet(cells[0][0]).name, cells[0][1].upper())
+        except KeyError:
+            raise CalcError(pkg.path, f"--set {target}: the name refers to a missing sheet ({name.text})") from None
+    sheet, ref = where
+    row, col = xlsx.split_ref(ref)
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise CalcError(pkg.path, f"--set {target}: {ref} is outside the sheet (A1 to XFD1048576)")
+    cell = xlsx.index_cells(pkg.xml(pkg.sheet(sheet).part)).get(ref)
+    if isinstance(value, str) and not text.strip().startswith('"') and _holds_number(cell):
+        raise CalcError(pkg.path, f"--set {target}={text}: {sheet}!{ref} holds a number and {text!r} is "
+                                  f"not one (to store it as text anyway, put it in double quotes)")
+    replaced = cell is not None and cell.find(_M + "f") is not None
+    return Assignment(target, text, value, sheet, ref, replaced_formula=replaced)
+
+
+def _target_cell(pkg: xlsx.Package, target: str):
+    """What a --set target names: (sheet, "A1") for Sheet!A1, else a defined name (a
+    workbook-scoped one, or Sheet!Name for one scoped to that sheet, or the only name so called)."""
+    sheet = None
     if "!" in target:
         sheet_part, _, ref = target.rpartition("!")
         sheet_name = sheet_part.strip()
@@ -118,36 +151,36 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
         except KeyError:
             names = ", ".join(s.name for s in pkg.sheets)
             raise CalcError(pkg.path, f"--set {target}: no sheet named {sheet_name!r} (sheets: {names})") from None
-        ref = ref.replace("$", "").strip().upper()
         try:
-            coordinate_from_string(ref)
-        except Exception:  # noqa: BLE001 - openpyxl's CellCoordinatesException
-            raise CalcError(pkg.path, f"--set {target}: {ref!r} is not a cell reference such as B4") from None
-        return Assignment(target, text, value, sheet.name, ref)
+            coordinate_from_string(ref.replace("$", "").strip().upper())
+            return sheet.name, ref.replace("$", "").strip().upper()
+        except Exception:  # noqa: BLE001 - openpyxl's CellCoordinatesException: maybe a sheet's name
+            target = ref.strip()
+    same = [n for n in pkg.names if n.name.casefold() == target.casefold()]
+    if sheet is not None:
+        scoped = [n for n in same if n.sheet_index == sheet.index]
+        if scoped:
+            return scoped[0]
+        raise CalcError(pkg.path, f"--set {sheet.name}!{target}: {target!r} is not a cell reference "
+                                  f"such as B4, nor a name of sheet {sheet.name}")
+    name = pkg.workbook_name(target) or (same[0] if len(same) == 1 else None)
+    if name is not None:
+        return name
+    if same:
+        by_index = {s.index: s.name for s in pkg.sheets}
+        sheets = ", ".join(by_index.get(n.sheet_index, "?") for n in same)
+        raise CalcError(pkg.path, f"--set {target}: the name belongs to several sheets ({sheets}); "
+                                  f"say which, as Sheet!{target}=VALUE")
+    known = sorted(n.name for n in pkg.names if n.sheet_index is None and not n.name.startswith("_xl"))
+    hint = f" (defined names: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" if known \
+        else " (the workbook has no defined names; use Sheet!A1)"
+    raise CalcError(pkg.path, f"--set {target}: no such defined name{hint}")
 
-    name = pkg.workbook_name(target)
-    if name is None:  # a sheet-scoped name is fine when it is the only one so called
-        scoped = [n for n in pkg.names if n.name.casefold() == target.casefold()]
-        name = scoped[0] if len(scoped) == 1 else None
-    if name is None:
-        known = sorted(n.name for n in pkg.names if n.sheet_index is None and not n.name.startswith("_xl"))
-        hint = f" (defined names: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" if known \
-            else " (the workbook has no defined names; use Sheet!A1)"
-        raise CalcError(pkg.path, f"--set {target}: no such defined name{hint}")
-    cells = _destinations(name.text, pkg)
-    if not cells:
-        if re.fullmatch(r"\s*[-+]?[0-9.]+(E[-+]?[0-9]+)?\s*|\s*\".*\"\s*", name.text, re.IGNORECASE):
-            return Assignment(target, text, value, name=name)  # a named constant
-        raise CalcError(pkg.path, f"--set {target}: the name refers to ={name.text}, not to a cell")
-    if len(cells) != 1 or ":" in cells[0][1]:
-        raise CalcError(pkg.path, f"--set {target}: the name refers to the range {name.text}; "
-                                  f"--set needs a single cell")
-    sheet_name, ref = cells[0]
-    try:
-        sheet = pkg.sheet(sheet_name)
-    except KeyError:
-        raise CalcError(pkg.path, f"--set {target}: the name refers to a missing sheet ({name.text})") from None
-    return Assignment(target, text, value, sheet.name, ref.upper())
+
+def _holds_number(cell) -> bool:
+    """A constant number cell (an input a typo would turn into text)."""
+    return (cell is not None and cell.find(_M + "f") is None and cell.get("t", "n") == "n"
+            and cell.find(_M + "v") is not None)
 
 
 def _apply(pkg: xlsx.Package, a: Assignment) -> None:

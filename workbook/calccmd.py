@@ -41,6 +41,10 @@ def run(args) -> int:
     if args.freeze:
         what += f", {len(result.frozen)} frozen to values"
     print(f"{args.out}: {what}")
+    for a in result.assignments:
+        if a.replaced_formula:
+            print(f"planner: note: --set {a.target} replaced the formula in {a.sheet}!{a.ref} by a value",
+                  file=sys.stderr)
     errors = result.errors()
     if errors:
         shown = "; ".join(f"{cell} {err.code}" + (f" ({err.reason})" if err.reason else "")

@@ -33,7 +33,7 @@ from formulas.cell import CellWrapper  # noqa: E402
 from formulas.functions import Array, not_implemented, wrap_ranges_func  # noqa: E402
 from formulas.ranges import Ranges  # noqa: E402
 from formulas.tokens.function import Function  # noqa: E402
-from formulas.tokens.operand import Error, XlError  # noqa: E402
+from formulas.tokens.operand import Error, Range, XlError  # noqa: E402
 from openpyxl.utils.cell import get_column_letter, range_boundaries  # noqa: E402
 
 from . import excel  # noqa: E402
@@ -208,14 +208,16 @@ def register_functions() -> None:
 # ---------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=4096)
-def _function_names(formula: str) -> tuple[str, ...]:
+def _tokens(formula: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(functions called, upper-case names referred to) by formulas' own tokenizer."""
     tokens = formulas.Parser().ast("=" + formula.lstrip("="))[0]
-    return tuple(t.name for t in tokens if isinstance(t, Function))
+    return (tuple(t.name for t in tokens if isinstance(t, Function)),
+            frozenset(t.name for t in tokens if isinstance(t, Range) and t.attr.get("is_reference")))
 
 
 def function_names(formula: str) -> list[str]:
     """The functions a formula calls (formulas' own tokenizer; raises FormulaError)."""
-    return list(_function_names(formula))
+    return list(_tokens(formula)[0])
 
 
 def _parse_reason(exc: Exception, text: str) -> str:
@@ -316,7 +318,7 @@ def recalculate(pkg: Package) -> Recalculation:
         with tempfile.TemporaryDirectory(prefix="planner-calc-") as tmp:
             # A plain file name: formulas keys every cell by "[file]SHEET!A1".
             book = Path(tmp) / "book.xlsx"
-            book.write_bytes(_engine_copy(pkg))
+            book.write_bytes(_engine_copy(pkg, cells))
             # formulas draws a progress bar on stderr and openpyxl warns about extensions it
             # skips; neither is for the user of a command that reports in one line.
             with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
@@ -346,8 +348,8 @@ def recalculate(pkg: Package) -> Recalculation:
             continue
         rng = v.ranges[0]
         sheet = sheet_names.get(str(rng.get("sheet", "")).upper())
-        if sheet is None:
-            continue
+        if sheet is None or int(rng["r1"]) < 1 or int(rng["n1"]) < 1:
+            continue  # a whole column or row (B:B, 3:3): its cells that matter are nodes of their own
         grid = np.asarray(v.value, dtype=object).reshape(int(rng["r2"]) - int(rng["r1"]) + 1, -1)
         for i, row in enumerate(range(int(rng["r1"]), int(rng["r2"]) + 1)):
             for j, col in enumerate(range(int(rng["n1"]), int(rng["n2"]) + 1)):
@@ -417,9 +419,39 @@ def _failures(model, solution, sheet_names: dict, cells: dict) -> dict[str, tupl
     return out
 
 
-def _engine_copy(pkg: Package) -> bytes:
-    """The package as the engine reads it: planner functions without add-in references."""
-    changed, parts = [], set()
+def _names_in_use(pkg: Package, cells: dict) -> dict[str, int | None]:
+    """The definition each referred-to defined name has, by upper-case name: the sheet index
+    of a sheet-scoped name or None (workbook scope), as Excel resolves it from the referring
+    cell (a name of the cell's own sheet first). Raises EngineError when one name stands for
+    two definitions, which the engine (workbook-scoped names only) cannot tell apart."""
+    scopes: dict[str, set] = {}
+    spelling = {n.name.upper(): n.name for n in pkg.names}
+    for n in pkg.names:
+        scopes.setdefault(n.name.upper(), set()).add(n.sheet_index)
+    index = {s.name: s.index for s in pkg.sheets}
+    used: dict[str, tuple[int | None, str]] = {}
+    for (sheet, ref), fc in cells.items():
+        for name in _tokens(fc.text)[1]:
+            defined = scopes.get(name)
+            if not defined:
+                continue
+            scope = index[sheet] if index[sheet] in defined else None
+            if scope is None and None not in defined:
+                continue  # Excel shows #NAME? (another sheet's name)
+            first = used.setdefault(name, (scope, f"{sheet}!{ref}"))
+            if first[0] != scope:
+                raise EngineError(f"the name {spelling[name]} means one range here and another in {first[1]} "
+                                  f"(a sheet-scoped name); the embedded engine needs names that are "
+                                  f"unique in the workbook: rename one in the Name Manager",
+                                  f"{sheet}!{ref}")
+    return {name: scope for name, (scope, _) in used.items()}
+
+
+def _engine_copy(pkg: Package, cells: dict) -> bytes:
+    """The package as the engine reads it: planner functions without add-in references, and
+    each referred-to name as the one workbook-scoped, visible name of that spelling (formulas
+    reads only those)."""
+    changed, parts, restore = [], set(), []
     for sheet in pkg.sheets:
         for f in pkg.xml(sheet.part).iter(_M + "f"):
             if f.text and "!" in f.text:
@@ -428,11 +460,30 @@ def _engine_copy(pkg: Package) -> bytes:
                     changed.append((f, f.text))
                     parts.add(sheet.part)
                     f.text = local
+    in_use = _names_in_use(pkg, cells)
+    holder = pkg.xml(pkg.workbook_part).find(_M + "definedNames")
+    for el in list(holder if holder is not None else ()):
+        name, local = (el.get("name") or "").upper(), el.get("localSheetId")
+        if name not in in_use or (local is None and el.get("hidden") is None and in_use[name] is None):
+            continue
+        restore.append((el, dict(el.attrib), list(holder).index(el)))
+        if (int(local) if local else None) == in_use[name]:
+            el.attrib.pop("localSheetId", None)
+            el.attrib.pop("hidden", None)
+        else:
+            holder.remove(el)
+    if restore:
+        parts.add(pkg.workbook_part)
     try:
         return pkg.to_bytes(also=parts)
     finally:
         for f, text in changed:
             f.text = text
+        for el, attrib, position in sorted(restore, key=lambda r: r[2]):
+            el.attrib.clear()
+            el.attrib.update(attrib)
+            if el not in list(holder):
+                holder.insert(position, el)
 
 
 def _track_cells(model) -> None:
