@@ -63,6 +63,14 @@ def test_other_figures(name, field, value):
     assert planner.gpu_spec(name, field) == pytest.approx(value, rel=1e-12)
 
 
+@pytest.mark.parametrize("name", GPU_NAMES)
+def test_every_preset_names_its_source(name):
+    acc = GPU_PRESETS[name]
+    vendor = ("Google" if name.startswith("TPU") else "AMD" if name.startswith("MI")
+              else "AWS" if name == "A10G" else "NVIDIA")
+    assert vendor in acc.source
+
+
 def test_every_published_figure_is_positive_and_finite():
     for acc in GPU_PRESETS.values():
         for field in GPU_FIELDS:
