@@ -182,8 +182,9 @@ ADDIN_NOTE = (
     "In Excel, load the add-in (README, \"The formulas in Excel\") and they recalculate as you "
     "type; without it they show #NAME?. The inputs and the cells with Excel's own formulas (IF, "
     "SQRT, ROUNDUP, ...) work in any spreadsheet program.",
-    "For colleagues without the add-in, make a hand-off copy (needs the planner installed, no "
-    "Excel): planner calc {file} --out handoff.xlsx --freeze. In the copy every add-in cell holds "
+    "For colleagues without the add-in, make a hand-off copy: on a computer with the planner "
+    "installed (Excel not needed), type in a terminal  planner calc {file} --out handoff.xlsx "
+    "--freeze  . In the copy every add-in cell holds "
     "its number, Excel's own formulas stay live, and a note at the end of this sheet says when "
     "and from which inputs it was made. Typing a new input into the copy does not update the "
     "frozen numbers: change the original and make a new copy.",
@@ -372,7 +373,9 @@ DEPLOYMENT_PLAN = Template(
                 In("As good as a compute-optimal model of", "Target_Params", 70e9, "parameters", BILLIONS,
                    note="used when the target is a model size"),
                 In("Target loss", "Target_Loss_Input", 2.0, "nats/token", LOSS,
-                   note="used when the target is a loss; must exceed the law's irreducible loss E"),
+                   note="used when the target is a loss; must be above the lowest loss below"),
+                Out("Lowest loss the law allows (E)", "=INDEX(LAW_PARAMS(Law),1,1)", "nats/token", LOSS, "Law_E",
+                    note="the irreducible loss: no model of any size reaches it"),
                 Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'
                     'CHINCHILLA_LOSS(CHINCHILLA_COMPUTE(Target_Params,Law),Law))', "nats/token", LOSS,
                     "Target_Loss", key=True),
@@ -697,10 +700,10 @@ SCALING_LAW_FIT = Template(
                 Out(label, f"=INDEX({_FIT},1,{i + 1})", unit, fmt, f"Fit_{key}", key=True)
                 for i, (label, key, unit, fmt) in enumerate((
                     ("E (irreducible loss)", "E", "nats/token", LOSS),
-                    ("A", "A", "", "#,##0.00"),
-                    ("B", "B", "", "#,##0.00"),
-                    ("alpha (parameter exponent)", "Alpha", "", "0.0000"),
-                    ("beta (token exponent)", "Beta", "", "0.0000"),
+                    ("A (parameter term)", "A", "coefficient", "#,##0.00"),
+                    ("B (token term)", "B", "coefficient", "#,##0.00"),
+                    ("alpha (parameter exponent)", "Alpha", "exponent", "0.0000"),
+                    ("beta (token exponent)", "Beta", "exponent", "0.0000"),
                 ))), range_name="Fit_Law"),
             Section("What the law implies", (
                 Out("a: N_opt grows as C^a", "=Fit_Beta/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Params_Exponent",
