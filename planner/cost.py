@@ -183,7 +183,8 @@ TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0  # forward 2 + backward 4 (Kaplan et al. 2020)
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated tokens alike
 
 
-@formula(CATEGORY, result="$ (params, tokens: counts)", returns="record", fields=COST_FIELDS,
+@formula(CATEGORY, result="$ (params, tokens: counts; savings: fraction)", returns="record",
+         fields=COST_FIELDS,
          example='=INFERENCE_TRADEOFF_COST(2.0, 1E13, 2E12, "chinchilla", "params")',
          target_loss=TARGET_LOSS,
          input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime"),

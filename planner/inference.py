@@ -165,7 +165,8 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
                         inference_flops_per_param_token)
 
 
-@formula("Inference", result="by field", returns="record", fields=TRADEOFF_FIELDS,
+@formula("Inference", result="FLOPs (params, tokens: counts; savings: fraction)",
+         returns="record", fields=TRADEOFF_FIELDS,
          example='=INFERENCE_TRADEOFF(2.0, 1E13, "chinchilla", "params")',
          target_loss=TARGET_LOSS,
          inference_tokens=Arg("tokens", "Tokens processed at inference over the model's lifetime"),
