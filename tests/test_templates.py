@@ -492,3 +492,66 @@ def test_accelerator_given_as_a_number(computed):
     names = computed("training_budget.xlsx", [f"GPU={peak!r}", f"Board_Power_W={power!r}"]).names
     for name in ("Budget", "GPU_Hours", "Cost_Total", "Energy_kWh", "Opt_Params"):
         assert close(names[name], preset[name]), name
+
+
+def test_energy_without_a_board_power_says_what_is_missing(computed):
+    """An accelerator preset without a published board power asks for one instead of #VALUE!."""
+    names = computed("training_budget.xlsx", ["GPU=TPU v5e"]).names
+    assert isinstance(names["Energy_kWh"], str) and "board power" in names["Energy_kWh"]
+    names = computed("training_budget.xlsx", ["GPU=TPU v5e", "Board_Power_W=200"]).names
+    assert close(names["Energy_kWh"], planner.energy_kwh(names["Budget"], "TPU v5e", 0.4, 1.2, 200))
+
+
+def test_deployment_plan_shows_the_lowest_reachable_loss(computed):
+    for law in planner.laws.PRESETS:
+        names = computed("deployment_plan.xlsx", [f"Law={law}"]).names
+        assert close(names["Law_E"], planner.law_params(law)[0])
+        assert names["Target_Loss"] > names["Law_E"]
+
+
+# --- what a reader sees ------------------------------------------------------------------------
+
+
+def _wrapped_lines(text: str, chars: float) -> int:
+    """A lower bound on the lines a text wraps to: its length over the characters that fit."""
+    return math.ceil(len(text) / (chars * 1.3))
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_wrapped_text_has_room(filename):
+    """A cell that wraps sits in a row tall enough for its lines (programs keep stored heights)."""
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    checked = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if not (isinstance(c.value, str) and c.alignment.wrap_text) or c.value.startswith("="):
+                    continue
+                width = ws.column_dimensions[c.column_letter].width
+                lines = _wrapped_lines(c.value, width)
+                if lines > 1:
+                    checked += 1
+                    height = ws.row_dimensions[c.row].height
+                    assert height and height >= 14 * lines, f"{ws.title}!{c.coordinate}: {c.value!r}"
+    assert checked  # every template has wrapped headers or About paragraphs
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_about_says_which_cells_need_the_add_in(filename):
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    about = " ".join(str(c.value) for row in wb["About"].iter_rows() for c in row if c.value)
+    catalog = {name.upper() for name in planner.CATALOG}
+    per_sheet, used = {}, set()
+    for sheet, _, text in _formulas(filename):
+        names = set(re.findall(r"([A-Z][A-Z0-9_.]*)\(", text)) & catalog
+        if names:
+            per_sheet[sheet] = per_sheet.get(sheet, 0) + 1
+            used |= names
+    for sheet, n in per_sheet.items():
+        assert f"{n} on sheet {sheet}" in about
+    assert all(fn in about for fn in used)
+    assert f"planner calc {filename} --out handoff.xlsx --freeze" in about
+    # printed one page wide, the text column only
+    ws = wb["About"]
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert re.search(r"!\$A\$1:\$B\$\d+$", ws.print_area), ws.print_area
