@@ -197,6 +197,18 @@ def _bad_files(tmp_path: Path):
     other_zip = tmp_path / "doc.xlsx"
     with zipfile.ZipFile(other_zip, "w") as z:
         z.writestr("word/document.xml", "<w/>")
+    ods = tmp_path / "sheet.xlsx"
+    with zipfile.ZipFile(ods, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    # Billion laughs in a part only the engine's reader (openpyxl) would parse.
+    bomb = tmp_path / "bomb.xlsx"
+    laughs = ('<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;'
+              '&a;&a;&a;&a;&a;">]><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              '<si><t>&b;</t></si><si><t>x</t></si></sst>')
+    with zipfile.ZipFile(excel_style_book(tmp_path / "e.xlsx")) as zin, zipfile.ZipFile(bomb, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr(name, laughs if name == "xl/sharedStrings.xml" else zin.read(name))
     empty = _write(tmp_path / "empty.xlsx", b"")
     folder = tmp_path / "folder.xlsx"
     folder.mkdir()
@@ -209,6 +221,8 @@ def _bad_files(tmp_path: Path):
         (legacy, "97-2003"),
         (csv, "not an .xlsx"),
         (other_zip, "not an .xlsx"),
+        (ods, "OpenDocument"),
+        (bomb, "xl/sharedStrings.xml contains a document type declaration"),
     ]
 
 
@@ -319,3 +333,33 @@ def test_set_names_scoped_to_sheets(capsys, tmp_path):
     res = openpyxl.load_workbook(tmp_path / "o.xlsx", data_only=True)["It's results"]
     assert math.isclose(res["A3"].value, n_opt(2e24) / 1e9, rel_tol=1e-12)
     assert openpyxl.load_workbook(tmp_path / "o.xlsx")["Budget Inputs"]["B3"].value == 2e24
+
+
+def _macro_book(path: Path) -> Path:
+    """An .xlsm as Excel writes it: a macro-enabled workbook part and a VBA project."""
+    plain = one_formula_book(path.with_suffix(".tmp.xlsx"), "=CHINCHILLA_N(A1*1E23)")
+    macro_type = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w") as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            if name == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    macro_type)
+            zout.writestr(name, data)
+        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 VBA project")
+    plain.unlink()
+    return path
+
+
+def test_macros_are_kept_and_need_an_xlsm_output(capsys, tmp_path):
+    src = _macro_book(tmp_path / "macro.xlsm")
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "out.xlsx")
+    one_line_error(code, err, "macro-enabled", "must be an .xlsm file")
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "out.xlsm", "--freeze")
+    assert code == 0, err
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(tmp_path / "out.xlsm") as b:
+        assert a.read("xl/vbaProject.bin") == b.read("xl/vbaProject.bin")
+        assert b"macroEnabled.main+xml" in b.read("[Content_Types].xml")
+    plain = one_formula_book(tmp_path / "plain.xlsx", "=1+1")
+    code, _, err = run(capsys, "calc", plain, "--out", tmp_path / "plain.xlsm")
+    one_line_error(code, err, "must be an .xlsx file")

@@ -241,18 +241,29 @@ def calc(input_path, out_path, sets=(), freeze: bool = False, now: dt.datetime |
     src, out = Path(input_path), Path(out_path)
     _check_paths(src, out)
     try:
-        pkg = xlsx.read_package(src)
-    except XlsxError as exc:
+        return _calc(src, out, sets, freeze, now)
+    except CalcError:
+        raise
+    except (XlsxError, EngineError) as exc:
         raise CalcError(src, str(exc), exc.cell) from None
+    except OSError as exc:
+        raise CalcError(exc.filename or src, f"cannot read or write ({exc.strerror or exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a workbook this code did not foresee: still one line
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise CalcError(src, f"cannot process this workbook ({type(exc).__name__}: {first})") from None
+
+
+def _calc(src: Path, out: Path, sets, freeze: bool, now) -> CalcResult:
+    pkg = xlsx.read_package(src)
+    kind = xlsx.extension(pkg)
+    if out.suffix.lower() != kind:
+        what = {".xlsm": "a macro-enabled workbook (its macros are copied as they are, never run)",
+                ".xltx": "a template", ".xltm": "a macro-enabled template"}.get(kind, "an .xlsx workbook")
+        raise CalcError(out, f"{src.name} is {what}: the output must be an {kind} file for Excel to open it")
     assignments = [resolve_assignment(pkg, s) for s in sets]
     for a in assignments:
         _apply(pkg, a)
-    try:
-        values, cells, name_values = engine.recalculate(pkg)
-    except EngineError as exc:
-        raise CalcError(src, str(exc), exc.cell) from None
-    except XlsxError as exc:
-        raise CalcError(src, str(exc), exc.cell) from None
+    values, cells, name_values = engine.recalculate(pkg)
     result = CalcResult(values, cells, assignments=assignments, names=_named_values(pkg, values))
     _write_values(pkg, result, freeze)
     _drop_calc_chain(pkg)
@@ -283,7 +294,7 @@ def _named_values(pkg: xlsx.Package, values: dict) -> dict:
 
 
 def _check_paths(src: Path, out: Path) -> None:
-    if out.suffix.lower() not in (".xlsx", ".xlsm"):
+    if out.suffix.lower() not in set(xlsx.EXTENSIONS.values()):
         raise CalcError(out, "the output must be an .xlsx file")
     try:
         same = out.resolve() == src.resolve() or (out.exists() and src.exists() and os.path.samefile(out, src))

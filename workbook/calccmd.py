@@ -16,7 +16,11 @@ viewer shows the numbers). INPUT is never modified.
 
 --freeze makes a hand-off copy for people without the add-in: cells that use planner
 formulas become plain values, Excel's own formulas stay live, and the About sheet says
-when and from which inputs the copy was made."""
+when and from which inputs the copy was made.
+
+A macro-enabled workbook (.xlsm) is written as .xlsm with its macros copied byte for byte;
+they are never run. OpenDocument (.ods) and Excel 97-2003 (.xls) files must first be saved
+as .xlsx."""
 
 
 def add_parser(sub) -> None:

@@ -287,6 +287,13 @@ def read_package(path) -> Package:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
             NotImplementedError) as exc:
         raise XlsxError(f"is not a readable .xlsx workbook (corrupt zip package: {exc})") from None
+    if members.get("mimetype", b"").startswith(b"application/vnd.oasis.opendocument"):
+        raise XlsxError("is an OpenDocument file (.ods), not .xlsx; save it as .xlsx first")
+    for part, data in members.items():
+        # No OOXML part has a document type declaration; refuse them all (entity expansion
+        # bombs) before any reader sees them.
+        if part.endswith((".xml", ".rels", ".vml")) and b"<!DOCTYPE" in data[:4096]:
+            raise XlsxError(f"{part} contains a document type declaration (forbidden XML); refusing to read it")
     pkg = Package(path, members, by_name)
     workbook_part = _main_part(pkg)
     if workbook_part is None:
@@ -294,6 +301,25 @@ def read_package(path) -> Package:
     pkg.workbook_part = workbook_part
     _read_workbook(pkg)
     return pkg
+
+
+# The workbook part's content type -> the file extension Excel requires for it.
+EXTENSIONS = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml": ".xlsx",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml": ".xlsm",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml": ".xltx",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml": ".xltm",
+}
+
+
+def extension(pkg: Package) -> str:
+    """The extension Excel expects for this package (.xlsm for a macro-enabled workbook): Excel
+    refuses to open a file whose extension does not match its workbook part's type."""
+    if "[Content_Types].xml" in pkg.members:
+        for o in pkg.xml("[Content_Types].xml").iter(f"{{{CT}}}Override"):
+            if o.get("PartName", "").lstrip("/") == pkg.workbook_part:
+                return EXTENSIONS.get(o.get("ContentType", ""), ".xlsx")
+    return ".xlsx"
 
 
 def _main_part(pkg: Package) -> str | None:
