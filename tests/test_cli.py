@@ -363,3 +363,26 @@ def test_macros_are_kept_and_need_an_xlsm_output(capsys, tmp_path):
     plain = one_formula_book(tmp_path / "plain.xlsx", "=1+1")
     code, _, err = run(capsys, "calc", plain, "--out", tmp_path / "plain.xlsm")
     one_line_error(code, err, "must be an .xlsx file")
+
+
+@pytest.mark.parametrize("argv, words", [
+    ([], ["give a command: demo, calc"]),
+    (["nosuch"], ["invalid choice: 'nosuch'"]),
+    (["calc"], ["required: INPUT.xlsx, --out", "planner calc --help"]),
+    (["fit", "runs.csv", "--resamples", "many"], ["--resamples", "'many'"]),
+])
+def test_usage_mistakes_give_one_line(capsys, argv, words):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    one_line_error(info.value.code, capsys.readouterr().err, *words)
+
+
+def test_ctrl_c_ends_quietly(capsys, book, tmp_path, monkeypatch):
+    import workbook.calc
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workbook.calc, "calc", interrupted)
+    code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx")
+    assert code == 130 and err == "planner: interrupted\n"

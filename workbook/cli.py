@@ -6,20 +6,38 @@ import argparse
 import os
 import sys
 
-import planner
 
-from . import calccmd, demo, fitcmd, lite, reference, templates
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported in one line like every other error."""
+
+    def error(self, message):
+        self.exit(2, f"planner: {message} (see {self.prog} --help)\n")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="planner", description="Compute-budget planning with scaling laws.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    try:  # Ctrl-C at any moment, imports included, ends quietly
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("planner: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list) -> int:
+    # Imported here, not at the top: numpy, scipy and the engine take a moment to load.
+    import planner
+
+    from . import calccmd, demo, fitcmd, lite, reference, templates
+
+    parser = _Parser(prog="planner", description="Compute-budget planning with scaling laws.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo.add_parser(sub)
     calccmd.add_parser(sub)
     fitcmd.add_parser(sub)
     templates.add_parser(sub)
     lite.add_parser(sub)
     reference.add_parser(sub)
+    if not argv:
+        parser.error(f"give a command: {', '.join(sub.choices)}")
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -33,9 +51,6 @@ def main(argv=None) -> int:
         line = exc.line() if hasattr(exc, "line") else f"{type(exc).__name__}: {exc}"
         print(f"planner: {' '.join(str(line).split())}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("planner: interrupted", file=sys.stderr)
-        return 130
 
 
 if __name__ == "__main__":
