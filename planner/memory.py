@@ -15,6 +15,7 @@ import numpy as np
 from . import _args, hardware
 from .catalog import Arg, formula
 from .errors import PlannerError
+from .shape import LAYERS
 
 __all__ = ["train_memory_gb", "gpus_for_memory", "kv_cache_gb", "inference_memory_gb"]
 
@@ -98,7 +99,7 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16):
 
 
 @formula(CATEGORY, result="GB", example="=KV_CACHE_GB(80, 8, 128, 4096, 16)",
-         layers=Arg("layers", "Number of transformer layers"),
+         layers=LAYERS,
          kv_heads=Arg("heads", "Key/value heads (fewer than query heads with grouped-query "
                                "attention)"),
          head_dim=Arg("width", "Size of one attention head (d_model / heads)"),

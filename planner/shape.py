@@ -22,16 +22,17 @@ from __future__ import annotations
 import numpy as np
 
 from . import _args
-from .catalog import Arg, formula
+from .catalog import ACTIVE_PARAMS, Arg, formula
 from .errors import PlannerError
 
 __all__ = ["params_from_shape", "flops_per_token"]
 
 CATEGORY = "Data, Shape & Memory"
+LAYERS = Arg("layers", "Number of transformer layers (blocks)")
 
 
 @formula(CATEGORY, result="parameters", example="=PARAMS_FROM_SHAPE(32, 4096, 32000, 11008, TRUE, FALSE)",
-         layers=Arg("layers", "Number of transformer layers (blocks)"),
+         layers=LAYERS,
          d_model=Arg("width", "Model width d_model (hidden size)"),
          vocab_size=Arg("tokens", "Vocabulary size"),
          ffn_hidden=Arg("width", "Feed-forward hidden width; empty means 4 * d_model, the "
@@ -91,9 +92,7 @@ def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=Fa
 
 
 @formula(CATEGORY, result="FLOPs/token", example="=FLOPS_PER_TOKEN(6.7E9, 32, 4096, 4096)",
-         params=Arg("parameters", "Active parameters N per token (for mixture-of-experts, "
-                                  "the parameters one token passes through, not the total)"),
-         layers=Arg("layers", "Number of transformer layers"),
+         params=ACTIVE_PARAMS, layers=LAYERS,
          d_model=Arg("width", "Attention width (d_model; heads * head size)"),
          context=Arg("tokens", "Tokens each token attends to: the sequence length in "
                                "training; in generation the average position (prompt plus "
