@@ -183,14 +183,15 @@ ADDIN_NOTE = (
     "type; without it they show #NAME?. The inputs and the cells with Excel's own formulas (IF, "
     "SQRT, ROUNDUP, ...) work in any spreadsheet program.",
     "For colleagues without the add-in, make a hand-off copy: on a computer with the planner "
-    "installed (Excel not needed), type in a terminal  planner calc {file} --out handoff.xlsx "
-    "--freeze  . In the copy every add-in cell holds "
-    "its number, Excel's own formulas stay live, and a note at the end of this sheet says when "
-    "and from which inputs it was made. Typing a new input into the copy does not update the "
-    "frozen numbers: change the original and make a new copy.",
-    "Without Excel: planner calc {file} --out result.xlsx recalculates every cell, and "
-    "--set NAME=VALUE changes an input first, NAME being one of the input names listed below "
-    "(in Excel: Formulas > Name Manager).",
+    "installed (Excel is not needed), type in a terminal:",
+    "planner calc {file} --out handoff.xlsx --freeze",
+    "In the copy every add-in cell holds its number, Excel's own formulas stay live, and a note at "
+    "the end of this sheet says when and from which inputs it was made. Typing a new input into "
+    "the copy does not update the frozen numbers: change the original and make a new copy.",
+    "To recalculate without Excel, into result.xlsx, type the following; each --set NAME=VALUE "
+    "changes an input first, NAME being one of the input names listed below (in Excel: Formulas > "
+    "Name Manager):",
+    "planner calc {file} --out result.xlsx --set NAME=VALUE",
 )
 
 LAW_SOURCES = (

@@ -49,6 +49,7 @@ HEAD_FILL = PatternFill("solid", start_color="FF1F4E78", end_color="FF1F4E78")
 SUB_FONT = Font(name=FACE, size=11, bold=True)
 SUB_FILL = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
 NOTE_FONT = Font(name=FACE, size=11, italic=True, color="FF595959")
+CODE_FONT = Font(name="Consolas", size=11)  # a command to type, told apart from prose
 ALERT_FONT = Font(bold=True, color="FFC00000")
 THIN = Border(bottom=Side(style="thin", color="FFBFBFBF"))
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -347,7 +348,7 @@ def _about(wb: Workbook, t: spec.Template) -> None:
                               ("Sources", t.sources), ("The add-in", addin)):
         heading(title)
         for text in paragraphs:
-            paragraph(text)
+            paragraph(text, (lambda c: setattr(c, "font", CODE_FONT)) if text.startswith("planner ") else None)
         row += 1
     heading("Legend")
     for label, styler in (("Input: type over it (blue on yellow)", _style_input),
@@ -359,7 +360,7 @@ def _about(wb: Workbook, t: spec.Template) -> None:
         row += 1
         heading(title)
         for name, label, unit in items:
-            paragraph(f"{name}: {label}" + (f" ({unit})" if unit else ""))
+            paragraph(f"{name}: {label}" + (f" [{unit}]" if unit else ""))
     ws.freeze_panes = "A3"
     # Printed portrait, one page wide: the text column, not text running past it. The area
     # leaves room for the note `planner calc --freeze` adds below (about one row per input).
