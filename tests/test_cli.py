@@ -386,3 +386,35 @@ def test_ctrl_c_ends_quietly(capsys, book, tmp_path, monkeypatch):
     monkeypatch.setattr(workbook.calc, "calc", interrupted)
     code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx")
     assert code == 130 and err == "planner: interrupted\n"
+
+
+def _runs_csv(path: Path, sep: str = ",", encoding: str = "utf-8", note: str = "run") -> Path:
+    """Twelve runs on the Hoffmann et al. law, as a spreadsheet program might save them."""
+    from book_builders import loss
+
+    rows = [sep.join(["params", "tokens", "loss", "note"])]
+    for n in (1e7, 1e8, 1e9):
+        for ratio in (5, 20, 80, 320):
+            rows.append(sep.join([f"{n:g}", f"{n * ratio:g}", repr(loss(n, n * ratio)), note]))
+    path.write_bytes("\r\n".join(rows).encode(encoding))
+    return path
+
+
+def test_fit_reads_csv_as_excel_saves_it(capsys, tmp_path):
+    """Semicolons (many locales) and the Windows code page give the same fit as plain CSV."""
+    code, plain, err = run(capsys, "fit", _runs_csv(tmp_path / "plain.csv"))
+    assert code == 0, err
+    assert "to 12 runs" in plain
+    code, local, err = run(capsys, "fit", _runs_csv(tmp_path / "local.csv", ";", "cp1252", "café"))
+    assert code == 0, err
+    assert local == plain
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"params,tokens,loss\n1e8,1e9,3\n", ["bad.csv: ", "at least 5 complete rows"]),  # names the file
+    (bytes(range(1, 256)) * 4, ["bad.csv: ", "no column for params"]),  # control bytes: still one line
+    (b"params,tokens,loss\n1e8,\x001e9,3\n", ["bad.csv: is not a text file"]),
+], ids=["too-few", "noise", "binary"])
+def test_fit_bad_csv_one_line_naming_the_file(capsys, tmp_path, data, words):
+    code, _, err = run(capsys, "fit", _write(tmp_path / "bad.csv", data))
+    one_line_error(code, err, *words)

@@ -42,15 +42,20 @@ def _main(argv: list) -> int:
     try:
         return args.run(args)
     except planner.PlannerError as exc:
-        print(f"planner: {exc}", file=sys.stderr)
+        print(f"planner: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader (e.g. `| head`) stopped early
         sys.stdout = open(os.devnull, "w")
         return 141
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         line = exc.line() if hasattr(exc, "line") else f"{type(exc).__name__}: {exc}"
-        print(f"planner: {' '.join(str(line).split())}", file=sys.stderr)
+        print(f"planner: {_one_line(str(line))}", file=sys.stderr)
         return 1
+
+
+def _one_line(text: str) -> str:
+    """A message as one printable line: a file's own bytes (a header, a cell) may hold anything."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import re
 import sys
 import warnings
@@ -82,12 +83,24 @@ def read_runs(path) -> tuple[list, list, list]:
     """(params, tokens, losses) columns from a CSV file; cells are numbers, None or text."""
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+        if path.is_dir():
+            raise planner.PlannerError(f"{path}: is a folder, not a CSV file")
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:  # Excel on Windows saves CSV in the ANSI code page
+            text = raw.decode("cp1252", errors="replace")
+        if "\0" in text:
+            raise planner.PlannerError(f"{path}: is not a text file (CSV)")
+        try:  # Excel in many locales separates fields with ';'
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
     except FileNotFoundError:
         raise planner.PlannerError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise planner.PlannerError(f"{path}: cannot read as a CSV file ({exc})") from None
+    except (OSError, csv.Error) as exc:
+        raise planner.PlannerError(f"{path}: cannot read as a CSV file ({getattr(exc, 'strerror', None) or exc})") from None
     if not rows:
         raise planner.PlannerError(f"{path}: the file is empty")
     header = [_key(h) for h in rows[0]]
@@ -101,8 +114,10 @@ def read_runs(path) -> tuple[list, list, list]:
         need = [r for r in ("params", "loss") if r not in found]
         if "tokens" not in found and "flops" not in found:
             need.append("tokens (or training FLOPs)")
+        names = ", ".join(rows[0])
+        names = names if len(names) <= 80 else names[:77] + "..."
         raise planner.PlannerError(f"{path}: no column for {', '.join(need)}; the header has "
-                                   f"{', '.join(rows[0]) or 'no names'}")
+                                   f"{names or 'no names'}")
     body = [r for r in rows[1:] if any(c.strip() for c in r)]
     col = {role: [_cell(r[i]) if i < len(r) else None for r in body] for role, i in found.items()}
     n = col["params"]
@@ -152,6 +167,15 @@ def _fmt(v: float) -> str:
 
 
 def run(args) -> int:
+    try:
+        return _run(args)
+    except planner.PlannerError as exc:
+        if str(exc).startswith(str(Path(args.runs))):
+            raise
+        raise planner.PlannerError(f"{Path(args.runs)}: {exc}") from None
+
+
+def _run(args) -> int:
     n, d, loss = drop_highest(*read_runs(args.runs), args.drop_highest)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", planner.PlannerWarning)
