@@ -23,6 +23,14 @@ _RULES = {
 }
 
 
+def show(value, limit: int = 80) -> str:
+    """`value` for a one-line message: its repr without line breaks, cut to `limit` characters."""
+    text = repr(value)
+    if "\n" in text:
+        text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, (float, np.floating)) else repr(value)
 
@@ -86,7 +94,7 @@ def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarr
     Accepts numbers, nested lists and arrays; rejects text, None, NaN and infinities.
     """
     if isinstance(value, (str, bytes)) or value is None:
-        raise PlannerError(f"{name} must be a number; got {value!r}")
+        raise PlannerError(f"{name} must be a number; got {show(value)}")
     if isinstance(value, (bool, np.bool_)):
         raise PlannerError(f"{name} must be a number; got the logical value {value}")
     if isinstance(value, np.ndarray) and value.dtype.kind == "c":
@@ -99,7 +107,7 @@ def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarr
         raise PlannerError(f"{name} must be a finite number; got an integer beyond the "
                            f"floating-point range") from None
     except (TypeError, ValueError):
-        raise PlannerError(f"{name} must be a number or an array of numbers; got {value!r}") from None
+        raise PlannerError(f"{name} must be a number or an array of numbers; got {show(value)}") from None
     if arr.size == 0:
         raise PlannerError(f"{name} must not be empty")
     if rule == "positive":
@@ -135,11 +143,11 @@ def flag(value, name: str, default: bool) -> np.ndarray:
     if isinstance(value, (bool, np.bool_)):
         return np.asarray(bool(value))
     if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.dtype.kind == "c"):
-        raise PlannerError(f"{name} must be TRUE or FALSE; got {value!r}")
+        raise PlannerError(f"{name} must be TRUE or FALSE; got {show(value)}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError, OverflowError):
-        raise PlannerError(f"{name} must be TRUE or FALSE (or an array of them); got {value!r}") from None
+        raise PlannerError(f"{name} must be TRUE or FALSE (or an array of them); got {show(value)}") from None
     if arr.size == 0:
         raise PlannerError(f"{name} must not be empty")
     check((arr == 0) | (arr == 1), name, "must be TRUE or FALSE (1 or 0)", arr)
@@ -160,7 +168,7 @@ def choice(value, name: str, choices, optional: bool = False):
             return None
     elif optional and value is None:
         return None
-    raise PlannerError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    raise PlannerError(f"{name} must be one of {', '.join(choices)}; got {show(value)}")
 
 
 def check(ok, name: str, phrase: str, values) -> None:

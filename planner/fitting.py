@@ -35,6 +35,7 @@ import numpy as np
 from scipy.optimize import least_squares, minimize
 from threadpoolctl import threadpool_limits
 
+from . import _args
 from .catalog import Arg, formula
 from .errors import PlannerError, PlannerWarning
 
@@ -87,7 +88,7 @@ def _cell(v) -> float:
 def _column(value, name: str) -> np.ndarray:
     """A data column as a float array; NaN marks blanks (None, NaN) and text, +-inf stays."""
     if value is None or isinstance(value, (str, bytes)) or np.isscalar(value):
-        raise PlannerError(f"{name} must be a column (or row) of numbers; got {value!r}")
+        raise PlannerError(f"{name} must be a column (or row) of numbers; got {_args.show(value)}")
     try:
         plain = np.asarray(value) if not isinstance(value, np.ndarray) else value
     except ValueError:  # ragged nesting
@@ -102,7 +103,7 @@ def _column(value, name: str) -> np.ndarray:
             raise PlannerError(f"{name} must be a column (or row) of numbers, not ragged "
                                f"nested lists") from None
         if obj.ndim == 0:
-            raise PlannerError(f"{name} must be a column (or row) of numbers; got {value!r}")
+            raise PlannerError(f"{name} must be a column (or row) of numbers; got {_args.show(value)}")
         flat = obj.ravel()
         if any(isinstance(v, (list, tuple, np.ndarray)) for v in flat):
             raise PlannerError(f"{name} must be a column (or row) of numbers, not nested lists")
@@ -306,7 +307,7 @@ def _fit_key(key: tuple) -> tuple[np.ndarray, np.ndarray]:
 def _real(value, name: str, what: str = "a number") -> float:
     """A plain real number (not a logical, text or array) as a float; huge integers give inf."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise PlannerError(f"{name} must be {what}; got {value!r}")
+        raise PlannerError(f"{name} must be {what}; got {_args.show(value)}")
     try:
         return float(value)
     except OverflowError:  # an integer beyond the float range
@@ -392,7 +393,7 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
     if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
             or not 0 < _real(level, "level") < 1:
         raise PlannerError(f"level must be a fraction between 0 and 1 (0.8 for an 80% "
-                           f"interval); got {level!r}")
+                           f"interval); got {_args.show(level)}")
     level = float(level)
     resamples = _integer(resamples, "resamples", MIN_RESAMPLES, MAX_RESAMPLES)
     seed = _integer(seed, "seed", 0, 2**63 - 1)

@@ -184,7 +184,7 @@ def resolve_gpu(gpu="H100", name: str = "gpu"):
     if isinstance(gpu, str):
         acc = _LOOKUP.get(_key(gpu))
         if acc is None:
-            raise PlannerError(f"{name} {gpu!r} is not a known accelerator; known: "
+            raise PlannerError(f"{name} {_args.show(gpu)} is not a known accelerator; known: "
                                f"{', '.join(GPU_NAMES)}; or give the peak FLOP/s as a number")
         return acc
     if isinstance(gpu, (bool, np.bool_)):
@@ -195,7 +195,7 @@ def resolve_gpu(gpu="H100", name: str = "gpu"):
         if not _has_text(gpu):
             raise
         raise PlannerError(f"{name} must be one accelerator name or peak FLOP/s numbers; "
-                           f"got {gpu!r}") from None
+                           f"got {_args.show(gpu)}") from None
 
 
 def _has_text(value) -> bool:

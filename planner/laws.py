@@ -185,7 +185,7 @@ def _law_from_numbers(values, name: str) -> Law:
     for label, v in zip(labels, cells):
         # An empty cell or text inside a law row: say which of the numbers it is.
         if v is None or isinstance(v, (str, bytes, bool, np.bool_)):
-            raise PlannerError(f"{name} {label} must be a number; got {v!r}")
+            raise PlannerError(f"{name} {label} must be a number; got {_args.show(v)}")
     try:
         arr = cells.astype(float)
     except OverflowError:
@@ -216,20 +216,20 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
         key = law.strip().lower()
         if key in PRESETS:
             return PRESETS[key]
-        raise PlannerError(f"{name} {law!r} is not a known preset; known: {', '.join(PRESETS)}")
+        raise PlannerError(f"{name} {_args.show(law)} is not a known preset; known: {', '.join(PRESETS)}")
     if isinstance(law, (bool, np.bool_)):
         raise PlannerError(f"{name} must be a preset name or numbers; got {law}")
     try:
         scalar = np.ndim(law) == 0
     except ValueError:  # a ragged nesting of lists
-        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {law!r}") from None
+        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {_args.show(law)}") from None
     if scalar:
         try:
             r = float(law)
         except OverflowError:
             r = np.inf  # an integer beyond the float range: rejected as not finite below
         except (TypeError, ValueError):
-            raise PlannerError(f"{name} must be a preset name or numbers; got {law!r}") from None
+            raise PlannerError(f"{name} must be a preset name or numbers; got {_args.show(law)}") from None
         if not allow_ratio:
             raise PlannerError(f"{name} must be a preset name or 5 numbers here; a single number "
                                f"({r:g} tokens per parameter) only sets an allocation, not a loss")
@@ -241,7 +241,7 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
     except (TypeError, ValueError) as exc:
         if isinstance(exc, PlannerError):
             raise
-        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {law!r}") from None
+        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {_args.show(law)}") from None
 
 
 @formula("Scaling Laws", result="nats/token", example='=SCALING_LOSS(70E9, 1.4E12, "chinchilla")',

@@ -58,7 +58,7 @@ def _gpu_memory_gb(gpu):
         try:
             acc = hardware.resolve_gpu(gpu)
         except PlannerError:
-            raise PlannerError(f"gpu {gpu!r} is not a known accelerator; known: "
+            raise PlannerError(f"gpu {_args.show(gpu)} is not a known accelerator; known: "
                                f"{', '.join(hardware.GPU_NAMES)}; or give its memory in GB "
                                f"as a number") from None
         return np.asarray(float(acc.memory_gb))
