@@ -418,3 +418,11 @@ def test_fit_reads_csv_as_excel_saves_it(capsys, tmp_path):
 def test_fit_bad_csv_one_line_naming_the_file(capsys, tmp_path, data, words):
     code, _, err = run(capsys, "fit", _write(tmp_path / "bad.csv", data))
     one_line_error(code, err, *words)
+
+
+def test_an_unwritable_output_of_any_command_is_one_line(capsys, tmp_path):
+    folder = tmp_path / "docs.md"
+    folder.mkdir()
+    code, _, err = run(capsys, "reference", "--out", folder)
+    one_line_error(code, err, f"{folder}: ", "Is a directory")
+    assert "Error" not in err  # the reason in words, not an exception's class name

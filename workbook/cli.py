@@ -47,6 +47,10 @@ def _main(argv: list) -> int:
     except BrokenPipeError:  # the reader (e.g. `| head`) stopped early
         sys.stdout = open(os.devnull, "w")
         return 141
+    except OSError as exc:  # a file or folder the command could not read or write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"planner: {_one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         line = exc.line() if hasattr(exc, "line") else f"{type(exc).__name__}: {exc}"
         print(f"planner: {_one_line(str(line))}", file=sys.stderr)
