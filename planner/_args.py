@@ -3,6 +3,11 @@
 Each public function turns its numeric arguments into float arrays with `number`, does its
 math on whole arrays, and hands the result to `result`, which gives back a plain float when
 every input was a scalar. Errors name the argument, the rule and the first offending value.
+
+Also here: `whole` (counts such as layers), `flag` (TRUE/FALSE), `choice` (one name among a
+few, such as a result field), `broadcast` (the arguments' shapes must fit together),
+`in_range` (a result that left the floating-point range), `record` (a dict of named results)
+and `show` (a bad value as it appears in a message).
 """
 
 from __future__ import annotations
