@@ -159,6 +159,10 @@ def scoped_names_book(path: Path, *, clash: bool = False) -> Path:
     res["A1"] = "=CHINCHILLA_N('Budget Inputs'!A1*2, Ratio)"
     res["A2"] = "=SUM('Budget Inputs'!B:B)"
     res["A3"] = "=CHINCHILLA_N(Budget)/1E9"
+    runs = "'Budget Inputs'!B1:B3"
+    res["A4"] = f"=SUMPRODUCT(CHINCHILLA_N({runs}), CHINCHILLA_D({runs}))"
+    res["A5"] = f"=MAX(CHINCHILLA_N({runs}))/MIN(CHINCHILLA_N({runs}))"
+    res["A6"] = f"=SCALING_LOSS(CHINCHILLA_N(AVERAGE({runs})), CHINCHILLA_D(AVERAGE({runs})))"
     res.defined_names["Ratio"] = DefinedName("Ratio", attr_text="'Budget Inputs'!$A$2")
     res.defined_names["Budget"] = DefinedName("Budget", attr_text="'Budget Inputs'!$B$3")
     # The same name for another cell on another sheet; a clash only once a formula there uses it.

@@ -230,6 +230,11 @@ def test_sheet_scoped_names_and_quoted_sheet_names(tmp_path):
     assert close(values[(res, "A1")], math.sqrt(2e24 / (6 * 20)))  # C = 6 N D with D = 20 N
     assert values[(res, "A2")] == 1e22 + 1e23 + 1e24 + 0.0
     assert close(values[(res, "A3")], n_opt(1e24) / 1e9)  # the results sheet's own Budget
+    runs = (1e22, 1e23, 1e24)
+    assert close(values[(res, "A4")], sum(n_opt(c) * d_opt(c) for c in runs))
+    assert close(values[(res, "A5")], n_opt(1e24) / n_opt(1e22))
+    mean = sum(runs) / 3
+    assert close(values[(res, "A6")], loss(n_opt(mean), d_opt(mean)))
 
 
 def test_one_name_meaning_two_cells_is_refused(tmp_path):
