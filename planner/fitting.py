@@ -491,7 +491,8 @@ def fit_power_law(x, y):
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _one_blas_thread():
         starts = np.column_stack([l0, c0, alpha0])
-        sse = [np.sum(residuals(p) ** 2) for p in starts]
+        # Every start's sum of squares in one pass (a row per start).
+        sse = ((np.log(l0[:, None] + np.exp(c0[:, None] - alpha0[:, None] * lx)) - ly) ** 2).sum(1)
         p0 = starts[int(np.nanargmin(np.where(np.isfinite(sse), sse, np.nan)))] \
             if np.isfinite(sse).any() else starts[0]
         res = least_squares(residuals, p0, jac=jacobian, bounds=([0.0, -np.inf, -np.inf], np.inf),
