@@ -210,10 +210,11 @@ GPU_SOURCES = (
 # Number formats a person reads: the unit column names the unit, the format scales it.
 FLOPS = '0.00E+00" FLOPs"'
 FLOPS_S = '0.00E+00" FLOP/s"'
-BILLIONS = '#,##0.0,,," B"'
+# Scaled by size (conditions in brackets, which Excel and LibreOffice both read): 70.0 B, 1.2 T.
+BILLIONS = '[>=1000000000000]#,##0.00,,,," T";[>=1000000000]#,##0.0,,," B";#,##0.0,," M"'
 MILLIONS = '#,##0.0,," M"'
-TOKENS = '#,##0,,," B"'
-USD_M = '"$"#,##0.00,," M"'
+TOKENS = '[>=1000000000000]#,##0.00,,,," T";[>=1000000000]#,##0.0,,," B";#,##0.0,," M"'
+USD_M = '[>=1000000000]"$"#,##0.00,,," B";[>=1000000]"$"#,##0.00,," M";"$"#,##0'
 USD = '"$"#,##0.00'
 INT = "#,##0"
 ONE = "#,##0.0"
@@ -476,7 +477,7 @@ DEPLOYMENT_PLAN = Template(
             )),
             Table("volume", (
                 Col("mult", "Volume multiple", "x planned", "0.0#", values=VOLUME_MULTIPLES, name="Volume_Multiples"),
-                Col("tokens", "Lifetime inference tokens", "tokens", SCI, "={mult}*Lifetime_Tokens"),
+                Col("tokens", "Lifetime inference tokens", "tokens", TOKENS, "={mult}*Lifetime_Tokens"),
                 Col("opt", "Compute-optimal model", "USD", USD_M, "=Opt_Train_Cost+{mult}*Opt_Inference_Cost"),
                 Col("costopt", "Cost-optimal model for the plan", "USD", USD_M,
                     "=CostOpt_Train_Cost+{mult}*CostOpt_Inference_Cost"),
