@@ -149,7 +149,7 @@ def one_formula_book(path: Path, formula: str) -> Path:
 
 def scoped_names_book(path: Path, *, clash: bool = False) -> Path:
     """A user's workbook: sheet names with spaces and an apostrophe, a name scoped to each of
-    two sheets (Excel resolves it from the referring cell's sheet), a whole-column SUM."""
+    two sheets (Excel resolves it from the referring cell's sheet), a whole-row SUM."""
     wb = openpyxl.Workbook()
     inputs = wb.active
     inputs.title = "Budget Inputs"
@@ -157,7 +157,7 @@ def scoped_names_book(path: Path, *, clash: bool = False) -> Path:
     inputs["B1"], inputs["B2"], inputs["B3"] = 1e22, 1e23, 1e24
     res = wb.create_sheet("It's results")
     res["A1"] = "=CHINCHILLA_N('Budget Inputs'!A1*2, Ratio)"
-    res["A2"] = "=SUM('Budget Inputs'!B:B)"
+    res["A2"] = "=SUM('Budget Inputs'!1:1)"
     res["A3"] = "=CHINCHILLA_N(Budget)/1E9"
     runs = "'Budget Inputs'!B1:B3"
     res["A4"] = f"=SUMPRODUCT(CHINCHILLA_N({runs}), CHINCHILLA_D({runs}))"
