@@ -280,17 +280,22 @@ def _calc(src: Path, out: Path, sets, freeze: bool, now) -> CalcResult:
     return result
 
 
-def _named_values(pkg: xlsx.Package, values: dict) -> dict:
+def _named_cells(pkg: xlsx.Package) -> dict[str, tuple[str, str]]:
+    """Workbook-scoped defined names that stand for one cell: name -> (sheet, "A1")."""
     out = {}
     for n in pkg.names:
         if n.sheet_index is None and not n.name.startswith("_xl"):
             cells = _destinations(n.text, pkg)
             if len(cells) == 1 and ":" not in cells[0][1]:
                 try:
-                    out[n.name] = values.get((pkg.sheet(cells[0][0]).name, cells[0][1].upper()))
+                    out[n.name] = (pkg.sheet(cells[0][0]).name, cells[0][1].upper())
                 except KeyError:
                     pass
     return out
+
+
+def _named_values(pkg: xlsx.Package, values: dict) -> dict:
+    return {name: values.get(key) for name, key in _named_cells(pkg).items()}
 
 
 def _check_paths(src: Path, out: Path) -> None:
@@ -434,18 +439,8 @@ def _note_rows(result: CalcResult, pkg: xlsx.Package, src: Path, when: dt.dateti
             rows.append([a.target, a.value])
     else:
         rows.append(["", f"Inputs: as saved in {src.name} (nothing changed with --set)."])
-    inputs = []
-    for n in pkg.names:
-        if n.sheet_index is not None or n.name.startswith("_xl"):
-            continue
-        cells = _destinations(n.text, pkg)
-        if len(cells) == 1 and ":" not in cells[0][1]:
-            try:
-                key = (pkg.sheet(cells[0][0]).name, cells[0][1].upper())
-            except KeyError:
-                continue
-            if key not in result.formulas and key in result.values:
-                inputs.append([n.name, _display(result.values[key])])
+    inputs = [[name, _display(result.values[key])] for name, key in _named_cells(pkg).items()
+              if key not in result.formulas and key in result.values]
     if inputs:
         rows.append(["Input values used:"])
         rows.extend(inputs)

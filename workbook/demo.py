@@ -28,52 +28,28 @@ def _count(v: float) -> str:
     return f"{v:.0f}"
 
 
-def _flops(v: float) -> str:
-    return f"{v:.2e}"
-
-
-def _hours(v: float) -> str:
-    return f"{v:,.0f}"
-
-
 def _usd(v: float) -> str:
     return f"${v / 1e6:,.2f} M" if abs(v) >= 1e5 else f"${v:,.0f}"
 
 
-def _loss(v: float) -> str:
-    return f"{v:.4f}"
-
-
-def _ratio(v: float) -> str:
-    return f"{v:.1f}"
-
-
-def _pct(v: float) -> str:
-    return f"{v:.1%}"
-
-
-def _days(v: float) -> str:
-    return f"{v:,.0f} days"
-
-
-# (defined-name suffix, row label, format)
+# (defined-name suffix, row label, how to show a number)
 ROWS = (
     ("Params", "Parameters", _count),
     ("Tokens", "Training tokens", _count),
-    ("Tokens_Per_Param", "Tokens per parameter", _ratio),
-    ("Loss", "Predicted loss (nats/token)", _loss),
-    ("Train_FLOPs", "Training FLOPs", _flops),
-    ("Inference_FLOPs", "Inference FLOPs", _flops),
-    ("Total_FLOPs", "Total FLOPs", _flops),
-    ("Train_GPU_Hours", "Training GPU-hours", _hours),
-    ("Inference_GPU_Hours", "Inference GPU-hours", _hours),
-    ("Total_GPU_Hours", "Total GPU-hours", _hours),
+    ("Tokens_Per_Param", "Tokens per parameter", "{:.1f}".format),
+    ("Loss", "Predicted loss (nats/token)", "{:.4f}".format),
+    ("Train_FLOPs", "Training FLOPs", "{:.2e}".format),
+    ("Inference_FLOPs", "Inference FLOPs", "{:.2e}".format),
+    ("Total_FLOPs", "Total FLOPs", "{:.2e}".format),
+    ("Train_GPU_Hours", "Training GPU-hours", "{:,.0f}".format),
+    ("Inference_GPU_Hours", "Inference GPU-hours", "{:,.0f}".format),
+    ("Total_GPU_Hours", "Total GPU-hours", "{:,.0f}".format),
     ("Train_Cost", "Training cost", _usd),
     ("Inference_Cost", "Inference cost", _usd),
     ("Total_Cost", "Total cost", _usd),
-    ("Savings", "Saving against compute-optimal", _pct),
+    ("Savings", "Saving against compute-optimal", "{:.1%}".format),
     ("Breakeven_Tokens", "Break-even inference tokens", _count),
-    ("Breakeven_Days", "Break-even time in service", _days),
+    ("Breakeven_Days", "Break-even time in service", "{:,.0f} days".format),
 )
 
 

@@ -68,12 +68,8 @@ class ErrorValue:
         return self.code
 
 
-class EngineError(Exception):
+class EngineError(XlsxError):
     """A formula the engine cannot compute; `cell` is "Sheet!A1"."""
-
-    def __init__(self, message: str, cell: str | None = None):
-        super().__init__(message)
-        self.cell = cell
 
 
 @dataclass(frozen=True)
