@@ -426,3 +426,20 @@ def test_an_unwritable_output_of_any_command_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "reference", "--out", folder)
     one_line_error(code, err, f"{folder}: ", "Is a directory")
     assert "Error" not in err  # the reason in words, not an exception's class name
+
+
+def test_unreadable_input_and_read_only_folder(capsys, book, tmp_path, monkeypatch):
+    """Permissions (simulated: the tests may run as root, who reads and writes anything)."""
+    from workbook import xlsx
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(args[0]) if args else None)
+
+    with monkeypatch.context() as m:
+        m.setattr(xlsx, "open", denied, raising=False)
+        code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx")
+        one_line_error(code, err, "plan.xlsx: ", "cannot be read (Permission denied)")
+    monkeypatch.setattr(xlsx.tempfile, "mkstemp", denied)
+    code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx")
+    one_line_error(code, err, "out.xlsx: ", "cannot write (Permission denied)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
