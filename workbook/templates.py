@@ -325,6 +325,7 @@ def _about(wb: Workbook, t: spec.Template) -> None:
     ws.column_dimensions["B"].width = 110
     ws["A1"] = t.title
     ws["A1"].font = TITLE_FONT
+    ws.row_dimensions[1].height = 21  # room for the 14-point title
     row = 3
 
     def heading(text: str) -> None:
@@ -449,6 +450,7 @@ def build(t: spec.Template) -> Workbook:
         dvs = _Validations(ws)
         ws["A1"] = sheet.heading
         ws["A1"].font = TITLE_FONT
+        ws.row_dimensions[1].height = 21
         ws["A2"] = sheet.intro
         ws["A2"].font = NOTE_FONT
         for letter, width in zip("ABCDEFGHIJKLMNOP", sheet.widths):
