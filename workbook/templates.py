@@ -144,7 +144,7 @@ def _lines(text, width: float, bold: bool = False) -> int:
     A column's width counts digit widths; prose averages narrower, bold text wider. Spreadsheet
     programs keep a stored row height, so a row holding wrapped text needs its height set.
     """
-    per_line = max(1, int(width * (0.95 if bold else 1.05)))
+    per_line = max(1, int(width * (0.95 if bold else 1.15)))
     lines = 0
     for paragraph in str(text).split("\n"):
         lines, used = lines + 1, 0
