@@ -462,6 +462,8 @@ def build(t: spec.Template) -> Workbook:
             elif isinstance(block, spec.Grid):
                 row = _grid(ws, wb, dvs, block, row)
             elif isinstance(block, spec.Table):
+                if block.nrows > 30:  # a long table prints its header and units on every page
+                    ws.print_title_rows = f"{row}:{row + 1}"
                 row = _table(ws, wb, dvs, block, row, tables)
             elif isinstance(block, spec.Chart):
                 charts.append((ws, block))
