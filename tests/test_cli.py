@@ -443,3 +443,55 @@ def test_unreadable_input_and_read_only_folder(capsys, book, tmp_path, monkeypat
     code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx")
     one_line_error(code, err, "out.xlsx: ", "cannot write (Permission denied)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def _validated_book(path: Path) -> Path:
+    """Inputs with data validation as a template has them: drop-downs and positive numbers."""
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Plan"
+    ws["A1"], ws["A2"], ws["A3"], ws["A4"] = "chinchilla", 1e24, "Loss", "fast"
+    ws["B1"] = '=SCALING_LOSS(CHINCHILLA_N(A2), CHINCHILLA_D(A2), A1) & A3 & A4'
+    lists = wb.create_sheet("Lists")
+    lists["A1"], lists["A2"] = "Model size", "Loss"
+    wb.defined_names["Modes"] = DefinedName("Modes", attr_text="Lists!$A$1:$A$2")
+    rules = [
+        (DataValidation(type="list", formula1='"chinchilla,epoch,kaplan"', showErrorMessage=True,
+                        errorStyle="warning"), "A1"),  # warns: other laws may be typed
+        (DataValidation(type="decimal", operator="greaterThan", formula1="0", showErrorMessage=True), "A2"),
+        (DataValidation(type="list", formula1="Modes", showErrorMessage=True), "A3"),  # stop
+        (DataValidation(type="list", formula1='"fast,slow"'), "A4"),  # no error alert: Excel accepts anything
+    ]
+    for dv, ref in rules:
+        ws.add_data_validation(dv)
+        dv.add(ref)
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("Plan!A2=-1", ["Plan!A2 takes a number greater than 0"]),
+    ("Plan!A2=0", ["greater than 0"]),
+    ('Plan!A2="big"', ["takes a number"]),
+    ("Plan!A3=Los", ["Plan!A3 takes one of: Model size, Loss"]),  # a list in cells, shared strings
+])
+def test_set_breaking_a_stop_validation_is_refused(capsys, tmp_path, spec, words):
+    code, _, err = run(capsys, "calc", _validated_book(tmp_path / "v.xlsx"), "--out", tmp_path / "o.xlsx",
+                       "--set", spec)
+    one_line_error(code, err, "v.xlsx: --set ", *words)
+
+
+def test_set_within_validation_or_past_a_warning(capsys, tmp_path):
+    src = _validated_book(tmp_path / "v.xlsx")
+    out = tmp_path / "o.xlsx"
+    code, _, err = run(capsys, "calc", src, "--out", out, "--set", "Plan!A3=loss", "--set", "Plan!A2=2e24",
+                       "--set", "Plan!A1=Epoch")
+    assert code == 0 and err == "", err
+    code, _, err = run(capsys, "calc", src, "--out", out, "--set", "Plan!A1=mylaw", "--set", "Plan!A4=medium")
+    assert code == 0
+    assert "planner: note: --set Plan!A1=mylaw: Plan!A1 takes one of: chinchilla, epoch, kaplan" in err
+    assert "planner: note: --set Plan!A4=medium: Plan!A4 takes one of: fast, slow" in err
+    assert openpyxl.load_workbook(out)["Plan"]["A4"].value == "medium"

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl.formula.translate import Translator
-from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+from openpyxl.utils.cell import coordinate_from_string, get_column_letter, range_boundaries
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
 
 from . import engine, xlsx
@@ -49,6 +50,7 @@ class Assignment:
     ref: str | None = None
     name: xlsx.DefinedName | None = None  # a defined name holding a constant
     replaced_formula: bool = False  # the cell held a formula, now overwritten
+    warning: str | None = None  # the value breaks a data validation that only warns
 
 
 @dataclass
@@ -134,7 +136,90 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
         raise CalcError(pkg.path, f"--set {target}={text}: {sheet}!{ref} holds a number and {text!r} is "
                                   f"not one (to store it as text anyway, put it in double quotes)")
     replaced = cell is not None and cell.find(_M + "f") is not None
-    return Assignment(target, text, value, sheet, ref, replaced_formula=replaced)
+    problem = _validation_problem(pkg, sheet, ref, value)
+    if problem and problem[1]:
+        raise CalcError(pkg.path, f"--set {target}={text}: {problem[0]}")
+    return Assignment(target, text, value, sheet, ref, replaced_formula=replaced,
+                      warning=problem[0] if problem else None)
+
+
+_RULES = {  # data validation operator -> (test, words)
+    "between": (lambda v, a, b: a <= v <= b, "between {a} and {b}"),
+    "notBetween": (lambda v, a, b: not a <= v <= b, "outside {a} to {b}"),
+    "equal": (lambda v, a, b: v == a, "equal to {a}"),
+    "notEqual": (lambda v, a, b: v != a, "other than {a}"),
+    "greaterThan": (lambda v, a, b: v > a, "greater than {a}"),
+    "lessThan": (lambda v, a, b: v < a, "less than {a}"),
+    "greaterThanOrEqual": (lambda v, a, b: v >= a, "at least {a}"),
+    "lessThanOrEqual": (lambda v, a, b: v <= a, "at most {a}"),
+}
+
+
+def _validation_problem(pkg: xlsx.Package, sheet: str, ref: str, value) -> tuple[str, bool] | None:
+    """How `value` breaks the cell's data validation, as Excel checks a typed entry: (reason,
+    refused). Excel refuses only under a "stop" alert shown on error; otherwise it warns. Rules
+    this cannot evaluate (dates, custom formulas, bounds given by formulas) are not checked."""
+    for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
+        try:
+            if ref not in MultiCellRange(dv.get("sqref", "")):
+                continue
+        except ValueError:
+            continue
+        kind, f1, f2 = dv.get("type", "none"), dv.findtext(_M + "formula1"), dv.findtext(_M + "formula2")
+        if kind == "list":
+            choices = _list_choices(pkg, f1 or "")
+            if not choices or any(_same_choice(value, c) for c in choices):
+                return None
+            shown = ", ".join(str(c) for c in choices[:10]) + (", ..." if len(choices) > 10 else "")
+            reason = f"{sheet}!{ref} takes one of: {shown}"
+        elif kind in ("decimal", "whole"):
+            try:
+                a, b = float(f1 or ""), float(f2) if f2 else 0.0
+            except ValueError:
+                return None
+            test, words = _RULES.get(dv.get("operator", "between"), _RULES["between"])
+            number = isinstance(value, float) and (kind == "decimal" or value.is_integer())
+            if number and test(value, a, b):
+                return None
+            reason = (f"{sheet}!{ref} takes {'a whole number' if kind == 'whole' else 'a number'} "
+                      + words.format(a=xlsx.number_text(a), b=xlsx.number_text(b)))
+        else:
+            continue
+        refused = dv.get("errorStyle", "stop") == "stop" and dv.get("showErrorMessage") in ("1", "true")
+        return reason, refused
+    return None
+
+
+def _same_choice(value, choice) -> bool:
+    if isinstance(value, str) and isinstance(choice, str):
+        return value.casefold() == choice.casefold()  # Excel's list check ignores case
+    return not isinstance(value, bool) and not isinstance(choice, bool) and value == choice
+
+
+def _list_choices(pkg: xlsx.Package, source: str) -> list:
+    """The entries of a drop-down list: "a,b,c", a range, or a name for a range."""
+    source = source.strip().lstrip("=")
+    if len(source) >= 2 and source[0] == source[-1] == '"':
+        return [c.strip() for c in source[1:-1].split(",")]
+    name = pkg.workbook_name(source)
+    choices: list = []
+    strings = None
+    for sheet_name, rng in _destinations(name.text if name else source, pkg):
+        try:
+            root = pkg.xml(pkg.sheet(sheet_name).part)
+            c1, r1, c2, r2 = range_boundaries(rng)
+        except (KeyError, ValueError, TypeError):
+            return []
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > 10000:
+            return []
+        strings = xlsx.shared_strings(pkg) if strings is None else strings
+        cells = xlsx.index_cells(root)
+        for row in range(r1, r2 + 1):
+            for col in range(c1, c2 + 1):
+                v = xlsx.cell_value(cells.get(f"{get_column_letter(col)}{row}"), strings)
+                if v not in (None, ""):
+                    choices.append(v)
+    return choices
 
 
 def _target_cell(pkg: xlsx.Package, target: str):

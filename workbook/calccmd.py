@@ -46,6 +46,8 @@ def run(args) -> int:
         what += f", {len(result.frozen)} frozen to values"
     print(f"{args.out}: {what}")
     for a in result.assignments:
+        if a.warning:
+            print(f"planner: note: --set {a.target}={a.text}: {a.warning}", file=sys.stderr)
         if a.replaced_formula:
             print(f"planner: note: --set {a.target} replaced the formula in {a.sheet}!{a.ref} by a value",
                   file=sys.stderr)

@@ -30,6 +30,7 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 WORKSHEET_TYPE = REL + "/worksheet"
 CALC_CHAIN_TYPE = REL + "/calcChain"
+SHARED_STRINGS_TYPE = REL + "/sharedStrings"
 WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 _M = "{%s}" % MAIN
@@ -423,6 +424,43 @@ def _grow_dimension(root: ET.Element, row_no: int, col_no: int) -> None:
         return
     r1, c1, r2, c2 = min(r1, row_no), min(c1, col_no), max(r2, row_no), max(c2, col_no)
     dim.set("ref", f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{r2}")
+
+
+def shared_strings(pkg: Package) -> list[str]:
+    """The workbook's shared strings, in order (empty when it has none)."""
+    rp = rels_part(pkg.workbook_part)
+    if rp not in pkg.members:
+        return []
+    for rel in pkg.xml(rp).iter(f"{{{PKG_REL}}}Relationship"):
+        if rel.get("Type") == SHARED_STRINGS_TYPE:
+            part = _resolve(pkg.workbook_part, rel.get("Target", ""))
+            if part in pkg.members:
+                return ["".join(t.text or "" for t in si.iter(_M + "t")) for si in pkg.xml(part).iter(_M + "si")]
+    return []
+
+
+def cell_value(cell: ET.Element | None, strings: list[str]):
+    """A constant cell's value as stored: float, bool, str, or None (empty or an error)."""
+    if cell is None:
+        return None
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        return "".join(t.text or "" for t in cell.iter(_M + "t"))
+    v = cell.find(_M + "v")
+    if v is None or v.text is None:
+        return None
+    try:
+        if kind == "s":
+            return strings[int(v.text)]
+        if kind == "str":
+            return v.text
+        if kind == "b":
+            return v.text.strip() in ("1", "true")
+        if kind == "n":
+            return float(v.text)
+    except (ValueError, IndexError):
+        pass
+    return None
 
 
 def number_text(value: float) -> str:
