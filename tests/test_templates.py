@@ -555,3 +555,24 @@ def test_about_says_which_cells_need_the_add_in(filename):
     ws = wb["About"]
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert re.search(r"!\$A\$1:\$B\$\d+$", ws.print_area), ws.print_area
+
+
+def _axis_title(axis) -> str:
+    return "".join(r.t for p in axis.title.tx.rich.p for r in (p.r or []))
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_charts_read_well(filename):
+    """Axes shown and titled, 'log scale' in a title exactly where the axis is logarithmic, a
+    legend only where several series need telling apart, markers filled so points show."""
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    for ws in wb.worksheets:
+        for chart in ws._charts:
+            for axis in (chart.x_axis, chart.y_axis):
+                assert axis.delete is False
+                title = _axis_title(axis)
+                assert title
+                assert ("log scale" in title) == (axis.scaling.logBase == 10), title
+            assert (chart.legend is not None) == (len(chart.series) > 1)
+            for s in chart.series:
+                assert s.marker.spPr.solidFill is not None
