@@ -495,3 +495,22 @@ def test_set_within_validation_or_past_a_warning(capsys, tmp_path):
     assert "planner: note: --set Plan!A1=mylaw: Plan!A1 takes one of: chinchilla, epoch, kaplan" in err
     assert "planner: note: --set Plan!A4=medium: Plan!A4 takes one of: fast, slow" in err
     assert openpyxl.load_workbook(out)["Plan"]["A4"].value == "medium"
+
+
+@pytest.mark.parametrize("part, old, new, words", [
+    ("xl/worksheets/sheet1.xml", b'<c r="A2">', b'<c r="ZZZ">', ["cannot process", "ZZZ"]),
+    ("xl/worksheets/sheet1.xml", b"<v>1E+22</v>", b"<v>many</v>", ["engine cannot read the workbook"]),
+    ("xl/worksheets/sheet1.xml", b"CHINCHILLA_N(A1)", b"CHINCHILLA_N(A1", ["Runs!B1: cannot read the formula"]),
+    ("xl/workbook.xml", b'<definedName name="Scale">', b'<definedName name="Scale" localSheetId="x">',
+     ["cannot process"]),
+], ids=["cell-reference", "number", "formula", "name-scope"])
+def test_malformed_parts_give_one_line(capsys, tmp_path, part, old, new, words):
+    src = excel_style_book(tmp_path / "e.xlsx")
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            zout.writestr(name, data.replace(old, new) if name == part else data)
+    code, _, err = run(capsys, "calc", bad, "--out", tmp_path / "o.xlsx")
+    one_line_error(code, err, "bad.xlsx: ", *words)
+    assert "planner-calc-" not in err  # no internal temporary paths

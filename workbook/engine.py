@@ -322,8 +322,8 @@ def recalculate(pkg: Package) -> Recalculation:
                 try:
                     model = _Model().loads(str(book)).finish()
                 except Exception as exc:  # noqa: BLE001 - a workbook formulas cannot model
-                    raise EngineError(f"the engine cannot read the workbook ({type(exc).__name__}: "
-                                      f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+                    detail = (str(exc).splitlines() or [""])[0].replace(f" from {book}", "").replace(str(book), "it")
+                    raise EngineError(f"the engine cannot read the workbook ({type(exc).__name__}: {detail})") from None
                 _track_cells(model)
                 model.dsp.raises = ""
                 solution = model.calculate()
