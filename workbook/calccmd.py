@@ -29,8 +29,8 @@ def add_parser(sub) -> None:
     p.add_argument("input", metavar="INPUT.xlsx", help="the workbook to recalculate (left unchanged)")
     p.add_argument("--out", required=True, metavar="OUTPUT.xlsx", help="where to write the computed copy")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="sets",
-                   help="change an input first: a defined name or Sheet!A1, and a number, TRUE/FALSE or "
-                        "text (repeatable)")
+                   help="change an input first: a defined name, Sheet!A1 or Sheet!Name, and a number, "
+                        "TRUE/FALSE or text (repeatable); checked against the cell's data validation")
     p.add_argument("--freeze", action="store_true",
                    help="replace planner formulas by their values (a hand-off copy)")
     p.set_defaults(run=run)
