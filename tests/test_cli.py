@@ -178,6 +178,13 @@ def test_refuses_to_overwrite_the_input(capsys, book, tmp_path):
     (tmp_path / "sub").mkdir()
     code, _, err = run(capsys, "calc", book, "--out", twisted)
     one_line_error(code, err, "refusing to write over the input")
+    (tmp_path / "link.xlsx").symlink_to(book)
+    os.link(book, tmp_path / "hard.xlsx")
+    for out in ("link.xlsx", "hard.xlsx"):
+        code, _, err = run(capsys, "calc", book, "--out", tmp_path / out)
+        one_line_error(code, err, "refusing to write over the input")
+    code, _, err = run(capsys, "calc", tmp_path / "link.xlsx", "--out", book)
+    one_line_error(code, err, "refusing to write over the input")
     assert sha(book) == before
 
 
