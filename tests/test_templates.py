@@ -576,3 +576,10 @@ def test_charts_read_well(filename):
             assert (chart.legend is not None) == (len(chart.series) > 1)
             for s in chart.series:
                 assert s.marker.spPr.solidFill is not None
+
+
+def test_the_runs_the_replication_drops_are_the_first_five():
+    """The About sheet tells a reader to clear the first five runs to fit as the replication did."""
+    losses = [r[2] for r in spec.RUNS]
+    assert min(losses[:5]) > max(losses[5:])
+    assert "the first five rows" in " ".join(spec.SCALING_LAW_FIT.sources)

@@ -645,8 +645,9 @@ RUNS_SOURCE = (
     "from Figure 4 of Hoffmann et al. 2022 for Besiroglu et al. 2024, \"Chinchilla Scaling: A "
     "replication attempt\" (repository epoch-research/analyzing-chinchilla, file "
     "data/svg_extracted_data.csv). Training tokens D = C / (6N).",
-    "The replication drops the 5 runs with the highest loss before fitting; delete those rows to "
-    "reproduce its fit (E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658).",
+    "The replication drops the 5 runs with the highest loss before fitting: the first five rows of "
+    "sheet Runs. Clear them and the fit comes close to its published law (E=1.8172, A=482.01, "
+    "B=2085.43, alpha=0.3478, beta=0.3658).",
 )
 RUN_ROWS = 500  # room for a user's own runs; blank rows are skipped by the fit
 
