@@ -245,3 +245,23 @@ def test_one_name_meaning_two_cells_is_refused(tmp_path):
         engine.recalculate(pkg)
     assert "Budget" in str(info.value) and "sheet-scoped" in str(info.value)
     assert info.value.cell in ("Budget Inputs!C1", "It's results!A3")
+
+
+def test_stored_cell_values_rich_text_without_phonetic_hints():
+    import xml.etree.ElementTree as ET
+
+    rich = ET.fromstring(f'<si xmlns="{xlsx.MAIN}"><r><t>東</t></r><r><t>京</t></r>'
+                         f'<rPh sb="0" eb="2"><t>トウキョウ</t></rPh></si>')
+    assert xlsx._text(rich) == "東京"
+    strings = ["zero", "one"]
+    cells = {
+        '<c t="s"><v>1</v></c>': "one",
+        '<c t="inlineStr"><is><t>inline</t></is></c>': "inline",
+        '<c t="b"><v>1</v></c>': True,
+        '<c><v>2.5E+3</v></c>': 2500.0,
+        '<c t="e"><v>#N/A</v></c>': None,
+        '<c t="s"><v>7</v></c>': None,  # a broken index is no value, not a crash
+    }
+    for xml, expected in cells.items():
+        cell = ET.fromstring(xml.replace("<c", f'<c xmlns="{xlsx.MAIN}"', 1))
+        assert xlsx.cell_value(cell, strings) == expected, xml

@@ -435,8 +435,13 @@ def shared_strings(pkg: Package) -> list[str]:
         if rel.get("Type") == SHARED_STRINGS_TYPE:
             part = _resolve(pkg.workbook_part, rel.get("Target", ""))
             if part in pkg.members:
-                return ["".join(t.text or "" for t in si.iter(_M + "t")) for si in pkg.xml(part).iter(_M + "si")]
+                return [_text(si) for si in pkg.xml(part).iter(_M + "si")]
     return []
+
+
+def _text(item: ET.Element) -> str:
+    """The text of a string item (<si> or <is>): plain or rich-text runs, without phonetic hints."""
+    return "".join(t.text or "" for t in item.findall(_M + "t") + item.findall(f"{_M}r/{_M}t"))
 
 
 def cell_value(cell: ET.Element | None, strings: list[str]):
@@ -445,7 +450,8 @@ def cell_value(cell: ET.Element | None, strings: list[str]):
         return None
     kind = cell.get("t", "n")
     if kind == "inlineStr":
-        return "".join(t.text or "" for t in cell.iter(_M + "t"))
+        inline = cell.find(_M + "is")
+        return _text(inline) if inline is not None else None
     v = cell.find(_M + "v")
     if v is None or v.text is None:
         return None
