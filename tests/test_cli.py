@@ -326,6 +326,7 @@ def test_set_text_in_quotes_and_over_a_formula(capsys, book, tmp_path):
                        "--set", "'Model Plan'!B2=7")
     assert code == 0
     assert "--set 'Model Plan'!B2 replaced the formula in Model Plan!B2 by a value" in err
+    assert "cells show error values" in err
     wb = openpyxl.load_workbook(out, data_only=True)
     assert wb["Inputs"]["B1"].value == "lots" and wb["Model Plan"]["B1"].value == "#VALUE!"
     assert wb["Model Plan"]["B2"].value == 7
@@ -499,6 +500,7 @@ def test_set_within_validation_or_past_a_warning(capsys, tmp_path):
     assert code == 0 and err == "", err
     code, _, err = run(capsys, "calc", src, "--out", out, "--set", "Plan!A1=mylaw", "--set", "Plan!A4=medium")
     assert code == 0
+    assert "planner: note: 1 cell shows an error value: Plan!B1 #VALUE! (law 'mylaw'" in err
     assert "planner: note: --set Plan!A1=mylaw: Plan!A1 takes one of: chinchilla, epoch, kaplan" in err
     assert "planner: note: --set Plan!A4=medium: Plan!A4 takes one of: fast, slow" in err
     assert openpyxl.load_workbook(out)["Plan"]["A4"].value == "medium"

@@ -56,5 +56,6 @@ def run(args) -> int:
         shown = "; ".join(f"{cell} {err.code}" + (f" ({err.reason})" if err.reason else "")
                           for cell, err in errors[:5])
         more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
-        print(f"planner: note: {len(errors)} cells show error values: {shown}{more}", file=sys.stderr)
+        count = "1 cell shows an error value" if len(errors) == 1 else f"{len(errors)} cells show error values"
+        print(f"planner: note: {count}: {shown}{more}", file=sys.stderr)
     return 0
