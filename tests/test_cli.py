@@ -251,6 +251,7 @@ def test_bad_files_give_one_line(capsys, tmp_path):
     ("Inputs!XFE1=1", ["outside the sheet"]),
     ("Inputs!A1048577=1", ["outside the sheet"]),
     ("Inputs!Nope=1", ["not a cell reference", "nor a name of sheet Inputs"]),
+    ("'Model Plan'!B12=1", ["Model Plan!B12 is part of the array formula", "in B11:B13"]),  # as Excel refuses
 ])
 def test_bad_set(capsys, book, tmp_path, spec, words):
     code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx", "--set", spec)

@@ -131,7 +131,13 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
     row, col = xlsx.split_ref(ref)
     if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
         raise CalcError(pkg.path, f"--set {target}: {ref} is outside the sheet (A1 to XFD1048576)")
-    cell = xlsx.index_cells(pkg.xml(pkg.sheet(sheet).part)).get(ref)
+    cells = xlsx.index_cells(pkg.xml(pkg.sheet(sheet).part))
+    for top_left, c in cells.items():
+        f = c.find(_M + "f")
+        if f is not None and f.get("t") == "array" and f.get("ref") and ref in MultiCellRange(f.get("ref")):
+            raise CalcError(pkg.path, f"--set {target}: {sheet}!{ref} is part of the array formula "
+                                      f"{{={f.text}}} in {f.get('ref')}; set one of its inputs instead")
+    cell = cells.get(ref)
     if isinstance(value, str) and not text.strip().startswith('"') and _holds_number(cell):
         raise CalcError(pkg.path, f"--set {target}={text}: {sheet}!{ref} holds a number and {text!r} is "
                                   f"not one (to store it as text anyway, put it in double quotes)")
