@@ -219,10 +219,13 @@ def _bad_files(tmp_path: Path):
     empty = _write(tmp_path / "empty.xlsx", b"")
     folder = tmp_path / "folder.xlsx"
     folder.mkdir()
+    pipe = tmp_path / "pipe.xlsx"
+    os.mkfifo(pipe)  # opening it would wait for a writer forever
     return [
         (tmp_path / "missing.xlsx", "no such file"),
         (empty, "not an .xlsx"),
         (folder, "folder"),
+        (pipe, "not a regular file"),
         (truncated, "corrupt"),
         (encrypted, "password-protected"),
         (legacy, "97-2003"),

@@ -231,6 +231,8 @@ def sniff(path: Path) -> None:
         raise XlsxError("no such file")
     if path.is_dir():
         raise XlsxError("is a folder, not a workbook")
+    if not path.is_file():  # a pipe or a device would block or never end
+        raise XlsxError("is not a regular file (a pipe or device); give the workbook's file")
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
