@@ -118,6 +118,7 @@ class Chart:
     y_fmt: str = "General"
     markers: bool = True
     lines: bool = True
+    line_only: tuple = ()  # keys of series drawn as a plain line whatever `lines` and `markers` say
 
 
 @dataclass(frozen=True)
@@ -730,11 +731,12 @@ SCALING_LAW_FIT = Template(
                 Out("Largest absolute residual", "=MAX(MAX(Runs_Residual),-MIN(Runs_Residual))", "nats/token",
                     LOSS, "Fit_Max_Residual"),
             )),
-            Chart("runs", "Predicted against observed loss", "loss", (("pred", "Fitted law"),),
+            Chart("runs", "Predicted against observed loss", "loss",
+                  (("pred", "Fitted law"), ("loss", "Perfect fit (predicted = observed)")),
                   "Observed loss (nats/token)", "Predicted loss (nats/token)", "F4", log_x=False,
-                  x_fmt=TWO, y_fmt=TWO, lines=False),
+                  x_fmt=TWO, y_fmt=TWO, lines=False, line_only=("loss",)),
             Chart("runs", "Residual against training FLOPs", "flops", (("resid", "Observed - predicted"),),
-                  "Training FLOPs (log scale)", "Residual (nats/token)", "F23", x_fmt=SCI, y_fmt=TWO,
+                  "Training FLOPs (log scale)", "Residual (nats/token)", "F29", x_fmt=SCI, y_fmt=TWO,
                   lines=False),
         ), widths=(44, 18, 16, 62)),
         Sheet("Runs", "Training runs", "Paste your runs over the blue columns; blank rows are skipped.", (

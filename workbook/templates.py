@@ -301,11 +301,12 @@ def _chart(sheet, block: spec.Chart, tables: dict):
     for (key, title), colour in zip(block.series, _COLOURS):
         yref = Reference(ws, min_col=col(key), min_row=first, max_row=last)
         series = Series(yref, xref, title=title)
-        series.marker.symbol = "circle" if block.markers else "none"
+        line_only = key in block.line_only
+        series.marker.symbol = "circle" if block.markers and not line_only else "none"
         series.marker.size = 5 if block.lines else 4
         series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
         series.marker.graphicalProperties.line.solidFill = colour
-        if block.lines:
+        if block.lines or line_only:
             series.graphicalProperties.line.solidFill = colour
             series.graphicalProperties.line.width = 22000  # EMU: about 1.75 pt
         else:
