@@ -432,6 +432,14 @@ def test_fit_bad_csv_one_line_naming_the_file(capsys, tmp_path, data, words):
     one_line_error(code, err, *words)
 
 
+def test_fit_refuses_a_folder_and_a_pipe(capsys, tmp_path):
+    os.mkfifo(tmp_path / "runs.csv")
+    code, _, err = run(capsys, "fit", tmp_path / "runs.csv")
+    one_line_error(code, err, "runs.csv: is not a regular file")
+    code, _, err = run(capsys, "fit", tmp_path)
+    one_line_error(code, err, f"{tmp_path}: is a folder")
+
+
 def test_an_unwritable_output_of_any_command_is_one_line(capsys, tmp_path):
     folder = tmp_path / "docs.md"
     folder.mkdir()

@@ -85,6 +85,8 @@ def read_runs(path) -> tuple[list, list, list]:
     try:
         if path.is_dir():
             raise planner.PlannerError(f"{path}: is a folder, not a CSV file")
+        if path.exists() and not path.is_file():  # a pipe or a device would block or never end
+            raise planner.PlannerError(f"{path}: is not a regular file (a pipe or device)")
         raw = path.read_bytes()
         try:
             text = raw.decode("utf-8-sig")
