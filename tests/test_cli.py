@@ -344,7 +344,11 @@ def test_set_names_scoped_to_sheets(capsys, tmp_path):
     assert code == 0, err
     res = openpyxl.load_workbook(tmp_path / "o.xlsx", data_only=True)["It's results"]
     assert math.isclose(res["A3"].value, n_opt(2e24) / 1e9, rel_tol=1e-12)
-    assert openpyxl.load_workbook(tmp_path / "o.xlsx")["Budget Inputs"]["B3"].value == 2e24
+    written = openpyxl.load_workbook(tmp_path / "o.xlsx")
+    assert written["Budget Inputs"]["B3"].value == 2e24
+    # The names keep their scopes (the engine's workbook-wide copy of them is its own).
+    assert set(written["It's results"].defined_names) == {"Ratio", "Budget"}
+    assert set(written["Budget Inputs"].defined_names) == {"Budget"} and not written.defined_names
 
 
 def _macro_book(path: Path) -> Path:
