@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import gc
 import io
 import logging
 import os
@@ -129,8 +130,14 @@ def _from_engine(value):
         grid = value.reshape(value.shape[0], -1) if value.ndim > 1 else value.reshape(1, -1)
         if grid.size == 1:
             return _element(grid[0, 0])
-        return [[_element(v) for v in row] for row in grid]
+        # One flat pass (a whole column is a million rows): plain numbers and text as they are.
+        flat = [v if type(v) in _PLAIN else _element(v) for v in grid.ravel().tolist()]
+        width = grid.shape[1]
+        return [flat[i:i + width] for i in range(0, len(flat), width)]
     return _element(value)
+
+
+_PLAIN = (float, int, str, bool)
 
 
 def _element(v):
@@ -317,7 +324,7 @@ def recalculate(pkg: Package) -> Recalculation:
             book.write_bytes(_engine_copy(pkg, cells))
             # formulas draws a progress bar on stderr and openpyxl warns about extensions it
             # skips; neither is for the user of a command that reports in one line.
-            with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), _no_cycle_collection():
                 warnings.simplefilter("ignore")
                 try:
                     model = _Model().loads(str(book)).finish()
@@ -366,6 +373,20 @@ def recalculate(pkg: Package) -> Recalculation:
             if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
                 values[(sheet, ref)] = 0.0
     return Recalculation(values, cells, names)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """Pause Python's cycle collector: the model's graph is large and long-lived, and a range
+    of a million cells (A:A) makes a million small lists, each pass of the collector walking
+    the whole graph again (most of the time of such a workbook)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Model(formulas.ExcelModel):
