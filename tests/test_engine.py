@@ -265,3 +265,16 @@ def test_stored_cell_values_rich_text_without_phonetic_hints():
     for xml, expected in cells.items():
         cell = ET.fromstring(xml.replace("<c", f'<c xmlns="{xlsx.MAIN}"', 1))
         assert xlsx.cell_value(cell, strings) == expected, xml
+
+
+def test_engine_values_reach_the_adapter_row_by_row():
+    import numpy as np
+    import schedula as sh
+    from formulas.tokens.operand import Error
+
+    grid = np.array([[1.5, sh.EMPTY, "text"], [np.float64(2.0), Error.errors["#DIV/0!"], True]], dtype=object)
+    rows = engine._from_engine(grid)
+    assert rows[0] == [1.5, None, "text"]
+    assert rows[1][0] == 2.0 and type(rows[1][0]) is float and rows[1][2] is True
+    assert rows[1][1].code == "#DIV/0!"
+    assert engine._from_engine(np.array([[sh.EMPTY]], dtype=object)) is None
