@@ -247,6 +247,19 @@ def test_one_name_meaning_two_cells_is_refused(tmp_path):
     assert info.value.cell in ("Budget Inputs!C1", "It's results!A3")
 
 
+def test_one_name_defined_alike_on_two_sheets_is_fine(tmp_path):
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb = openpyxl.Workbook()
+    one, two = wb.active, wb.create_sheet("Two")
+    one["A1"], one["B1"], two["B1"] = 1e24, "=CHINCHILLA_N(Budget)", "=CHINCHILLA_N(Budget)*2"
+    one.defined_names["Budget"] = DefinedName("Budget", attr_text="Sheet!$A$1")
+    two.defined_names["Budget"] = DefinedName("Budget", attr_text="Sheet!A1")  # the same cell
+    wb.save(tmp_path / "alike.xlsx")
+    values, _, _ = engine.recalculate(xlsx.read_package(tmp_path / "alike.xlsx"))
+    assert close(values[("Two", "B1")], 2 * values[("Sheet", "B1")]) and close(values[("Sheet", "B1")], n_opt(1e24))
+
+
 def test_stored_cell_values_rich_text_without_phonetic_hints():
     import xml.etree.ElementTree as ET
 

@@ -443,6 +443,7 @@ def _names_in_use(pkg: Package, cells: dict) -> dict[str, int | None]:
     two definitions, which the engine (workbook-scoped names only) cannot tell apart."""
     scopes: dict[str, set] = {}
     spelling = {n.name.upper(): n.name for n in pkg.names}
+    texts = {(n.name.upper(), n.sheet_index): n.text.replace("$", "").strip() for n in pkg.names}
     for n in pkg.names:
         scopes.setdefault(n.name.upper(), set()).add(n.sheet_index)
     index = {s.name: s.index for s in pkg.sheets}
@@ -456,7 +457,7 @@ def _names_in_use(pkg: Package, cells: dict) -> dict[str, int | None]:
             if scope is None and None not in defined:
                 continue  # Excel shows #NAME? (another sheet's name)
             first = used.setdefault(name, (scope, f"{sheet}!{ref}"))
-            if first[0] != scope:
+            if first[0] != scope and texts[(name, first[0])] != texts[(name, scope)]:
                 raise EngineError(f"the name {spelling[name]} means one range here and another in {first[1]} "
                                   f"(a sheet-scoped name); the embedded engine needs names that are "
                                   f"unique in the workbook: rename one in the Name Manager",
