@@ -379,6 +379,8 @@ def test_macros_are_kept_and_need_an_xlsm_output(capsys, tmp_path):
     plain = one_formula_book(tmp_path / "plain.xlsx", "=1+1")
     code, _, err = run(capsys, "calc", plain, "--out", tmp_path / "plain.xlsm")
     one_line_error(code, err, "must be an .xlsx file")
+    code, out, _ = run(capsys, "calc", plain, "--out", tmp_path / "plain-out.xlsx")
+    assert code == 0 and out.strip().endswith(": 1 formula cell computed")
 
 
 @pytest.mark.parametrize("argv, words", [

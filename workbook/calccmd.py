@@ -41,7 +41,7 @@ def run(args) -> int:
 
     result = calc(args.input, args.out, args.sets, freeze=args.freeze)
     n_formulas = sum(len(fc.cells) for fc in result.formulas.values())
-    what = f"{n_formulas} formula cells computed"
+    what = "1 formula cell computed" if n_formulas == 1 else f"{n_formulas} formula cells computed"
     if args.freeze:
         what += f", {len(result.frozen)} frozen to values"
     print(f"{args.out}: {what}")
