@@ -216,6 +216,11 @@ def _bad_files(tmp_path: Path):
     with zipfile.ZipFile(excel_style_book(tmp_path / "e.xlsx")) as zin, zipfile.ZipFile(bomb, "w") as zout:
         for name in zin.namelist():
             zout.writestr(name, laughs if name == "xl/sharedStrings.xml" else zin.read(name))
+    strict = tmp_path / "strict.xlsx"
+    with zipfile.ZipFile(excel_style_book(tmp_path / "e2.xlsx")) as zin, zipfile.ZipFile(strict, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr(name, zin.read(name).replace(b"schemas.openxmlformats.org/spreadsheetml/2006/main",
+                                                       b"purl.oclc.org/ooxml/spreadsheetml/main"))
     empty = _write(tmp_path / "empty.xlsx", b"")
     folder = tmp_path / "folder.xlsx"
     folder.mkdir()
@@ -232,6 +237,7 @@ def _bad_files(tmp_path: Path):
         (csv, "not an .xlsx"),
         (other_zip, "not an .xlsx"),
         (ods, "OpenDocument"),
+        (strict, "Strict Open XML"),
         (bomb, "xl/sharedStrings.xml contains a document type declaration"),
     ]
 

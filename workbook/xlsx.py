@@ -338,6 +338,10 @@ def _main_part(pkg: Package) -> str | None:
 
 def _read_workbook(pkg: Package) -> None:
     wb = pkg.xml(pkg.workbook_part)
+    if wb.tag != _M + "workbook":
+        if "purl.oclc.org/ooxml" in wb.tag:  # Excel's "Strict Open XML Spreadsheet"
+            raise XlsxError("is saved as Strict Open XML; save it as an Excel Workbook (.xlsx) instead")
+        raise XlsxError(f"is not an .xlsx workbook (its main part is {wb.tag.rpartition('}')[2]})")
     rels = {}
     rp = rels_part(pkg.workbook_part)
     if rp in pkg.members:
