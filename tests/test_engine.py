@@ -7,6 +7,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.formula import ArrayFormula
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -291,3 +292,20 @@ def test_engine_values_reach_the_adapter_row_by_row():
     assert rows[1][0] == 2.0 and type(rows[1][0]) is float and rows[1][2] is True
     assert rows[1][1].code == "#DIV/0!"
     assert engine._from_engine(np.array([[sh.EMPTY]], dtype=object)) is None
+
+
+def test_spill_references_compute_and_3d_references_are_refused(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"] = 1e22, 1e23, 1e24
+    ws["B1"] = ArrayFormula("B1:B3", "=CHINCHILLA_N(A1:A3)")
+    ws["C1"] = "=SUM(_xlfn.ANCHORARRAY(B1))"  # B1# as Excel stores it
+    wb.save(tmp_path / "spill.xlsx")
+    values, _, _ = engine.recalculate(xlsx.read_package(tmp_path / "spill.xlsx"))
+    assert close(values[("Sheet", "C1")], sum(n_opt(c) for c in (1e22, 1e23, 1e24)))
+    wb.create_sheet("Q2")["A1"] = 3
+    ws["C2"] = "=SUM(Sheet:Q2!A1)"
+    wb.save(tmp_path / "3d.xlsx")
+    with pytest.raises(EngineError) as info:
+        engine.recalculate(xlsx.read_package(tmp_path / "3d.xlsx"))
+    assert info.value.cell == "Sheet!C2" and "several sheets" in str(info.value)

@@ -230,6 +230,15 @@ def _parse_reason(exc: Exception, text: str) -> str:
     return first.replace("%s", "").strip().rstrip(":").strip() or type(exc).__name__
 
 
+def _refuse_3d_references(pkg: Package, text: str, where: str) -> None:
+    """formulas reads Sheet1:Sheet3!A1 as a name (Sheet1) and a range, giving #VALUE! where
+    Excel sums across the sheets: refuse rather than show a wrong value."""
+    sheets = {s.name.upper() for s in pkg.sheets} - {n.name.upper() for n in pkg.names}
+    if sheets & _tokens(text)[1]:
+        raise EngineError(f"references through several sheets (Sheet1:Sheet3!A1) are not supported by "
+                          f"the embedded engine; add the sheets' cells one by one (in ={text})", where)
+
+
 def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
     """Every formula of the package by (sheet name, top-left cell)."""
     register_functions()
@@ -255,6 +264,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 names = function_names(text)
             except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
                 raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
+            _refuse_3d_references(pkg, text, where)
             for name in names:
                 # formulas' table is a defaultdict that files unknown names under not_implemented
                 if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
