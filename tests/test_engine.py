@@ -309,3 +309,14 @@ def test_spill_references_compute_and_3d_references_are_refused(tmp_path):
     with pytest.raises(EngineError) as info:
         engine.recalculate(xlsx.read_package(tmp_path / "3d.xlsx"))
     assert info.value.cell == "Sheet!C2" and "several sheets" in str(info.value)
+
+
+@pytest.mark.parametrize("formula, code", [
+    ("=Undefined_Budget*2", "#NAME?"),  # as Excel shows a name no one defined
+    ("=IF(TRUE, 1/0, 0)", "#DIV/0!"),  # other errors keep their code
+])
+def test_an_undefined_name_is_named(tmp_path, formula, code):
+    values, _, _ = engine.recalculate(xlsx.read_package(one_formula_book(tmp_path / "n.xlsx", formula)))
+    v = values[("Sheet1", "B2")]
+    assert isinstance(v, ErrorValue) and v.code == code
+    assert ("Undefined_Budget is not a defined name" in v.reason) == (code == "#NAME?")

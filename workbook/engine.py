@@ -370,6 +370,7 @@ def recalculate(pkg: Package) -> Recalculation:
                 if (sheet, ref) not in values or (sheet, ref) in cells:
                     values[(sheet, ref)] = _value(grid[i, j], reasons.get(f"{sheet.upper()}!{ref}", ""))
 
+    known_names = {n.name.upper() for n in pkg.names} | set(sheet_names)
     for (sheet, _), fc in cells.items():
         for ref in fc.cells:
             if (sheet, ref) not in values:
@@ -382,6 +383,12 @@ def recalculate(pkg: Package) -> Recalculation:
                                   f"reference? those are not supported)", f"{sheet}!{ref}")
             if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
                 values[(sheet, ref)] = 0.0
+            elif isinstance(values[(sheet, ref)], ErrorValue) and not values[(sheet, ref)].reason:
+                unknown = sorted(_tokens(fc.text)[1] - known_names)
+                if unknown:  # formulas gives #REF! for a name no one defined; Excel gives #NAME?
+                    typed = re.search(re.escape(unknown[0]), fc.text, re.IGNORECASE)
+                    name = typed.group(0) if typed else unknown[0]
+                    values[(sheet, ref)] = ErrorValue("#NAME?", f"{name} is not a defined name")
     return Recalculation(values, cells, names)
 
 
