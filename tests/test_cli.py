@@ -92,6 +92,7 @@ def test_set_by_name_and_by_cell(capsys, book, tmp_path):
     ("2e6", 2e6), ("1,000", 1000.0), ("1,000,000.5", 1000000.5), ("40%", 0.4), ("-3", -3.0),
     ("TRUE", True), ("false", False), ('"123"', "123"), ("H100 SXM", "H100 SXM"),
     ("1,5", "1,5"),  # not a thousands separator: kept as text rather than read as 15
+    ("$2.50", 2.5), ("-$1,000", -1000.0), ("€ 3", 3.0), ("$abc", "$abc"),  # amounts as Excel reads them
 ])
 def test_set_values(text, value):
     from workbook.calc import parse_value
@@ -256,7 +257,8 @@ def test_bad_files_give_one_line(capsys, tmp_path):
     ("Budgets=1", ["range", "single cell"]),
     ("Budget", ["NAME=VALUE"]),
     ("Budget=", ["give a value"]),
-    ("Budget=1e24x", ["Inputs!B1 holds a number", "'1e24x'", "double quotes"]),  # a typo, not text
+    ("Budget=1e24x", ["Inputs!B1 holds a number", "'1e24x' is not a finite number", "double quotes"]),
+    ("Budget=1e400", ["'1e400' is not a finite number"]),
     ("Inputs!XFE1=1", ["outside the sheet"]),
     ("Inputs!A1048577=1", ["outside the sheet"]),
     ("Inputs!Nope=1", ["not a cell reference", "nor a name of sheet Inputs"]),

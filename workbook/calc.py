@@ -77,12 +77,14 @@ class CalcResult:
 # ---------------------------------------------------------------------------------------
 
 def parse_value(text: str):
-    """A --set value: a number (1e24, 1,000, 50%), TRUE/FALSE, or text ("quotes" force text)."""
+    """A --set value: a number (1e24, 1,000, 50%, $2.50), TRUE/FALSE, or text ("quotes" force text)."""
     t = text.strip()
     if len(t) >= 2 and t[0] == t[-1] == '"':
         return t[1:-1]
     if t.upper() in ("TRUE", "FALSE"):
         return t.upper() == "TRUE"
+    money = re.fullmatch(r"([+-]?)[$€£¥]\s?(\d.*)", t)  # "$2.50" as Excel reads a typed amount
+    t = money.group(1) + money.group(2) if money else t
     number = t.replace(",", "") if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?%?", t) else t
     try:
         if number.endswith("%"):
@@ -140,7 +142,7 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
     cell = cells.get(ref)
     if isinstance(value, str) and not text.strip().startswith('"') and _holds_number(cell):
         raise CalcError(pkg.path, f"--set {target}={text}: {sheet}!{ref} holds a number and {text!r} is "
-                                  f"not one (to store it as text anyway, put it in double quotes)")
+                                  f"not a finite number (to store it as text anyway, put it in double quotes)")
     replaced = cell is not None and cell.find(_M + "f") is not None
     problem = _validation_problem(pkg, sheet, ref, value)
     if problem and problem[1]:
