@@ -320,3 +320,15 @@ def test_an_undefined_name_is_named(tmp_path, formula, code):
     v = values[("Sheet1", "B2")]
     assert isinstance(v, ErrorValue) and v.code == code
     assert ("Undefined_Budget is not a defined name" in v.reason) == (code == "#NAME?")
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_shared_strings_read_as_formulas_reads_them(raw):
+    import io
+
+    sst = (f'<sst xmlns="{xlsx.MAIN}"><si><t>plain</t></si><si><t xml:space="preserve"> a_x000D_b </t></si>'
+           '<si><r><rPr><b/></rPr><t>bold</t></r><r><t>_x005F_x0041_ run</t></r>'
+           '<rPh sb="0" eb="1"><t>phonetic</t></rPh></si><si><t/></si><si><t>Ω &amp; ü</t></si></sst>').encode()
+    ours = engine._read_string_table(raw, io.BytesIO(sst))
+    assert ours == engine._formulas_read_string_table(raw, io.BytesIO(sst))
+    assert ours[0] == "plain" and ours[2].startswith("bold") and "phonetic" not in ours[2]

@@ -50,6 +50,29 @@ if "E[+-][0-9]" in _NumberToken._re.pattern:
     _NumberToken._re = _regex.compile(_NumberToken._re.pattern.replace("E[+-][0-9]", "E[+-]?[0-9]"),
                                       _NumberToken._re.flags)
 
+import formulas.excel.xlreader as _xlreader  # noqa: E402
+
+
+def _read_string_table(_raw_data, xml_source):
+    """formulas' reader of shared strings, as it reads them, without building an openpyxl
+    object per string (a workbook of a million strings took a minute)."""
+    strings = []
+    si, t, r = _M + "si", _M + "t", _M + "r"
+    for _, node in _xlreader.iterparse(xml_source):  # openpyxl's (defused) parser
+        if node.tag == si:  # plain text and rich-text runs; phonetic hints left out
+            text = "".join([c.text or "" for c in node if c.tag == t]
+                           + [g.text or "" for c in node if c.tag == r for g in c if g.tag == t])
+            if not _raw_data and "_x" in text:
+                text = _xlreader._re_hex.sub(_xlreader.replace_hex, text)
+            strings.append(text.replace("x005F_", ""))
+            node.clear()
+    return strings
+
+
+_formulas_read_string_table = getattr(_xlreader, "read_string_table", None)
+if _formulas_read_string_table is not None and hasattr(_xlreader, "_re_hex"):
+    _xlreader.read_string_table = _read_string_table
+
 for _name in ("formulas", "schedula"):  # their warnings are reported as cell errors instead
     logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
 
