@@ -18,6 +18,7 @@ from pathlib import Path
 
 import planner
 import workbook
+from workbook.xlsx import atomic_write
 
 # The Excel-layer modules the formulas need; the rest of `workbook` (templates, engine,
 # command line) needs openpyxl and formulas and has no place inside Excel.
@@ -135,8 +136,8 @@ def export(out_dir) -> list[Path]:
     embedded = sources()
     main = out / "main.py"
     reqs = out / "requirements.txt"
-    main.write_text(main_py(embedded), encoding="utf-8")
-    reqs.write_text("\n".join(requirements(embedded)) + "\n", encoding="utf-8")
+    atomic_write(main, main_py(embedded).encode("utf-8"))
+    atomic_write(reqs, ("\n".join(requirements(embedded)) + "\n").encode("utf-8"))
     return [main, reqs]
 
 

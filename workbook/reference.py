@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import excel
 from .udfs import excel_arg_name
+from .xlsx import atomic_write
 
 DEFAULT_PATH = Path("docs") / "FUNCTIONS.md"
 
@@ -122,7 +123,7 @@ def markdown() -> str:
 def write(path=DEFAULT_PATH) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(markdown(), encoding="utf-8")
+    atomic_write(path, markdown().encode("utf-8"))
     return path
 
 

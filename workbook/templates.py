@@ -32,6 +32,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from planner import CATALOG
 
 from . import template_data as spec
+from .xlsx import atomic_write
 
 __all__ = ["build_all", "build", "add_parser", "TEMPLATES", "DEFAULT_DIR", "INPUT_FONT", "INPUT_FILL"]
 
@@ -510,7 +511,7 @@ def _save(wb: Workbook, path: Path) -> None:
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
             dst.writestr(zipfile.ZipInfo(item.filename, date_time=_STAMP.timetuple()[:6]), data,
                          compress_type=zipfile.ZIP_DEFLATED)
-    path.write_bytes(out.getvalue())
+    atomic_write(path, out.getvalue())
 
 
 def add_parser(sub) -> None:
