@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import textwrap
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from .xlsx import _M, XlsxError
 CT_PART = "[Content_Types].xml"
 MAX_ROW, MAX_COL = 1048576, 16384  # a sheet's size in Excel and LibreOffice
 NOTE_SHEET = "Hand-off"
+NOTE_WIDTH = 90  # characters per line of the hand-off note
 
 
 class CalcError(Exception):
@@ -519,13 +521,14 @@ def _note_rows(result: CalcResult, pkg: xlsx.Package, src: Path, when: dt.dateti
     stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     used = sorted({engine.addin_name(n) for fc in result.formulas.values() if fc.addin
                    for n in engine.function_names(fc.text)} - {None})
-    rows = [
-        ["Hand-off copy", f"Frozen on {stamp} by `planner calc --freeze` from {src.name}."],
-        ["", f"{len(result.frozen)} cells that used planner formulas ({', '.join(used) or 'none'}) now "
-             f"hold their values, so the sheet shows the same numbers without the add-in; Excel's own "
-             f"formulas stay live. Editing an input here does not update those values: recompute "
-             f"from the original with `planner calc --set NAME=VALUE`."],
-    ]
+    story = (f"{len(result.frozen)} cells that used planner formulas ({', '.join(used) or 'none'}) "
+             f"now hold their values, so the sheet shows the same numbers without the add-in; "
+             f"Excel's own formulas stay live. Editing an input here does not update those values: "
+             f"recompute from the original with `planner calc --set NAME=VALUE`.")
+    # Short lines, one per row: a note cell carries no wrap style, and long text would run
+    # off the printed page.
+    rows = [["Hand-off copy", f"Frozen on {stamp} by `planner calc --freeze` from {src.name}."]]
+    rows += [["", line] for line in textwrap.wrap(story, NOTE_WIDTH)]
     if result.assignments:
         rows.append(["Inputs changed for this copy (--set):"])
         for a in result.assignments:

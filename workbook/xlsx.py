@@ -207,11 +207,13 @@ def atomic_write(out: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):  # name the output, not the temporary file
+            raise OSError(exc.errno, exc.strerror, str(out)) from None
         raise
 
 
