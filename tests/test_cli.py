@@ -302,18 +302,29 @@ def test_demo_prints_the_comparison_and_writes_the_workbook(capsys, tmp_path, mo
     from workbook import demo
 
     monkeypatch.chdir(tmp_path)
+    assert demo.TEMPLATE.exists()  # the template is committed: the full demo runs here
     code, out, err = run(capsys, "demo")
     assert code == 0, err
-    if demo.TEMPLATE.exists():
-        for heading in ("Compute-optimal", "FLOP-optimal", "Cost-optimal", "Your model", "Total cost"):
-            assert heading in out
-        written = tmp_path / demo.DEFAULT_OUT
-        assert str(written) in out
-        wb = openpyxl.load_workbook(written, data_only=True)
-        assert not [c.coordinate for ws in wb for row in ws.iter_rows() for c in row
-                    if isinstance(c.value, str) and c.value.startswith("#")]
-    else:
-        assert "parameters" in out
+    for heading in ("Compute-optimal", "FLOP-optimal", "Cost-optimal", "Your model", "Total cost"):
+        assert heading in out
+    written = tmp_path / demo.DEFAULT_OUT
+    assert str(written) in out
+    wb = openpyxl.load_workbook(written, data_only=True)
+    assert not [c.coordinate for ws in wb for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith("#")]
+
+
+def test_demo_without_the_template_prints_the_compute_optimal_plan(capsys, tmp_path, monkeypatch):
+    from workbook import demo
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo, "TEMPLATE", tmp_path / "no-such-template.xlsx")  # a bare checkout
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    # The compute-optimal model for 1e24 FLOPs, from the closed form in book_builders.
+    assert f"parameters  {n_opt(1e24) / 1e9:10.1f} B" in out
+    assert "Your model" not in out and "is missing" in out
+    assert not (tmp_path / demo.DEFAULT_OUT).exists()
 
 
 def test_demo_table_reads_defined_names():
