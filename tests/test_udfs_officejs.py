@@ -83,9 +83,19 @@ def test_every_formula_returns_the_planner_value(entry):
     assert call(entry.excel_name, args) == (expected if isinstance(expected, list) else [[expected]])
 
 
-def test_a_column_of_1000_budgets_is_one_call_returning_1000_rows():
+def chinchilla_n(compute, e, a, b, alpha, beta):
+    """Compute-optimal parameters, the closed form of Hoffmann et al. 2022 (eq. 4) written out."""
+    g = (alpha * a / (beta * b)) ** (1 / (alpha + beta))
+    return g * (np.asarray(compute) / 6) ** (beta / (alpha + beta))
+
+
+def test_a_column_of_1000_budgets_is_one_call_returning_1000_rows(monkeypatch):
+    calls = []
+    planner_call = udfs.excel._call
+    monkeypatch.setattr(udfs.excel, "_call", lambda entry, kw: calls.append(kw) or planner_call(entry, kw))
     budgets = np.logspace(18, 30, 1000)
     got = call("CHINCHILLA_N", [ce.column(budgets), None])
+    assert len(calls) == 1 and np.shape(calls[0]["compute"]) == (1000,)  # one vectorised call
     law = planner.PRESETS["chinchilla"]
     g = (law.alpha * law.A / (law.beta * law.B)) ** (1 / (law.alpha + law.beta))
     expected = g * (budgets / 6) ** (law.beta / (law.alpha + law.beta))
@@ -127,6 +137,8 @@ def test_empty_arguments_take_the_defaults():
     n, d = 70e9, 1.4e12
     assert call("TRAIN_FLOPS", [n, d, None]) == [[planner.train_flops(n, d)]]
     assert call("TRAIN_FLOPS", [n, d, [[""]]]) == [[6 * n * d]]  # an empty cell
+    # Empty cells inside a range of an optional argument take its default too.
+    assert call("TRAIN_FLOPS", [n, d, [[None], [""], [2]]]) == [[6 * n * d], [6 * n * d], [2 * n * d]]
 
 
 def test_record_spills_labelled_or_gives_one_field():
@@ -140,3 +152,22 @@ def test_record_spills_labelled_or_gives_one_field():
 def test_law_from_a_row_of_cells():
     row = call("LAW_PARAMS", ["epoch"])
     assert call("CHINCHILLA_LOSS", [1e24, row]) == [[planner.chinchilla_loss(1e24, "epoch")]]
+
+
+CHINCHILLA = (1.69, 406.4, 410.7, 0.34, 0.28)  # Hoffmann et al. 2022, Approach 3
+
+
+def test_law_as_a_name_a_row_a_column_or_a_fit():
+    expected = chinchilla_n(1e24, *CHINCHILLA)
+    for law in ("Chinchilla", [list(CHINCHILLA)], [[v] for v in CHINCHILLA]):
+        assert call("CHINCHILLA_N", [1e24, law])[0][0] == pytest.approx(expected, rel=1e-12)
+    runs = [ce.column(ce.DATA[k]) for k in ("params", "tokens", "losses")]
+    fitted = call("FIT_SCALING_LAW", runs)  # a row {E, A, B, alpha, beta}, fed on as it is
+    assert len(fitted) == 1 and len(fitted[0]) == 5
+    got = call("CHINCHILLA_N", [1e24, fitted])[0][0]
+    assert got == pytest.approx(chinchilla_n(1e24, *fitted[0]), rel=1e-12)
+
+
+def test_law_as_tokens_per_parameter():
+    # With D = 20 N and C = 6 N D: N = sqrt(C / 120).
+    assert call("CHINCHILLA_N", [1.2e23, 20])[0][0] == pytest.approx((1.2e23 / 120) ** 0.5, rel=1e-12)
