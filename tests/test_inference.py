@@ -231,12 +231,14 @@ CASES = [(f, i) for f, (_, args) in FUNCS.items() for i, a in enumerate(args)
 def test_bad_numbers_are_named(fname, position, value, match):
     func, args = FUNCS[fname]
     name, _, rule = args[position]
-    if isinstance(value, (int, float)) and value == 0 and rule == "nonnegative":
-        return  # zero is valid here
-    if rule == "nonnegative":
-        match = match.replace("must be positive", "must be zero or positive")
     values = [a[1] for a in args]
     values[position] = value
+    if isinstance(value, (int, float)) and value == 0 and rule == "nonnegative":
+        out = func(*values)  # zero is valid here: a result, not an error
+        assert all(np.all(np.isfinite(v)) for v in (out.values() if isinstance(out, dict) else [out]))
+        return
+    if rule == "nonnegative":
+        match = match.replace("must be positive", "must be zero or positive")
     with pytest.raises(planner.PlannerError, match=f"^{name} {match}"):
         func(*values)
 
