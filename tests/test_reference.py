@@ -29,6 +29,16 @@ def test_every_formula_is_documented(entry):
         assert ("required" in row) is not p.optional
         if p.arg.unit:
             assert p.arg.unit in row
+        assert parse_default(row.split(" | ")[2]) == (p.default if p.optional else "required")
+
+
+def parse_default(cell):
+    """The Default column read back as a Python value (as a person would type it in Excel)."""
+    if cell in ("required", "empty"):
+        return None if cell == "empty" else cell
+    if cell in ("TRUE", "FALSE"):
+        return cell == "TRUE"
+    return cell.strip('"') if cell.startswith('"') else float(cell)
 
 
 def test_command_writes_the_reference(tmp_path, capsys):

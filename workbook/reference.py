@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import excel
-from .udfs import excel_arg_name
+from .udfs import excel_arg_name, excel_default
 from .xlsx import atomic_write
 
 DEFAULT_PATH = Path("docs") / "FUNCTIONS.md"
@@ -54,14 +54,7 @@ def _cell(text) -> str:
 def _default(param) -> str:
     if not param.optional:
         return "required"
-    d = param.default
-    if d is None:
-        return "empty"
-    if isinstance(d, bool):
-        return "TRUE" if d else "FALSE"
-    if isinstance(d, str):
-        return f'"{d}"'
-    return f"{d:g}" if isinstance(d, float) else str(d)
+    return "empty" if param.default is None else excel_default(param.default)
 
 
 def _signature(entry) -> str:

@@ -60,14 +60,19 @@ def _clip(text: str, limit: int = _DOC_LIMIT) -> str:
     return cut + "…"
 
 
+def excel_default(default) -> str:
+    """A default value as a person types it into a formula: TRUE, "bf16", 0.001."""
+    if isinstance(default, bool):
+        return "TRUE" if default else "FALSE"
+    if isinstance(default, str):
+        return f'"{default}"'
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
 def _default_text(default) -> str:
     if default is None:
         return "Optional."  # what an empty argument means is in its description
-    if isinstance(default, bool):
-        return f"Optional, default {'TRUE' if default else 'FALSE'}."
-    if isinstance(default, str):
-        return f'Optional, default "{default}".'
-    return f"Optional, default {default:g}." if isinstance(default, float) else f"Optional, default {default}."
+    return f"Optional, default {excel_default(default)}."
 
 
 def arg_doc(param, limit: int = _DOC_LIMIT) -> str:
