@@ -53,11 +53,15 @@ def test_chip_without_fp8_is_a_clear_error(name):
 
 
 @pytest.mark.parametrize("name, field, value", [
+    # H100 SXM datasheet: 80 GB HBM3, 3.35 TB/s, max TDP 700 W.
     ("H100", "memory_gb", 80), ("H100", "memory_bandwidth", 3.35e12), ("H100", "power_w", 700),
-    ("H200", "memory_gb", 141), ("H200", "memory_bandwidth", 4.8e12),
+    ("H200", "memory_gb", 141), ("H200", "memory_bandwidth", 4.8e12),  # H200 datasheet: 141 GB, 4.8 TB/s
+    # A100 datasheet (SXM): 1,555 GB/s (40 GB HBM2) and 2,039 GB/s (80 GB HBM2e).
     ("A100 40GB", "memory_bandwidth", 1555e9), ("A100 80GB", "memory_bandwidth", 2039e9),
-    ("MI300X", "memory_gb", 192), ("MI300X", "power_w", 750),
-    ("L4", "power_w", 72), ("TPU v5p", "memory_bandwidth", 2765e9), ("TPU v5e", "memory_gb", 16),
+    ("MI300X", "memory_gb", 192), ("MI300X", "power_w", 750),  # AMD MI300X data sheet: 192 GB, 750 W
+    ("L4", "power_w", 72),  # NVIDIA L4 datasheet: 72 W
+    # Cloud TPU docs: v5p 2,765 GB/s per chip, v5e 16 GB HBM per chip.
+    ("TPU v5p", "memory_bandwidth", 2765e9), ("TPU v5e", "memory_gb", 16),
 ])
 def test_other_figures(name, field, value):
     assert planner.gpu_spec(name, field) == pytest.approx(value, rel=1e-12)
