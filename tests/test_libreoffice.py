@@ -122,6 +122,13 @@ def check_in_libreoffice(src: Path, tmp_path: Path) -> tuple[int, int]:
     return numbers, live
 
 
+def test_every_template_is_checked():
+    # The parametrisation below comes from the files on disk: it must not quietly shrink.
+    from workbook.template_data import TEMPLATES as SPECS
+
+    assert sorted(t.name for t in TEMPLATES) == sorted(t.filename for t in SPECS)
+
+
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.stem for t in TEMPLATES])
 def test_template_hand_off_copy_in_libreoffice(template, tmp_path):
     numbers, _ = check_in_libreoffice(template, tmp_path)
