@@ -162,6 +162,10 @@ def test_import_functions_registers_categories_and_descriptions(classic):
         for doc, p in zip(docs, entry.params):
             assert len(doc) <= 255 and doc.startswith(" ".join(p.arg.doc.split())[:20])
             assert ("Optional" in doc) is p.optional
+            if p.optional and p.default is not None:  # the default, as typed in a formula
+                assert doc.endswith(f"default {module.excel_default(p.default)}.")
+            if p.arg.unit:
+                assert f"[{p.arg.unit}]" in doc
 
 
 def test_ranges_arrive_as_two_dimensional_arrays(classic):

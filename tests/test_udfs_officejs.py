@@ -72,6 +72,8 @@ def test_meta_describes_every_formula_and_argument(meta, entry):
             assert f"[{param.arg.unit}]" in shown["description"]
         if param.optional:
             assert "Optional" in shown["description"]
+            if param.default is not None:
+                assert f"default {udfs.excel_default(param.default)}." in shown["description"]
         else:
             assert "Required" in shown["description"]
 
