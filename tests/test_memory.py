@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 
@@ -9,15 +11,15 @@ ADAM_BYTES = 2 + 2 + 4 + 4 + 4  # bf16 weights, bf16 grads, fp32 master, Adam m,
 
 def test_training_memory_is_sixteen_bytes_per_parameter():
     assert planner.train_memory_gb(70e9) == 70e9 * ADAM_BYTES / 1e9  # 1,120 GB
-    assert planner.train_memory_gb(7e9, 12) == 84.0
-    assert np.array_equal(planner.train_memory_gb([1e9, 1e10]), [16.0, 160.0])
+    assert planner.train_memory_gb(7e9, 12) == 7e9 * 12 / 1e9
+    assert np.array_equal(planner.train_memory_gb([1e9, 1e10]), [1e9 * ADAM_BYTES / 1e9, 1e10 * ADAM_BYTES / 1e9])
 
 
 def test_gpus_for_memory_uses_the_presets_memory():
     for gpu in ("H100", "A100 40GB", "MI300X", "TPU v5e"):
         memory = planner.gpu_spec(gpu, "memory_gb")
         assert planner.gpus_for_memory(70e9, gpu) == np.ceil(70e9 * ADAM_BYTES / 1e9 / memory)
-    assert planner.gpus_for_memory(70e9, "H100") == 14  # 1,120 GB on 80 GB parts
+    assert planner.gpus_for_memory(70e9, "H100") == math.ceil(70e9 * ADAM_BYTES / 1e9 / 80)  # 1,120 GB on 80 GB
 
 
 def test_gpus_for_memory_counts_whole_gpus_and_an_exact_fit_does_not_round_up():
@@ -27,9 +29,11 @@ def test_gpus_for_memory_counts_whole_gpus_and_an_exact_fit_does_not_round_up():
 
 
 def test_gpus_for_memory_takes_a_memory_figure_and_inference_bytes():
-    assert planner.gpus_for_memory(70e9, 141) == 8  # 1,120 GB / 141 GB
-    assert planner.gpus_for_memory(70e9, "H100", 2) == 2  # bf16 weights: 140 GB
-    assert np.array_equal(planner.gpus_for_memory([7e9, 70e9, 405e9], 80, 2), [1, 2, 11])
+    assert planner.gpus_for_memory(70e9, 141) == math.ceil(1120 / 141)  # 1,120 GB / 141 GB
+    assert planner.gpus_for_memory(70e9, "H100", 2) == math.ceil(140 / 80)  # bf16 weights: 140 GB
+    # 14, 140 and 810 GB of bf16 weights on 80 GB parts.
+    assert np.array_equal(planner.gpus_for_memory([7e9, 70e9, 405e9], 80, 2),
+                          [math.ceil(g / 80) for g in (14, 140, 810)])
 
 
 def test_kv_cache_of_llama2_70b():
@@ -44,10 +48,10 @@ def test_kv_cache_of_llama2_70b():
 
 def test_inference_memory_adds_weights_and_cache():
     cache = planner.kv_cache_gb(80, 8, 128, 4096, 16)
-    assert planner.inference_memory_gb(70e9) == 140.0
-    assert planner.inference_memory_gb(70e9, 2, cache) == pytest.approx(140.0 + cache, rel=1e-15)
-    assert planner.inference_memory_gb(70e9, 0.5) == 35.0  # 4-bit weights
-    assert np.array_equal(planner.inference_memory_gb(70e9, [2, 1], [0, 10]), [140.0, 80.0])
+    assert planner.inference_memory_gb(70e9) == 70e9 * 2 / 1e9  # bf16 weights by default
+    assert planner.inference_memory_gb(70e9, 2, cache) == pytest.approx(70e9 * 2 / 1e9 + cache, rel=1e-15)
+    assert planner.inference_memory_gb(70e9, 0.5) == 70e9 * 0.5 / 1e9  # 4-bit weights
+    assert np.array_equal(planner.inference_memory_gb(70e9, [2, 1], [0, 10]), [70e9 * 2 / 1e9, 70e9 / 1e9 + 10])
 
 
 @pytest.mark.parametrize("call, message", [
