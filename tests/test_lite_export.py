@@ -18,7 +18,7 @@ import xlwings
 
 import planner
 from workbook import cli, lite
-from workbook.udfs import excel_arg_name
+from workbook.udfs import excel_arg_name, plain
 
 import catalog_examples as ce
 
@@ -140,7 +140,7 @@ def test_meta_lists_every_formula(lite_run):
     assert set(meta) == {e.excel_name for e in ENTRIES} == set(lite_run["formulas"])
     for entry in ENTRIES:
         f = meta[entry.excel_name]
-        assert f["description"].startswith(entry.summary[:40])
+        assert f["description"].startswith(plain(entry.summary)[:40]) and "`" not in f["description"]
         assert [p["name"] for p in f["parameters"]] == [excel_arg_name(p.name) for p in entry.params]
         assert [p.get("optional", False) for p in f["parameters"]] == [p.optional for p in entry.params]
 

@@ -60,14 +60,16 @@ def test_meta_lists_exactly_the_catalog(meta):
 def test_meta_describes_every_formula_and_argument(meta, entry):
     f = meta[entry.excel_name]
     assert f["id"] == entry.excel_name
-    assert f["description"].startswith(entry.summary[:40])
+    assert f["description"].startswith(udfs.plain(entry.summary)[:40])
+    assert "`" not in f["description"]
     assert entry.result_unit in f["description"]
     assert f["result"]["dimensionality"] == "matrix"
     assert [p["name"] for p in f["parameters"]] == [udfs.excel_arg_name(p.name) for p in entry.params]
     for shown, param in zip(f["parameters"], entry.params):
         assert shown.get("optional", False) is param.optional
         assert shown["dimensionality"] == "matrix"  # a cell or a range
-        assert param.arg.doc[:30] in shown["description"]
+        assert udfs.plain(param.arg.doc)[:30] in shown["description"]
+        assert "`" not in shown["description"]
         if param.arg.unit:
             assert f"[{param.arg.unit}]" in shown["description"]
         if param.optional:

@@ -52,8 +52,13 @@ def excel_arg_name(name: str) -> str:
     return name + "_" if name.lower() in _VBA_RESERVED else name
 
 
+def plain(text: str) -> str:
+    """Text as Excel shows it: one line, without the Markdown code marks of the docstrings."""
+    return " ".join(text.replace("`", "").split())
+
+
 def _clip(text: str, limit: int = _DOC_LIMIT) -> str:
-    text = " ".join(text.split())
+    text = plain(text)
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
