@@ -12,6 +12,8 @@ import planner
 # decay constants.
 PAPER_LAW = [math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974), 0.3526596, 0.3526596]
 PAPER_RD, PAPER_RN = 15.387756, 5.309743
+# The same decay constants as the paper rounds them (section 3: R*_D = 15.4, R*_N = 5.3).
+R_D, R_N = 15.4, 5.3
 
 sizes = st.floats(1e3, 1e15)
 
@@ -29,7 +31,7 @@ def decayed(amount, unique, r_star):
 def test_effective_tokens_matches_the_closed_form():
     d = [5e11, 1e12, 2e12, 4e12, 4e13]
     got = planner.effective_tokens(d, 1e12)
-    assert np.allclose(got, [decayed(x, 1e12, 15.4) for x in d], rtol=1e-12)
+    assert np.allclose(got, [decayed(x, 1e12, R_D) for x in d], rtol=1e-12)
 
 
 def test_four_epochs_are_almost_fresh_data_and_forty_are_not():
@@ -52,17 +54,17 @@ def test_four_epochs_give_most_of_the_loss_reduction_of_fresh_data():
 
 def test_repeated_data_saturates_at_one_plus_r_star_epochs():
     u = 1e9
-    assert planner.effective_tokens(1e6 * u, u) == pytest.approx(u * (1 + 15.4), rel=1e-9)
+    assert planner.effective_tokens(1e6 * u, u) == pytest.approx(u * (1 + R_D), rel=1e-9)
     # After r_star repetitions, one more pass is worth 1/e of fresh data.
-    slope_at_r_star = (planner.effective_tokens(u * (16.4 + 1e-4), u)
-                       - planner.effective_tokens(u * 16.4, u)) / (1e-4 * u)
+    slope_at_r_star = (planner.effective_tokens(u * (1 + R_D + 1e-4), u)
+                       - planner.effective_tokens(u * (1 + R_D), u)) / (1e-4 * u)
     assert slope_at_r_star == pytest.approx(math.exp(-1), rel=1e-3)
 
 
 def test_extreme_repetition_saturates_without_overflow():
     # D/U overflows to infinity; the value still saturates at U (1 + R*), with no warning.
-    assert planner.effective_tokens(1e30, 1e-300) == pytest.approx(16.4e-300, rel=1e-12)
-    assert planner.effective_params(1e300, 1e-300) == pytest.approx(6.3e-300, rel=1e-12)
+    assert planner.effective_tokens(1e30, 1e-300) == pytest.approx(1e-300 * (1 + R_D), rel=1e-12)
+    assert planner.effective_params(1e300, 1e-300) == pytest.approx(1e-300 * (1 + R_N), rel=1e-12)
     assert planner.effective_tokens(1e300, 1e300, 1e300) == 1e300
 
 
@@ -85,8 +87,8 @@ def test_more_tokens_are_never_worth_less(d, u):
 def test_effective_params_decay_beyond_the_data_optimal_size():
     assert planner.effective_params(5e9, 1e10) == 5e9
     got = planner.effective_params([1e10, 3e10, 1e12], 1e10)
-    assert np.allclose(got, [decayed(n, 1e10, 5.3) for n in (1e10, 3e10, 1e12)], rtol=1e-12)
-    assert planner.effective_params(1e15, 1e10) == pytest.approx(1e10 * 6.3, rel=1e-9)
+    assert np.allclose(got, [decayed(n, 1e10, R_N) for n in (1e10, 3e10, 1e12)], rtol=1e-12)
+    assert planner.effective_params(1e15, 1e10) == pytest.approx(1e10 * (1 + R_N), rel=1e-9)
 
 
 def test_data_optimal_params_is_the_model_whose_optimal_data_is_the_unique_data():
@@ -120,7 +122,7 @@ def test_loss_substitutes_both_effective_quantities():
     un = planner.data_optimal_params(u)
     assert n > un
     e, a, b, alpha, beta = planner.law_params("chinchilla")
-    expected = (e + a / decayed(n, un, 5.3) ** alpha + b / decayed(d, u, 15.4) ** beta)
+    expected = (e + a / decayed(n, un, R_N) ** alpha + b / decayed(d, u, R_D) ** beta)
     assert planner.data_constrained_loss(n, d, u) == pytest.approx(expected, rel=1e-12)
     assert planner.data_constrained_loss(n, d, u) > planner.scaling_loss(n, d)
 
