@@ -32,8 +32,9 @@ def test_gpt3_175b():
 
 
 def test_llama2_70b_with_grouped_query_attention():
-    # Llama 2 70B: 80 layers, d_model 8192, 64 query heads sharing 8 key/value heads,
-    # SwiGLU FFN 28,672, vocabulary 32,000, untied; about 69 B weights.
+    # Llama 2 70B (Touvron et al. 2023, Table 1 and the released config): 80 layers, d_model
+    # 8192, 64 query heads sharing 8 key/value heads, SwiGLU FFN 28,672, vocabulary 32,000,
+    # untied; about 69 B weights (the released checkpoint's count).
     got = planner.params_from_shape(80, 8192, 32000, 28672, True, False, 64, 8)
     assert got == weight_matrices(80, 8192, 32000, 28672, True, False, 64, 8)
     assert got == pytest.approx(69e9, rel=5e-3)
