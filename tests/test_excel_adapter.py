@@ -224,6 +224,13 @@ def test_bad_laws():
     assert negative.code == "#NUM!" and "alpha" in negative.reason
     text = evaluate("CHINCHILLA_N", [1e24, [[E, A, "x", ALPHA, BETA]]])
     assert text.code == "#VALUE!"
+    gap = evaluate("CHINCHILLA_N", [1e24, [[E, A, None, B, ALPHA, BETA]]])
+    assert gap.code == "#VALUE!" and "empty cell" in gap.reason
+
+
+def test_blank_cells_around_a_law_row_are_ignored():
+    for law in ([[None, E, A, B, ALPHA, BETA, None]], [[E], [A], [B], [ALPHA], [BETA], [None]]):
+        assert evaluate("CHINCHILLA_N", [1e24, law]) == pytest.approx(chinchilla_n(1e24), rel=1e-12)
 
 
 # --- records ----------------------------------------------------------------------------

@@ -219,8 +219,15 @@ def _law_arg(value, param: Param):
     if _input_error(value) is not None:
         raise _Bad(_input_error(value))
     if _is_range(value):
-        cells = [v for v in _as_grid(value).ravel() if v is not None]  # blanks around a law row
+        cells = list(_as_grid(value).ravel())
+        while cells and cells[-1] is None:  # blank cells after or before a law row
+            cells.pop()
+        while cells and cells[0] is None:
+            cells.pop(0)
         for v in cells:
+            if v is None:  # a gap would shift the numbers into the wrong places
+                raise _Bad(CellError("#VALUE!", f"{param.name} has an empty cell among its numbers "
+                                                f"{{E, A, B, alpha, beta}}"))
             if _input_error(v) is not None:
                 raise _Bad(_input_error(v))
             if not _is_number(v):
