@@ -31,6 +31,11 @@ SENTINEL = -987654.321
 ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"}
 TIMEOUT = 300  # seconds for one LibreOffice conversion (a fresh profile starts slowly)
 
+# On a developer's machine without LibreOffice these tests skip; in CI (CI=true), where
+# `make test` installs it, a missing soffice is a failure, never a quiet skip.
+if SOFFICE is None and os.environ.get("CI", "").lower() == "true":
+    pytest.fail("LibreOffice (soffice) is missing in CI; `make libreoffice` should have "
+                "installed it", pytrace=False)
 pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed; "
                                                         "`make libreoffice` installs it")
 
