@@ -11,7 +11,7 @@ install:
 # LibreOffice Calc is the real spreadsheet program the hand-off tests open sheets in.
 libreoffice:
 	@command -v soffice >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-calc-nogui >/dev/null; }
 
 demo: install
 	planner demo
