@@ -12,20 +12,32 @@ and `show` (a bad value as it appears in a message).
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 
 import numpy as np
 
-from .errors import PlannerError
+from .errors import DOMAIN, SHAPE, TYPE, PlannerError
 
-# rule name -> (test on a float array, phrase for the message)
-_RULES = {
-    "positive": (lambda a: a > 0, "must be positive"),
-    "nonnegative": (lambda a: a >= 0, "must be zero or positive"),
-    "fraction": (lambda a: (a > 0) & (a <= 1), "must be a fraction in (0, 1]"),
-    "at_least_one": (lambda a: a >= 1, "must be at least 1"),
-    "any": (lambda a: np.ones(a.shape, bool), ""),
+# The domain rules an argument can declare in the catalogue (`Arg.rule`): name -> (test on
+# a float array, phrase for the message, how Excel's data validation states it). The
+# planner's checks, the Excel adapter, the templates' data validation and the function
+# reference all read this one table.
+RULES = {
+    "positive": (lambda a: a > 0, "must be positive", "greater than 0"),
+    "nonnegative": (lambda a: a >= 0, "must be zero or positive", "0 or more"),
+    "fraction": (lambda a: (a > 0) & (a <= 1), "must be a fraction in (0, 1] (40% is 0.4)",
+                 "a fraction in (0, 1], e.g. 40% or 0.4"),
+    "at_least_one": (lambda a: a >= 1, "must be at least 1", "1 or more"),
+    "whole": (lambda a: (a > 0) & (a == np.round(a)), "must be a positive whole number",
+              "a whole number of at least 1"),
+    "any": (lambda a: np.ones(np.shape(a), bool), "", "any number"),
 }
+
+# The rules of the public function being called (argument name -> (rule, unit)), set by
+# the catalogue's `formula` decorator around each call, so that `number(value, name)`
+# checks an argument by the rule the catalogue declares for it.
+declared: contextvars.ContextVar[dict] = contextvars.ContextVar("declared", default={})
 
 
 def show(value, limit: int = 80) -> str:
@@ -40,6 +52,13 @@ def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, (float, np.floating)) else repr(value)
 
 
+def _position(shape, flat: int) -> str:
+    if not shape:
+        return ""
+    idx = np.unravel_index(flat, shape)
+    return f" (element {tuple(int(i) for i in idx) if len(idx) > 1 else int(idx[0])})"
+
+
 def _where(arr: np.ndarray, bad: np.ndarray) -> tuple[str, object]:
     """The first bad element and, for arrays, its position."""
     idx = np.argwhere(bad)[0]
@@ -48,8 +67,34 @@ def _where(arr: np.ndarray, bad: np.ndarray) -> tuple[str, object]:
     return pos, value
 
 
+# Units that name a kind of number rather than a measure: not repeated after a value.
+_UNITLESS = frozenset({"fraction", "ratio", "count", "integer", "any unit", "numbers", "width"})
+
+
+def fail(name: str, phrase: str, values, bad, *, unit: str = "", kind: str = DOMAIN,
+         describe=None) -> PlannerError:
+    """The PlannerError for the elements `bad` of argument `name` (whose `values` broke a rule).
+
+    Its message names the first bad element; `reason_at(i)` names element i. `describe(v)`
+    words a value (default: the number, with `unit`).
+    """
+    values = np.asarray(values, dtype=object if kind == TYPE else float)
+    bad = np.broadcast_to(np.asarray(bad, dtype=bool), values.shape) if values.ndim else np.asarray(bad, bool)
+    values = np.broadcast_to(values, bad.shape)
+    suffix = f" {unit}" if unit and unit not in _UNITLESS else ""
+    describe = describe or (lambda v: f"{_fmt(v)}{suffix}")
+    flat_values = values.reshape(-1)
+
+    def reason_at(i: int) -> str:
+        return f"{name} {phrase}; got {describe(flat_values[i])}"
+
+    first = int(np.flatnonzero(bad.reshape(-1))[0])
+    return PlannerError(reason_at(first) + _position(bad.shape, first), argument=name, kind=kind,
+                        elements=bad if bad.ndim else None, reason_at=reason_at)
+
+
 def _not_a_number(v) -> bool:
-    return v is None or isinstance(v, (str, bytes, bool, np.bool_))
+    return v is None or isinstance(v, (str, bytes, bool, np.bool_, complex, np.complexfloating))
 
 
 _NOT_A_NUMBER = np.frompyfunc(_not_a_number, 1, 1)
@@ -66,20 +111,29 @@ def _cell_types(value):
     return set(map(type, flat))
 
 
+def _describe_cell(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return f"the logical value {v}"
+    if isinstance(v, (complex, np.complexfloating)):
+        return f"the complex number {v}"
+    return repr(v)
+
+
 def _reject_cells(value, name: str) -> None:
-    """Raise if an array or list holds text, blanks or logicals among its numbers.
+    """Raise if an array or list holds text, blanks, logicals or complex numbers among its numbers.
 
     numpy would read "2" as 2.0, None as NaN and TRUE as 1.0; a number argument takes none of
     them. An array is judged by its dtype, a list by the few distinct types of its cells;
     only when one of them is wrong is it looked at cell by cell, to name the first.
     """
     if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "USOb":
+        if value.dtype.kind not in "USObc":
             return
     else:
         types = _cell_types(value)
         if types is not None and not any(
-                t is type(None) or issubclass(t, (str, bytes, bool, np.bool_, np.ndarray))
+                t is type(None) or issubclass(t, (str, bytes, bool, np.bool_, np.ndarray, complex,
+                                                  np.complexfloating))
                 for t in types):
             return
     try:
@@ -88,33 +142,59 @@ def _reject_cells(value, name: str) -> None:
         return  # ragged: the float conversion says so
     bad = np.asarray(_NOT_A_NUMBER(cells), dtype=bool)
     if bad.any():
-        pos, v = _where(cells, bad)
-        got = f"the logical value {v}" if isinstance(v, (bool, np.bool_)) else repr(v)
-        raise PlannerError(f"{name} must be a number; got {got}{pos}")
+        raise fail(name, "must be a number", cells, bad, kind=TYPE, describe=_describe_cell)
 
 
-def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarray:
-    """`value` as a float array, checked to be finite and to follow `rule`.
+def _rule_of(name: str, rule, unit):
+    """The rule and unit of argument `name`: as given, else as the catalogue declares them."""
+    if rule is not None:
+        return rule, unit or ""
+    try:
+        declared_rule, declared_unit = declared.get()[name]
+    except KeyError:
+        raise LookupError(f"no catalogue rule for argument {name!r}: declare it with @formula "
+                          f"or pass rule=") from None
+    return declared_rule, declared_unit if unit is None else unit
 
-    Accepts numbers, nested lists and arrays; rejects text, None, NaN and infinities.
-    """
+
+def _as_floats(value, name: str) -> np.ndarray:
+    """`value` as a float array, or a PlannerError (type errors, and numbers beyond float)."""
     if isinstance(value, (str, bytes)) or value is None:
-        raise PlannerError(f"{name} must be a number; got {show(value)}")
+        raise PlannerError(f"{name} must be a number; got {show(value)}", argument=name, kind=TYPE)
     if isinstance(value, (bool, np.bool_)):
-        raise PlannerError(f"{name} must be a number; got the logical value {value}")
+        raise PlannerError(f"{name} must be a number; got the logical value {value}",
+                           argument=name, kind=TYPE)
+    if isinstance(value, (complex, np.complexfloating)):
+        raise PlannerError(f"{name} must be a real number; got the complex number {value}",
+                           argument=name, kind=TYPE)
     if isinstance(value, np.ndarray) and value.dtype.kind == "c":
-        raise PlannerError(f"{name} must be a real number; got a complex array")
+        raise PlannerError(f"{name} must be a real number; got a complex array", argument=name, kind=TYPE)
     if isinstance(value, (list, tuple, np.ndarray)):
         _reject_cells(value, name)
     try:
-        arr = np.asarray(value, dtype=float)
-    except OverflowError:
-        raise PlannerError(f"{name} must be a finite number; got an integer beyond the "
-                           f"floating-point range") from None
+        with np.errstate(over="raise"):  # an extended-precision number beyond the float range
+            arr = np.asarray(value, dtype=float)
+    except (OverflowError, FloatingPointError) as exc:
+        what = "an integer" if isinstance(exc, OverflowError) else "a number"
+        raise PlannerError(f"{name} must be a finite number; got {what} beyond the "
+                           f"floating-point range", argument=name) from None
     except (TypeError, ValueError):
-        raise PlannerError(f"{name} must be a number or an array of numbers; got {show(value)}") from None
+        raise PlannerError(f"{name} must be a number or an array of numbers; got {show(value)}",
+                           argument=name, kind=TYPE) from None
     if arr.size == 0:
-        raise PlannerError(f"{name} must not be empty")
+        raise PlannerError(f"{name} must not be empty", argument=name, kind=TYPE)
+    return arr
+
+
+def number(value, name: str, rule: str | None = None, unit: str | None = None) -> np.ndarray:
+    """`value` as a float array, checked to be finite and to follow its domain rule.
+
+    The rule and unit are those the catalogue declares for argument `name` of the function
+    being called, unless given. Accepts numbers, nested lists and arrays; rejects text,
+    None, complex numbers, NaN and infinities.
+    """
+    rule, unit = _rule_of(name, rule, unit)
+    arr = _as_floats(value, name)
     if rule == "positive":
         # Fast path for the common rule: one min and one max over the data (NaN propagates
         # through both, so it fails the test too); the detailed checks below only run to
@@ -123,22 +203,17 @@ def number(value, name: str, rule: str = "positive", unit: str = "") -> np.ndarr
             return arr
     finite = np.isfinite(arr)
     if not finite.all():
-        pos, bad = _where(arr, ~finite)
-        raise PlannerError(f"{name} must be a finite number; got {_fmt(bad)}{pos}")
-    test, phrase = _RULES[rule]
+        raise fail(name, "must be a finite number", arr, ~finite)
+    test, phrase, _ = RULES[rule]
     ok = test(arr)
     if not ok.all():
-        pos, bad = _where(arr, ~ok)
-        suffix = f" {unit}" if unit else ""
-        raise PlannerError(f"{name} {phrase}; got {_fmt(bad)}{suffix}{pos}")
+        raise fail(name, phrase, arr, ~ok, unit=unit)
     return arr
 
 
-def whole(value, name: str, unit: str = "") -> np.ndarray:
+def whole(value, name: str, unit: str | None = None) -> np.ndarray:
     """`value` as a float array of positive whole numbers (layers, heads, widths)."""
-    arr = number(value, name, unit=unit)
-    check(arr == np.round(arr), name, "must be a whole number", arr)
-    return arr
+    return number(value, name, "whole", unit)
 
 
 def flag(value, name: str, default: bool) -> np.ndarray:
@@ -147,15 +222,18 @@ def flag(value, name: str, default: bool) -> np.ndarray:
         return np.asarray(default)
     if isinstance(value, (bool, np.bool_)):
         return np.asarray(bool(value))
-    if isinstance(value, (str, bytes)) or (isinstance(value, np.ndarray) and value.dtype.kind == "c"):
-        raise PlannerError(f"{name} must be TRUE or FALSE; got {show(value)}")
+    if isinstance(value, (str, bytes, complex, np.complexfloating)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind in "cUSO"):
+        raise PlannerError(f"{name} must be TRUE or FALSE; got {show(value)}", argument=name, kind=TYPE)
     try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError, OverflowError):
-        raise PlannerError(f"{name} must be TRUE or FALSE (or an array of them); got {show(value)}") from None
+        with np.errstate(over="raise"):
+            arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError, FloatingPointError):
+        raise PlannerError(f"{name} must be TRUE or FALSE (or an array of them); got {show(value)}",
+                           argument=name, kind=TYPE) from None
     if arr.size == 0:
-        raise PlannerError(f"{name} must not be empty")
-    check((arr == 0) | (arr == 1), name, "must be TRUE or FALSE (1 or 0)", arr)
+        raise PlannerError(f"{name} must not be empty", argument=name, kind=TYPE)
+    check((arr == 0) | (arr == 1), name, "must be TRUE or FALSE (1 or 0)", arr, kind=TYPE)
     return arr == 1
 
 
@@ -173,16 +251,15 @@ def choice(value, name: str, choices, optional: bool = False):
             return None
     elif optional and value is None:
         return None
-    raise PlannerError(f"{name} must be one of {', '.join(choices)}; got {show(value)}")
+    raise PlannerError(f"{name} must be one of {', '.join(choices)}; got {show(value)}",
+                       argument=name, kind=TYPE)
 
 
-def check(ok, name: str, phrase: str, values) -> None:
-    """Raise a PlannerError naming the first element of `values` where `ok` is False."""
+def check(ok, name: str, phrase: str, values, *, unit: str = "", kind: str = DOMAIN) -> None:
+    """Raise a PlannerError naming the elements of `values` where `ok` is False."""
     ok = np.asarray(ok)
     if not ok.all():
-        values = np.broadcast_to(np.asarray(values, dtype=float), ok.shape)
-        pos, bad = _where(values, ~ok)
-        raise PlannerError(f"{name} {phrase}; got {_fmt(bad)}{pos}")
+        raise fail(name, phrase, values, ~ok, unit=unit, kind=kind)
 
 
 def broadcast(**arrays) -> tuple[int, ...]:
@@ -201,8 +278,9 @@ def broadcast(**arrays) -> tuple[int, ...]:
                 np.broadcast_shapes(a, b)
             except ValueError:
                 raise PlannerError(f"{second} (shape {b}) does not match {first} (shape {a}): "
-                                   f"give equal lengths, or a row against a column") from None
-    raise PlannerError("the arguments' shapes do not match")  # pragma: no cover
+                                   f"give equal lengths, or a row against a column",
+                                   argument=second, kind=SHAPE) from None
+    raise PlannerError("the arguments' shapes do not match", kind=SHAPE)  # pragma: no cover
 
 
 def in_range(value, what: str, name: str, arg, positive: bool = True) -> np.ndarray:
@@ -210,18 +288,24 @@ def in_range(value, what: str, name: str, arg, positive: bool = True) -> np.ndar
 
     A result that overflowed (inf or NaN from inf - inf) or, for a size or a budget,
     underflowed to zero is not a number anyone can use: raise a PlannerError that names the
-    input `name` (value `arg`) that drove `what` out of the floating-point range.
+    input `name` (value `arg`) that drove `what` out of the floating-point range, with a
+    mask of every element that left it.
     """
     value = np.asarray(value, dtype=float)
     lo, hi = value.min(), value.max()  # NaN propagates through both
     if (lo > 0 if positive else lo > -np.inf) and hi < np.inf:
         return value
     over = ~np.isfinite(value)
-    bad = over if over.any() else ~(value > 0)
+    bad = over | ~(value > 0) if positive else over
     args = np.broadcast_to(np.asarray(arg, dtype=float), value.shape)
-    pos, v = _where(args, bad)
-    limit = f"beyond {np.finfo(float).max:.3g}" if over.any() else "below the smallest positive number"
-    raise PlannerError(f"{name} {_fmt(v)}{pos} is out of range: the {what} would be {limit}")
+    over_flat = over.reshape(-1)
+    limit = f"beyond {np.finfo(float).max:.3g}"
+    tiny = "below the smallest positive number"
+    err = fail(name, f"is out of range: the {what} would be {limit if over.any() else tiny}", args, bad)
+    phrases = (f"is out of range: the {what} would be {tiny}", f"is out of range: the {what} would be {limit}")
+    flat_args = args.reshape(-1)
+    err._reason_at = lambda i: f"{name} {phrases[bool(over_flat[i])]}; got {_fmt(flat_args[i])}"
+    raise err
 
 
 def result(value, *inputs):
@@ -233,8 +317,63 @@ def result(value, *inputs):
     return np.broadcast_to(value, shape).copy() if value.shape != shape else value
 
 
-def record(fields, values, key, *inputs):
-    """The fields as a dict of results (see `result`), or only the one named by `key`."""
+class Record(dict):
+    """Named results: a dict with attribute access and a readable repr with units.
+
+    As scipy's `OptimizeResult`: `r = planner.inference_tradeoff(2.0, 1e13)`, then
+    `r.params`, `r["savings"]`, `list(r)`. `units` maps each field to its unit.
+    """
+
+    def __init__(self, *args, units: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        object.__setattr__(self, "units", dict(units or {}))
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __dir__(self):
+        return list(self.keys()) + list(super().__dir__())
+
+    def __repr__(self) -> str:
+        if not self:
+            return f"{type(self).__name__}()"
+        width = max(map(len, self))
+        lines = []
+        for k, v in self.items():
+            text = f"{v:.6g}" if isinstance(v, float) else " ".join(repr(v).split())
+            unit = self.units.get(k, "")
+            lines.append(f"{k.rjust(width)}: {text}{' ' + unit if unit else ''}")
+        return "\n".join(lines)
+
+    def __reduce__(self):
+        return (_record, (dict(self), self.units))
+
+
+def _record(items, units):
+    return Record(items, units=units)
+
+
+def record(fields, values, key, *inputs, units=()):
+    """The fields as a Record of results (see `result`), or only the one named by `key`."""
     if key is not None:
         return result(values[fields.index(key)], *inputs)
-    return {k: result(v, *inputs) for k, v in zip(fields, values)}
+    return Record({k: result(v, *inputs) for k, v in zip(fields, values)}, units=dict(zip(fields, units)))
+
+
+_MAX_COUNT = 2.0 ** 63  # int64
+
+
+def count(value, *inputs):
+    """A whole-number result (accelerators): an int when every input was a scalar, else an
+    int64 array broadcast to the inputs' shape."""
+    value = np.asarray(value, dtype=float)
+    if not (value.max() < _MAX_COUNT):
+        bad = ~(value < _MAX_COUNT)
+        raise fail("count", f"is out of range: more than {_MAX_COUNT:.3g} accelerators", value, bad)
+    if all(np.ndim(i) == 0 for i in inputs):
+        return int(value)
+    shape = np.broadcast_shapes(*(np.shape(i) for i in inputs))
+    return np.broadcast_to(value.astype(np.int64), shape).copy()

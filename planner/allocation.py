@@ -28,7 +28,7 @@ COMPUTE = Arg("FLOPs", "Training compute budget C (C = 6ND)")
 @formula("Scaling Laws", result="parameters", example="=CHINCHILLA_N(1E24)", compute=COMPUTE, law=LAW)
 def chinchilla_n(compute, law="chinchilla"):
     """Compute-optimal number of parameters for a training budget of `compute` FLOPs."""
-    c = _args.number(compute, "compute", unit="FLOPs")
+    c = _args.number(compute, "compute")
     law = resolve_law(law, allow_ratio=True)
     with np.errstate(all="ignore"):
         n = _args.in_range(law.optimal_n(c), "model size", "compute", c)
@@ -38,7 +38,7 @@ def chinchilla_n(compute, law="chinchilla"):
 @formula("Scaling Laws", result="tokens", example="=CHINCHILLA_D(1E24)", compute=COMPUTE, law=LAW)
 def chinchilla_d(compute, law="chinchilla"):
     """Compute-optimal number of training tokens for a budget of `compute` FLOPs."""
-    c = _args.number(compute, "compute", unit="FLOPs")
+    c = _args.number(compute, "compute")
     law = resolve_law(law, allow_ratio=True)
     with np.errstate(all="ignore"):
         d = _args.in_range(law.optimal_d(c), "number of tokens", "compute", c)
@@ -49,7 +49,7 @@ def chinchilla_d(compute, law="chinchilla"):
          law=LAW_FOR_LOSS)
 def chinchilla_loss(compute, law="chinchilla"):
     """Loss of the compute-optimal model for a budget of `compute` FLOPs."""
-    c = _args.number(compute, "compute", unit="FLOPs")
+    c = _args.number(compute, "compute")
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         loss = _args.in_range(law.optimal_loss(c), "loss", "compute", c, positive=False)
@@ -60,7 +60,7 @@ def chinchilla_loss(compute, law="chinchilla"):
          params=MODEL_SIZE, law=LAW)
 def chinchilla_compute(params, law="chinchilla"):
     """The training budget whose compute-optimal model has `params` parameters."""
-    n = _args.number(params, "params", unit="parameters")
+    n = _args.number(params, "params")
     law = resolve_law(law, allow_ratio=True)
     with np.errstate(all="ignore"):
         c = _args.in_range(law.compute_for_optimal_n(n), "compute", "params", n)
@@ -74,7 +74,7 @@ def compute_for_loss(target_loss, law="chinchilla"):
 
     The inverse of chinchilla_loss: compute_for_loss(chinchilla_loss(C)) = C.
     """
-    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    loss = _args.number(target_loss, "target_loss")
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         c = law.compute_for_inner(law.inner_for_loss(loss))
@@ -104,8 +104,8 @@ def tokens_for_loss(params, target_loss, law="chinchilla"):
     A model too small to reach the loss with unlimited data is an error naming the smallest
     size that can.
     """
-    n = _args.number(params, "params", unit="parameters")
-    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    n = _args.number(params, "params")
+    loss = _args.number(target_loss, "target_loss")
     _args.broadcast(params=n, target_loss=loss)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
@@ -126,8 +126,8 @@ def params_for_loss(tokens, target_loss, law="chinchilla"):
     Solves L(N, D) = target_loss for N; the inverse of scaling_loss in its first argument.
     Too few tokens to reach the loss at any size is an error naming the least that can.
     """
-    d = _args.number(tokens, "tokens", unit="tokens")
-    loss = _args.number(target_loss, "target_loss", unit="nats/token")
+    d = _args.number(tokens, "tokens")
+    loss = _args.number(target_loss, "target_loss")
     _args.broadcast(tokens=d, target_loss=loss)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
@@ -157,8 +157,8 @@ def overtrain_loss(compute, tokens_per_param, law="chinchilla"):
     tasks") parameterise a run by its budget C and token multiplier M = D/N, so
     N = sqrt(C / (6 M)) and D = M N.
     """
-    c = _args.number(compute, "compute", unit="FLOPs")
-    m = _args.number(tokens_per_param, "tokens_per_param", unit="tokens/parameter")
+    c = _args.number(compute, "compute")
+    m = _args.number(tokens_per_param, "tokens_per_param")
     _args.broadcast(compute=c, tokens_per_param=m)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
@@ -175,8 +175,8 @@ def overtrain_penalty(compute, tokens_per_param, law="chinchilla"):
     overtrain_loss(compute, tokens_per_param) minus chinchilla_loss(compute); zero at the
     compute-optimal ratio and never negative.
     """
-    c = _args.number(compute, "compute", unit="FLOPs")
-    m = _args.number(tokens_per_param, "tokens_per_param", unit="tokens/parameter")
+    c = _args.number(compute, "compute")
+    m = _args.number(tokens_per_param, "tokens_per_param")
     _args.broadcast(compute=c, tokens_per_param=m)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
@@ -199,8 +199,8 @@ def overtrain_overhead(compute, params, law="chinchilla"):
     for any other. A model too small to reach that loss with unlimited data is an error
     naming the smallest size that can.
     """
-    c = _args.number(compute, "compute", unit="FLOPs")
-    n = _args.number(params, "params", unit="parameters")
+    c = _args.number(compute, "compute")
+    n = _args.number(params, "params")
     _args.broadcast(compute=c, params=n)
     law = resolve_law(law)
     with np.errstate(all="ignore"):

@@ -9,9 +9,12 @@ the function reference from `CATALOG` alone; this module knows nothing of Excel.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import Callable
+
+from . import _args
 
 # How an argument is passed, which tells the Excel layer how to convert a cell or range:
 #   number - a number or an array of numbers; broadcasts like a numpy ufunc
@@ -36,10 +39,16 @@ class Arg:
     doc: str
     kind: str = "number"
     choices: tuple[str, ...] = ()
+    # The domain of a number argument, a key of `planner._args.RULES` (positive, nonnegative,
+    # fraction, at_least_one, whole, any): the planner's check, the Excel adapter's, the
+    # templates' data validation and the reference all use it.
+    rule: str = "positive"
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"unknown argument kind {self.kind!r}")
+        if self.rule not in _args.RULES:
+            raise ValueError(f"unknown domain rule {self.rule!r}")
 
 
 @dataclass(frozen=True)
@@ -65,10 +74,15 @@ class Entry:
     example: str
     fields: tuple[str, ...] = ()
     row_labels: tuple[str, ...] = ()
+    field_units: tuple[str, ...] = ()  # the unit of each of `fields`, where they differ
+    doc: str = ""  # the function's own docstring (help() adds the Arguments section)
 
     @property
     def excel_name(self) -> str:
         return self.name.upper()
+
+    def param(self, name: str) -> Param:
+        return next(p for p in self.params if p.name == name)
 
 
 CATALOG: dict[str, Entry] = {}
@@ -111,9 +125,33 @@ LAW_FOR_LOSS = Arg(
 )
 
 
+def _default_text(default) -> str:
+    return "None" if default is None else repr(default)
+
+
+def _arguments_doc(params: tuple[Param, ...], result_unit: str) -> str:
+    """The Arguments section that `help()` shows, from the catalogue."""
+    lines = ["Arguments (from the catalogue):"]
+    for p in params:
+        unit = f" [{p.arg.unit}]" if p.arg.unit else ""
+        rule = f", {_args.RULES[p.arg.rule][1]}" if p.arg.kind == "number" and p.arg.rule != "any" else ""
+        default = f", default {_default_text(p.default)}" if p.optional else ", required"
+        lines.append(f"    {p.name}{unit}{default}{rule}")
+        lines.append(f"        {p.arg.doc}")
+    if result_unit:
+        lines.append(f"Result: {result_unit}.")
+    return "\n".join(lines)
+
+
 def formula(category: str, *, result: str, example: str, returns: str = "number",
-            fields: tuple[str, ...] = (), row_labels: tuple[str, ...] = (), **args: Arg):
-    """Declare a public function: record its metadata in CATALOG and return it unchanged."""
+            fields: tuple[str, ...] = (), row_labels: tuple[str, ...] = (),
+            field_units: tuple[str, ...] = (), **args: Arg):
+    """Declare a public function: record its metadata in CATALOG.
+
+    The function is returned wrapped only so that, while it runs, `_args.number(value, name)`
+    checks each number argument by the rule and unit declared here; its signature, name and
+    docstring (with an Arguments section added from the catalogue) are kept.
+    """
     if returns not in RETURNS:
         raise ValueError(f"unknown return kind {returns!r}")
 
@@ -128,8 +166,20 @@ def formula(category: str, *, result: str, example: str, returns: str = "number"
         if not summary:
             raise TypeError(f"{func.__name__}: a public function needs a docstring")
         params = tuple(Param(n, args[n], p.default) for n, p in sig.parameters.items())
-        CATALOG[func.__name__] = Entry(func.__name__, func, category, summary, result, returns,
-                                       params, example, tuple(fields), tuple(row_labels))
-        return func
+        rules = {p.name: (p.arg.rule, p.arg.unit) for p in params if p.arg.kind == "number"}
+
+        @functools.wraps(func)
+        def checked(*a, **kw):
+            token = _args.declared.set(rules)
+            try:
+                return func(*a, **kw)
+            finally:
+                _args.declared.reset(token)
+
+        checked.__doc__ = f"{doc}\n\n{_arguments_doc(params, result)}"
+        CATALOG[func.__name__] = Entry(func.__name__, checked, category, summary, result, returns,
+                                       params, example, tuple(fields), tuple(row_labels),
+                                       tuple(field_units), doc)
+        return checked
 
     return register

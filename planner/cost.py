@@ -43,9 +43,9 @@ HOUR = 3600.0
 DAY = 86400.0
 CATEGORY = "Compute & Cost"
 
-FLOPS = Arg("FLOPs", "Total compute of the job (training: 6 x params x tokens)")
+FLOPS = Arg("FLOPs", "Total compute of the job (training: 6 x params x tokens)", rule="nonnegative")
 MFU = Arg("fraction", "Model FLOPs utilisation: the fraction of peak the job achieves, in (0, 1] "
-                      "(0.4 = 40%, typical of large training runs)")
+                      "(0.4 = 40%, typical of large training runs)", rule="fraction")
 GPUS = Arg("GPUs", "Number of accelerators working in parallel")
 DAYS = Arg("days", "Wall-clock time")
 PRICE = Arg("$/GPU-hour", "Price of one accelerator for one hour")
@@ -59,10 +59,8 @@ def _finite(compute, what: str, name: str, arg) -> np.ndarray:
 
 
 def fraction(value, name: str) -> np.ndarray:
-    """A utilisation in (0, 1], with a hint when it looks like a percentage."""
-    arr = _args.number(value, name)
-    _args.check(arr <= 1, name, "must be a fraction in (0, 1] (40% is 0.4)", arr)
-    return arr
+    """A utilisation in (0, 1] (its catalogue rule says so, with the hint 40% is 0.4)."""
+    return _args.number(value, name)
 
 
 def _rate(gpu, mfu, **others):
@@ -83,7 +81,7 @@ def gpu_hours(flops, gpu="H100", mfu=0.4):
 
     1e24 FLOPs on H100s (989.4 TFLOP/s dense bf16) at 40% MFU is about 701,900 GPU-hours.
     """
-    c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
+    c = _args.number(flops, "flops")
     rate, p = _rate(gpu, mfu, flops=c)
     return _args.result(_finite(lambda: c / rate / HOUR, "GPU-hours", "flops", c), flops, p, mfu)
 
@@ -92,8 +90,8 @@ def gpu_hours(flops, gpu="H100", mfu=0.4):
          flops=FLOPS, gpus=GPUS, gpu=GPU, mfu=MFU)
 def train_days(flops, gpus, gpu="H100", mfu=0.4):
     """Wall-clock days a job of `flops` FLOPs takes on `gpus` accelerators (perfect scaling)."""
-    c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
-    g = _args.number(gpus, "gpus", unit="GPUs")
+    c = _args.number(flops, "flops")
+    g = _args.number(gpus, "gpus")
     rate, p = _rate(gpu, mfu, flops=c, gpus=g)
     return _args.result(_finite(lambda: c / (g * rate) / DAY, "training time", "flops", c),
                         flops, gpus, p, mfu)
@@ -106,21 +104,24 @@ def gpus_for_deadline(flops, days, gpu="H100", mfu=0.4):
     """Accelerators needed to finish `flops` FLOPs within `days` days, rounded up to whole GPUs.
 
     An exact fit is not rounded up: ratios within one part in 1e9 of a whole number (float
-    rounding) count as that number.
+    rounding) count as that number. Positive work needs at least one accelerator, however
+    small it is or however long the deadline; no work needs none. The count is a whole
+    number (an int for scalar inputs).
     """
-    c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
-    t = _args.number(days, "days", unit="days")
+    c = _args.number(flops, "flops")
+    t = _args.number(days, "days")
     rate, p = _rate(gpu, mfu, flops=c, days=t)
     exact = _finite(lambda: c / (rate * t * DAY), "number of GPUs", "flops", c)
-    return _args.result(np.ceil(exact * (1 - 1e-9)), flops, days, p, mfu)
+    gpus = np.where(c > 0, np.maximum(np.ceil(exact * (1 - 1e-9)), 1.0), 0.0)
+    return _args.count(gpus, flops, days, p, mfu)
 
 
 @formula(CATEGORY, result="FLOPs", example="=COMPUTE_FROM_GPUS(4096, 30)",
          gpus=GPUS, days=DAYS, gpu=GPU, mfu=MFU)
 def compute_from_gpus(gpus, days, gpu="H100", mfu=0.4):
     """The FLOPs budget a cluster of `gpus` accelerators delivers in `days` days at `mfu`."""
-    g = _args.number(gpus, "gpus", unit="GPUs")
-    t = _args.number(days, "days", unit="days")
+    g = _args.number(gpus, "gpus")
+    t = _args.number(days, "days")
     rate, p = _rate(gpu, mfu, gpus=g, days=t)
     flops = _finite(lambda: g * t * DAY * rate, "compute", "gpus", g)
     return _args.result(flops, gpus, days, p, mfu)
@@ -133,8 +134,8 @@ def compute_cost(flops, price_per_gpu_hour=2.0, gpu="H100", mfu=0.4):
 
     The default $2 per GPU-hour is a round 2024-25 H100 rental price; use your own quote.
     """
-    c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
-    price = _args.number(price_per_gpu_hour, "price_per_gpu_hour", unit="$/GPU-hour")
+    c = _args.number(flops, "flops")
+    price = _args.number(price_per_gpu_hour, "price_per_gpu_hour")
     rate, p = _rate(gpu, mfu, flops=c, price_per_gpu_hour=price)
     cost = _finite(lambda: c / rate / HOUR * price, "cost", "flops", c)
     return _args.result(cost, flops, price_per_gpu_hour, p, mfu)
@@ -144,7 +145,7 @@ def compute_cost(flops, price_per_gpu_hour=2.0, gpu="H100", mfu=0.4):
          flops=FLOPS, gpu=GPU, mfu=MFU,
          pue=Arg("ratio", "Power usage effectiveness of the data centre (facility / IT power), "
                           "at least 1; 1.2 is a modern large facility, 1.1 a hyperscaler, "
-                          "about 1.58 the industry average"),
+                          "about 1.58 the industry average", rule="at_least_one"),
          power_w=Arg("W", "Board power of one accelerator; empty: the preset's figure (needed "
                           "when gpu is a number, or for TPU v5e/v5p whose power is unpublished)"))
 def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
@@ -154,15 +155,15 @@ def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
     to; host CPUs, networking and storage are not counted, cooling and power delivery are
     (through PUE).
     """
-    c = _args.number(flops, "flops", "nonnegative", unit="FLOPs")
-    ratio = _args.number(pue, "pue", "at_least_one")
+    c = _args.number(flops, "flops")
+    ratio = _args.number(pue, "pue")
     if power_w is None:
         acc = resolve_gpu(gpu)
         if not isinstance(acc, Accelerator):
             raise PlannerError("power_w is needed when gpu is given as a number (FLOP/s only)")
         watts = _args.number(_power(acc), "power_w", unit="W")
     else:
-        watts = _args.number(power_w, "power_w", unit="W")
+        watts = _args.number(power_w, "power_w")
     rate, p = _rate(gpu, mfu, flops=c, pue=ratio, power_w=watts)
     kwh = _finite(lambda: c / rate / HOUR * watts * ratio / 1000.0, "energy", "flops", c)
     return _args.result(kwh, flops, p, mfu, pue, watts if power_w is not None else 0.0)
@@ -187,16 +188,18 @@ INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated
          fields=COST_FIELDS,
          example='=INFERENCE_TRADEOFF_COST(2.0, 1E13, 2E12, "chinchilla", "params")',
          target_loss=TARGET_LOSS,
-         input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime"),
-         output_tokens=Arg("tokens", "Generated (output) tokens over the model's lifetime"),
+         input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime",
+                          rule="nonnegative"),
+         output_tokens=Arg("tokens", "Generated (output) tokens over the model's lifetime",
+                           rule="nonnegative"),
          law=LAW_FOR_LOSS, field=field_choice(COST_FIELDS),
          gpu=GPU, price_per_gpu_hour=PRICE,
          train_mfu=Arg("fraction", "Utilisation in training, in (0, 1] (0.4: large runs "
-                                   "report 38-46%)"),
+                                   "report 38-46%)", rule="fraction"),
          prefill_mfu=Arg("fraction", "Utilisation while reading prompts (prefill), in (0, 1]; "
-                                     "compute-bound like training, 0.4"),
+                                     "compute-bound like training, 0.4", rule="fraction"),
          decode_mfu=Arg("fraction", "Utilisation while generating tokens (decode), in (0, 1]; "
-                                    "memory-bound, so low: 0.1"))
+                                    "memory-bound, so low: 0.1", rule="fraction"))
 def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinchilla", field=None,
                             gpu="H100", price_per_gpu_hour=2.0, train_mfu=0.4, prefill_mfu=0.4,
                             decode_mfu=0.1):
@@ -222,12 +225,12 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
     on the ratios of the utilisations.
     """
     key = _args.choice(field, "field", COST_FIELDS, optional=True)
-    loss = _args.number(target_loss, "target_loss", unit="nats/token")
-    prompt = _args.number(input_tokens, "input_tokens", "nonnegative", unit="tokens")
-    generated = _args.number(output_tokens, "output_tokens", "nonnegative", unit="tokens")
+    loss = _args.number(target_loss, "target_loss")
+    prompt = _args.number(input_tokens, "input_tokens")
+    generated = _args.number(output_tokens, "output_tokens")
     law = resolve_law(law)
     p = peak(gpu)
-    price = _args.number(price_per_gpu_hour, "price_per_gpu_hour", unit="$/GPU-hour")
+    price = _args.number(price_per_gpu_hour, "price_per_gpu_hour")
     u_train = fraction(train_mfu, "train_mfu")
     u_prefill = fraction(prefill_mfu, "prefill_mfu")
     u_decode = fraction(decode_mfu, "decode_mfu")

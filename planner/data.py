@@ -82,9 +82,9 @@ def effective_tokens(tokens, unique_tokens, r_star=R_STAR_TOKENS):
     (Muennighoff et al. 2023, section 3). Always D' <= D, and D' never exceeds U (1 + R*):
     four epochs are worth about 3.7 epochs of fresh data, forty about 15.
     """
-    d = _args.number(tokens, "tokens", unit="tokens")
-    u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
-    r = _args.number(r_star, "r_star", unit="repetitions")
+    d = _args.number(tokens, "tokens")
+    u = _args.number(unique_tokens, "unique_tokens")
+    r = _args.number(r_star, "r_star")
     _args.broadcast(tokens=d, unique_tokens=u, r_star=r)
     eff = _args.in_range(_decayed(d, u, r), "effective token count", "tokens", d)
     return _args.result(eff, tokens, unique_tokens, r_star)
@@ -102,9 +102,9 @@ def effective_params(params, optimal_params, r_star=R_STAR_PARAMS):
     N <= U_N (Muennighoff et al. 2023, section 3). Parameters are active parameters for
     mixture-of-experts models.
     """
-    n = _args.number(params, "params", unit="parameters")
-    un = _args.number(optimal_params, "optimal_params", unit="parameters")
-    r = _args.number(r_star, "r_star", unit="repetitions")
+    n = _args.number(params, "params")
+    un = _args.number(optimal_params, "optimal_params")
+    r = _args.number(r_star, "r_star")
     _args.broadcast(params=n, optimal_params=un, r_star=r)
     eff = _args.in_range(_decayed(n, un, r), "effective parameter count", "params", n)
     return _args.result(eff, params, optimal_params, r_star)
@@ -120,7 +120,7 @@ def data_optimal_params(unique_tokens, law="chinchilla"):
     Muennighoff et al. 2023 (for mixture-of-experts: active parameters). Parameters beyond
     it would need repeated data, so EFFECTIVE_PARAMS discounts them.
     """
-    u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
+    u = _args.number(unique_tokens, "unique_tokens")
     law = resolve_law(law)
     with np.errstate(all="ignore"):
         n = _data_optimal_n(law, u)
@@ -144,11 +144,11 @@ def data_constrained_loss(params, tokens, unique_tokens, law="chinchilla",
     no larger than compute-optimal for D tokens, the result equals SCALING_LOSS; a model
     larger than that is discounted even within one epoch, as in the paper's fit.
     """
-    n = _args.number(params, "params", unit="parameters")
-    d = _args.number(tokens, "tokens", unit="tokens")
-    u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
-    rd = _args.number(r_star_tokens, "r_star_tokens", unit="repetitions")
-    rn = _args.number(r_star_params, "r_star_params", unit="repetitions")
+    n = _args.number(params, "params")
+    d = _args.number(tokens, "tokens")
+    u = _args.number(unique_tokens, "unique_tokens")
+    rd = _args.number(r_star_tokens, "r_star_tokens")
+    rn = _args.number(r_star_params, "r_star_params")
     _args.broadcast(params=n, tokens=d, unique_tokens=u, r_star_tokens=rd, r_star_params=rn)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
@@ -213,10 +213,10 @@ def epochs_worth_it(unique_tokens, compute, law="chinchilla",
     With the paper's own C4 fit and its Figure 1 budget (U = 25e9, C = 6 * 8.67e9 * 178e9)
     this gives about 9 epochs, as the authors' search does.
     """
-    u = _args.number(unique_tokens, "unique_tokens", unit="tokens")
-    c = _args.number(compute, "compute", unit="FLOPs")
-    rd = _args.number(r_star_tokens, "r_star_tokens", unit="repetitions")
-    rn = _args.number(r_star_params, "r_star_params", unit="repetitions")
+    u = _args.number(unique_tokens, "unique_tokens")
+    c = _args.number(compute, "compute")
+    rd = _args.number(r_star_tokens, "r_star_tokens")
+    rn = _args.number(r_star_params, "r_star_params")
     _args.broadcast(unique_tokens=u, compute=c, r_star_tokens=rd, r_star_params=rn)
     law = resolve_law(law)
     u, c, rd, rn = np.broadcast_arrays(u, c, rd, rn)

@@ -190,7 +190,7 @@ def resolve_gpu(gpu="H100", name: str = "gpu"):
     if isinstance(gpu, (bool, np.bool_)):
         raise PlannerError(f"{name} must be an accelerator name or a peak FLOP/s number; got {gpu}")
     try:
-        return _args.number(gpu, name, unit="FLOP/s")
+        return _args.number(gpu, name, "positive", "FLOP/s")
     except PlannerError:
         if not _has_text(gpu):
             raise

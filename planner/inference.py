@@ -21,6 +21,8 @@ from .laws import resolve_law
 
 __all__ = ["inference_flops", "lifetime_flops", "inference_tradeoff"]
 
+INFERENCE_TOKENS = Arg("tokens", "Tokens processed at inference over the model's lifetime",
+                       rule="nonnegative")
 TRADEOFF_FIELDS = ("params", "tokens", "train_flops", "inference_flops", "total_flops",
                    "chinchilla_total_flops", "savings")
 
@@ -47,8 +49,8 @@ def lifetime_optimum(target_loss, law, extra_tokens):
     monotonically and quadratically. All arithmetic stays in logarithms, so extreme inputs
     neither overflow nor lose precision.
     """
-    loss = _args.number(target_loss, "target_loss", unit="nats/token")
-    extra = _args.number(extra_tokens, "extra_tokens", "nonnegative", unit="tokens")
+    loss = _args.number(target_loss, "target_loss", "positive", "nats/token")
+    extra = _args.number(extra_tokens, "extra_tokens", "nonnegative", "tokens")
     _args.broadcast(target_loss=loss, extra_tokens=extra)
     law = resolve_law(law)
     loss, extra = np.broadcast_arrays(loss, extra)
@@ -123,13 +125,13 @@ def _savings(law, y, d0, extra):
 
 @formula("Inference", result="FLOPs", example="=INFERENCE_FLOPS(70E9, 1E12)",
          params=ACTIVE_PARAMS,
-         tokens=Arg("tokens", "Tokens processed at inference (prompt plus generated)"),
+         tokens=Arg("tokens", "Tokens processed at inference (prompt plus generated)", rule="nonnegative"),
          flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2: one "
                                    "forward pass, Kaplan et al. 2020)"))
 def inference_flops(params, tokens, flops_per_param_token=2):
     """Inference compute in FLOPs: flops_per_param_token * N * tokens (2 N per token by default)."""
-    n = _args.number(params, "params", unit="parameters")
-    t = _args.number(tokens, "tokens", "nonnegative", unit="tokens")
+    n = _args.number(params, "params")
+    t = _args.number(tokens, "tokens")
     k = _args.number(flops_per_param_token, "flops_per_param_token")
     _args.broadcast(params=n, tokens=t, flops_per_param_token=k)
     with np.errstate(all="ignore"):
@@ -141,7 +143,7 @@ def inference_flops(params, tokens, flops_per_param_token=2):
 @formula("Inference", result="FLOPs", example="=LIFETIME_FLOPS(70E9, 1.4E12, 1E13)",
          params=ACTIVE_PARAMS,
          tokens=Arg("tokens", "Training tokens D"),
-         inference_tokens=Arg("tokens", "Tokens processed at inference over the model's lifetime"),
+         inference_tokens=INFERENCE_TOKENS,
          train_flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6)"),
          inference_flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2)"))
 def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token=6,
@@ -151,9 +153,9 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
     Training costs 6 FLOPs per parameter per token (forward 2, backward 4), inference 2
     (forward only), as in Kaplan et al. 2020 and Sardana et al. 2024.
     """
-    n = _args.number(params, "params", unit="parameters")
-    d = _args.number(tokens, "tokens", unit="tokens")
-    i = _args.number(inference_tokens, "inference_tokens", "nonnegative", unit="tokens")
+    n = _args.number(params, "params")
+    d = _args.number(tokens, "tokens")
+    i = _args.number(inference_tokens, "inference_tokens")
     kt = _args.number(train_flops_per_param_token, "train_flops_per_param_token")
     ki = _args.number(inference_flops_per_param_token, "inference_flops_per_param_token")
     _args.broadcast(params=n, tokens=d, inference_tokens=i, train_flops_per_param_token=kt,
@@ -169,7 +171,7 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
          returns="record", fields=TRADEOFF_FIELDS,
          example='=INFERENCE_TRADEOFF(2.0, 1E13, "chinchilla", "params")',
          target_loss=TARGET_LOSS,
-         inference_tokens=Arg("tokens", "Tokens processed at inference over the model's lifetime"),
+         inference_tokens=INFERENCE_TOKENS,
          law=LAW_FOR_LOSS, field=field_choice(TRADEOFF_FIELDS),
          train_flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6)"),
          inference_flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2)"))
@@ -185,8 +187,8 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
     just that value. Zero inference gives the compute-optimal model and savings 0.
     """
     key = _args.choice(field, "field", TRADEOFF_FIELDS, optional=True)
-    loss = _args.number(target_loss, "target_loss", unit="nats/token")
-    tokens = _args.number(inference_tokens, "inference_tokens", "nonnegative", unit="tokens")
+    loss = _args.number(target_loss, "target_loss")
+    tokens = _args.number(inference_tokens, "inference_tokens")
     kt = _args.number(train_flops_per_param_token, "train_flops_per_param_token")
     ki = _args.number(inference_flops_per_param_token, "inference_flops_per_param_token")
     _args.broadcast(target_loss=loss, inference_tokens=tokens, train_flops_per_param_token=kt,

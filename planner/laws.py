@@ -253,8 +253,8 @@ def scaling_loss(params, tokens, law="chinchilla"):
 
     L = E + A/N^alpha + B/D^beta for the Chinchilla form (see `Law` for the general form).
     """
-    n = _args.number(params, "params", unit="parameters")
-    d = _args.number(tokens, "tokens", unit="tokens")
+    n = _args.number(params, "params")
+    d = _args.number(tokens, "tokens")
     _args.broadcast(params=n, tokens=d)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
@@ -274,8 +274,8 @@ def scaling_loss(params, tokens, law="chinchilla"):
          flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6: forward 2 + backward 4, Kaplan et al. 2020)"))
 def train_flops(params, tokens, flops_per_param_token=6):
     """Training compute in FLOPs: flops_per_param_token * N * D (6ND by default)."""
-    n = _args.number(params, "params", unit="parameters")
-    d = _args.number(tokens, "tokens", unit="tokens")
+    n = _args.number(params, "params")
+    d = _args.number(tokens, "tokens")
     k = _args.number(flops_per_param_token, "flops_per_param_token")
     _args.broadcast(params=n, tokens=d, flops_per_param_token=k)
     with np.errstate(all="ignore"):

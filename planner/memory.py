@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _args, hardware
 from .catalog import Arg, formula
-from .errors import PlannerError
+from .errors import TYPE, PlannerError
 from .shape import LAYERS
 
 __all__ = ["train_memory_gb", "gpus_for_memory", "kv_cache_gb", "inference_memory_gb"]
@@ -28,11 +28,6 @@ TRAIN_BYTES = Arg("bytes", "Bytes per parameter for weights, gradients and optim
                            "16 for mixed-precision Adam (2 bf16 weights + 2 bf16 gradients + "
                            "4 fp32 master weights + 4 Adam m + 4 Adam v)")
 
-# The largest memory any one accelerator could plausibly have, in GB: a larger `gpu` number
-# is almost surely a FLOP/s figure (which is what a number means elsewhere) given by mistake.
-_MAX_GPU_GB = 1e6
-
-
 @formula(CATEGORY, result="GB", example="=TRAIN_MEMORY_GB(70E9)",
          params=TOTAL_PARAMS, bytes_per_param=TRAIN_BYTES)
 def train_memory_gb(params, bytes_per_param=16):
@@ -44,65 +39,60 @@ def train_memory_gb(params, bytes_per_param=16):
     which grow with batch size and sequence length and can be cut by recomputation, are NOT
     included, nor are framework buffers and fragmentation.
     """
-    n = _args.number(params, "params", unit="parameters")
-    b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
+    n = _args.number(params, "params")
+    b = _args.number(bytes_per_param, "bytes_per_param")
     _args.broadcast(params=n, bytes_per_param=b)
     with np.errstate(all="ignore"):
         gb = n * b / GB
     return _args.result(_args.in_range(gb, "memory", "params", n), params, bytes_per_param)
 
 
-def _gpu_memory_gb(gpu):
-    """Memory per accelerator in GB: the preset's figure, or a number taken as GB itself."""
-    if gpu is None or isinstance(gpu, (str, hardware.Accelerator)):
-        try:
-            acc = hardware.resolve_gpu(gpu)
-        except PlannerError:
-            raise PlannerError(f"gpu {_args.show(gpu)} is not a known accelerator; known: "
-                               f"{', '.join(hardware.GPU_NAMES)}; or give its memory in GB "
-                               f"as a number") from None
-        return np.asarray(float(acc.memory_gb))
-    if isinstance(gpu, (bool, np.bool_)):
-        raise PlannerError(f"gpu must be an accelerator name or its memory in GB; got {gpu}")
-    mem = _args.number(gpu, "gpu", unit="GB")
-    _args.check(mem <= _MAX_GPU_GB, "gpu",
-                f"as a number is the memory of one accelerator in GB and must be at most "
-                f"{_MAX_GPU_GB:g} (a FLOP/s figure does not belong here)", mem)
-    return mem
+def _gpu_memory_gb(gpu, memory_gb):
+    """Memory per accelerator in GB: `memory_gb` when given, else the preset's figure.
+
+    A number as `gpu` is a peak FLOP/s figure, as everywhere, and says nothing of memory.
+    """
+    if memory_gb is not None:
+        if gpu is not None and not isinstance(gpu, str | hardware.Accelerator):
+            hardware.resolve_gpu(gpu)  # still a valid accelerator argument
+        return _args.number(memory_gb, "memory_gb")
+    acc = hardware.resolve_gpu(gpu)
+    if not isinstance(acc, hardware.Accelerator):
+        raise PlannerError("memory_gb is needed when gpu is given as a number (a peak FLOP/s "
+                           "figure says nothing of memory)", argument="memory_gb", kind=TYPE)
+    return np.asarray(float(acc.memory_gb))
 
 
 @formula(CATEGORY, result="GPUs", example='=GPUS_FOR_MEMORY(70E9, "H100")',
-         params=TOTAL_PARAMS,
-         gpu=Arg("preset or GB", "Accelerator: a preset name (" + ", ".join(hardware.GPU_NAMES)
-                 + "; default H100, the SXM part, as for the cost functions) or the memory of "
-                   "one accelerator in GB as a number", kind="gpu"),
-         bytes_per_param=TRAIN_BYTES)
-def gpus_for_memory(params, gpu="H100", bytes_per_param=16):
+         params=TOTAL_PARAMS, gpu=hardware.GPU, bytes_per_param=TRAIN_BYTES,
+         memory_gb=Arg("GB", "Memory of one accelerator; empty: the preset's figure (needed when "
+                             "gpu is a number)"))
+def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None):
     """The fewest whole accelerators whose memory together holds the model state.
 
     ceil(params * bytes_per_param / 1e9 / memory per accelerator in GB), with the state
     sharded evenly across them (ZeRO stage 3 / FSDP). The default 16 bytes per parameter is
     mixed-precision Adam training; use 2 for bf16 inference weights. Activations and the KV
-    cache are not included: this is a lower bound. A number as `gpu` is its memory in GB
-    (where other functions read a number as peak FLOP/s).
+    cache are not included: this is a lower bound. The memory per accelerator is the preset's
+    unless `memory_gb` gives it. The count is a whole number (an int for scalar inputs).
     """
-    n = _args.number(params, "params", unit="parameters")
-    b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
-    mem = _gpu_memory_gb(gpu)
-    _args.broadcast(params=n, gpu=mem, bytes_per_param=b)
+    n = _args.number(params, "params")
+    b = _args.number(bytes_per_param, "bytes_per_param")
+    mem = _gpu_memory_gb(gpu, memory_gb)
+    _args.broadcast(params=n, bytes_per_param=b, memory_gb=mem)
     with np.errstate(all="ignore"):
         ratio = n * b / GB / mem
         # An exact fit (e.g. 5e9 params * 16 B on 80 GB) must not round up on float noise.
         count = np.ceil(ratio * (1.0 - 4e-16))
     count = _args.in_range(count, "number of accelerators", "params", n)
-    return _args.result(count, params, mem if np.ndim(mem) else 0, bytes_per_param)
+    return _args.count(count, params, mem if memory_gb is not None else 0, bytes_per_param)
 
 
 @formula(CATEGORY, result="GB", example="=KV_CACHE_GB(80, 8, 128, 4096, 16)",
          layers=LAYERS,
          kv_heads=Arg("heads", "Key/value heads (fewer than query heads with grouped-query "
-                               "attention)"),
-         head_dim=Arg("width", "Size of one attention head (d_model / heads)"),
+                               "attention)", rule="whole"),
+         head_dim=Arg("width", "Size of one attention head (d_model / heads)", rule="whole"),
          context=Arg("tokens", "Tokens cached per sequence (prompt plus generated tokens)"),
          batch=Arg("sequences", "Sequences held at once (1: a single conversation)"),
          bytes_per_value=Arg("bytes", "Bytes per cached number: 2 for bf16/fp16 (the default, "
@@ -113,12 +103,12 @@ def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2)
     2 (keys and values) * layers * kv_heads * head_dim * context * batch * bytes_per_value
     / 1e9. Grouped-query attention shrinks it by heads / kv_heads.
     """
-    n_layers = _args.whole(layers, "layers", "layers")
-    kv = _args.whole(kv_heads, "kv_heads", "heads")
-    hd = _args.whole(head_dim, "head_dim")
-    ctx = _args.number(context, "context", unit="tokens")
-    seqs = _args.number(batch, "batch", unit="sequences")
-    b = _args.number(bytes_per_value, "bytes_per_value", unit="bytes")
+    n_layers = _args.number(layers, "layers")
+    kv = _args.number(kv_heads, "kv_heads")
+    hd = _args.number(head_dim, "head_dim")
+    ctx = _args.number(context, "context")
+    seqs = _args.number(batch, "batch")
+    b = _args.number(bytes_per_value, "bytes_per_value")
     _args.broadcast(layers=n_layers, kv_heads=kv, head_dim=hd, context=ctx, batch=seqs,
                     bytes_per_value=b)
     with np.errstate(all="ignore"):
@@ -131,16 +121,17 @@ def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2)
          params=TOTAL_PARAMS,
          bytes_per_param=Arg("bytes", "Bytes per weight: 2 for bf16/fp16 (the default, as "
                                       "models are released), 1 for fp8/int8, 0.5 for 4-bit"),
-         kv_cache_gb=Arg("GB", "KV cache to hold as well (see KV_CACHE_GB); 0 for weights only"))
+         kv_cache_gb=Arg("GB", "KV cache to hold as well (see KV_CACHE_GB); 0 for weights only",
+                         rule="nonnegative"))
 def inference_memory_gb(params, bytes_per_param=2, kv_cache_gb=0):
     """Memory to serve a model: its weights plus the KV cache, in GB.
 
     params * bytes_per_param / 1e9 + kv_cache_gb. Activations of the running batch and
     framework overhead are not included.
     """
-    n = _args.number(params, "params", unit="parameters")
-    b = _args.number(bytes_per_param, "bytes_per_param", unit="bytes")
-    kv = _args.number(kv_cache_gb, "kv_cache_gb", "nonnegative", unit="GB")
+    n = _args.number(params, "params")
+    b = _args.number(bytes_per_param, "bytes_per_param")
+    kv = _args.number(kv_cache_gb, "kv_cache_gb")
     _args.broadcast(params=n, bytes_per_param=b, kv_cache_gb=kv)
     with np.errstate(all="ignore"):
         gb = n * b / GB + kv

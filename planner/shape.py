@@ -28,16 +28,16 @@ from .errors import PlannerError
 __all__ = ["params_from_shape", "flops_per_token"]
 
 CATEGORY = "Data, Shape & Memory"
-LAYERS = Arg("layers", "Number of transformer layers (blocks)")
+LAYERS = Arg("layers", "Number of transformer layers (blocks)", rule="whole")
 
 
 @formula(CATEGORY, result="parameters", example="=PARAMS_FROM_SHAPE(32, 4096, 32000, 11008, TRUE, FALSE)",
          layers=LAYERS,
-         d_model=Arg("width", "Model width d_model (hidden size)"),
-         vocab_size=Arg("tokens", "Vocabulary size"),
+         d_model=Arg("width", "Model width d_model (hidden size)", rule="whole"),
+         vocab_size=Arg("tokens", "Vocabulary size", rule="whole"),
          ffn_hidden=Arg("width", "Feed-forward hidden width; empty means 4 * d_model, the "
                                  "ratio of the original Transformer and GPT-3 (for a "
-                                 "mixture-of-experts model: the width one token uses)"),
+                                 "mixture-of-experts model: the width one token uses)", rule="whole"),
          gated_ffn=Arg("", "TRUE for a gated feed-forward block with three matrices "
                            "(SwiGLU, GeGLU as in Llama); FALSE (default) for two", kind="flag"),
          tied_embeddings=Arg("", "TRUE (default, as in GPT-2 and GPT-3) if the output "
@@ -45,9 +45,9 @@ LAYERS = Arg("layers", "Number of transformer layers (blocks)")
                                  "counts the vocabulary matrix twice",
                              kind="flag"),
          heads=Arg("heads", "Attention (query) heads; must divide d_model. Empty means plain "
-                            "multi-head attention (the count then does not depend on it)"),
+                            "multi-head attention (the count then does not depend on it)", rule="whole"),
          kv_heads=Arg("heads", "Key/value heads for grouped-query attention; must divide heads. "
-                               "Empty means as many as heads; 1 is multi-query attention"))
+                               "Empty means as many as heads; 1 is multi-query attention", rule="whole"))
 def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=False,
                       tied_embeddings=True, heads=None, kv_heads=None):
     """Parameter count of a decoder-only transformer from its shape.
@@ -59,10 +59,10 @@ def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=Fa
     models). For a mixture-of-experts model this is the active count per token when
     ffn_hidden is the width of the experts one token uses.
     """
-    n_layers = _args.whole(layers, "layers", "layers")
-    d = _args.whole(d_model, "d_model")
-    vocab = _args.whole(vocab_size, "vocab_size", "tokens")
-    ffn = 4.0 * d if ffn_hidden is None else _args.whole(ffn_hidden, "ffn_hidden")
+    n_layers = _args.number(layers, "layers")
+    d = _args.number(d_model, "d_model")
+    vocab = _args.number(vocab_size, "vocab_size")
+    ffn = 4.0 * d if ffn_hidden is None else _args.number(ffn_hidden, "ffn_hidden")
     gated = _args.flag(gated_ffn, "gated_ffn", False)
     tied = _args.flag(tied_embeddings, "tied_embeddings", True)
     shaped = dict(layers=n_layers, d_model=d, vocab_size=vocab, ffn_hidden=ffn, gated_ffn=gated,
@@ -73,10 +73,10 @@ def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=Fa
             raise PlannerError("kv_heads needs heads: give the number of query heads too")
         kv_share = 1.0
     else:
-        h = _args.whole(heads, "heads", "heads")
+        h = _args.number(heads, "heads")
         _args.broadcast(**shaped, heads=h)
         _args.check(np.mod(d, h) == 0, "heads", "must divide d_model (a whole head size)", h)
-        kv = h if kv_heads is None else _args.whole(kv_heads, "kv_heads", "heads")
+        kv = h if kv_heads is None else _args.number(kv_heads, "kv_heads")
         _args.broadcast(**shaped, heads=h, kv_heads=kv)
         _args.check(kv <= h, "kv_heads", "must not exceed heads", kv)
         _args.check(np.mod(h, kv) == 0, "kv_heads", "must divide heads", kv)
@@ -93,7 +93,7 @@ def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=Fa
 
 @formula(CATEGORY, result="FLOPs/token", example="=FLOPS_PER_TOKEN(6.7E9, 32, 4096, 4096)",
          params=ACTIVE_PARAMS, layers=LAYERS,
-         d_model=Arg("width", "Attention width (d_model; heads * head size)"),
+         d_model=Arg("width", "Attention width (d_model; heads * head size)", rule="whole"),
          context=Arg("tokens", "Tokens each token attends to: the sequence length in "
                                "training; in generation the average position (prompt plus "
                                "half the output)"),
@@ -108,10 +108,10 @@ def flops_per_token(params, layers, d_model, context, training=True):
     embeddings; counting them (as PARAMS_FROM_SHAPE does) adds the output projection's
     2 * vocab * d_model per token, which is real work, and slightly overstates the rest.
     """
-    n = _args.number(params, "params", unit="parameters")
-    n_layers = _args.whole(layers, "layers", "layers")
-    d = _args.whole(d_model, "d_model")
-    ctx = _args.number(context, "context", unit="tokens")
+    n = _args.number(params, "params")
+    n_layers = _args.number(layers, "layers")
+    d = _args.number(d_model, "d_model")
+    ctx = _args.number(context, "context")
     train = _args.flag(training, "training", True)
     _args.broadcast(params=n, layers=n_layers, d_model=d, context=ctx, training=train)
     with np.errstate(all="ignore"):

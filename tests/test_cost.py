@@ -115,7 +115,7 @@ def test_arrays_broadcast_like_numpy():
 def test_lists_give_arrays_scalars_give_floats():
     assert isinstance(planner.gpu_hours(1e24), float)
     assert isinstance(planner.gpu_hours([1e24]), np.ndarray)
-    assert isinstance(planner.gpus_for_deadline(1e24, 30), float)
+    assert type(planner.gpus_for_deadline(1e24, 30)) is int  # a count, never a numpy scalar
 
 
 # --- bad input --------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_lists_give_arrays_scalars_give_floats():
 @pytest.mark.parametrize("call, pattern", [
     (lambda: planner.gpu_hours(1e24, "H100", 40), r"mfu must be a fraction in \(0, 1\] \(40% is 0.4\); got 40"),
     (lambda: planner.gpu_hours(1e24, "H100", 1.01), "mfu must be a fraction"),
-    (lambda: planner.gpu_hours(1e24, "H100", 0), "mfu must be positive; got 0"),
+    (lambda: planner.gpu_hours(1e24, "H100", 0), r"mfu must be a fraction in \(0, 1\] \(40% is 0.4\); got 0"),
     (lambda: planner.gpu_hours(1e24, "H100", [0.4, 40]), r"got 40 \(element 1\)"),
     (lambda: planner.gpu_hours(-1e24), "flops must be zero or positive; got -1e"),
     (lambda: planner.gpu_hours("1e24"), "flops must be a number; got '1e24'"),
@@ -279,7 +279,7 @@ def test_tradeoff_cost_broadcasts():
 @pytest.mark.parametrize("kwargs, pattern", [
     (dict(decode_mfu=10), r"decode_mfu must be a fraction in \(0, 1\] \(40% is 0.4\); got 10"),
     (dict(train_mfu=40), "train_mfu must be a fraction"),
-    (dict(prefill_mfu=0), "prefill_mfu must be positive"),
+    (dict(prefill_mfu=0), "prefill_mfu must be a fraction"),
     (dict(price_per_gpu_hour=-2), "price_per_gpu_hour must be positive; got -2"),
     (dict(gpu="H1000"), "gpu 'H1000' is not a known accelerator"),
     (dict(gpu="fast"), "known: V100"),

@@ -29,11 +29,13 @@ def test_gpus_for_memory_counts_whole_gpus_and_an_exact_fit_does_not_round_up():
 
 
 def test_gpus_for_memory_takes_a_memory_figure_and_inference_bytes():
-    assert planner.gpus_for_memory(70e9, 141) == math.ceil(1120 / 141)  # 1,120 GB / 141 GB
+    assert planner.gpus_for_memory(70e9, memory_gb=141) == math.ceil(1120 / 141)  # 1,120 GB / 141 GB
     assert planner.gpus_for_memory(70e9, "H100", 2) == math.ceil(140 / 80)  # bf16 weights: 140 GB
-    # 14, 140 and 810 GB of bf16 weights on 80 GB parts.
-    assert np.array_equal(planner.gpus_for_memory([7e9, 70e9, 405e9], 80, 2),
-                          [math.ceil(g / 80) for g in (14, 140, 810)])
+    # 14, 140 and 810 GB of bf16 weights on 80 GB parts; a peak FLOP/s number as gpu is
+    # accepted beside the memory figure, as everywhere a number as gpu is a peak.
+    counts = planner.gpus_for_memory([7e9, 70e9, 405e9], 989.4e12, 2, memory_gb=80)
+    assert np.array_equal(counts, [math.ceil(g / 80) for g in (14, 140, 810)])
+    assert counts.dtype.kind == "i" and type(planner.gpus_for_memory(7e9)) is int
 
 
 def test_kv_cache_of_llama2_70b():
@@ -57,11 +59,12 @@ def test_inference_memory_adds_weights_and_cache():
 @pytest.mark.parametrize("call, message", [
     (lambda: planner.train_memory_gb(-1), "params must be positive; got -1"),
     (lambda: planner.train_memory_gb(7e9, 0), "bytes_per_param must be positive; got 0"),
-    (lambda: planner.gpus_for_memory(7e9, "Z100"), "gpu 'Z100' is not a known accelerator.*memory in GB"),
-    (lambda: planner.gpus_for_memory(7e9, 989.4e12), "gpu as a number is the memory of one accelerator in GB"),
+    (lambda: planner.gpus_for_memory(7e9, "Z100"), "gpu 'Z100' is not a known accelerator"),
+    (lambda: planner.gpus_for_memory(7e9, 989.4e12), "memory_gb is needed when gpu is given as a number"),
     (lambda: planner.gpus_for_memory(7e9, 0), "gpu must be positive; got 0"),
+    (lambda: planner.gpus_for_memory(7e9, "H100", 16, 0), "memory_gb must be positive; got 0 GB"),
     (lambda: planner.gpus_for_memory(7e9, True), "gpu must be an accelerator name"),
-    (lambda: planner.kv_cache_gb(80, 8.5, 128, 4096), "kv_heads must be a whole number; got 8.5"),
+    (lambda: planner.kv_cache_gb(80, 8.5, 128, 4096), "kv_heads must be a positive whole number; got 8.5 heads"),
     (lambda: planner.kv_cache_gb(80, 8, 128, 4096, batch=-2), "batch must be positive; got -2"),
     (lambda: planner.kv_cache_gb(80, 8, 128, "long"), "context must be a number"),
     (lambda: planner.inference_memory_gb(7e9, 2, -1), "kv_cache_gb must be zero or positive; got -1"),

@@ -106,16 +106,16 @@ def test_flops_broadcast_over_context():
 # --- bad input ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: planner.params_from_shape(32.5, 4096, 32000), "layers must be a whole number; got 32.5"),
-    (lambda: planner.params_from_shape(0, 4096, 32000), "layers must be positive; got 0"),
-    (lambda: planner.params_from_shape(32, 4096, -3), "vocab_size must be positive; got -3"),
+    (lambda: planner.params_from_shape(32.5, 4096, 32000), "layers must be a positive whole number; got 32.5 layers"),
+    (lambda: planner.params_from_shape(0, 4096, 32000), "layers must be a positive whole number; got 0 layers"),
+    (lambda: planner.params_from_shape(32, 4096, -3), "vocab_size must be a positive whole number; got -3 tokens"),
     (lambda: planner.params_from_shape(32, 4096, 32000, heads=30), "heads must divide d_model.*got 30"),
     (lambda: planner.params_from_shape(32, 4096, 32000, heads=32, kv_heads=5), "kv_heads must divide heads; got 5"),
     (lambda: planner.params_from_shape(32, 4096, 32000, heads=8, kv_heads=16), "kv_heads must not exceed heads; got 16"),
     (lambda: planner.params_from_shape(32, 4096, 32000, kv_heads=8), "kv_heads needs heads"),
     (lambda: planner.params_from_shape(32, 4096, 32000, gated_ffn="yes"), "gated_ffn must be TRUE or FALSE"),
     (lambda: planner.params_from_shape(32, 4096, 32000, tied_embeddings=2), "tied_embeddings must be TRUE or FALSE"),
-    (lambda: planner.params_from_shape(32, [4096, 4000.5], 32000), r"d_model must be a whole number; got 4000.5 \(element 1\)"),
+    (lambda: planner.params_from_shape(32, [4096, 4000.5], 32000), r"d_model must be a positive whole number; got 4000.5 \(element 1\)"),
     (lambda: planner.params_from_shape(1e300, 1e300, 10), "out of range"),
     (lambda: planner.flops_per_token(7e9, 32, 4096, 0), "context must be positive; got 0"),
     (lambda: planner.flops_per_token(7e9, 32, 4096, 4096, "no"), "training must be TRUE or FALSE"),
