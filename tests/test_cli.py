@@ -95,7 +95,7 @@ def test_set_by_name_and_by_cell(capsys, book, tmp_path):
     ("$2.50", 2.5), ("-$1,000", -1000.0), ("€ 3", 3.0), ("$abc", "$abc"),  # amounts as Excel reads them
 ])
 def test_set_values(text, value):
-    from workbook.calc import parse_value
+    from workbook.recalc.calc import parse_value
 
     assert parse_value(text) == value and type(parse_value(text)) is type(value)
 
@@ -290,7 +290,7 @@ def test_a_circular_reference_is_reported_not_looped(capsys, tmp_path):
 def test_console_script_has_no_traceback(tmp_path):
     """The real process: exit status and a single line on stderr."""
     bad = _write(tmp_path / "broken.xlsx", b"PK\x03\x04 not really a zip")
-    proc = subprocess.run([sys.executable, "-m", "workbook.cli", "calc", str(bad), "--out",
+    proc = subprocess.run([sys.executable, "-m", "workbook", "calc", str(bad), "--out",
                            str(tmp_path / "o.xlsx")], capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).resolve().parent.parent)
     assert proc.returncode != 0
@@ -299,10 +299,11 @@ def test_console_script_has_no_traceback(tmp_path):
 
 
 def test_demo_prints_the_comparison_and_writes_the_workbook(capsys, tmp_path, monkeypatch):
-    from workbook import demo
+    from workbook.cli import demo
+    from workbook.templates import shipped
 
-    monkeypatch.chdir(tmp_path)
-    assert demo.TEMPLATE.exists()  # the template is committed: the full demo runs here
+    monkeypatch.chdir(tmp_path)  # any folder: the template is package data
+    assert shipped(demo.TEMPLATE).is_file()
     code, out, err = run(capsys, "demo")
     assert code == 0, err
     for heading in ("Compute-optimal", "FLOP-optimal", "Cost-optimal", "Your model", "Total cost"):
@@ -314,21 +315,8 @@ def test_demo_prints_the_comparison_and_writes_the_workbook(capsys, tmp_path, mo
                 if isinstance(c.value, str) and c.value.startswith("#")]
 
 
-def test_demo_without_the_template_prints_the_compute_optimal_plan(capsys, tmp_path, monkeypatch):
-    from workbook import demo
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(demo, "TEMPLATE", tmp_path / "no-such-template.xlsx")  # a bare checkout
-    code, out, err = run(capsys, "demo")
-    assert code == 0, err
-    # The compute-optimal model for 1e24 FLOPs, from the closed form in book_builders.
-    assert f"parameters  {n_opt(1e24) / 1e9:10.1f} B" in out
-    assert "Your model" not in out and "is missing" in out
-    assert not (tmp_path / demo.DEFAULT_OUT).exists()
-
-
 def test_demo_table_reads_defined_names():
-    from workbook.demo import comparison_table
+    from workbook.cli.demo import comparison_table
 
     table = comparison_table({"Opt_Params": 70e9, "Own_Params": 8e9, "Opt_Total_Cost": 2.5e6,
                               "Own_Total_Cost": 1.5e6})
@@ -415,12 +403,12 @@ def test_usage_mistakes_give_one_line(capsys, argv, words):
 
 
 def test_ctrl_c_ends_quietly(capsys, book, tmp_path, monkeypatch):
-    import workbook.calc
+    import workbook.recalc.calc
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(workbook.calc, "calc", interrupted)
+    monkeypatch.setattr(workbook.recalc.calc, "calc", interrupted)
     code, _, err = run(capsys, "calc", book, "--out", tmp_path / "out.xlsx")
     assert code == 130 and err == "planner: interrupted\n"
 
@@ -475,7 +463,7 @@ def test_an_unwritable_output_of_any_command_is_one_line(capsys, tmp_path):
 
 def test_unreadable_input_and_read_only_folder(capsys, book, tmp_path, monkeypatch):
     """Permissions (simulated: the tests may run as root, who reads and writes anything)."""
-    from workbook import xlsx
+    from workbook.recalc import xlsx
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(args[0]) if args else None)

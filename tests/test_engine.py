@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from book_builders import (ALPHA, BETA, A, B, E, d_opt, excel_style_book, loss, mixed_book, n_opt,
                            one_formula_book)
-from workbook import engine, xlsx
-from workbook.engine import EngineError, ErrorValue
+from workbook.recalc import engine, xlsx
+from workbook.addin.cells import CellError
+from workbook.recalc.engine import EngineError
 
 
 def close(a, b, rel=1e-12):
@@ -69,10 +70,10 @@ def test_tokens_per_parameter_rule(mixed):
 
 def test_bad_cells_give_excel_error_values_with_reasons(mixed):
     neg, text, div, dep = (v(mixed, r) for r in ("B16", "B17", "B18", "B19"))
-    assert isinstance(neg, ErrorValue) and neg.code == "#NUM!" and "compute" in neg.reason
-    assert isinstance(text, ErrorValue) and text.code == "#VALUE!" and "lots" in text.reason
-    assert isinstance(div, ErrorValue) and div.code == "#DIV/0!"  # an error argument propagates
-    assert isinstance(dep, ErrorValue) and dep.code == "#NUM!"
+    assert isinstance(neg, CellError) and neg.code == "#NUM!" and "compute" in neg.reason
+    assert isinstance(text, CellError) and text.code == "#VALUE!" and "lots" in text.reason
+    assert isinstance(div, CellError) and div.code == "#DIV/0!"  # an error argument propagates
+    assert isinstance(dep, CellError) and dep.code == "#NUM!"
 
 
 def test_defined_name_values(mixed):
@@ -157,7 +158,7 @@ def test_add_in_spellings_of_planner_functions(tmp_path, formula):
 
 def test_every_catalog_formula_is_registered():
     import formulas
-    from workbook import excel
+    from workbook.addin import cells as excel
 
     engine.register_functions()
     table = formulas.get_functions()
@@ -322,7 +323,7 @@ def test_spill_references_compute_and_3d_references_are_refused(tmp_path):
 def test_an_undefined_name_is_named(tmp_path, formula, code):
     values, _, _ = engine.recalculate(xlsx.read_package(one_formula_book(tmp_path / "n.xlsx", formula)))
     v = values[("Sheet1", "B2")]
-    assert isinstance(v, ErrorValue) and v.code == code
+    assert isinstance(v, CellError) and v.code == code
     assert ("Undefined_Budget is not a defined name" in v.reason) == (code == "#NAME?")
 
 

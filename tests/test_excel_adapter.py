@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import planner
-from workbook import excel
-from workbook.excel import CellError, evaluate
+from workbook.addin import cells as excel
+from workbook.addin.cells import CellError, evaluate
 
 import catalog_examples as ce
 

@@ -269,7 +269,7 @@ def test_blank_padding_rows_and_excel_columns_are_accepted_silently(small):
 
 
 def test_excel_adapter_spills_the_fitted_row(small):
-    from workbook import excel
+    from workbook.addin import cells as excel
     cols = [[[float(v)] for v in col] + [[None], ["#N/A"]] for col in small]
     row = excel.evaluate("FIT_SCALING_LAW", cols)
     assert np.array(row, dtype=float).ravel() == pytest.approx(planner.fit_scaling_law(*small))

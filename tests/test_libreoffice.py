@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from book_builders import excel_style_book, mixed_book
-from workbook import xlsx
+from workbook.recalc import xlsx
 from workbook.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def check_in_libreoffice(src: Path, tmp_path: Path) -> tuple[int, int]:
 
 def test_every_template_is_checked():
     # The parametrisation below comes from the files on disk: it must not quietly shrink.
-    from workbook.template_data import TEMPLATES as SPECS
+    from workbook.templates import TEMPLATES as SPECS
 
     assert sorted(t.name for t in TEMPLATES) == sorted(t.filename for t in SPECS)
 

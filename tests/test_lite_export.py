@@ -17,8 +17,9 @@ import pytest
 import xlwings
 
 import planner
-from workbook import cli, lite
-from workbook.udfs import excel_arg_name, plain
+from workbook import cli
+from workbook.addin import lite
+from workbook.addin.wrappers import excel_arg_name, plain
 
 import catalog_examples as ce
 
@@ -62,10 +63,10 @@ HARNESS = textwrap.dedent("""
 
     out = {"meta": server.custom_functions_meta(main), "results": [], "finders": finders,
            "blocked": out_blocked, "refused": refused_by_main,
-           "same_planner": sys.modules["workbook.excel"].planner is sys.modules["planner"],
+           "same_planner": sys.modules["workbook.addin.cells"].planner is sys.modules["planner"],
            "origin": sys.modules["planner"].__spec__.origin, "formulas": main.FORMULAS,
-           "defined_in_udfs": [n for n in vars(sys.modules["workbook.udfs"]) if n.isupper()
-                               and hasattr(getattr(sys.modules["workbook.udfs"], n), "__xlfunc__")]}
+           "defined_in_udfs": [n for n in vars(sys.modules["workbook.addin.wrappers"]) if n.isupper()
+                               and hasattr(getattr(sys.modules["workbook.addin.wrappers"], n), "__xlfunc__")]}
     for data in json.load(sys.stdin):
         try:
             out["results"].append({"value": asyncio.run(server.custom_functions_call(data, main))})

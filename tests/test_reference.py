@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 import planner
-from workbook import cli, reference
-from workbook.udfs import excel_arg_name
+from workbook import cli
+from workbook.addin import reference
+from workbook.addin.wrappers import excel_arg_name
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "FUNCTIONS.md"
 ENTRIES = list(planner.CATALOG.values())

@@ -15,14 +15,14 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 import planner
-from workbook import template_data as spec
-from workbook.calc import calc
+from workbook.templates import TEMPLATES, scaling_law_fit
+from workbook.recalc.calc import calc
 from workbook.cli import main
-from workbook.templates import INPUT_FILL, INPUT_FONT, build_all
+from workbook.templates.builder import INPUT_FILL, INPUT_FONT, build_all
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "templates"
-FILES = [t.filename for t in spec.TEMPLATES]
+FILES = [t.filename for t in TEMPLATES]
 REL = 1e-9
 
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
@@ -247,7 +247,7 @@ def test_cli_writes_the_templates(tmp_path, capsys):
 @pytest.mark.parametrize("filename", FILES)
 def test_templates_compute_without_errors(computed, filename):
     result = computed(filename)
-    errors = {k: v for k, v in result.values.items() if type(v).__name__ == "ErrorValue"}
+    errors = {k: v for k, v in result.values.items() if type(v).__name__ == "CellError"}
     assert not errors
 
 
@@ -456,7 +456,7 @@ def test_scaling_law_fit(computed):
 
 def test_scaling_law_fit_runs_are_the_published_data():
     n, d, loss = _runs()
-    shipped = np.array(spec.RUNS)
+    shipped = np.array(scaling_law_fit.RUNS)
     assert len(shipped) == 245
     for i, values in enumerate((n, d, loss)):
         np.testing.assert_allclose(shipped[:, i], values, rtol=1e-14)
@@ -583,6 +583,6 @@ def test_charts_read_well(filename):
 
 def test_the_runs_the_replication_drops_are_the_first_five():
     """The About sheet tells a reader to clear the first five runs to fit as the replication did."""
-    losses = [r[2] for r in spec.RUNS]
+    losses = [r[2] for r in scaling_law_fit.RUNS]
     assert min(losses[:5]) > max(losses[5:])
-    assert "the first five rows" in " ".join(spec.SCALING_LAW_FIT.sources)
+    assert "the first five rows" in " ".join(scaling_law_fit.SCALING_LAW_FIT.sources)

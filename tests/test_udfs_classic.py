@@ -20,10 +20,11 @@ import xlwings
 
 import planner
 import workbook
+import workbook.addin.wrappers as wrappers
 
 ENTRIES = list(planner.CATALOG.values())
 IDS = [e.excel_name for e in ENTRIES]
-UDFS_PATH = Path(workbook.__file__).with_name("udfs.py")
+UDFS_PATH = Path(workbook.__file__).parent / "addin" / "udfs.py"
 
 
 def _com_stand_ins():
@@ -42,7 +43,7 @@ def _com_stand_ins():
 
 @pytest.fixture(scope="module")
 def classic():
-    """xlwings.udfs imported with the COM stand-ins, and workbook/udfs.py loaded as on Windows."""
+    """xlwings.udfs imported with the COM stand-ins, and workbook/addin/udfs.py loaded as on Windows."""
     saved = {k: sys.modules.get(k) for k in [*_com_stand_ins(), "xlwings.udfs"]}
     saved_decorators = (xlwings.func, xlwings.arg)
     sys.modules.pop("xlwings.udfs", None)
@@ -52,7 +53,7 @@ def classic():
 
         # What xlwings/__init__.py binds on Windows with pywin32.
         xlwings.func, xlwings.arg = xludfs.xlfunc, xludfs.xlarg
-        spec = importlib.util.spec_from_file_location("workbook.udfs", UDFS_PATH)
+        spec = importlib.util.spec_from_file_location("workbook.addin.udfs", UDFS_PATH)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         yield xludfs, module
@@ -103,17 +104,17 @@ def expected_signature(entry, rename):
 def vba(classic):
     xludfs, module = classic
     out = io.StringIO()
-    xludfs.generate_vba_wrapper("workbook.udfs", module, out, Recorder("Budget.xlsm"))
+    xludfs.generate_vba_wrapper("workbook.addin.udfs", module, out, Recorder("Budget.xlsm"))
     return out.getvalue()
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_every_formula_gets_a_vba_function_with_its_arguments(classic, vba, entry):
     _, module = classic
-    signature = expected_signature(entry, module.excel_arg_name)
+    signature = expected_signature(entry, wrappers.excel_arg_name)
     assert signature in vba.splitlines()
-    names = ", ".join(module.excel_arg_name(p.name) for p in entry.params)
-    assert (f'{entry.excel_name} = XLPy.CallUDF("workbook.udfs", "{entry.excel_name}", '
+    names = ", ".join(wrappers.excel_arg_name(p.name) for p in entry.params)
+    assert (f'{entry.excel_name} = XLPy.CallUDF("workbook.addin.udfs", "{entry.excel_name}", '
             f"Array({names}), ThisWorkbook, Application.Caller)") in vba
 
 
@@ -133,38 +134,38 @@ def test_vba_argument_names_are_legal(classic, vba):
     _, module = classic
     for entry in ENTRIES:
         for p in entry.params:
-            name = module.excel_arg_name(p.name)
+            name = wrappers.excel_arg_name(p.name)
             assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name)
-            assert name.lower() not in module._VBA_RESERVED
+            assert name.lower() not in wrappers._VBA_RESERVED
 
 
 def test_import_functions_registers_categories_and_descriptions(classic):
     xludfs, module = classic
     book = Recorder("xlwings.xlam")
-    xludfs.udf_modules["workbook.udfs"] = {"module": module, "filename": str(UDFS_PATH), "filetime": None}
+    xludfs.udf_modules["workbook.addin.udfs"] = {"module": module, "filename": str(UDFS_PATH), "filetime": None}
     pro = xludfs.__pro__
     xludfs.__pro__ = False  # the embedded-code lookup needs a live Excel
     try:
-        xludfs.import_udfs("workbook.udfs", book)
+        xludfs.import_udfs("workbook.addin.udfs", book)
     finally:
         xludfs.__pro__ = pro
-        xludfs.udf_modules.pop("workbook.udfs", None)
+        xludfs.udf_modules.pop("workbook.addin.udfs", None)
     (code,) = book.imported
     assert 'Attribute VB_Name = "xlwings_udfs"' in code
     assert "ActiveWorkbook, Application.Caller" in code  # an add-in calls into the active workbook
     for entry in ENTRIES:
         options = book.macro_options[f"'xlwings.xlam'!{entry.excel_name}"]
         assert options["Category"] == entry.category
-        assert options["Description"].startswith(module.plain(entry.summary)[:40])
+        assert options["Description"].startswith(wrappers.plain(entry.summary)[:40])
         assert "`" not in options["Description"]
         assert len(options["Description"]) <= 255
         docs = options["ArgumentDescriptions"]
         assert len(docs) == len(entry.params)
         for doc, p in zip(docs, entry.params):
-            assert len(doc) <= 255 and doc.startswith(module.plain(p.arg.doc)[:20])
+            assert len(doc) <= 255 and doc.startswith(wrappers.plain(p.arg.doc)[:20])
             assert ("Optional" in doc) is p.optional
             if p.optional and p.default is not None:  # the default, as typed in a formula
-                assert doc.endswith(f"default {module.excel_default(p.default)}.")
+                assert doc.endswith(f"default {wrappers.excel_default(p.default)}.")
             if p.arg.unit:
                 assert f"[{p.arg.unit}]" in doc
 
@@ -194,6 +195,6 @@ def test_calls_return_values_and_errors_with_their_reason(classic):
 def test_error_text_fits_what_xlwings_can_return(classic):
     # xlwings turns strings over 255 characters returned by a UDF into #VALUE!.
     _, module = classic
-    long_reason = module.excel.CellError("#NUM!", "law " + "very " * 80 + "wrong")
-    text = module.to_host([[1.0, long_reason]], "classic")[0][1]
+    long_reason = wrappers.cells.CellError("#NUM!", "law " + "very " * 80 + "wrong")
+    text = wrappers.to_host([[1.0, long_reason]], "classic")[0][1]
     assert text.startswith("#NUM! law very") and len(text) <= 255

@@ -13,7 +13,8 @@ import xlwings
 from xlwings import XlwingsError, server
 
 import planner
-import workbook.udfs as udfs
+import workbook.addin.udfs as udfs
+import workbook.addin.wrappers as wrappers
 
 import catalog_examples as ce
 
@@ -60,22 +61,22 @@ def test_meta_lists_exactly_the_catalog(meta):
 def test_meta_describes_every_formula_and_argument(meta, entry):
     f = meta[entry.excel_name]
     assert f["id"] == entry.excel_name
-    assert f["description"].startswith(udfs.plain(entry.summary)[:40])
+    assert f["description"].startswith(wrappers.plain(entry.summary)[:40])
     assert "`" not in f["description"]
     assert entry.result_unit in f["description"]
     assert f["result"]["dimensionality"] == "matrix"
-    assert [p["name"] for p in f["parameters"]] == [udfs.excel_arg_name(p.name) for p in entry.params]
+    assert [p["name"] for p in f["parameters"]] == [wrappers.excel_arg_name(p.name) for p in entry.params]
     for shown, param in zip(f["parameters"], entry.params):
         assert shown.get("optional", False) is param.optional
         assert shown["dimensionality"] == "matrix"  # a cell or a range
-        assert udfs.plain(param.arg.doc)[:30] in shown["description"]
+        assert wrappers.plain(param.arg.doc)[:30] in shown["description"]
         assert "`" not in shown["description"]
         if param.arg.unit:
             assert f"[{param.arg.unit}]" in shown["description"]
         if param.optional:
             assert "Optional" in shown["description"]
             if param.default is not None:
-                assert f"default {udfs.excel_default(param.default)}." in shown["description"]
+                assert f"default {wrappers.excel_default(param.default)}." in shown["description"]
         else:
             assert "Required" in shown["description"]
 
@@ -95,8 +96,8 @@ def chinchilla_n(compute, e, a, b, alpha, beta):
 
 def test_a_column_of_1000_budgets_is_one_call_returning_1000_rows(monkeypatch):
     calls = []
-    planner_call = udfs.excel._call
-    monkeypatch.setattr(udfs.excel, "_call", lambda entry, kw: calls.append(kw) or planner_call(entry, kw))
+    planner_call = wrappers.cells._call
+    monkeypatch.setattr(wrappers.cells, "_call", lambda entry, kw: calls.append(kw) or planner_call(entry, kw))
     budgets = np.logspace(18, 30, 1000)
     got = call("CHINCHILLA_N", [ce.column(budgets), None])
     assert len(calls) == 1 and np.shape(calls[0]["compute"]) == (1000,)  # one vectorised call

@@ -1,12 +1,12 @@
-"""The Excel formulas: one xlwings custom function per planner function.
+"""The xlwings wrappers: one custom function per planner function, generated from the catalogue.
 
-This is the module xlwings loads (UDF_MODULES=workbook.udfs for the classic Windows
-add-in; the exported main.py for xlwings Lite). Every function of `planner.CATALOG`
+`install(namespace)` defines them in a module: `workbook.addin.udfs` for the classic Windows
+add-in (UDF Modules: workbook.addin.udfs), the exported main.py for xlwings Lite. Every function of `planner.CATALOG`
 becomes a formula named exactly like the Python function in upper case, with its
 category, a one-line description and a description of every argument (unit, default).
 The wrappers are generated with the real argument names, so both the classic VBA import
 and the Office.js metadata show them; each one only hands its arguments to
-`workbook.excel.evaluate` and translates error values into what the host shows:
+`workbook.addin.cells.evaluate` and translates error values into what the host shows:
 
 - classic add-in (Windows, COM): xlwings' COM bridge cannot hand Excel a real error value
   (a VBA wrapper receives text or numbers only; xlwings issue #776), so a bad cell shows
@@ -26,7 +26,7 @@ import sys
 
 import xlwings
 
-from workbook import excel
+from workbook.addin import cells
 
 # The code of the error that a raised exception becomes in Office.js (CustomFunctions.Error
 # with ErrorCode.invalidValue and the exception's message; Office.js shows messages only
@@ -109,15 +109,15 @@ def host_of(func) -> str:
     return "python"
 
 
-def _classic_text(error: excel.CellError) -> str:
+def _classic_text(error: cells.CellError) -> str:
     # xlwings turns a returned string longer than 255 characters into #VALUE! (issue #456).
     return _clip(f"{error.code} {error.reason}".strip())
 
 
 def _map(result, convert):
     if isinstance(result, list):
-        return [[convert(v) if isinstance(v, excel.CellError) else v for v in row] for row in result]
-    return convert(result) if isinstance(result, excel.CellError) else result
+        return [[convert(v) if isinstance(v, cells.CellError) else v for v in row] for row in result]
+    return convert(result) if isinstance(result, cells.CellError) else result
 
 
 def to_host(result, host: str):
@@ -125,7 +125,7 @@ def to_host(result, host: str):
     if host == "classic":
         return _map(result, _classic_text)
     if host == "officejs":
-        if isinstance(result, excel.CellError) and result.code in _MESSAGE_CODES and result.reason:
+        if isinstance(result, cells.CellError) and result.code in _MESSAGE_CODES and result.reason:
             # Raised, the error reaches Excel as CustomFunctions.Error with this message.
             from xlwings import XlwingsError
 
@@ -153,7 +153,7 @@ def _wrapper(entry, host: str, module_name: str):
     name = entry.excel_name
 
     def _run(args):
-        return to_host(excel.evaluate(name, args), host)
+        return to_host(cells.evaluate(name, args), host)
 
     namespace = {"_run": _run}
     exec(source, namespace)  # noqa: S102 - the source is built above from catalog names only
@@ -176,7 +176,7 @@ def install(namespace: dict, func=None, arg=None) -> list[str]:
     host = host_of(func)
     module_name = namespace.get("__name__", __name__)
     defined = []
-    for entry in excel.FUNCTIONS.values():
+    for entry in cells.FUNCTIONS.values():
         f = _wrapper(entry, host, module_name)
         for param in reversed(entry.params):
             # ndim=2: a cell arrives as [[value]] and a range as rows, in both hosts;
@@ -187,9 +187,3 @@ def install(namespace: dict, func=None, arg=None) -> list[str]:
         namespace[entry.excel_name] = f
         defined.append(entry.excel_name)
     return defined
-
-
-# In xlwings Lite the exported main.py defines the formulas itself, from an embedded copy of
-# this module that its loader marks, so that each formula is defined once (workbook/lite.py).
-if not globals().get("_EMBEDDED_IN_LITE"):
-    FORMULAS = install(globals())

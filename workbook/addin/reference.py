@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import excel
-from .udfs import excel_arg_name, excel_default
-from .xlsx import atomic_write
+from workbook.addin import cells
+from workbook.addin.wrappers import excel_arg_name, excel_default
+from workbook.recalc.xlsx import atomic_write
 
 DEFAULT_PATH = Path("docs") / "FUNCTIONS.md"
 
@@ -84,7 +84,7 @@ def _anchor(entry) -> str:
 
 def markdown() -> str:
     """The whole reference, as Markdown."""
-    entries = list(excel.FUNCTIONS.values())
+    entries = list(cells.FUNCTIONS.values())
     categories: dict[str, list] = {}
     for entry in entries:
         categories.setdefault(entry.category, []).append(entry)
@@ -99,7 +99,7 @@ def markdown() -> str:
             out.append(f"\n### {entry.excel_name}\n")
             out.append(f"`{_signature(entry)}`\n")
             out.append(_cell(entry.summary) + "\n")
-            doc = (entry.func.__doc__ or "").strip().split("\n\n")[1:]
+            doc = entry.doc.split("\n\n")[1:]
             for paragraph in doc:
                 out.append(_cell(paragraph) + "\n")
             out.append("| Argument | Unit | Default | Meaning |")
@@ -118,21 +118,3 @@ def write(path=DEFAULT_PATH) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, markdown().encode("utf-8"))
     return path
-
-
-def _run(args) -> int:
-    if args.out == "-":
-        sys.stdout.write(markdown())
-        return 0
-    path = write(args.out)
-    print(f"Wrote {path} ({len(excel.FUNCTIONS)} formulas).")
-    return 0
-
-
-def add_parser(sub) -> None:
-    """Register the `reference` subcommand on the `planner` command's subparsers."""
-    p = sub.add_parser("reference", help="write the function reference (docs/FUNCTIONS.md)",
-                       description="Write the reference of every formula, generated from the catalog.")
-    p.add_argument("--out", default=str(DEFAULT_PATH), metavar="FILE",
-                   help=f"where to write it (default {DEFAULT_PATH}; - for standard output)")
-    p.set_defaults(run=_run)

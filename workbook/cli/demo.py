@@ -1,6 +1,6 @@
 """`planner demo`: the deployment plan template with its default inputs, computed and compared.
 
-The template (`templates/deployment_plan.xlsx`) is recalculated by the embedded engine, the
+The shipped template (deployment_plan.xlsx, package data) is recalculated by the embedded engine, the
 side-by-side comparison of its model designs is printed, and the computed workbook is
 written (formulas kept, values filled in) for a closer look in any spreadsheet program.
 The table is read from the workbook's defined names (`<design>_<quantity>`, e.g.
@@ -13,7 +13,7 @@ import math
 import sys
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "deployment_plan.xlsx"
+TEMPLATE = "deployment_plan.xlsx"
 DEFAULT_OUT = "planner-demo.xlsx"
 
 # (defined-name prefix, column heading)
@@ -103,12 +103,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    if not TEMPLATE.exists():
-        return _simple_plan()
-    from .calc import calc
+    import importlib.resources
 
-    result = calc(TEMPLATE, args.out, [])
-    print("Deployment plan (templates/deployment_plan.xlsx with its default inputs)")
+    from workbook.recalc.calc import calc
+    from workbook.templates import shipped
+
+    with importlib.resources.as_file(shipped(TEMPLATE)) as template:
+        result = calc(template, args.out, [])
+    print(f"Deployment plan ({TEMPLATE} with its default inputs)")
     line = _inputs_line(result.names)
     if line:
         print(f"Inputs: {line}")
@@ -119,24 +121,7 @@ def run(args) -> int:
     for cell, err in result.errors()[:5]:
         print(f"planner: note: {cell} shows {err.code}" + (f" ({err.reason})" if err.reason else ""),
               file=sys.stderr)
-    try:
-        template = TEMPLATE.relative_to(Path.cwd())
-    except ValueError:
-        template = TEMPLATE
-    print(f"Try other inputs: planner calc {template} --out plan.xlsx --set Requests_Per_Day=5e6 "
-          f"(add --freeze for a copy that needs no add-in)")
-    return 0
-
-
-def _simple_plan() -> int:
-    """Without the template (a bare checkout), the compute-optimal plan for 1e24 FLOPs."""
-    import planner
-
-    budget = 1e24
-    n, d = planner.chinchilla_n(budget), planner.chinchilla_d(budget)
-    print(f"Compute-optimal plan for {budget:.1e} FLOPs (Chinchilla law):")
-    print(f"  parameters  {n / 1e9:10.1f} B")
-    print(f"  tokens      {d / 1e9:10.1f} B  ({d / n:.1f} per parameter)")
-    print(f"  loss        {planner.chinchilla_loss(budget):10.4f} nats/token")
-    print("(templates/deployment_plan.xlsx is missing: run `planner templates` for the full demo)")
+    print("Try other inputs: planner templates (writes ./templates), then planner calc "
+          "templates/deployment_plan.xlsx --out plan.xlsx --set Requests_Per_Day=5e6 "
+          "(add --freeze for a copy that needs no add-in)")
     return 0

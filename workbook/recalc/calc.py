@@ -21,9 +21,10 @@ from openpyxl.utils.cell import coordinate_from_string, get_column_letter, range
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
 
-from . import engine, xlsx
-from .engine import EngineError, ErrorValue
-from .xlsx import _M, XlsxError
+from workbook.addin.cells import CellError
+from workbook.recalc import engine, xlsx
+from workbook.recalc.engine import EngineError
+from workbook.recalc.xlsx import _M, XlsxError
 
 CT_PART = "[Content_Types].xml"
 MAX_ROW, MAX_COL = 1048576, 16384  # a sheet's size in Excel and LibreOffice
@@ -63,13 +64,13 @@ class CalcResult:
     assignments: list = field(default_factory=list)
     names: dict = field(default_factory=dict)  # workbook defined name -> value of its one cell
 
-    def errors(self) -> list[tuple[str, ErrorValue]]:
+    def errors(self) -> list[tuple[str, CellError]]:
         """Formula cells showing an error value, in sheet order."""
         out = []
         for (sheet, _), fc in self.formulas.items():
             for ref in fc.cells:
                 v = self.values.get((sheet, ref))
-                if isinstance(v, ErrorValue):
+                if isinstance(v, CellError):
                     out.append((f"{sheet}!{ref}", v))
         return out
 
@@ -418,7 +419,7 @@ def _write_values(pkg: xlsx.Package, result: CalcResult, freeze: bool) -> None:
         for fc in fcs:
             for ref in fc.cells:
                 v = result.values[(sheet_name, ref)]
-                code = v.code if isinstance(v, ErrorValue) else None
+                code = v.code if isinstance(v, CellError) else None
                 cell = xlsx.ensure_cell(root, index, ref)
                 if freeze and fc.addin:
                     xlsx.set_constant(cell, v, code)
@@ -429,7 +430,7 @@ def _write_values(pkg: xlsx.Package, result: CalcResult, freeze: bool) -> None:
 
 def _literal(v) -> str:
     """A value as a formula constant: 1.5, "text", TRUE, #NUM!."""
-    if isinstance(v, ErrorValue):
+    if isinstance(v, CellError):
         return v.code
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
@@ -512,7 +513,7 @@ def _set_full_calc_on_load(pkg: xlsx.Package) -> None:
 # ---------------------------------------------------------------------------------------
 
 def _display(v) -> object:
-    if isinstance(v, ErrorValue):
+    if isinstance(v, CellError):
         return v.code
     return "" if v is None else v
 

@@ -1,4 +1,4 @@
-"""`planner calc`: the command-line side of `workbook.calc` (imported lazily: the engine is slow to load)."""
+"""`planner calc`: the command-line side of `workbook.recalc.calc` (imported lazily: the engine is slow to load)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from .calc import calc
+    from workbook.recalc.calc import calc
 
     result = calc(args.input, args.out, args.sets, freeze=args.freeze)
     n_formulas = sum(len(fc.cells) for fc in result.formulas.values())

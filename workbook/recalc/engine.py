@@ -2,7 +2,7 @@
 
 The `formulas` package (an Excel formula engine in Python) parses and evaluates the
 workbook; each planner formula is registered in its function table as a thin wrapper
-around `workbook.excel.evaluate`, the same adapter the Excel add-in uses, so a cell gives
+around `workbook.addin.cells.evaluate`, the same adapter the Excel add-in uses, so a cell gives
 the same value, or the same error value, in Excel and here.
 
 `recalculate(package)` returns the value of every cell and defined name; `formula_cells(package)`
@@ -37,8 +37,9 @@ from formulas.tokens.function import Function  # noqa: E402
 from formulas.tokens.operand import Error, Range, XlError  # noqa: E402
 from openpyxl.utils.cell import get_column_letter, range_boundaries  # noqa: E402
 
-from . import excel  # noqa: E402
-from .xlsx import _M, Package, XlsxError, index_cells  # noqa: E402
+from workbook.addin import cells as adapter  # noqa: E402
+from workbook.addin.cells import CellError  # noqa: E402
+from workbook.recalc.xlsx import _M, Package, XlsxError, index_cells  # noqa: E402
 
 # Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
 # which Excel and LibreOffice read; formulas' number token requires the sign, so make it
@@ -81,17 +82,6 @@ for _name in ("formulas", "schedula"):  # their warnings are reported as cell er
 _PREFIXES = ("_XLUDF.", "_XLFN.", "_XLWS.")
 
 
-@dataclass(frozen=True)
-class ErrorValue:
-    """An Excel error value in a result, with the planner's reason when it has one."""
-
-    code: str
-    reason: str = ""
-
-    def __str__(self) -> str:
-        return self.code
-
-
 class EngineError(XlsxError):
     """A formula the engine cannot compute; `cell` is "Sheet!A1"."""
 
@@ -119,10 +109,10 @@ def addin_name(name: str) -> str | None:
         for prefix in _PREFIXES:
             if key.startswith(prefix):
                 key, stripped = key[len(prefix):], True
-    if excel.function(key) is not None:
+    if adapter.function(key) is not None:
         return key
     last = key.rsplit(".", 1)[-1]
-    return last if "." in key and excel.function(last) is not None else None
+    return last if "." in key and adapter.function(last) is not None else None
 
 
 # A function of an add-in workbook is stored with a reference to the add-in: [1]!NAME( with
@@ -167,7 +157,7 @@ def _element(v):
     if v is sh.EMPTY or v is None:
         return None
     if isinstance(v, XlError):
-        return excel.CellError(str(v), f"an input is {v}")
+        return adapter.CellError(str(v), f"an input is {v}")
     if isinstance(v, np.generic):
         return v.item()
     return v
@@ -180,7 +170,7 @@ def _note(reason: str) -> None:
 
 
 def _to_engine_element(v):
-    if isinstance(v, excel.CellError):
+    if isinstance(v, adapter.CellError):
         _note(v.reason)
         return Error.errors.get(v.code, Error.errors["#VALUE!"])
     if isinstance(v, str):
@@ -207,7 +197,7 @@ def _to_engine(result):
 
 def _adapter(excel_name: str):
     def call(*args):
-        return _to_engine(excel.evaluate(excel_name, [_from_engine(a) for a in args]))
+        return _to_engine(adapter.evaluate(excel_name, [_from_engine(a) for a in args]))
 
     call.__name__ = excel_name
     return wrap_ranges_func(call)
@@ -219,9 +209,9 @@ _registered: set[str] = set()
 def register_functions() -> None:
     """Put every planner formula (and its _xludf. alias) in formulas' function table."""
     table = formulas.get_functions()
-    for name in excel.FUNCTIONS:
-        excel.function(name)  # refreshes the adapter's table with late registrations
-    for name in list(excel.FUNCTIONS):
+    for name in adapter.FUNCTIONS:
+        adapter.function(name)  # refreshes the adapter's table with late registrations
+    for name in list(adapter.FUNCTIONS):
         if name not in _registered:
             fn = _adapter(name)
             table[name] = fn
@@ -324,7 +314,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
 
 def _value(v, reason: str = ""):
     if isinstance(v, XlError):
-        return ErrorValue(str(v), reason)
+        return CellError(str(v), reason)
     if v is sh.EMPTY or v is None:
         return None
     if isinstance(v, np.ndarray):
@@ -334,12 +324,12 @@ def _value(v, reason: str = ""):
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, (int, float)):
-        return float(v) if np.isfinite(v) else ErrorValue("#NUM!", reason or "not a finite number")
+        return float(v) if np.isfinite(v) else CellError("#NUM!", reason or "not a finite number")
     return v if isinstance(v, str) else str(v)
 
 
 class Recalculation(NamedTuple):
-    values: dict  # (sheet name, "A1") -> float, str, bool, ErrorValue or None, every cell seen
+    values: dict  # (sheet name, "A1") -> float, str, bool, CellError or None, every cell seen
     cells: dict  # (sheet name, "A1") -> FormulaCell, every formula
     names: dict  # upper-case workbook defined name -> its value (a scalar or a 2-D list)
 
@@ -398,7 +388,7 @@ def recalculate(pkg: Package) -> Recalculation:
         for ref in fc.cells:
             if (sheet, ref) not in values:
                 if ref != fc.ref:  # an array formula smaller than its block leaves #N/A
-                    values[(sheet, ref)] = ErrorValue("#N/A")
+                    values[(sheet, ref)] = CellError("#N/A")
                     continue
                 for where, (text, reason) in _failures(model, solution, sheet_names, cells).items():
                     raise EngineError(f"the engine failed on ={text} ({reason})", where)
@@ -406,12 +396,12 @@ def recalculate(pkg: Package) -> Recalculation:
                                   f"reference? those are not supported)", f"{sheet}!{ref}")
             if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
                 values[(sheet, ref)] = 0.0
-            elif isinstance(values[(sheet, ref)], ErrorValue) and not values[(sheet, ref)].reason:
+            elif isinstance(values[(sheet, ref)], CellError) and not values[(sheet, ref)].reason:
                 unknown = sorted(_tokens(fc.text)[1] - known_names)
                 if unknown:  # formulas gives #REF! for a name no one defined; Excel gives #NAME?
                     typed = re.search(re.escape(unknown[0]), fc.text, re.IGNORECASE)
                     name = typed.group(0) if typed else unknown[0]
-                    values[(sheet, ref)] = ErrorValue("#NAME?", f"{name} is not a defined name")
+                    values[(sheet, ref)] = CellError("#NAME?", f"{name} is not a defined name")
     return Recalculation(values, cells, names)
 
 
@@ -573,5 +563,5 @@ class _Tracked:
         return getattr(self.func, name)
 
 
-__all__ = ["ErrorValue", "EngineError", "FormulaCell", "addin_name", "formula_cells",
+__all__ = ["EngineError", "FormulaCell", "addin_name", "formula_cells",
            "function_names", "recalculate", "register_functions", "XlsxError"]

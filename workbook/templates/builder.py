@@ -31,12 +31,10 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from planner import CATALOG
 
-from . import template_data as spec
-from .xlsx import atomic_write
+from workbook.recalc.xlsx import atomic_write
+from workbook.templates import TEMPLATES, spec
 
-__all__ = ["build_all", "build", "add_parser", "TEMPLATES", "DEFAULT_DIR", "INPUT_FONT", "INPUT_FILL"]
-
-TEMPLATES = spec.TEMPLATES
+__all__ = ["build_all", "build", "TEMPLATES", "DEFAULT_DIR", "INPUT_FONT", "INPUT_FILL"]
 
 # Financial-modelling convention: inputs blue on light yellow, formulas black, key results bold.
 # Every font names its face: without one, LibreOffice falls back to a serif face for styled cells.
@@ -482,7 +480,7 @@ def build(t: spec.Template) -> Workbook:
     return wb
 
 
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_DIR = Path("templates")  # `planner templates` writes into ./templates unless told otherwise
 
 
 def build_all(out_dir=DEFAULT_DIR) -> list[Path]:
@@ -512,22 +510,3 @@ def _save(wb: Workbook, path: Path) -> None:
             dst.writestr(zipfile.ZipInfo(item.filename, date_time=_STAMP.timetuple()[:6]), data,
                          compress_type=zipfile.ZIP_DEFLATED)
     atomic_write(path, out.getvalue())
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("templates", help="write the template workbooks",
-                       description="Write the template workbooks (training budget, deployment plan, "
-                                   "over-training explorer, public models, scaling-law fit).")
-    p.add_argument("--out", default=str(DEFAULT_DIR), metavar="DIR",
-                   help="directory to write them to (default: the project's templates/)")
-    p.set_defaults(run=_run)
-
-
-def _run(args) -> int:
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        print(f"planner: --out {out} is a file, not a directory", file=sys.stderr)
-        return 2
-    for path in build_all(out):
-        print(path)
-    return 0

@@ -3,7 +3,8 @@
 xlwings Lite runs Python inside Excel (Pyodide, on Windows, macOS and the web). Its editor
 has a `main.py` and a `requirements.txt`; packages come from PyPI or Pyodide's own builds.
 This package is not on PyPI, so the exported main.py carries it: the sources of `planner`
-and of the two Excel-layer modules the formulas need (`workbook.excel`, `workbook.udfs`)
+and of the two Excel-layer modules the formulas need (`workbook.addin.cells`, the cell
+adapter, and `workbook.addin.wrappers`, which generates the formulas)
 are embedded as strings, served to Python's import system from memory, and the formulas
 are then defined in main.py itself with xlwings Lite's own decorators
 (`from xlwings import func, arg`). requirements.txt lists what those sources import that
@@ -17,12 +18,12 @@ import sys
 from pathlib import Path
 
 import planner
-import workbook
-from workbook.xlsx import atomic_write
+from workbook import addin
+from workbook.recalc.xlsx import atomic_write
 
 # The Excel-layer modules the formulas need; the rest of `workbook` (templates, engine,
 # command line) needs openpyxl and formulas and has no place inside Excel.
-_WORKBOOK_MODULES = ("excel", "udfs")
+_WORKBOOK_MODULES = ("cells", "wrappers")
 _WORKBOOK_INIT = '"""The Excel side of the planner (the part embedded in xlwings Lite)."""\n'
 # Import names whose PyPI distribution is called differently.
 _DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "PIL": "pillow"}
@@ -61,7 +62,6 @@ class _EmbeddedPlanner(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def exec_module(self, module):
         source = _SOURCES[module.__spec__.name][1]
-        module._EMBEDDED_IN_LITE = True  # workbook.udfs then leaves defining formulas to main.py
         exec(compile(source, module.__spec__.origin, "exec"), module.__dict__)
 
 
@@ -76,7 +76,7 @@ def _use_embedded_planner():
 
 _use_embedded_planner()
 
-from workbook.udfs import install  # noqa: E402
+from workbook.addin.wrappers import install  # noqa: E402
 
 FORMULAS = install(globals(), func, arg)
 '''
@@ -95,7 +95,7 @@ def _package_sources(package, names=None) -> dict[str, tuple[bool, str]]:
 def sources() -> dict[str, tuple[bool, str]]:
     """Module name -> (is a package, source) for everything main.py embeds."""
     out = _package_sources(planner)
-    out.update(_package_sources(workbook, _WORKBOOK_MODULES))
+    out.update(_package_sources(addin, _WORKBOOK_MODULES))
     out["workbook"] = (True, _WORKBOOK_INIT)
     return out
 
@@ -139,20 +139,3 @@ def export(out_dir) -> list[Path]:
     atomic_write(main, main_py(embedded).encode("utf-8"))
     atomic_write(reqs, ("\n".join(requirements(embedded)) + "\n").encode("utf-8"))
     return [main, reqs]
-
-
-def _run(args) -> int:
-    paths = export(args.out)
-    print(f"Wrote {paths[0]} ({len(planner.CATALOG)} formulas) and {paths[1]}.")
-    print("In Excel: open xlwings Lite, paste requirements.txt into the editor's tab of that "
-          "name, wait for the packages to install, then paste main.py into its tab.")
-    return 0
-
-
-def add_parser(sub) -> None:
-    """Register the `export-lite` subcommand on the `planner` command's subparsers."""
-    p = sub.add_parser("export-lite", help="write main.py and requirements.txt for xlwings Lite",
-                       description="Write the main.py and requirements.txt that give every planner "
-                                   "formula in xlwings Lite (Excel on Windows, macOS and the web).")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the two files into")
-    p.set_defaults(run=_run)

@@ -1,0 +1,78 @@
+"""The `planner` command line: one module per command, each with its own parser."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from workbook.cli.common import BAD_INPUT, EXIT_CODES, USAGE, Parser, UsageError, one_line
+
+# Command modules, in the order `planner --help` lists them.
+COMMANDS = ("demo", "calc", "fit", "templates", "export_lite", "reference")
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("compute-planner")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def parser() -> Parser:
+    import importlib
+
+    p = Parser(prog="planner", description="Compute-budget planning with scaling laws.",
+               epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"planner {version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"workbook.cli.{name}").add_parser(sub)
+    for command in sub.choices.values():
+        command.epilog = command.epilog or EXIT_CODES
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+    return p
+
+
+def main(argv=None) -> int:
+    try:  # Ctrl-C at any moment, imports included, ends quietly
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("planner: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list) -> int:
+    # numpy, scipy and the engine take a moment to load: each command imports what it needs.
+    import planner
+
+    p = parser()
+    if not argv:
+        p.error("give a command: " + ", ".join(c.replace("_", "-") for c in COMMANDS))
+    args = p.parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(f"planner: {one_line(str(exc))} (see planner {args.command} --help)", file=sys.stderr)
+        return USAGE
+    except planner.PlannerError as exc:
+        print(f"planner: {one_line(str(exc))}", file=sys.stderr)
+        return BAD_INPUT
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped early
+        sys.stdout = open(os.devnull, "w")
+        return 141
+    except OSError as exc:  # a file or folder the command could not read or write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"planner: {one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
+        return BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        line = exc.line() if hasattr(exc, "line") else f"{type(exc).__name__}: {exc}"
+        print(f"planner: {one_line(str(line))}", file=sys.stderr)
+        return BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The deployment plan: training plus a lifetime of serving, four model designs side by side."""
+
+from __future__ import annotations
+
+from workbook.templates.spec import (  # noqa: F401
+    BILLIONS, CHOICE, Chart, Col, FLOPS, GPU_SOURCES, Grid, GridCol, GridRow, INT, In,
+    LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SAVING, SCI, Section, Sheet, TOKENS, Table,
+    Template, USD, USD_M,
+)
+
+DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
+           GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
+_COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU"
+VOLUME_MULTIPLES = (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
+
+DEPLOYMENT_PLAN = Template(
+    "deployment_plan.xlsx",
+    "Deployment plan: training plus a lifetime of inference",
+    answers=(
+        "Which model should we train when it will also serve a known volume of requests? Side by "
+        "side: the compute-optimal model for the quality target, the model with the fewest "
+        "lifetime FLOPs (training + inference), the model with the lowest lifetime cost, and a "
+        "model of your own choice, each with FLOPs, accelerator-hours and cost.",
+        "From what inference volume does a smaller, longer-trained model pay for itself (the "
+        "break-even volume), and how does the total cost grow with volume (table and chart)?",
+        "Does each model fit in memory: training and serving memory against the accelerator's?",
+    ),
+    how=(
+        "Sheet Plan: set the quality target, either as a loss or as 'as good as the "
+        "compute-optimal model of N parameters' (the 'Quality target' switch chooses).",
+        "Describe the demand: requests per day, input (prompt) and output (generated) tokens per "
+        "request, days in service. Prompt tokens are processed in parallel (prefill MFU), output "
+        "tokens one at a time (decode MFU, much lower).",
+        "Pick the accelerator and price; type your own candidate's parameters and tokens in the "
+        "'Your model' column.",
+        "The volume table below multiplies the planned lifetime volume; edit its multiples.",
+    ),
+    sources=LAW_SOURCES + GPU_SOURCES + (
+        "Inference-aware scaling: Sardana et al. 2024, \"Beyond Chinchilla-Optimal: Accounting for "
+        "Inference in Language Model Scaling Laws\" (the FLOP- and cost-optimal models).",
+        "Memory: mixed-precision Adam holds about 16 bytes per parameter (bf16 weights and "
+        "gradients, fp32 master weights and two moments; Rajbhandari et al. 2020, ZeRO); serving "
+        "in bf16 holds 2 bytes per parameter plus the KV cache. Activations are not included.",
+    ),
+    sheets=(
+        Sheet("Plan", "Deployment plan", "Inputs in blue on yellow; everything else is computed.", (
+            Section("Quality target", (
+                LAW_IN,
+                In("Quality target given as", "Target_Mode", "Model size", "choice", CHOICE, "list:target_mode",
+                   "Model size: as good as a compute-optimal model of that size; Loss: the loss below"),
+                In("As good as a compute-optimal model of", "Target_Params", 70e9, "parameters", BILLIONS,
+                   note="used when the target is a model size"),
+                In("Target loss", "Target_Loss_Input", 2.0, "nats/token", LOSS,
+                   note="used when the target is a loss; must be above the lowest loss below"),
+                Out("Lowest loss the law allows (E)", "=INDEX(LAW_PARAMS(Law),1,1)", "nats/token", LOSS, "Law_E",
+                    note="the irreducible loss: no model of any size reaches it"),
+                Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'
+                    'CHINCHILLA_LOSS(CHINCHILLA_COMPUTE(Target_Params,Law),Law))', "nats/token", LOSS,
+                    "Target_Loss", key=True),
+            )),
+            Section("Demand over the deployment", (
+                In("Requests per day", "Requests_Per_Day", 10e6, "requests/day", INT),
+                In("Input (prompt) tokens per request", "Input_Tokens_Per_Request", 1000, "tokens", INT),
+                In("Output (generated) tokens per request", "Output_Tokens_Per_Request", 250, "tokens", INT),
+                In("Days in service", "Days_In_Service", 365, "days", INT),
+                Out("Lifetime input tokens", "=Requests_Per_Day*Input_Tokens_Per_Request*Days_In_Service",
+                    "tokens", TOKENS, "Lifetime_Input_Tokens"),
+                Out("Lifetime output tokens", "=Requests_Per_Day*Output_Tokens_Per_Request*Days_In_Service",
+                    "tokens", TOKENS, "Lifetime_Output_Tokens"),
+                Out("Lifetime inference tokens", "=Lifetime_Input_Tokens+Lifetime_Output_Tokens", "tokens",
+                    TOKENS, "Lifetime_Tokens", key=True),
+            )),
+            Section("Hardware and price", (
+                In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu", "or a peak FLOP/s number"),
+                In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
+                In("Training MFU", "Train_MFU", 0.4, "fraction", PCT, "fraction"),
+                In("Prefill (input tokens) MFU", "Prefill_MFU", 0.4, "fraction", PCT, "fraction",
+                   "prompts are processed in parallel, like training"),
+                In("Decode (output tokens) MFU", "Decode_MFU", 0.1, "fraction", PCT, "fraction",
+                   "generation is memory-bound: far below the training MFU"),
+                In("Training bytes per parameter", "Train_Bytes_Per_Param", 16, "bytes", INT,
+                   note="16: mixed-precision Adam"),
+                In("Serving bytes per parameter", "Serve_Bytes_Per_Param", 2, "bytes", INT,
+                   note="2: bf16 weights; 1: 8-bit"),
+                In("KV cache per serving replica", "KV_Cache_GB", 20, "GB", ONE, "positive",
+                   "KV_CACHE_GB(layers, kv_heads, head_dim, context, batch) computes it from a shape"),
+            )),
+            Grid("Designs compared", DESIGNS, (
+                "Model",
+                GridRow("Parameters", "Params", None, "parameters", BILLIONS, {
+                    "Opt": "=CHINCHILLA_N(COMPUTE_FOR_LOSS(Target_Loss,Law),Law)",
+                    "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"params")',
+                    "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
+                               f'Lifetime_Output_Tokens,Law,"params",{_COST_ARGS})',
+                    "Own": 40e9}, key_row=True),
+                GridRow("Training tokens", "Tokens", None, "tokens", TOKENS, {
+                    "Opt": "=CHINCHILLA_D(COMPUTE_FOR_LOSS(Target_Loss,Law),Law)",
+                    "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"tokens")',
+                    "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
+                               f'Lifetime_Output_Tokens,Law,"tokens",{_COST_ARGS})',
+                    "Own": 15.5e12}, key_row=True),
+                GridRow("Tokens per parameter", "Tokens_Per_Param", "={p}_Tokens/{p}_Params",
+                        "tokens/parameter", ONE),
+                GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
+                GridRow("Meets the quality target", "Meets_Target",
+                        '=IF({p}_Loss<=Target_Loss*(1+1E-9),"yes","no")', "yes/no", alert="no"),
+                "Compute",
+                GridRow("Training FLOPs", "Train_FLOPs", "=TRAIN_FLOPS({p}_Params,{p}_Tokens)", "FLOPs", FLOPS),
+                GridRow("Inference FLOPs", "Inference_FLOPs", "=INFERENCE_FLOPS({p}_Params,Lifetime_Tokens)",
+                        "FLOPs", FLOPS),
+                GridRow("Total FLOPs", "Total_FLOPs", "={p}_Train_FLOPs+{p}_Inference_FLOPs", "FLOPs", FLOPS,
+                        key_row=True),
+                GridRow("Training accelerator-hours", "Train_GPU_Hours", "=GPU_HOURS({p}_Train_FLOPs,GPU,Train_MFU)",
+                        "GPU-hours", INT),
+                GridRow("Inference accelerator-hours", "Inference_GPU_Hours",
+                        "=GPU_HOURS(INFERENCE_FLOPS({p}_Params,Lifetime_Input_Tokens),GPU,Prefill_MFU)"
+                        "+GPU_HOURS(INFERENCE_FLOPS({p}_Params,Lifetime_Output_Tokens),GPU,Decode_MFU)",
+                        "GPU-hours", INT, note="input tokens at the prefill MFU, output at the decode MFU"),
+                GridRow("Total accelerator-hours", "Total_GPU_Hours", "={p}_Train_GPU_Hours+{p}_Inference_GPU_Hours",
+                        "GPU-hours", INT),
+                "Cost",
+                GridRow("Training cost", "Train_Cost", "={p}_Train_GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M),
+                GridRow("Inference cost", "Inference_Cost", "={p}_Inference_GPU_Hours*Price_Per_GPU_Hour",
+                        "USD", USD_M),
+                GridRow("Total cost", "Total_Cost", "={p}_Train_Cost+{p}_Inference_Cost", "USD", USD_M,
+                        key_row=True),
+                GridRow("Inference cost per million tokens", "Cost_Per_M_Tokens",
+                        "={p}_Inference_Cost/Lifetime_Tokens*1E+6", "USD/M tokens", '"$"#,##0.000'),
+                GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
+                        "fraction", SAVING, {"Opt": None}),
+                GridRow("FLOPs saving against the compute-optimal model", "FLOPs_Savings",
+                        "=1-{p}_Total_FLOPs/Opt_Total_FLOPs", "fraction", SAVING, {"Opt": None}),
+                GridRow("Break-even lifetime volume", "Breakeven_Tokens",
+                        '=IF({p}_Cost_Per_M_Tokens<Opt_Cost_Per_M_Tokens,MAX(0,({p}_Train_Cost-Opt_Train_Cost)'
+                        '/(Opt_Cost_Per_M_Tokens-{p}_Cost_Per_M_Tokens)*1E+6),"never")',
+                        "tokens", TOKENS, {"Opt": None},
+                        note="inference volume beyond which this model costs less in total than the "
+                             "compute-optimal one"),
+                GridRow("Break-even in days of service", "Breakeven_Days",
+                        '=IF(ISNUMBER({p}_Breakeven_Tokens),{p}_Breakeven_Tokens/(Requests_Per_Day*'
+                        '(Input_Tokens_Per_Request+Output_Tokens_Per_Request)),"never")',
+                        "days", ONE, {"Opt": None}, note="at the planned request rate"),
+                "Memory",
+                GridRow("Training memory (weights, gradients, Adam)", "Train_Memory_GB",
+                        "=TRAIN_MEMORY_GB({p}_Params,Train_Bytes_Per_Param)", "GB", INT,
+                        note="activations not included"),
+                GridRow("Accelerators to hold the training state", "Train_Memory_GPUs",
+                        "=GPUS_FOR_MEMORY({p}_Params,GPU,Train_Bytes_Per_Param)", "GPUs", INT),
+                GridRow("Serving memory per replica", "Serve_Memory_GB",
+                        "=INFERENCE_MEMORY_GB({p}_Params,Serve_Bytes_Per_Param,KV_Cache_GB)", "GB", ONE),
+                GridRow("Accelerators per serving replica", "Serve_GPUs",
+                        '=ROUNDUP({p}_Serve_Memory_GB/GPU_SPEC(GPU,"memory_gb"),0)', "GPUs", INT),
+            )),
+            Table("volume", (
+                Col("mult", "Volume multiple", "x planned", "0.0#", values=VOLUME_MULTIPLES, name="Volume_Multiples"),
+                Col("tokens", "Lifetime inference tokens", "tokens", TOKENS, "={mult}*Lifetime_Tokens"),
+                Col("opt", "Compute-optimal model", "USD", USD_M, "=Opt_Train_Cost+{mult}*Opt_Inference_Cost"),
+                Col("costopt", "Cost-optimal model for the plan", "USD", USD_M,
+                    "=CostOpt_Train_Cost+{mult}*CostOpt_Inference_Cost"),
+                Col("own", "Your model", "USD", USD_M, "=Own_Train_Cost+{mult}*Own_Inference_Cost"),
+                Col("best", "Cost-optimal model for each volume", "USD", USD_M,
+                    f'=INFERENCE_TRADEOFF_COST(Target_Loss,{{mult}}*Lifetime_Input_Tokens,'
+                    f'{{mult}}*Lifetime_Output_Tokens,Law,"total_cost",{_COST_ARGS})'),
+            ), len(VOLUME_MULTIPLES)),
+            Chart("volume", "Total cost against lifetime inference volume", "tokens",
+                  (("opt", "Compute-optimal model"), ("costopt", "Cost-optimal model for the plan"),
+                   ("own", "Your model"), ("best", "Cost-optimal model for each volume")),
+                  "Lifetime inference tokens (log scale)", "Total cost, USD (log scale)", "H4", log_y=True,
+                  x_fmt=SCI, y_fmt='"$"#,##0'),
+        ), widths=(44, 20, 20, 20, 20, 16, 60), freeze="B4"),
+    ),
+)
+
+TEMPLATE = DEPLOYMENT_PLAN

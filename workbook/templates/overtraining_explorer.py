@@ -1,0 +1,70 @@
+"""The over-training explorer: one budget spent at 1 to 10,000 tokens per parameter."""
+
+from __future__ import annotations
+
+from workbook.templates.spec import (  # noqa: F401
+    BILLIONS, Chart, Col, FLOPS, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SCI,
+    Section, Sheet, TOKENS, Table, Template,
+)
+
+RATIOS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+OVERTRAINING_EXPLORER = Template(
+    "overtraining_explorer.xlsx",
+    "Over-training explorer: one budget, many tokens-per-parameter ratios",
+    answers=(
+        "What happens when a fixed training budget is spent on a smaller model trained on more "
+        "tokens (or a larger one on fewer)? For ratios from 1 to 10,000 tokens per parameter: the "
+        "model, its loss, the loss penalty against the compute-optimal split, the compute a "
+        "smaller model needs to match the optimal loss, and the inference FLOPs it saves per token.",
+    ),
+    how=(
+        "Sheet Explorer: set the budget and the law; edit the ratio column to try other ratios.",
+        "Compute overhead: how many times the budget a model of that size needs to reach the "
+        "compute-optimal loss (1.0 at the optimum); 'unreachable' when it never can.",
+        "Inference saving: the fraction of inference FLOPs per token saved against the "
+        "compute-optimal model (negative for larger models).",
+    ),
+    sources=LAW_SOURCES + (
+        "Over-training: Gadre et al. 2024, \"Language models scale reliably with over-training and "
+        "on downstream tasks\" (loss at a fixed tokens-per-parameter ratio).",
+        "Compute overhead: de Vries 2023, \"Go smol or go home\" (the extra compute a smaller model "
+        "needs to reach a compute-optimal model's loss).",
+    ),
+    sheets=(
+        Sheet("Explorer", "Over-training explorer", "Inputs in blue on yellow; everything else is computed.", (
+            Section("Budget and law", (
+                In("Training budget", "Budget", 1e24, "FLOPs", FLOPS),
+                LAW_IN,
+                Out("Compute-optimal parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS,
+                    "Opt_Params", key=True),
+                Out("Compute-optimal tokens", "=CHINCHILLA_D(Budget,Law)", "tokens", TOKENS, "Opt_Tokens"),
+                Out("Compute-optimal tokens per parameter", "=Opt_Tokens/Opt_Params", "tokens/parameter", ONE,
+                    "Opt_Tokens_Per_Param", key=True),
+                Out("Compute-optimal loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss",
+                    key=True),
+            )),
+            Table("ratios", (
+                Col("ratio", "Tokens per parameter", "tokens/param", INT, values=RATIOS, name="Ratios"),
+                Col("params", "Parameters", "parameters", BILLIONS, "=SQRT(Budget/(6*{ratio}))"),
+                Col("tokens", "Training tokens", "tokens", TOKENS, "={ratio}*{params}"),
+                Col("loss", "Loss", "nats/token", LOSS, "=OVERTRAIN_LOSS(Budget,{ratio},Law)"),
+                Col("penalty", "Penalty against the optimum", "nats/token", LOSS,
+                    "=OVERTRAIN_PENALTY(Budget,{ratio},Law)"),
+                Col("penalty_pct", "Penalty", "% of optimal loss", "0.00%", "={penalty}/Opt_Loss"),
+                Col("overhead", "Compute overhead to match the optimum", "x budget", "#,##0.00",
+                    '=IFERROR(OVERTRAIN_OVERHEAD(Budget,{params},Law),"unreachable")'),
+                Col("inf_flops", "Inference FLOPs per token", "FLOPs/token", SCI, "=INFERENCE_FLOPS({params},1)"),
+                Col("saving", "Inference saving per token", "fraction", PCT, "=1-{params}/Opt_Params"),
+            ), len(RATIOS)),
+            Chart("ratios", "Loss penalty against tokens per parameter", "ratio",
+                  (("penalty", "Penalty (nats/token)"),), "Tokens per parameter (log scale)",
+                  "Loss above the optimum (nats/token)", "K4", y_fmt="0.000"),
+            Chart("ratios", "Compute overhead against tokens per parameter", "ratio",
+                  (("overhead", "Compute overhead (x budget)"),), "Tokens per parameter (log scale)",
+                  "x budget (log scale)", "K23", log_y=True, y_fmt="#,##0"),
+        ), widths=(40, 18, 16, 16, 16, 17, 18, 16, 16)),
+    ),
+)
+
+TEMPLATE = OVERTRAINING_EXPLORER

@@ -1,0 +1,130 @@
+"""The scaling-law fit: a law fitted to your own runs (shipped: the Chinchilla Figure 4 runs)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from workbook.templates.spec import (  # noqa: F401
+    BILLIONS, Chart, Col, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
+    Sheet, TOKENS, TWO, Table, Template,
+)
+
+RUNS_CSV = Path(__file__).parent / "data" / "chinchilla_figure4_runs.csv"  # package data
+RUNS_SOURCE = (
+    "Training runs: 245 runs (model size N, training FLOPs C, final loss) that Epoch AI extracted "
+    "from Figure 4 of Hoffmann et al. 2022 for Besiroglu et al. 2024, \"Chinchilla Scaling: A "
+    "replication attempt\" (repository epoch-research/analyzing-chinchilla, file "
+    "data/svg_extracted_data.csv). Training tokens D = C / (6N).",
+    "The replication drops the 5 runs with the highest loss before fitting: the first five rows of "
+    "sheet Runs. Clear them and the fit comes close to its published law (E=1.8172, A=482.01, "
+    "B=2085.43, alpha=0.3478, beta=0.3658).",
+)
+RUN_ROWS = 500  # room for a user's own runs; blank rows are skipped by the fit
+
+
+def _read_runs(path: Path = RUNS_CSV) -> tuple[tuple[float, float, float], ...]:
+    """(parameters, tokens, loss) per run, tokens from the FLOPs as D = C / (6N).
+
+    Rounded to 15 significant digits, which an .xlsx file stores exactly (openpyxl writes 16),
+    so the workbook holds the very numbers the tests fit.
+    """
+    exact = lambda x: float(f"{x:.15g}")  # noqa: E731
+    with open(path, newline="") as f:
+        return tuple((exact(float(r["Model Size"])),
+                      exact(float(r["Training FLOP"]) / (6 * float(r["Model Size"]))),
+                      exact(float(r["loss"]))) for r in csv.DictReader(f))
+
+
+RUNS = _read_runs()
+_FIT = "FIT_SCALING_LAW(Runs_Params,Runs_Tokens,Runs_Loss,Huber_Delta)"
+
+SCALING_LAW_FIT = Template(
+    "scaling_law_fit.xlsx",
+    "Scaling-law fit: your own law from your training runs",
+    answers=(
+        "Which scaling law L(N, D) = E + A/N^alpha + B/D^beta do your own training runs follow? "
+        "The fit is the Chinchilla paper's Approach 3 as its published replication does it (Huber "
+        "loss on log-loss residuals, L-BFGS from a grid of starting points).",
+        "How well does it fit (predicted against observed loss, residuals), and what does it imply: "
+        "the compute-optimal exponents a = beta/(alpha+beta) for parameters and b = alpha/(alpha+beta) "
+        "for tokens, and the model it recommends for a budget, against the published Chinchilla law.",
+    ),
+    how=(
+        "Sheet Runs: paste your runs over the blue columns (parameters, training tokens, final loss in "
+        "nats/token), one run per row, up to 500 rows; clear the rows you do not use. Everything on "
+        "the Fit sheet follows.",
+        "Sheet Fit: the fitted numbers form the range Fit_Law, which any law argument accepts, e.g. "
+        "=CHINCHILLA_N(1E+24, Fit_Law) in any cell of this workbook.",
+        "Fit five numbers from at least a dozen runs that span model sizes and token counts; "
+        "fewer points make a law that extrapolates poorly.",
+    ),
+    sources=RUNS_SOURCE + LAW_SOURCES + (
+        "Fitting method: Hoffmann et al. 2022, section 3.3 and appendix D.2 (Huber delta 1e-3).",
+    ),
+    sheets=(
+        Sheet("Fit", "Scaling-law fit", "The law fitted to the runs on sheet Runs.", (
+            Section("Fit settings", (
+                In("Huber delta", "Huber_Delta", 1e-3, "nats (log-loss)", "0.0E+00",
+                   note="1e-3 as in Hoffmann et al. 2022; larger is closer to least squares"),
+                In("Budget to plan for", "Budget", 1e24, "FLOPs", FLOPS),
+                Out("Runs used", "=COUNT(Runs_Loss)", "runs", INT, "Runs_Count"),
+            )),
+            Section("Fitted law  L = E + A/N^alpha + B/D^beta", tuple(
+                Out(label, f"=INDEX({_FIT},1,{i + 1})", unit, fmt, f"Fit_{key}", key=True)
+                for i, (label, key, unit, fmt) in enumerate((
+                    ("E (irreducible loss)", "E", "nats/token", LOSS),
+                    ("A (parameter term)", "A", "coefficient", "#,##0.00"),
+                    ("B (token term)", "B", "coefficient", "#,##0.00"),
+                    ("alpha (parameter exponent)", "Alpha", "exponent", "0.0000"),
+                    ("beta (token exponent)", "Beta", "exponent", "0.0000"),
+                ))), range_name="Fit_Law"),
+            Section("What the law implies", (
+                Out("a: N_opt grows as C^a", "=Fit_Beta/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Params_Exponent",
+                    key=True, note="Hoffmann et al. 2022 find about 0.5"),
+                Out("b: D_opt grows as C^b", "=Fit_Alpha/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Tokens_Exponent",
+                    key=True),
+                Out("Compute-optimal parameters at the budget", "=CHINCHILLA_N(Budget,Fit_Law)", "parameters",
+                    BILLIONS, "Fit_Opt_Params"),
+                Out("Compute-optimal tokens at the budget", "=CHINCHILLA_D(Budget,Fit_Law)", "tokens", TOKENS,
+                    "Fit_Opt_Tokens"),
+                Out("Predicted loss at the budget", "=CHINCHILLA_LOSS(Budget,Fit_Law)", "nats/token", LOSS,
+                    "Fit_Opt_Loss"),
+                Out("Chinchilla law: parameters at the budget", '=CHINCHILLA_N(Budget,"chinchilla")',
+                    "parameters", BILLIONS, "Chinchilla_Opt_Params"),
+                Out("Chinchilla law: tokens at the budget", '=CHINCHILLA_D(Budget,"chinchilla")', "tokens",
+                    TOKENS, "Chinchilla_Opt_Tokens"),
+            )),
+            Section("Goodness of fit", (
+                Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual)/Runs_Count)", "nats/token", LOSS,
+                    "Fit_RMSE"),
+                Out("Largest absolute residual", "=MAX(MAX(Runs_Residual),-MIN(Runs_Residual))", "nats/token",
+                    LOSS, "Fit_Max_Residual"),
+            )),
+            Chart("runs", "Predicted against observed loss", "loss",
+                  (("pred", "Fitted law"), ("loss", "Perfect fit (predicted = observed)")),
+                  "Observed loss (nats/token)", "Predicted loss (nats/token)", "F4", log_x=False,
+                  x_fmt=TWO, y_fmt=TWO, lines=False, line_only=("loss",)),
+            Chart("runs", "Residual against training FLOPs", "flops", (("resid", "Observed - predicted"),),
+                  "Training FLOPs (log scale)", "Residual (nats/token)", "F29", x_fmt=SCI, y_fmt=TWO,
+                  lines=False),
+        ), widths=(44, 18, 16, 62)),
+        Sheet("Runs", "Training runs", "Paste your runs over the blue columns; blank rows are skipped.", (
+            Table("runs", (
+                Col("n", "Parameters", "parameters", MILLIONS, values=tuple(r[0] for r in RUNS), name="Runs_Params"),
+                Col("d", "Training tokens", "tokens", MILLIONS, values=tuple(r[1] for r in RUNS), name="Runs_Tokens"),
+                Col("loss", "Final loss", "nats/token", LOSS, values=tuple(r[2] for r in RUNS), name="Runs_Loss"),
+                # One array formula per column keeps the sheet quick to recalculate; Excel's own
+                # arithmetic on the fitted numbers, so it stays live in any spreadsheet program.
+                Col("flops", "Training FLOPs (6ND)", "FLOPs", FLOPS, name="Runs_FLOPs",
+                    array='=IF(Runs_Params="","",6*Runs_Params*Runs_Tokens)'),
+                Col("pred", "Predicted loss", "nats/token", LOSS, name="Runs_Predicted",
+                    array='=IF(Runs_Params="","",Fit_E+Fit_A/Runs_Params^Fit_Alpha+Fit_B/Runs_Tokens^Fit_Beta)'),
+                Col("resid", "Residual (observed - predicted)", "nats/token", "0.0000;-0.0000",
+                    name="Runs_Residual", array='=IF(Runs_Params="","",Runs_Loss-Runs_Predicted)'),
+            ), RUN_ROWS),
+        ), widths=(16, 16, 14, 18, 14, 16), freeze="A6"),
+    ),
+)
+
+TEMPLATE = SCALING_LAW_FIT

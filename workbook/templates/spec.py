@@ -1,0 +1,232 @@
+"""What the template workbooks share: the records the builder reads, styles and input rules.
+
+Each template is one module of this package (`training_budget`, `deployment_plan`, ...)
+that declares its sheets with these records; `TEMPLATES` lists them in order.
+
+A template is an About text and sheets; a sheet is a stack of blocks:
+- `Section`: rows of labelled inputs (`In`) and formula outputs (`Out`), value in column B,
+  unit in C, a note in D. Every input and named output gets a workbook-scoped defined name.
+- `Grid`: the same rows side by side for several columns (the designs compared in the
+  deployment plan); the cell of column P in row K is named P_K, and `{p}` in a formula is
+  the column's own prefix, so one formula serves every column.
+- `Table`: columns of inputs (`values`) or per-row formulas (`{key}` is the same row's cell
+  of column `key`); an input column gets a defined name for its range.
+- `Chart`: a scatter chart of table columns.
+
+Formulas use only functions that Excel, LibreOffice and the embedded engine all compute, and
+write numbers with an explicit exponent sign (1E+24).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.hardware import GPU_NAMES
+from planner.laws import PRESETS
+
+# --- the records the builder reads ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class In:
+    label: str
+    name: str
+    value: object
+    unit: str
+    fmt: str = "General"
+    rule: str = "positive"  # a key of NUMBER_RULES, "list:<LISTS key>" or "none"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Out:
+    label: str
+    formula: str
+    unit: str
+    fmt: str = "General"
+    name: str | None = None
+    note: str = ""
+    key: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    rows: tuple
+    range_name: str | None = None  # a defined name for the whole value column (e.g. a law's 5 numbers)
+
+
+@dataclass(frozen=True)
+class GridCol:
+    prefix: str
+    title: str
+
+
+@dataclass(frozen=True)
+class GridRow:
+    label: str
+    key: str
+    formula: str | None
+    unit: str
+    fmt: str = "General"
+    cells: dict = field(default_factory=dict)  # prefix -> own formula, input value, or None (blank)
+    rule: str = "positive"
+    note: str = ""
+    key_row: bool = False
+    alert: str | None = None  # a result shown in red (e.g. "no" for a missed target)
+
+
+@dataclass(frozen=True)
+class Grid:
+    title: str
+    columns: tuple
+    rows: tuple  # GridRow, or a str for a sub-heading
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    unit: str
+    fmt: str = "General"
+    formula: str | None = None
+    values: tuple | None = None
+    name: str | None = None
+    rule: str = "positive"
+    array: str | None = None  # one array formula over the whole column (Excel's own functions only)
+    wrap: bool = False  # long text (a source) wraps within the column
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str
+    columns: tuple
+    nrows: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    table: str
+    title: str
+    x: str
+    series: tuple  # (column key, series title)
+    x_title: str
+    y_title: str
+    anchor: str
+    log_x: bool = True
+    log_y: bool = False
+    x_fmt: str = "General"
+    y_fmt: str = "General"
+    markers: bool = True
+    lines: bool = True
+    line_only: tuple = ()  # keys of series drawn as a plain line whatever `lines` and `markers` say
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    heading: str
+    intro: str
+    blocks: tuple
+    widths: tuple = (40, 18, 16, 60)
+    freeze: str = "B4"
+
+
+@dataclass(frozen=True)
+class Template:
+    filename: str
+    title: str
+    answers: tuple
+    how: tuple
+    sources: tuple
+    sheets: tuple
+
+
+@dataclass(frozen=True)
+class Choices:
+    name: str  # the defined name of the list's range on the Lists sheet
+    title: str
+    values: tuple
+    prompt: str
+    error: str
+    open: bool = False  # True: other values are allowed after a warning
+
+
+# --- shared vocabulary ----------------------------------------------------------------------
+
+LISTS = {
+    "law": Choices("List_Laws", "Scaling-law presets", tuple(PRESETS),
+                   "A scaling-law preset (sources on the About sheet)",
+                   "Pick a preset from the list; the planner also takes a tokens-per-parameter "
+                   "number for allocation only.", open=True),
+    "gpu": Choices("List_GPUs", "Accelerators", tuple(GPU_NAMES),
+                   "An accelerator preset (vendor datasheet figures)",
+                   "Pick an accelerator from the list, or type its dense peak FLOP/s.", open=True),
+    "budget_mode": Choices("List_Budget_Modes", "Budget from", ("Cluster", "FLOPs"),
+                           "Cluster: GPUs x days x MFU; FLOPs: the budget typed below",
+                           "Choose Cluster or FLOPs."),
+    "target_mode": Choices("List_Target_Modes", "Quality target", ("Model size", "Loss"),
+                           "Model size: as good as the compute-optimal model of that size; "
+                           "Loss: a loss in nats/token",
+                           "Choose Model size or Loss."),
+}
+
+# rule -> (lower bound, upper bound or None, message). Validation rejects what the planner would.
+NUMBER_RULES = {
+    "positive": (0, None, "Enter a number greater than zero."),
+    "fraction": ("0.000001", 1, "Enter a fraction between 0 and 1 (40% is 0.4)."),
+    "pue": (1, 10, "Power usage effectiveness is at least 1 (1.1-1.5 is typical)."),
+}
+
+# The About sheet's word on the add-in; {file}, {cells} and {functions} are filled in per template.
+ADDIN_NOTE = (
+    "Cells that need the Compute planner add-in: {cells}, the ones whose formulas use {functions}. "
+    "In Excel, load the add-in (README, \"The formulas in Excel\") and they recalculate as you "
+    "type; without it they show #NAME?. The inputs and the cells with Excel's own formulas (IF, "
+    "SQRT, ROUNDUP, ...) work in any spreadsheet program.",
+    "For colleagues without the add-in, make a hand-off copy: on a computer with the planner "
+    "installed (Excel is not needed), type in a terminal:",
+    "planner calc {file} --out handoff.xlsx --freeze",
+    "In the copy every add-in cell holds its number, Excel's own formulas stay live, and a note at "
+    "the end of this sheet says when and from which inputs it was made. Typing a new input into "
+    "the copy does not update the frozen numbers: change the original and make a new copy.",
+    "To recalculate without Excel, into result.xlsx, type the following; each --set NAME=VALUE "
+    "changes an input first, NAME being one of the input names listed below (in Excel: Formulas > "
+    "Name Manager):",
+    "planner calc {file} --out result.xlsx --set NAME=VALUE",
+)
+
+LAW_SOURCES = (
+    "Scaling-law presets: 'chinchilla' Hoffmann et al. 2022, \"Training Compute-Optimal Large "
+    "Language Models\", Approach 3 (E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28); 'epoch' "
+    "Besiroglu et al. 2024, \"Chinchilla Scaling: A replication attempt\" (E=1.8172, A=482.01, "
+    "B=2085.43, alpha=0.3478, beta=0.3658); 'kaplan' Kaplan et al. 2020, \"Scaling Laws for "
+    "Neural Language Models\", eq. 1.5.",
+    "Training compute C = 6ND FLOPs and inference 2N FLOPs per token (Kaplan et al. 2020).",
+)
+GPU_SOURCES = (
+    "Accelerator figures (dense bf16 peak FLOP/s, memory, power): vendor datasheets, listed in "
+    "the planner's function reference under GPU_SPEC.",
+)
+
+# Number formats a person reads: the unit column names the unit, the format scales it.
+FLOPS = '0.00E+00" FLOPs"'
+FLOPS_S = '0.00E+00" FLOP/s"'
+# Scaled by size (conditions in brackets, which Excel and LibreOffice both read): 70.0 B, 1.2 T.
+BILLIONS = '[>=1000000000000]#,##0.00,,,," T";[>=1000000000]#,##0.0,,," B";#,##0.0,," M"'
+MILLIONS = '#,##0.0,," M"'
+TOKENS = '[>=1000000000000]#,##0.00,,,," T";[>=1000000000]#,##0.0,,," B";#,##0.0,," M"'
+USD_M = '[>=1000000000]"$"#,##0.00,,," B";[>=1000000]"$"#,##0.00,," M";"$"#,##0'
+USD = '"$"#,##0.00'
+INT = "#,##0"
+ONE = "#,##0.0"
+TWO = "0.00"
+LOSS = "0.0000"
+PCT = "0.0%"
+SAVING = "0.0%;[Red]-0.0%"  # a negative saving (a loss) in red
+SCI = "0.00E+00"
+TEXT = "@"
+CHOICE = "General"  # not "@": a number typed over a preset name (a peak FLOP/s) must stay a number
+
+LAW_IN = In("Scaling law", "Law", "chinchilla", "preset", CHOICE, "list:law",
+            "chinchilla, epoch or kaplan (sources on About)")

@@ -1,0 +1,107 @@
+"""The training budget: the compute-optimal model for a cluster or a FLOPs budget."""
+
+from __future__ import annotations
+
+from workbook.templates.spec import (  # noqa: F401
+    BILLIONS, CHOICE, Chart, Col, FLOPS, FLOPS_S, GPU_SOURCES, INT, In, LAW_IN, LAW_SOURCES,
+    LOSS, ONE, Out, PCT, SCI, Section, Sheet, TOKENS, TWO, Table, Template, USD, USD_M,
+)
+
+SENS_MULTIPLES = (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10)
+
+TRAINING_BUDGET = Template(
+    "training_budget.xlsx",
+    "Training budget: from a cluster or a FLOPs budget to the compute-optimal model",
+    answers=(
+        "Given a cluster (accelerator, count, days, utilisation, price) or a FLOPs budget, what is "
+        "the compute-optimal model: parameters, training tokens, tokens per parameter, predicted "
+        "loss, and what it costs in GPU-hours, days, dollars and energy?",
+        "Does the training data suffice: how many epochs over the unique tokens available, and "
+        "how much loss the repetition costs?",
+        "How do model, loss and cost move for budgets from 0.1x to 10x (table and chart)?",
+    ),
+    how=(
+        "Sheet Budget: change the blue-on-yellow inputs. 'Budget from' chooses between the "
+        "cluster (GPUs x days x MFU) and the FLOPs budget typed below it.",
+        "MFU is the model FLOPs utilisation, a fraction (0.4 = 40% of the dense peak). The price "
+        "is per GPU-hour. PUE scales board power to facility power.",
+        "Unique tokens available: the size of your deduplicated training corpus; when the "
+        "optimal token count exceeds it, the data-limit rows show the repetition's cost.",
+        "Sensitivity: edit the multiples column to try other budgets.",
+    ),
+    sources=LAW_SOURCES + GPU_SOURCES + (
+        "Repeated data: Muennighoff et al. 2023, \"Scaling Data-Constrained Language Models\" "
+        "(effective tokens with R* = 15.4).",
+    ),
+    sheets=(
+        Sheet("Budget", "Training budget", "Inputs in blue on yellow; everything else is computed.", (
+            Section("Scaling law", (LAW_IN,)),
+            Section("Budget", (
+                In("Budget from", "Budget_Mode", "Cluster", "choice", CHOICE, "list:budget_mode",
+                   "Cluster: the cluster below; FLOPs: the FLOPs budget below"),
+                In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu",
+                   "or a peak FLOP/s number"),
+                In("Number of accelerators", "GPU_Count", 2048, "GPUs", INT),
+                In("Training time", "Cluster_Days", 60, "days", ONE),
+                In("Model FLOPs utilisation (MFU)", "MFU", 0.4, "fraction", PCT, "fraction",
+                   "0.3-0.5 is typical for large dense models"),
+                In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
+                In("Power usage effectiveness (PUE)", "PUE", 1.2, "ratio", TWO, "pue"),
+                In("Board power per accelerator (blank: the preset's)", "Board_Power_W", None, "W", INT,
+                   note="needed for TPU v5e/v5p (unpublished) or an accelerator given as FLOP/s"),
+                In("FLOPs budget (when 'Budget from' is FLOPs)", "FLOPs_Budget", 1e24, "FLOPs", FLOPS),
+                Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
+                    'COMPUTE_FROM_GPUS(GPU_Count,Cluster_Days,GPU,MFU))', "FLOPs", FLOPS, "Budget",
+                    key=True),
+                Out("Accelerator peak (dense bf16)", "=PEAK_FLOPS(GPU)", "FLOP/s", FLOPS_S, "GPU_Peak"),
+            )),
+            Section("Compute-optimal model", (
+                Out("Parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS, "Opt_Params", key=True),
+                Out("Training tokens", "=CHINCHILLA_D(Budget,Law)", "tokens", TOKENS, "Opt_Tokens", key=True),
+                Out("Tokens per parameter", "=Opt_Tokens/Opt_Params", "tokens/parameter", ONE, "Opt_Tokens_Per_Param"),
+                Out("Predicted loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss", key=True),
+            )),
+            Section("Time, cost and energy", (
+                Out("Accelerator-hours", "=GPU_HOURS(Budget,GPU,MFU)", "GPU-hours", INT, "GPU_Hours", key=True),
+                Out("Wall-clock time on the cluster", "=TRAIN_DAYS(Budget,GPU_Count,GPU,MFU)", "days", ONE,
+                    "Wall_Days"),
+                Out("Training cost", "=COMPUTE_COST(Budget,Price_Per_GPU_Hour,GPU,MFU)", "USD", USD_M,
+                    "Cost_Total", key=True),
+                # The one input an accelerator preset may lack: say so instead of #VALUE!.
+                Out("Energy", '=IFERROR(ENERGY_KWH(Budget,GPU,MFU,PUE,Board_Power_W),"enter board power")',
+                    "kWh", INT, "Energy_kWh", note="board power x hours x PUE"),
+            )),
+            Section("Data limit", (
+                In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
+                   note="deduplicated corpus size"),
+                Out("Epochs over the unique data", "=Opt_Tokens/Unique_Tokens", "epochs", TWO, "Epochs"),
+                Out("Effective tokens (repeats discounted)", "=EFFECTIVE_TOKENS(Opt_Tokens,Unique_Tokens)",
+                    "tokens", TOKENS, "Effective_Tokens", note="equals the tokens when nothing repeats"),
+                Out("Loss with the data limit", "=DATA_CONSTRAINED_LOSS(Opt_Params,Opt_Tokens,Unique_Tokens,Law)",
+                    "nats/token", LOSS, "Data_Limited_Loss", key=True),
+                Out("Loss cost of repetition", "=MAX(0,Data_Limited_Loss-Opt_Loss)", "nats/token", LOSS,
+                    "Data_Loss_Penalty"),
+                Out("Epochs worth training at this budget", "=EPOCHS_WORTH_IT(Unique_Tokens,Budget,Law)", "epochs",
+                    TWO, "Epochs_Worth_It",
+                    note="past this, more repetition buys less than a bigger model; below 1, data is not the limit"),
+            )),
+            Table("sens", (
+                Col("mult", "Budget multiple", "x", "0.0#", values=SENS_MULTIPLES, name="Sens_Multiples"),
+                Col("budget", "Budget", "FLOPs", FLOPS, "={mult}*Budget"),
+                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N({budget},Law)"),
+                Col("tokens", "Training tokens", "tokens", TOKENS, "=CHINCHILLA_D({budget},Law)"),
+                Col("loss", "Predicted loss", "nats/token", LOSS, "=CHINCHILLA_LOSS({budget},Law)"),
+                Col("hours", "Accelerator-hours", "GPU-hours", INT, "=GPU_HOURS({budget},GPU,MFU)"),
+                Col("days", "Days on the cluster", "days", ONE, "=TRAIN_DAYS({budget},GPU_Count,GPU,MFU)"),
+                Col("cost", "Training cost", "USD", USD_M, "={hours}*Price_Per_GPU_Hour"),
+            ), len(SENS_MULTIPLES)),
+            Chart("sens", "Predicted loss against training budget", "budget", (("loss", "Compute-optimal loss"),),
+                  "Training budget (FLOPs, log scale)", "Loss (nats/token)", "J4", x_fmt=SCI, y_fmt=TWO),
+            Chart("sens", "Training cost against budget", "budget", (("cost", "Training cost (USD)"),),
+                  "Training budget (FLOPs, log scale)", "USD (log scale)", "J23", log_y=True, x_fmt=SCI,
+                  y_fmt='"$"#,##0'),
+        ), widths=(40, 18, 16, 16, 16, 18, 16, 16)),
+    ),
+)
+
+TEMPLATE = TRAINING_BUDGET
