@@ -28,9 +28,13 @@ RULES = {
     "nonnegative": (lambda a: a >= 0, "must be zero or positive", "0 or more"),
     "fraction": (lambda a: (a > 0) & (a <= 1), "must be a fraction in (0, 1] (40% is 0.4)",
                  "a fraction in (0, 1], e.g. 40% or 0.4"),
+    "open_fraction": (lambda a: (a > 0) & (a < 1), "must be a fraction between 0 and 1 (0.8 is 80%)",
+                      "a fraction between 0 and 1, e.g. 80% or 0.8"),
     "at_least_one": (lambda a: a >= 1, "must be at least 1", "1 or more"),
     "whole": (lambda a: (a > 0) & (a == np.round(a)), "must be a positive whole number",
               "a whole number of at least 1"),
+    "count": (lambda a: (a >= 0) & (a == np.round(a)), "must be a whole number, 0 or more",
+              "a whole number of 0 or more"),
     "any": (lambda a: np.ones(np.shape(a), bool), "", "any number"),
 }
 
@@ -93,6 +97,14 @@ def fail(name: str, phrase: str, values, bad, *, unit: str = "", kind: str = DOM
                         elements=bad if bad.ndim else None, reason_at=reason_at)
 
 
+def failure(bad_flat: np.ndarray, shape, name: str, reason_at, kind: str = DOMAIN) -> PlannerError:
+    """A PlannerError for the flat elements `bad_flat` of an array of `shape`, with `reason_at(i)`
+    wording element i (for checks whose words need more than the value, e.g. a loss and a law)."""
+    first = int(np.flatnonzero(bad_flat)[0])
+    return PlannerError(reason_at(first) + _position(tuple(shape), first), argument=name, kind=kind,
+                        elements=np.reshape(bad_flat, shape) if len(shape) else None, reason_at=reason_at)
+
+
 def _not_a_number(v) -> bool:
     return v is None or isinstance(v, (str, bytes, bool, np.bool_, complex, np.complexfloating))
 
@@ -145,16 +157,21 @@ def _reject_cells(value, name: str) -> None:
         raise fail(name, "must be a number", cells, bad, kind=TYPE, describe=_describe_cell)
 
 
-def _rule_of(name: str, rule, unit):
-    """The rule and unit of argument `name`: as given, else as the catalogue declares them."""
+def bounds_phrase(bounds) -> str:
+    low, high = bounds
+    return f"must be at least {low:g}" if high == np.inf else f"must be from {low:g} to {high:g}"
+
+
+def _rule_of(name: str, rule, unit, bounds=None):
+    """The rule, unit and bounds of argument `name`: as given, else as the catalogue declares them."""
     if rule is not None:
-        return rule, unit or ""
+        return rule, unit or "", bounds
     try:
-        declared_rule, declared_unit = declared.get()[name]
+        declared_rule, declared_unit, declared_bounds = declared.get()[name]
     except KeyError:
         raise LookupError(f"no catalogue rule for argument {name!r}: declare it with @formula "
                           f"or pass rule=") from None
-    return declared_rule, declared_unit if unit is None else unit
+    return declared_rule, declared_unit if unit is None else unit, declared_bounds
 
 
 def _as_floats(value, name: str) -> np.ndarray:
@@ -186,15 +203,20 @@ def _as_floats(value, name: str) -> np.ndarray:
     return arr
 
 
-def number(value, name: str, rule: str | None = None, unit: str | None = None) -> np.ndarray:
-    """`value` as a float array, checked to be finite and to follow its domain rule.
+def number(value, name: str, rule: str | None = None, unit: str | None = None,
+           bounds: tuple[float, float] | None = None) -> np.ndarray:
+    """`value` as a float array, checked to be finite and to follow its domain rule (and bounds).
 
-    The rule and unit are those the catalogue declares for argument `name` of the function
-    being called, unless given. Accepts numbers, nested lists and arrays; rejects text,
-    None, complex numbers, NaN and infinities.
+    The rule, unit and bounds are those the catalogue declares for argument `name` of the
+    function being called, unless a rule is given. Accepts numbers, nested lists and arrays;
+    rejects text, None, complex numbers, NaN and infinities.
     """
-    rule, unit = _rule_of(name, rule, unit)
+    rule, unit, bounds = _rule_of(name, rule, unit, bounds)
     arr = _as_floats(value, name)
+    if bounds is not None:
+        arr = number(arr, name, rule, unit)
+        check((arr >= bounds[0]) & (arr <= bounds[1]), name, bounds_phrase(bounds), arr, unit=unit)
+        return arr
     if rule == "positive":
         # Fast path for the common rule: one min and one max over the data (NaN propagates
         # through both, so it fails the test too); the detailed checks below only run to

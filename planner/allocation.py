@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _args
 from .catalog import LAW, LAW_FOR_LOSS, MODEL_SIZE, TARGET_LOSS, Arg, formula
-from .errors import PlannerError
+from .errors import DOMAIN, PlannerError
 from .laws import resolve_law
 
 __all__ = ["chinchilla_n", "chinchilla_d", "chinchilla_loss", "chinchilla_compute",
@@ -86,12 +86,11 @@ def _unreachable(have, what: str, size_name: str, loss, smallest, law, unit: str
     """Raise when one term of the law alone already exceeds the loss to reach."""
     bad = ~(have > smallest)
     if bad.any():
-        have, loss, smallest = np.broadcast_arrays(have, loss, smallest)
-        pos, value = _args._where(have, bad)
-        idx = tuple(np.argwhere(bad)[0])
-        raise PlannerError(
-            f"{size_name} {value:g}{pos} cannot reach target_loss {loss[idx]:g} under {law.label} "
-            f"with any {what}; it takes more than {smallest[idx]:.4g} {unit}")
+        have, loss, smallest, bad = (a.reshape(-1) for a in np.broadcast_arrays(have, loss, smallest, bad))
+        raise _args.failure(
+            bad, np.shape(bad), size_name,
+            lambda i: f"{size_name} {have[i]:g} cannot reach target_loss {loss[i]:g} under {law.label} "
+                      f"with any {what}; it takes more than {smallest[i]:.4g} {unit}")
 
 
 @formula("Scaling Laws", result="tokens", example="=TOKENS_FOR_LOSS(7E9, 2.1)",
@@ -208,13 +207,13 @@ def overtrain_overhead(compute, params, law="chinchilla"):
         smallest = law.smallest_n(inner)
         bad = ~(n > smallest)
         if bad.any():
-            n_b, c_b, s_b = np.broadcast_arrays(n, c, smallest)
-            pos, value = _args._where(n_b, bad)
-            idx = tuple(np.argwhere(np.broadcast_to(bad, n_b.shape))[0])
-            raise PlannerError(
-                f"params {value:g}{pos} cannot reach the compute-optimal loss of compute "
-                f"{c_b[idx]:g} FLOPs under {law.label} with any number of tokens; it takes "
-                f"more than {s_b[idx]:.4g} parameters")
+            shape = np.broadcast_shapes(np.shape(n), np.shape(c), np.shape(smallest))
+            n_b, c_b, s_b, bad = (np.broadcast_to(a, shape).reshape(-1) for a in (n, c, smallest, bad))
+            raise _args.failure(
+                bad, shape, "params",
+                lambda i: f"params {n_b[i]:g} cannot reach the compute-optimal loss of compute "
+                          f"{c_b[i]:g} FLOPs under {law.label} with any number of tokens; it takes "
+                          f"more than {s_b[i]:.4g} parameters")
         d = (law.B / (inner - law.A * n ** -law.alpha)) ** (1.0 / law.beta)
         # The compute-optimal model is the cheapest way to that loss; clip rounding below 1.
         ratio = np.maximum(6.0 * n * d / c, 1.0)

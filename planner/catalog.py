@@ -18,12 +18,14 @@ from . import _args
 
 # How an argument is passed, which tells the Excel layer how to convert a cell or range:
 #   number - a number or an array of numbers; broadcasts like a numpy ufunc
+#   option - one number that sets how a function works (a fit's level, seed, threshold):
+#            never broadcast, so a range given there is an error, not one call per cell
 #   law    - a preset name, five (or six) numbers, or a tokens-per-parameter number
 #   gpu    - an accelerator preset name or a peak FLOP/s number
 #   text   - a choice among names (e.g. a result field)
 #   flag   - TRUE/FALSE
 #   data   - a 1-D column of observations (fitting), blanks allowed
-KINDS = ("number", "law", "gpu", "text", "flag", "data")
+KINDS = ("number", "option", "law", "gpu", "text", "flag", "data")
 
 # What a function returns:
 #   number - a float, or an array broadcast to the number arguments' shape
@@ -43,6 +45,9 @@ class Arg:
     # fraction, at_least_one, whole, any): the planner's check, the Excel adapter's, the
     # templates' data validation and the reference all use it.
     rule: str = "positive"
+    # Limits within the rule's domain that the function adds, as (low, high), both included
+    # (a bootstrap's 10 to 10,000 resamples); None where the rule says it all.
+    bounds: tuple[float, float] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -134,7 +139,10 @@ def _arguments_doc(params: tuple[Param, ...], result_unit: str) -> str:
     lines = ["Arguments (from the catalogue):"]
     for p in params:
         unit = f" [{p.arg.unit}]" if p.arg.unit else ""
-        rule = f", {_args.RULES[p.arg.rule][1]}" if p.arg.kind == "number" and p.arg.rule != "any" else ""
+        numeric = p.arg.kind in ("number", "option") and p.arg.rule != "any"
+        rule = f", {_args.RULES[p.arg.rule][1]}" if numeric else ""
+        if numeric and p.arg.bounds:
+            rule += f", {_args.bounds_phrase(p.arg.bounds)}"
         default = f", default {_default_text(p.default)}" if p.optional else ", required"
         lines.append(f"    {p.name}{unit}{default}{rule}")
         lines.append(f"        {p.arg.doc}")
@@ -166,7 +174,8 @@ def formula(category: str, *, result: str, example: str, returns: str = "number"
         if not summary:
             raise TypeError(f"{func.__name__}: a public function needs a docstring")
         params = tuple(Param(n, args[n], p.default) for n, p in sig.parameters.items())
-        rules = {p.name: (p.arg.rule, p.arg.unit) for p in params if p.arg.kind == "number"}
+        rules = {p.name: (p.arg.rule, p.arg.unit, p.arg.bounds) for p in params
+                 if p.arg.kind in ("number", "option")}
 
         @functools.wraps(func)
         def checked(*a, **kw):

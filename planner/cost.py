@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _args
 from .catalog import LAW_FOR_LOSS, TARGET_LOSS, Arg, field_choice, formula
-from .errors import PlannerError
+from .errors import TYPE, PlannerError
 from .hardware import GPU, Accelerator, peak, resolve_gpu
 from .inference import lifetime_optimum
 from .laws import resolve_law
@@ -160,7 +160,7 @@ def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
     if power_w is None:
         acc = resolve_gpu(gpu)
         if not isinstance(acc, Accelerator):
-            raise PlannerError("power_w is needed when gpu is given as a number (FLOP/s only)")
+            raise PlannerError("power_w is needed when gpu is given as a number (FLOP/s only)", argument="power_w", kind=TYPE)
         watts = _args.number(_power(acc), "power_w", unit="W")
     else:
         watts = _args.number(power_w, "power_w")
@@ -172,7 +172,7 @@ def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
 def _power(acc: Accelerator) -> float:
     if acc.power_w is None:
         raise PlannerError(f"gpu {acc.name!r} has no published board power ({acc.note}); "
-                           f"give power_w in W")
+                           f"give power_w in W", argument="power_w", kind=TYPE)
     return acc.power_w
 
 
@@ -180,12 +180,13 @@ def _power(acc: Accelerator) -> float:
 
 COST_FIELDS = ("params", "tokens", "train_cost", "inference_cost", "total_cost",
                "chinchilla_total_cost", "savings")
+COST_UNITS = ("parameters", "tokens", "$", "$", "$", "$", "fraction")
 TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0  # forward 2 + backward 4 (Kaplan et al. 2020)
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated tokens alike
 
 
 @formula(CATEGORY, result="$ (params, tokens: counts; savings: fraction)", returns="record",
-         fields=COST_FIELDS,
+         fields=COST_FIELDS, field_units=COST_UNITS,
          example='=INFERENCE_TRADEOFF_COST(2.0, 1E13, 2E12, "chinchilla", "params")',
          target_loss=TARGET_LOSS,
          input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime",
@@ -238,13 +239,17 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
                     price_per_gpu_hour=price, train_mfu=u_train, prefill_mfu=u_prefill,
                     decode_mfu=u_decode)
 
+    # A serving figure out of range is blamed on the traffic that dominates it.
+    with np.errstate(all="ignore"):
+        prompt_heavy = np.max(prompt / u_prefill) >= np.max(generated / u_decode)
+    traffic = ("input_tokens", prompt) if prompt_heavy else ("output_tokens", generated)
     # Inference work per parameter, in FLOPs at 100% utilisation ("peak-equivalent" FLOPs).
     serve_per_param = _finite(
         lambda: INFERENCE_FLOPS_PER_PARAM_TOKEN * (prompt / u_prefill + generated / u_decode),
-        "inference work", "output_tokens", generated)
+        "inference work", *traffic)
     # Cost = price/(3600 peak) * [6 N D / u_train + N serve] = w N (D + extra): lifetime_optimum.
     extra = _finite(lambda: serve_per_param * u_train / TRAIN_FLOPS_PER_PARAM_TOKEN,
-                    "extra tokens", "output_tokens", generated)
+                    "extra tokens", *traffic)
     n, d = lifetime_optimum(loss, law, extra)
     n0, d0 = lifetime_optimum(loss, law, 0.0)
     with np.errstate(all="ignore"):
@@ -257,8 +262,8 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinc
         # The optimum never costs more than the compute-optimal model; clip rounding below 0.
         savings = np.maximum(1.0 - total / baseline, 0.0)
     train = _args.in_range(train, "training cost", "target_loss", loss)
-    total = _args.in_range(total, "total cost", "output_tokens", generated)
-    baseline = _args.in_range(baseline, "total cost", "output_tokens", generated)
+    total = _args.in_range(total, "total cost", *traffic)
+    baseline = _args.in_range(baseline, "total cost", *traffic)
     return _args.record(COST_FIELDS, (n, d, train, serve, total, baseline, savings), key,
                         target_loss, input_tokens, output_tokens, p, price_per_gpu_hour,
-                        train_mfu, prefill_mfu, decode_mfu)
+                        train_mfu, prefill_mfu, decode_mfu, units=COST_UNITS)

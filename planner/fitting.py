@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from . import _args
 from .catalog import Arg, formula
-from .errors import PlannerError, PlannerWarning
+from .errors import DOMAIN, SHAPE, TYPE, PlannerError, PlannerWarning
 
 __all__ = ["fit_scaling_law", "fit_scaling_law_ci", "fit_power_law"]
 
@@ -60,6 +60,7 @@ _GRAD_TOL = 1e-4
 # Below this a Huber threshold on log loss is finer than any measured loss resolves (and its
 # square nears the floating-point floor): the fit would be a pure absolute-deviation fit.
 MIN_HUBER_DELTA = 1e-9
+MIN_RESAMPLES, MAX_RESAMPLES = 10, 10_000
 
 
 def _one_blas_thread():
@@ -88,12 +89,12 @@ def _cell(v) -> float:
 def _column(value, name: str) -> np.ndarray:
     """A data column as a float array; NaN marks blanks (None, NaN) and text, +-inf stays."""
     if value is None or isinstance(value, (str, bytes)) or np.isscalar(value):
-        raise PlannerError(f"{name} must be a column (or row) of numbers; got {_args.show(value)}")
+        raise PlannerError(f"{name} must be a column (or row) of numbers; got {_args.show(value)}", argument=name, kind=TYPE)
     try:
         plain = np.asarray(value) if not isinstance(value, np.ndarray) else value
     except ValueError:  # ragged nesting
         raise PlannerError(f"{name} must be a column (or row) of numbers, not ragged "
-                           f"nested lists") from None
+                           f"nested lists", argument=name, kind=TYPE) from None
     if plain.dtype.kind in "fiu":  # all numbers: no cell-by-cell parsing needed
         arr = plain.astype(float)
     else:
@@ -101,21 +102,21 @@ def _column(value, name: str) -> np.ndarray:
             obj = np.asarray(value, dtype=object)
         except ValueError:  # ragged nesting
             raise PlannerError(f"{name} must be a column (or row) of numbers, not ragged "
-                               f"nested lists") from None
+                               f"nested lists", argument=name, kind=TYPE) from None
         if obj.ndim == 0:
-            raise PlannerError(f"{name} must be a column (or row) of numbers; got {_args.show(value)}")
+            raise PlannerError(f"{name} must be a column (or row) of numbers; got {_args.show(value)}", argument=name, kind=TYPE)
         flat = obj.ravel()
         if any(isinstance(v, (list, tuple, np.ndarray)) for v in flat):
-            raise PlannerError(f"{name} must be a column (or row) of numbers, not nested lists")
+            raise PlannerError(f"{name} must be a column (or row) of numbers, not nested lists", argument=name, kind=TYPE)
         # Parsing, not math: one pass over the cells of a range holding blanks or text, to
         # tell numbers (an integer beyond the float range is inf, rejected below) from them.
         vals = [_cell(v) for v in flat]
         arr = np.array(vals, dtype=float).reshape(obj.shape)
     if arr.ndim == 2 and min(arr.shape) > 1:
         raise PlannerError(f"{name} must be a single column or row; got a block of "
-                           f"{arr.shape[0]} rows x {arr.shape[1]} columns")
+                           f"{arr.shape[0]} rows x {arr.shape[1]} columns", argument=name, kind=SHAPE)
     if arr.ndim > 2:
-        raise PlannerError(f"{name} must be a single column or row; got {arr.ndim} dimensions")
+        raise PlannerError(f"{name} must be a single column or row; got {arr.ndim} dimensions", argument=name, kind=SHAPE)
     return arr.ravel()
 
 
@@ -131,7 +132,7 @@ def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
     if len(set(lengths)) > 1:
         listed = ", ".join(names[:-1]) + " and " + names[-1]
         got = ", ".join(map(str, lengths[:-1])) + " and " + str(lengths[-1])
-        raise PlannerError(f"{listed} must have the same number of rows; got {got}")
+        raise PlannerError(f"{listed} must have the same number of rows; got {got}", argument=None, kind=SHAPE)
     missing = np.isnan(np.vstack(arrs))
     empty = missing.all(axis=0)
     partial = missing.any(axis=0) & ~empty
@@ -140,7 +141,7 @@ def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
     if keep.sum() < n_fitted:
         extra = f" after skipping {skipped} with blank or text entries" if skipped else ""
         raise PlannerError(f"{names[0]} needs at least {n_fitted} complete rows to fit {what} "
-                           f"(one per fitted number); got {int(keep.sum())}{extra}")
+                           f"(one per fitted number); got {int(keep.sum())}{extra}", argument=names[0], kind=DOMAIN)
     if skipped:
         warnings.warn(PlannerWarning(f"skipped {skipped} of {int((~empty).sum())} rows with a "
                                      f"blank or text entry"), stacklevel=3)
@@ -152,7 +153,7 @@ def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
         if bad.any():
             i = int(np.argmax(bad))
             raise PlannerError(f"{name} must be positive and finite; got {vals[i]:g} "
-                               f"(row {rows[i] + 1})")
+                               f"(row {rows[i] + 1})", argument=name, kind=DOMAIN)
         out.append(vals)
     return out
 
@@ -160,7 +161,7 @@ def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
 def _distinct(values: np.ndarray, name: str, needed: int, why: str) -> None:
     if np.unique(values).size < needed:
         raise PlannerError(f"{name} must take at least {needed} different values to fit {why}; "
-                           f"got {np.unique(values).size}")
+                           f"got {np.unique(values).size}", argument=name, kind=DOMAIN)
 
 
 # ---------------------------------------------------------------------------------------
@@ -244,12 +245,12 @@ def _law_from_inner(obj: _HuberLSE, inner) -> np.ndarray:
     for label, v in zip(FIELDS, law):
         if not np.isfinite(v):
             raise PlannerError(f"the fit did not converge to a usable law: {label} is not finite; "
-                               f"the runs may not span enough model sizes and token counts")
+                               f"the runs may not span enough model sizes and token counts", argument=None, kind=DOMAIN)
     for label, v in (("alpha", alpha), ("beta", beta)):
         if v <= 0:
             raise PlannerError(f"the fit did not converge to a usable law: fitted {label} = {v:.4g} "
                                f"(loss must fall with model size and with tokens); the runs "
-                               f"may not span enough model sizes and token counts")
+                               f"may not span enough model sizes and token counts", argument=None, kind=DOMAIN)
     return law
 
 
@@ -266,7 +267,7 @@ def _fit(obj: _HuberLSE) -> np.ndarray:
             best = found
     if best is None:
         raise PlannerError(f"the fit did not converge from any of the {N_STARTS} best starting "
-                           f"points; check that the runs span several model sizes and token counts")
+                           f"points; check that the runs span several model sizes and token counts", argument=None, kind=DOMAIN)
     return best[0]
 
 
@@ -276,10 +277,7 @@ def _prepare(params, tokens, losses, huber_delta) -> tuple:
                           "the five numbers of a scaling law")
     _distinct(n, "params", 2, "how loss scales with model size")
     _distinct(d, "tokens", 2, "how loss scales with training tokens")
-    delta = _positive_number(huber_delta, "huber_delta")
-    if delta < MIN_HUBER_DELTA:
-        raise PlannerError(f"huber_delta must be at least {MIN_HUBER_DELTA:g} (a residual of log "
-                           f"loss; 1e-3 is Chinchilla's); got {delta:g}")
+    delta = _option(huber_delta, "huber_delta", HUBER_DELTA)
     return (n.tobytes(), d.tobytes(), loss.tobytes(), delta)
 
 
@@ -307,18 +305,18 @@ def _fit_key(key: tuple) -> tuple[np.ndarray, np.ndarray]:
 def _real(value, name: str, what: str = "a number") -> float:
     """A plain real number (not a logical, text or array) as a float; huge integers give inf."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise PlannerError(f"{name} must be {what}; got {_args.show(value)}")
+        raise PlannerError(f"{name} must be {what}; got {_args.show(value)}", argument=name, kind=TYPE)
     try:
         return float(value)
     except OverflowError:  # an integer beyond the float range
         return np.inf
 
 
-def _positive_number(value, name: str) -> float:
-    v = _real(value, name)
-    if not np.isfinite(v) or v <= 0:
-        raise PlannerError(f"{name} must be a positive number; got {v:g}")
-    return v
+def _option(value, name: str, arg: Arg) -> float:
+    """A fit option: one plain number, checked by the rule and bounds its Arg declares."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise PlannerError(f"{name} must be a number; got {_args.show(value)}", argument=name, kind=TYPE)
+    return float(_args.number(value, name, arg.rule, arg.unit, arg.bounds))
 
 
 DATA_N = Arg("parameters", "Model size N of each training run (a column; blank rows are skipped)",
@@ -329,7 +327,15 @@ DATA_L = Arg("nats/token", "Final loss of each run (e.g. validation loss in nats
              kind="data")
 HUBER_DELTA = Arg("log-loss", "Huber loss threshold on the residuals of log loss: residuals "
                   "beyond it count linearly, so outlying runs weigh less (1e-3, Hoffmann et "
-                  "al. 2022)")
+                  "al. 2022)", kind="option", bounds=(MIN_HUBER_DELTA, np.inf))
+LEVEL = Arg("fraction", "Confidence level of the intervals (0.8: the 10th to 90th percentile of "
+            "the bootstrap fits, as Besiroglu et al. 2024 report)", kind="option", rule="open_fraction")
+RESAMPLES = Arg("count", f"Bootstrap resamples, {MIN_RESAMPLES} to {MAX_RESAMPLES} (each is one fit; "
+                "about 5 ms each for 240 runs). 1000 by default: the 10th and 90th percentiles "
+                "then rest on 100 fits each", kind="option", rule="whole",
+                bounds=(MIN_RESAMPLES, MAX_RESAMPLES))
+SEED = Arg("integer", "Random seed: the same seed gives the same intervals", kind="option",
+           rule="count", bounds=(0, 2**63 - 1))
 
 
 @formula("Fitting", result="numbers", returns="row", fields=FIELDS,
@@ -352,16 +358,7 @@ def fit_scaling_law(params, tokens, losses, huber_delta=1e-3):
 # Bootstrap intervals
 # ---------------------------------------------------------------------------------------
 
-MAX_RESAMPLES = 10_000
 _CI_CACHE: OrderedDict = OrderedDict()  # the last 8 interval blocks, as for _fit_key
-MIN_RESAMPLES = 10
-
-
-def _integer(value, name: str, low: int, high: int) -> int:
-    v = _real(value, name, "a whole number")
-    if not np.isfinite(v) or v != round(v) or not low <= v <= high:
-        raise PlannerError(f"{name} must be a whole number from {low} to {high}; got {v:g}")
-    return int(v)
 
 
 def _resample_fits(obj: _HuberLSE, inner, resamples: int, seed: int, progress) -> np.ndarray:
@@ -390,13 +387,9 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
     each resample by L-BFGS warm-started from the full-data optimum, and returns the 3 x 5
     block: estimate, and the (1-level)/2 and (1+level)/2 percentiles of each number.
     """
-    if isinstance(level, (bool, np.bool_)) or not isinstance(level, (int, float, np.integer, np.floating)) \
-            or not 0 < _real(level, "level") < 1:
-        raise PlannerError(f"level must be a fraction between 0 and 1 (0.8 for an 80% "
-                           f"interval); got {_args.show(level)}")
-    level = float(level)
-    resamples = _integer(resamples, "resamples", MIN_RESAMPLES, MAX_RESAMPLES)
-    seed = _integer(seed, "seed", 0, 2**63 - 1)
+    level = _option(level, "level", LEVEL)
+    resamples = int(_option(resamples, "resamples", RESAMPLES))
+    seed = int(_option(seed, "seed", SEED))
     key = _prepare(params, tokens, losses, 1e-3)
     inner, estimate = _fit_key(key)
     cache_key = (key, level, resamples, seed)
@@ -409,7 +402,7 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
     failed = resamples - int(ok.sum())
     if failed > resamples // 10:
         raise PlannerError(f"the law is poorly determined by these runs: {failed} of {resamples} "
-                           f"bootstrap fits did not converge")
+                           f"bootstrap fits did not converge", argument=None, kind=DOMAIN)
     if failed:
         warnings.warn(PlannerWarning(f"{failed} of {resamples} bootstrap fits did not converge "
                                      f"and were left out of the intervals"), stacklevel=2)
@@ -430,12 +423,7 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
          row_labels=("estimate", "low", "high"),
          example="=FIT_SCALING_LAW_CI(A2:A241, B2:B241, C2:C241, 0.8, 1000, 0)",
          params=DATA_N, tokens=DATA_D, losses=DATA_L,
-         level=Arg("fraction", "Confidence level of the intervals (0.8: the 10th to 90th "
-                   "percentile of the bootstrap fits, as Besiroglu et al. 2024 report)"),
-         resamples=Arg("count", f"Bootstrap resamples, {MIN_RESAMPLES} to {MAX_RESAMPLES} "
-                       "(each is one fit; about 5 ms each for 240 runs). 1000 by default: the "
-                       "10th and 90th percentiles then rest on 100 fits each"),
-         seed=Arg("integer", "Random seed: the same seed gives the same intervals"))
+         level=LEVEL, resamples=RESAMPLES, seed=SEED)
 def fit_scaling_law_ci(params, tokens, losses, level=0.8, resamples=1000, seed=0):
     """Bootstrap intervals for the fitted law: a 3 x 5 block of estimate, low and high.
 
@@ -500,13 +488,13 @@ def fit_power_law(x, y):
                             max_nfev=5000)
     L0, c, alpha = res.x
     if res.status <= 0 or not np.all(np.isfinite(res.x)):
-        raise PlannerError(f"the power-law fit did not converge ({res.message})")
+        raise PlannerError(f"the power-law fit did not converge ({res.message})", argument=None, kind=DOMAIN)
     if alpha <= 0:
         raise PlannerError(f"y must fall as x grows to fit y = L0 + (x0/x)^alpha; the fitted "
-                           f"alpha is {alpha:.4g}")
+                           f"alpha is {alpha:.4g}", argument="y", kind=DOMAIN)
     with np.errstate(over="ignore"):
         x0 = np.exp(c / alpha + lx_mean)
     if not np.isfinite(x0) or x0 <= 0:
         raise PlannerError(f"the power-law fit did not converge to a usable law: x0 is out of "
-                           f"range (alpha = {alpha:.4g})")
+                           f"range (alpha = {alpha:.4g})", argument=None, kind=DOMAIN)
     return np.array([L0, x0, alpha])

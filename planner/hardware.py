@@ -31,7 +31,7 @@ import numpy as np
 
 from . import _args
 from .catalog import Arg, formula
-from .errors import PlannerError
+from .errors import DOMAIN, TYPE, PlannerError
 
 __all__ = ["Accelerator", "GPU_PRESETS", "GPU_NAMES", "GPU_FIELDS", "resolve_gpu", "gpu_spec",
            "peak_flops"]
@@ -173,7 +173,7 @@ for _acc in _PRESETS:
 
 
 def resolve_gpu(gpu="H100", name: str = "gpu"):
-    """An Accelerator for a preset name, or a float array of peak FLOP/s for a number.
+    """An Accelerator for a preset name, or the peak FLOP/s for a number (a float; an array for an array).
 
     A number (or array of numbers) is taken as the peak FLOP/s to use and must be positive.
     """
@@ -185,17 +185,18 @@ def resolve_gpu(gpu="H100", name: str = "gpu"):
         acc = _LOOKUP.get(_key(gpu))
         if acc is None:
             raise PlannerError(f"{name} {_args.show(gpu)} is not a known accelerator; known: "
-                               f"{', '.join(GPU_NAMES)}; or give the peak FLOP/s as a number")
+                               f"{', '.join(GPU_NAMES)}; or give the peak FLOP/s as a number", argument=name, kind=TYPE)
         return acc
     if isinstance(gpu, (bool, np.bool_)):
-        raise PlannerError(f"{name} must be an accelerator name or a peak FLOP/s number; got {gpu}")
+        raise PlannerError(f"{name} must be an accelerator name or a peak FLOP/s number; got {gpu}", argument=name, kind=TYPE)
     try:
-        return _args.number(gpu, name, "positive", "FLOP/s")
+        flops = _args.number(gpu, name, "positive", "FLOP/s")
+        return float(flops) if flops.ndim == 0 else flops
     except PlannerError:
         if not _has_text(gpu):
             raise
         raise PlannerError(f"{name} must be one accelerator name or peak FLOP/s numbers; "
-                           f"got {_args.show(gpu)}") from None
+                           f"got {_args.show(gpu)}", argument=name, kind=TYPE) from None
 
 
 def _has_text(value) -> bool:
@@ -213,9 +214,9 @@ def _figure(acc: Accelerator, field: str, name: str = "gpu") -> float:
     value = getattr(acc, field)
     if value is None:
         if field == "fp8_flops":
-            raise PlannerError(f"{name} {acc.name!r} has no fp8 support in hardware; use bf16")
+            raise PlannerError(f"{name} {acc.name!r} has no fp8 support in hardware; use bf16", argument=name, kind=DOMAIN)
         raise PlannerError(f"{name} {acc.name!r} has no published {field} ({acc.note}); "
-                           f"give the power in W yourself where a function takes power_w")
+                           f"give the power in W yourself where a function takes power_w", argument=name, kind=DOMAIN)
     return float(value)
 
 
@@ -267,4 +268,4 @@ def gpu_spec(gpu="H100", field="bf16_flops"):
         return _figure(acc, field)
     if field == "bf16_flops":
         return _args.result(acc, acc)
-    raise PlannerError(f"gpu given as a number is only a peak FLOP/s; name a preset to get {field}")
+    raise PlannerError(f"gpu given as a number is only a peak FLOP/s; name a preset to get {field}", argument="field", kind=TYPE)

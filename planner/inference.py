@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _args
 from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, TARGET_LOSS, Arg, field_choice, formula
-from .errors import PlannerError
+from .errors import DOMAIN, PlannerError
 from .laws import resolve_law
 
 __all__ = ["inference_flops", "lifetime_flops", "inference_tradeoff"]
@@ -25,6 +25,7 @@ INFERENCE_TOKENS = Arg("tokens", "Tokens processed at inference over the model's
                        rule="nonnegative")
 TRADEOFF_FIELDS = ("params", "tokens", "train_flops", "inference_flops", "total_flops",
                    "chinchilla_total_flops", "savings")
+TRADEOFF_UNITS = ("parameters", "tokens", "FLOPs", "FLOPs", "FLOPs", "FLOPs", "fraction")
 
 _MAX_NEWTON = 60  # converges in under 10 steps; the cap only guarantees termination
 
@@ -83,7 +84,7 @@ def _solve(law, loss, extra):
                 break
         else:
             if not np.all(np.abs(step) <= 1e3 * noise * (1.0 + np.abs(y))):  # pragma: no cover
-                raise PlannerError("the lifetime optimum did not converge for these inputs")
+                raise PlannerError("the lifetime optimum did not converge for these inputs", argument=None, kind=DOMAIN)
         y = np.where(serving, y, -np.inf)  # no serving: r = 1, the compute-optimal split
     return ln_s, y
 
@@ -168,7 +169,7 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
 
 
 @formula("Inference", result="FLOPs (params, tokens: counts; savings: fraction)",
-         returns="record", fields=TRADEOFF_FIELDS,
+         returns="record", fields=TRADEOFF_FIELDS, field_units=TRADEOFF_UNITS,
          example='=INFERENCE_TRADEOFF(2.0, 1E13, "chinchilla", "params")',
          target_loss=TARGET_LOSS,
          inference_tokens=INFERENCE_TOKENS,
@@ -216,4 +217,4 @@ def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=No
     savings = _args.in_range(savings, "savings", "inference_tokens", tokens, positive=False)
     return _args.record(TRADEOFF_FIELDS, (n, d, train, serve, total, baseline, savings), key,
                         target_loss, inference_tokens, train_flops_per_param_token,
-                        inference_flops_per_param_token)
+                        inference_flops_per_param_token, units=TRADEOFF_UNITS)

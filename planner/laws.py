@@ -30,7 +30,7 @@ import numpy as np
 
 from . import _args
 from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, MODEL_SIZE, Arg, formula
-from .errors import PlannerError
+from .errors import DOMAIN, TYPE, PlannerError
 
 __all__ = ["Law", "PRESETS", "resolve_law", "scaling_loss", "law_params", "train_flops"]
 
@@ -49,10 +49,11 @@ class Law:
     source: str = field(default="", compare=False)  # the publication a preset comes from
 
     def __post_init__(self):
-        # numpy scalars, so that an extreme law overflows to inf (caught by the range checks
-        # of every function) instead of raising Python's OverflowError or ZeroDivisionError.
+        # Plain floats for whoever reads a law; the math below raises any power of them in
+        # numpy (np.float64 or arrays), where an extreme law overflows to inf, caught by every
+        # function's range checks, instead of raising Python's OverflowError.
         for name in ("E", "A", "B", "alpha", "beta", "gamma"):
-            object.__setattr__(self, name, np.float64(getattr(self, name)))
+            object.__setattr__(self, name, float(getattr(self, name)))
 
     @property
     def label(self) -> str:
@@ -75,10 +76,14 @@ class Law:
         loss = np.asarray(loss, dtype=float)
         if loss.min() > self.E:
             return
-        pos, bad = _args._where(loss, ~(loss > self.E))
-        verb = "is below" if bad < self.E else "equals"
-        raise PlannerError(f"{name} {bad:g}{pos} {verb} the irreducible loss E={self.E:g} of "
-                           f"{self.label}; no finite model reaches it")
+        flat = loss.reshape(-1)
+
+        def reason(i):
+            verb = "is below" if flat[i] < self.E else "equals"
+            return (f"{name} {flat[i]:g} {verb} the irreducible loss E={self.E:g} of {self.label}; "
+                    f"no finite model reaches it")
+
+        raise _args.failure(~(flat > self.E), loss.shape, name, reason)
 
     def inner_for_loss(self, loss, name: str = "target_loss"):
         """The bracketed sum that gives `loss`; the loss must exceed E."""
@@ -99,20 +104,24 @@ class Law:
         return (self.B / inner) ** (1.0 / self.beta)
 
     # --- compute-optimal allocation at C = k N D ------------------------------------
+    # The derived constants are numpy scalars: for an extreme law they overflow or underflow
+    # to inf or 0 (caught by the range checks) where Python floats would raise.
     @property
-    def a(self) -> float:
+    def a(self) -> np.float64:
         """Exponent of N_opt in compute: beta / (alpha + beta)."""
-        return self.beta / (self.alpha + self.beta)
+        return np.float64(self.beta) / (np.float64(self.alpha) + self.beta)
 
     @property
-    def b(self) -> float:
+    def b(self) -> np.float64:
         """Exponent of D_opt in compute: alpha / (alpha + beta)."""
-        return self.alpha / (self.alpha + self.beta)
+        return np.float64(self.alpha) / (np.float64(self.alpha) + self.beta)
 
     @property
-    def G(self) -> float:
+    def G(self) -> np.float64:
         """N_opt = G (C/k)^a, D_opt = (C/k)^b / G (Hoffmann et al. 2022, eq. 4)."""
-        return (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
+        alpha, A, beta, B = map(np.float64, (self.alpha, self.A, self.beta, self.B))
+        with np.errstate(all="ignore"):
+            return (alpha * A / (beta * B)) ** (1.0 / (alpha + beta))
 
     def optimal_n(self, compute, k=6.0):
         return self.G * (compute / k) ** self.a
@@ -180,22 +189,22 @@ def _law_from_numbers(values, name: str) -> Law:
     cells = np.asarray(values, dtype=object).ravel()
     if cells.size not in (5, 6):
         raise PlannerError(f"{name} as numbers must be 5 values {{E, A, B, alpha, beta}} "
-                           f"(or 6 with gamma); got {cells.size}")
+                           f"(or 6 with gamma); got {cells.size}", argument=name, kind=TYPE)
     labels = ("E", "A", "B", "alpha", "beta", "gamma")
     for label, v in zip(labels, cells):
         # An empty cell or text inside a law row: say which of the numbers it is.
         if v is None or isinstance(v, (str, bytes, bool, np.bool_)):
-            raise PlannerError(f"{name} {label} must be a number; got {_args.show(v)}")
+            raise PlannerError(f"{name} {label} must be a number; got {_args.show(v)}", argument=name, kind=TYPE)
     try:
         arr = cells.astype(float)
     except OverflowError:
         raise PlannerError(f"{name} numbers must be finite; one is an integer beyond the "
-                           f"floating-point range") from None
+                           f"floating-point range", argument=name, kind=DOMAIN) from None
     for label, v in zip(labels, arr):
         rule_ok = v >= 0 if label == "E" else v > 0
         if not np.isfinite(v) or not rule_ok:
             rule = "zero or positive" if label == "E" else "positive"
-            raise PlannerError(f"{name} {label} must be a finite {rule} number; got {v:g}")
+            raise PlannerError(f"{name} {label} must be a finite {rule} number; got {v:g}", argument=name, kind=DOMAIN)
     return Law(*arr.tolist())
 
 
@@ -208,7 +217,7 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
     """
     if isinstance(law, (Law, RatioRule)):
         if isinstance(law, RatioRule) and not allow_ratio:
-            raise PlannerError(f"{name} must be a scaling law here, not a tokens-per-parameter rule")
+            raise PlannerError(f"{name} must be a scaling law here, not a tokens-per-parameter rule", argument=name, kind=TYPE)
         return law
     if law is None:
         return PRESETS["chinchilla"]
@@ -216,32 +225,32 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
         key = law.strip().lower()
         if key in PRESETS:
             return PRESETS[key]
-        raise PlannerError(f"{name} {_args.show(law)} is not a known preset; known: {', '.join(PRESETS)}")
+        raise PlannerError(f"{name} {_args.show(law)} is not a known preset; known: {', '.join(PRESETS)}", argument=name, kind=TYPE)
     if isinstance(law, (bool, np.bool_)):
-        raise PlannerError(f"{name} must be a preset name or numbers; got {law}")
+        raise PlannerError(f"{name} must be a preset name or numbers; got {law}", argument=name, kind=TYPE)
     try:
         scalar = np.ndim(law) == 0
     except ValueError:  # a ragged nesting of lists
-        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {_args.show(law)}") from None
+        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {_args.show(law)}", argument=name, kind=TYPE) from None
     if scalar:
         try:
             r = float(law)
         except OverflowError:
             r = np.inf  # an integer beyond the float range: rejected as not finite below
         except (TypeError, ValueError):
-            raise PlannerError(f"{name} must be a preset name or numbers; got {_args.show(law)}") from None
+            raise PlannerError(f"{name} must be a preset name or numbers; got {_args.show(law)}", argument=name, kind=TYPE) from None
         if not allow_ratio:
             raise PlannerError(f"{name} must be a preset name or 5 numbers here; a single number "
-                               f"({r:g} tokens per parameter) only sets an allocation, not a loss")
+                               f"({r:g} tokens per parameter) only sets an allocation, not a loss", argument=name, kind=TYPE)
         if not np.isfinite(r) or r <= 0:
-            raise PlannerError(f"{name} as tokens per parameter must be a positive number; got {r:g}")
+            raise PlannerError(f"{name} as tokens per parameter must be a positive number; got {r:g}", argument=name, kind=DOMAIN)
         return RatioRule(r)
     try:
         return _law_from_numbers(law, name)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, PlannerError):
             raise
-        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {_args.show(law)}") from None
+        raise PlannerError(f"{name} must be a preset name or 5 numbers; got {_args.show(law)}", argument=name, kind=TYPE) from None
 
 
 @formula("Scaling Laws", result="nats/token", example='=SCALING_LOSS(70E9, 1.4E12, "chinchilla")',

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _args
 from .catalog import ACTIVE_PARAMS, Arg, formula
-from .errors import PlannerError
+from .errors import TYPE, PlannerError
 
 __all__ = ["params_from_shape", "flops_per_token"]
 
@@ -68,15 +68,16 @@ def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=Fa
     shaped = dict(layers=n_layers, d_model=d, vocab_size=vocab, ffn_hidden=ffn, gated_ffn=gated,
                   tied_embeddings=tied)
     _args.broadcast(**shaped)
+    kv = None if kv_heads is None else _args.number(kv_heads, "kv_heads")
     if heads is None:
-        if kv_heads is not None:
-            raise PlannerError("kv_heads needs heads: give the number of query heads too")
+        if kv is not None:
+            raise PlannerError("kv_heads needs heads: give the number of query heads too", argument="heads", kind=TYPE)
         kv_share = 1.0
     else:
         h = _args.number(heads, "heads")
         _args.broadcast(**shaped, heads=h)
         _args.check(np.mod(d, h) == 0, "heads", "must divide d_model (a whole head size)", h)
-        kv = h if kv_heads is None else _args.number(kv_heads, "kv_heads")
+        kv = h if kv is None else kv
         _args.broadcast(**shaped, heads=h, kv_heads=kv)
         _args.check(kv <= h, "kv_heads", "must not exceed heads", kv)
         _args.check(np.mod(h, kv) == 0, "kv_heads", "must divide heads", kv)

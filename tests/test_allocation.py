@@ -97,8 +97,10 @@ def test_unreachable_loss_names_the_smallest_size():
     with pytest.raises(planner.PlannerError) as err:
         planner.tokens_for_loss([1e10, 1e9], 2.0)
     msg = str(err.value)
-    assert msg.startswith("params 1e+09 (element 1) cannot reach target_loss 2 under law 'chinchilla'")
-    assert f"more than {smallest_n:.4g} parameters" in msg
+    assert msg.startswith("params 1e+09 cannot reach target_loss 2 under law 'chinchilla'")
+    assert msg.endswith(f"more than {smallest_n:.4g} parameters (element 1)")
+    assert err.value.argument == "params" and err.value.kind == "domain"
+    assert err.value.elements.tolist() == [False, True]
     assert planner.tokens_for_loss(smallest_n * 1.01, 2.0) > 0
 
     smallest_d = (q["B"] / (2.0 - q["E"])) ** (1 / q["beta"])
@@ -167,9 +169,10 @@ def test_overtrain_overhead_unreachable_is_an_error():
     with pytest.raises(planner.PlannerError) as err:
         planner.overtrain_overhead(c, [smallest * 2, smallest / 2])
     msg = str(err.value)
-    assert msg.startswith(f"params {smallest / 2:g} (element 1) cannot reach the compute-optimal "
+    assert msg.startswith(f"params {smallest / 2:g} cannot reach the compute-optimal "
                           f"loss of compute 1e+23 FLOPs under law 'chinchilla'")
-    assert f"more than {smallest:.4g} parameters" in msg
+    assert msg.endswith(f"more than {smallest:.4g} parameters (element 1)")
+    assert err.value.elements.tolist() == [False, True]
     # Just above the smallest size the overhead is finite but enormous.
     assert planner.overtrain_overhead(c, smallest * 1.001) > 100
 

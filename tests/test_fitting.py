@@ -118,7 +118,7 @@ def test_fitted_row_is_a_law_for_every_formula(fitted):
 def test_catalog_entries():
     entry = planner.CATALOG["fit_scaling_law"]
     assert entry.returns == "row" and entry.fields == ("E", "A", "B", "alpha", "beta")
-    assert [p.arg.kind for p in entry.params] == ["data", "data", "data", "number"]
+    assert [p.arg.kind for p in entry.params] == ["data", "data", "data", "option"]
     ci = planner.CATALOG["fit_scaling_law_ci"]
     assert ci.returns == "table" and ci.row_labels == ("estimate", "low", "high")
     assert [p.name for p in ci.params] == ["params", "tokens", "losses", "level", "resamples", "seed"]
@@ -224,16 +224,16 @@ def test_ci_widens_with_level_and_reports_progress(runs240, ci50):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"level": 1.0}, "level must be a fraction"),
-    ({"level": 0}, "level must be a fraction"),
-    ({"level": "80%"}, "level must be a fraction"),
-    ({"resamples": 5}, "resamples must be a whole number from 10"),
-    ({"resamples": 100.5}, "resamples must be a whole number"),
-    ({"resamples": 10**6}, "resamples must be a whole number from 10 to 10000"),
-    ({"seed": -1}, "seed must be a whole number"),
-    ({"seed": 10**400}, "seed must be a whole number from 0"),
-    ({"resamples": 10**400}, "resamples must be a whole number from 10"),
-    ({"level": 10**400}, "level must be a fraction"),
+    ({"level": 1.0}, "level must be a fraction between 0 and 1"),
+    ({"level": 0}, "level must be a fraction between 0 and 1"),
+    ({"level": "80%"}, "level must be a number; got '80%'"),
+    ({"resamples": 5}, "resamples must be from 10 to 10000; got 5"),
+    ({"resamples": 100.5}, "resamples must be a positive whole number; got 100.5"),
+    ({"resamples": 10**6}, "resamples must be from 10 to 10000; got 1e[+]06"),
+    ({"seed": -1}, "seed must be a whole number, 0 or more; got -1"),
+    ({"seed": 10**400}, "seed must be a finite number; got an integer beyond the floating-point range"),
+    ({"resamples": 10**400}, "resamples must be a finite number; got an integer beyond"),
+    ({"level": 10**400}, "level must be a finite number; got an integer beyond"),
 ])
 def test_ci_bad_arguments(runs240, kwargs, match):
     with pytest.raises(planner.PlannerError, match=match):
@@ -334,7 +334,7 @@ def test_scaling_law_on_any_cells_gives_a_law_or_a_planner_error(rows):
 
 def test_bad_huber_delta(small):
     for bad in (0, -1e-3, "x", float("nan"), 10**400, 1e-308, 5e-324):
-        with pytest.raises(planner.PlannerError, match="huber_delta must be a"):
+        with pytest.raises(planner.PlannerError, match="huber_delta must be (positive|a|at least 1e-09)"):
             planner.fit_scaling_law(*small, huber_delta=bad)
 
 

@@ -41,24 +41,48 @@ planner's one-line message; hosts show it where they can.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import numbers
-import re
-from dataclasses import dataclass
 
 import numpy as np
 
 import planner
+from planner import _args
 from planner.catalog import CATALOG, Entry, Param
+from planner.errors import DOMAIN, SHAPE, TYPE
 
 __all__ = ["CellError", "evaluate", "FUNCTIONS", "function"]
 
 
-@dataclass(frozen=True)
 class CellError:
-    """An Excel error value with the reason a person reads in the cell's tooltip."""
+    """An Excel error value with the reason a person reads in the cell's tooltip.
 
-    code: str  # "#VALUE!", "#NUM!", "#N/A" or "#NAME?"
-    reason: str = ""
+    The one error value of every host and of the engine. `reason` may be given as a
+    function of no arguments, worded only when read: a column of 5,000 bad cells costs no
+    5,000 messages when the host shows codes only (Office.js inside a spilled range).
+    """
+
+    __slots__ = ("code", "_reason")
+
+    def __init__(self, code: str, reason="") -> None:
+        self.code = code  # "#VALUE!", "#NUM!", "#N/A", "#NAME?", "#REF!" ...
+        self._reason = reason
+
+    @property
+    def reason(self) -> str:
+        if callable(self._reason):
+            self._reason = self._reason()
+        return self._reason
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CellError) and (self.code, self.reason) == (other.code, other.reason)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.reason))
+
+    def __repr__(self) -> str:
+        return f"CellError({self.code!r}, {self.reason!r})"
 
     def __str__(self) -> str:
         return self.code
@@ -164,7 +188,7 @@ def _scalar(value):
 
 
 def _number_element(v, param: Param):
-    """(float, None) for a good cell, (None, CellError) for a bad one."""
+    """(float, None) for a good cell, (None, CellError) for a bad one (type, then domain)."""
     err = _input_error(v)
     if err is not None:
         return None, err
@@ -172,44 +196,92 @@ def _number_element(v, param: Param):
         if param.optional and _is_number(param.default):
             return float(param.default), None
         return None, CellError("#VALUE!", f"{param.name} is empty; it needs a number ({param.arg.unit})")
-    if _is_number(v):
+    if not _is_number(v):
+        return None, CellError("#VALUE!", f"{param.name} must be a number ({param.arg.unit}); got {_describe(v)}")
+    try:
         f = float(v)
-        if not np.isfinite(f):
-            return None, CellError("#NUM!", f"{param.name} must be a finite number; got {f:g}")
-        return f, None
-    return None, CellError("#VALUE!", f"{param.name} must be a number ({param.arg.unit}); got {_describe(v)}")
+    except OverflowError:  # an integer beyond the float range (10**400)
+        return None, CellError("#NUM!", f"{param.name} must be a finite number; got an integer beyond "
+                                        f"the floating-point range")
+    errs = _domain_errors(np.array([f]), {}, param)
+    return (f, None) if not errs else (None, errs[0])
+
+
+def _domain_errors(vals: np.ndarray, errs: dict, param: Param) -> dict:
+    """`errs` (flat cell index -> CellError) with #NUM! for every other cell whose value breaks
+    the argument's domain rule, as the catalogue declares it (not finite is always outside)."""
+    test, phrase, _ = _args.RULES[param.arg.rule]
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(vals)
+        ok = finite & test(np.where(finite, vals, 1.0))
+        bounds = param.arg.bounds
+        inside = ok if bounds is None else ok & (vals >= bounds[0]) & (vals <= bounds[1])
+    if inside.all():
+        return errs
+    unchecked = np.ones(vals.shape, bool)
+    unchecked.flat[list(errs)] = False
+    limits = _args.bounds_phrase(bounds) if bounds else ""
+    for mask, words in ((~finite & unchecked, "must be a finite number"), (finite & ~ok & unchecked, phrase),
+                        (ok & ~inside & unchecked, limits)):
+        if mask.any():
+            reason_at = _args.fail(param.name, words, vals, mask, unit=param.arg.unit).reason_at
+            where = np.flatnonzero(mask).tolist()
+            errs.update(zip(where, map(CellError, itertools.repeat("#NUM!"),
+                                       map(functools.partial, itertools.repeat(reason_at), where))))
+    return errs
 
 
 def _number_arg(value, param: Param):
-    """A number argument as (values, errors): float array and object array of CellError/None."""
+    """A number argument as (values, errors): a float array, and its bad cells as a dict of
+    flat index -> CellError.
+
+    The cells are checked here against the argument's type and domain rule, so that the
+    planner is called once, on the good cells only.
+    """
     grid = _as_grid(value) if _is_range(value) else np.array([[value]], dtype=object)
     if grid.size == 0:
         raise _Bad(CellError("#VALUE!", f"{param.name} is an empty range"))
+    errs: dict[int, CellError] = {}
     kinds = set(map(type, grid.ravel()))
+    vals = None
     if all(issubclass(t, numbers.Real) and not issubclass(t, (bool, np.bool_)) for t in kinds):
-        vals = grid.astype(float)  # the common case, a range of numbers: no per-cell work
-        if np.isfinite(vals).all():
-            return vals, np.full(grid.shape, None, dtype=object)
-    vals = np.zeros(grid.shape)
-    errs = np.full(grid.shape, None, dtype=object)
-    for idx, v in np.ndenumerate(grid):
-        f, e = _number_element(v, param)
-        if e is None:
-            vals[idx] = f
-        else:
-            errs[idx] = e
-    return vals, errs
+        try:
+            vals = grid.astype(float)  # the common case, a range of numbers: no per-cell work
+        except OverflowError:  # an integer beyond the float range among them
+            vals = None
+    if vals is None:
+        vals = np.ones(grid.shape)
+        for i, v in enumerate(grid.flat):
+            f, e = _number_element(v, param)
+            if e is None:
+                vals.flat[i] = f
+            else:
+                errs[i] = e
+    return vals, _domain_errors(vals, errs, param)
 
 
 def _single(value, param: Param):
+    """A gpu, text or flag argument's one value (a range of them is split by _per_choice_call)."""
     value = _scalar(value)
-    if _is_range(value):
-        shape = "x".join(map(str, _as_grid(value).shape))
-        raise _Bad(CellError("#VALUE!", f"{param.name} must be a single cell; got a {shape} range"))
     err = _input_error(value)
     if err is not None:
         raise _Bad(err)
     return value
+
+
+def _option_arg(value, param: Param):
+    """One number that sets how a function works: never broadcast, so a range is #VALUE!."""
+    value = _scalar(value)
+    if _is_range(value):
+        shape = "x".join(map(str, _as_grid(value).shape))
+        raise _Bad(CellError("#VALUE!", f"{param.name} must be a single cell (it sets how "
+                                        f"{param.name} works for the whole call); got a {shape} range"))
+    if value is None:
+        return _default(param)
+    f, err = _number_element(value, param)
+    if err is not None:
+        raise _Bad(err)
+    return int(f) if param.arg.rule in ("whole", "count") else f
 
 
 def _law_arg(value, param: Param):
@@ -289,60 +361,42 @@ def _default(param: Param):
     return param.default
 
 
-_CONVERT = {"law": _law_arg, "gpu": _gpu_arg, "text": _text_arg, "flag": _flag_arg, "data": _data_arg}
+_CONVERT = {"option": _option_arg, "law": _law_arg, "gpu": _gpu_arg, "text": _text_arg, "flag": _flag_arg, "data": _data_arg}
 
 
 # ---------------------------------------------------------------------------------------
 # Calling the planner
 # ---------------------------------------------------------------------------------------
 
-_CODE_FOR_TYPE = "#VALUE!"
-_CODE_FOR_DOMAIN = "#NUM!"
+# What a PlannerError's kind shows in a cell.
+CODES = {DOMAIN: "#NUM!", TYPE: "#VALUE!", SHAPE: "#VALUE!"}
 
 
-def _culprit(message: str, entry: Entry) -> Param | None:
-    """The parameter a PlannerError message is about (messages start with its name)."""
-    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)", message)
-    if m:
-        for p in entry.params:
-            if p.name == m.group(1):
-                return p
-    return None
+def _error_for(exc: Exception, entry: Entry) -> CellError:
+    """The error value for a whole call, from the planner error's kind (never its wording)."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, planner.PlannerError):
+        return CellError(CODES[exc.kind], message)
+    # Not the user's fault, but a cell must still show a reason, never a traceback.
+    return CellError("#VALUE!", f"{entry.excel_name} failed: {type(exc).__name__}: {message}")
 
 
-def _error_for(exc: Exception, entry: Entry, given: dict) -> CellError:
-    """Turn a planner exception into an Excel error value with its message as the reason."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if not isinstance(exc, planner.PlannerError):
-        # Not the user's fault, but a cell must still show a reason, never a traceback.
-        return CellError("#VALUE!", f"{entry.excel_name} failed: {type(exc).__name__}: {message}")
-    param = _culprit(message, entry)
-    if param is None or param.arg.kind in ("number", "data"):
-        return CellError(_CODE_FOR_DOMAIN, message)
-    value = given.get(param.name)
-    numeric = _is_number(value) or (isinstance(value, list) and all(_is_number(v) for v in value))
-    if param.arg.kind in ("law", "gpu") and numeric:
-        return CellError(_CODE_FOR_DOMAIN, message)
-    return CellError(_CODE_FOR_TYPE, message)
+def _failed_cells(exc: Exception, arrays: dict, k: int) -> np.ndarray | None:
+    """Which of the k cells passed to the planner a PlannerError is about (None: the whole call).
 
-
-def _is_whole_call_error(exc: Exception, entry: Entry, arrays: dict) -> bool:
-    """An error about an argument given as one value (a law, a field, a scalar MFU)."""
-    if not isinstance(exc, planner.PlannerError):
-        return False
-    param = _culprit(str(exc), entry)
-    return param is not None and param.name not in arrays
+    The error names its argument and, for an array, the elements that failed; an error
+    about an argument given as one value (a law, a field, a scalar MFU) is the whole call's.
+    """
+    if not isinstance(exc, planner.PlannerError) or exc.argument not in arrays and exc.elements is None:
+        return None
+    if exc.elements is not None:
+        mask = np.asarray(exc.elements, dtype=bool)
+        return mask.reshape(k) if mask.size == k else None
+    return np.ones(k, bool) if exc.argument in arrays else None
 
 
 def _call(entry: Entry, kwargs: dict):
     return entry.func(**kwargs)
-
-
-def _finite(v) -> bool:
-    try:
-        return bool(np.all(np.isfinite(np.asarray(v, dtype=float))))
-    except (TypeError, ValueError):
-        return True  # text in a record, for example
 
 
 def evaluate(name: str, args) -> object:
@@ -394,7 +448,7 @@ def _evaluate(name: str, args: list):
         try:
             out = _call(entry, fixed)
         except Exception as exc:  # noqa: BLE001
-            return _error_for(exc, entry, fixed)
+            return _error_for(exc, entry)
         return _scalar_result(entry, fixed, out)
     return _range_call(entry, fixed, arrays)
 
@@ -493,15 +547,20 @@ def _range_call(entry: Entry, fixed: dict, arrays: dict):
         shapes = ", ".join(f"{n} {'x'.join(map(str, v.shape))}" for n, (v, _) in arrays.items())
         return CellError("#VALUE!", f"the ranges do not have matching sizes ({shapes})")
     vals = {n: np.broadcast_to(v, shape) for n, (v, _) in arrays.items()}
-    errs = {n: np.broadcast_to(e, shape) for n, (_, e) in arrays.items()}
 
     # The first bad input of each cell decides its error, in argument order.
     cell_err = np.full(shape, None, dtype=object)
-    for n in arrays:
-        e = errs[n]
-        take = np.equal(cell_err, None) & np.not_equal(e, None)
-        cell_err[take] = e[take]
-    good = np.flatnonzero(np.equal(cell_err, None))
+    bad = np.zeros(shape, bool)
+    for v, e in arrays.values():
+        if e:
+            where = np.zeros(v.shape, bool)
+            where.flat[list(e)] = True
+            errors = np.full(v.shape, None, dtype=object)
+            errors.flat[list(e)] = list(e.values())
+            where, errors = np.broadcast_to(where, shape), np.broadcast_to(errors, shape)
+            cell_err[where & ~bad] = errors[where & ~bad]
+            bad |= where
+    good = np.flatnonzero(~bad)
 
     flat = {n: v.reshape(-1) for n, v in vals.items()}
     field = _field_asked(entry, fixed)
@@ -514,65 +573,53 @@ def _range_call(entry: Entry, fixed: dict, arrays: dict):
             return CellError("#VALUE!", f"{entry.excel_name} gives several fields per scenario; with a "
                                         f"2-D range of inputs, ask for one field")
 
-    # Compute the good cells: one vectorised call, bisecting around bad elements so that
-    # only they become errors.
-    results: dict[int, object] = {}
+    # Compute the good cells in one vectorised call. A planner error names the elements that
+    # failed: they become error cells and the rest is called again (each round removes at
+    # least one cell, and in practice every round a whole rule's failures).
+    cells = cell_err.reshape(-1).copy()  # each cell's error, or its row of results
+    numbers = np.zeros(cell_err.size)  # per-cell results
+    computed = np.zeros(cell_err.size, bool)
+    results: dict[int, object] = {}  # per-cell rows of a record or row result
     labels: list[str] = []  # a record's field names, as the planner returned them
-    whole = None  # an error that makes the whole call one value
-
-    def run(idx: np.ndarray):
-        nonlocal whole
-        if whole is not None or idx.size == 0:
-            return
+    pending = good
+    while pending.size:
         kwargs = dict(fixed)
         # A single cell is passed as plain numbers, so its error message has no position.
-        kwargs.update({n: (float(f[idx[0]]) if idx.size == 1 else f[idx]) for n, f in flat.items()})
+        kwargs.update({n: (float(f[pending[0]]) if pending.size == 1 else f[pending]) for n, f in flat.items()})
         try:
             out = _call(entry, kwargs)
             if not per_cell:
                 if isinstance(out, dict) and not labels:
                     labels.extend(_record_labels(entry, out))
-                rows = _rows(entry, out, idx.size)
+                rows = _rows(entry, out, pending.size)
             elif isinstance(out, dict):
                 raise TypeError("a record came back although a field was asked for")
             else:
-                rows = np.broadcast_to(np.asarray(out, dtype=float), idx.shape)
-            if not _finite(rows) and idx.size > 1:
-                raise FloatingPointError("non-finite result")
+                rows = np.broadcast_to(np.asarray(out, dtype=float), pending.shape)
         except Exception as exc:  # noqa: BLE001
-            if _is_whole_call_error(exc, entry, arrays):
-                whole = _error_for(exc, entry, fixed)
-                return
-            if idx.size == 1:
-                results[int(idx[0])] = _error_for(exc, entry, kwargs)
-                return
-            mid = idx.size // 2
-            run(idx[:mid])
-            run(idx[mid:])
-            return
+            failed = _failed_cells(exc, arrays, pending.size)
+            if failed is None or not failed.any():
+                return _error_for(exc, entry)
+            code = CODES[exc.kind]
+            for j in np.flatnonzero(failed):
+                cells[int(pending[j])] = CellError(code, " ".join(exc.reason_at(int(j)).split()))
+            pending = pending[~failed]
+            continue
         if per_cell:
-            numbers[idx] = rows
-            computed[idx] = True
+            numbers[pending] = rows
+            computed[pending] = True
         else:
-            for i, r in zip(idx, rows):
+            for i, r in zip(pending, rows):
                 results[int(i)] = r
+        break
 
-    numbers = np.zeros(cell_err.size)  # per-cell results, filled in by run()
-    computed = np.zeros(cell_err.size, bool)
-    run(good)
-    if whole is not None:
-        return whole
-
-    cells = cell_err.reshape(-1).tolist()
     for i, r in results.items():
         cells[i] = r
     if per_cell:
-        finite = np.isfinite(numbers)
-        out = numbers.reshape(shape).tolist()  # plain floats
-        for i in np.flatnonzero(~computed | ~finite):
-            r, c = divmod(int(i), shape[1])
-            out[r][c] = cells[i] if not computed[i] else _clean(numbers[i])
-        return out
+        out = numbers.astype(object)  # plain floats
+        shown = np.flatnonzero(~computed | ~np.isfinite(numbers))
+        out[shown] = [cells[i] if not computed[i] else _clean(numbers[i]) for i in shown.tolist()]
+        return out.reshape(shape).tolist()
 
     # One row of values per input cell, in reading order.
     width = len(labels) or len(entry.fields) or max(

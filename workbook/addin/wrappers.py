@@ -22,6 +22,7 @@ No math lives here.
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import xlwings
@@ -145,19 +146,19 @@ def _limit(host: str) -> int:
 
 
 def _wrapper(entry, host: str, module_name: str):
-    names = [excel_arg_name(p.name) for p in entry.params]
-    signature = ", ".join(n + ("=None" if p.optional else "") for n, p in zip(names, entry.params))
-    # Generated so that both hosts see the real argument names and optional flags.
-    source = (f"def {entry.excel_name}({signature}):\n"
-              f"    return _run([{', '.join(names)}])\n")
     name = entry.excel_name
 
-    def _run(args):
+    def f(*args):
         return to_host(cells.evaluate(name, args), host)
 
-    namespace = {"_run": _run}
-    exec(source, namespace)  # noqa: S102 - the source is built above from catalog names only
-    f = namespace[name]
+    # Both hosts read a function's arguments with inspect.signature (the classic VBA
+    # generator's func_sig and the Office.js metadata alike), which honours __signature__:
+    # so the formula shows the catalogue's argument names and optional flags.
+    f.__signature__ = inspect.Signature([
+        inspect.Parameter(excel_arg_name(p.name), inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=None if p.optional else inspect.Parameter.empty)
+        for p in entry.params])
+    f.__name__ = name
     f.__doc__ = description(entry, _limit(host))
     f.__module__ = module_name
     f.__qualname__ = name

@@ -93,7 +93,6 @@ class FormulaCell:
     text: str  # the formula without "=", as stored (a shared formula's child has its master's)
     addin: bool  # calls at least one planner function
     cells: tuple[str, ...]  # every cell the formula fills (more than one for array formulas)
-    shared_master: bool = True
 
 
 def addin_name(name: str) -> str | None:
@@ -209,8 +208,6 @@ _registered: set[str] = set()
 def register_functions() -> None:
     """Put every planner formula (and its _xludf. alias) in formulas' function table."""
     table = formulas.get_functions()
-    for name in adapter.FUNCTIONS:
-        adapter.function(name)  # refreshes the adapter's table with late registrations
     for name in list(adapter.FUNCTIONS):
         if name not in _registered:
             fn = _adapter(name)
@@ -303,8 +300,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
             master = masters.get(si)
             if master is None:
                 raise EngineError("a shared formula refers to a group with no formula", f"{sheet.name}!{ref}")
-            found[(sheet.name, ref)] = FormulaCell(sheet.name, ref, master.text, master.addin, (ref,),
-                                                   shared_master=False)
+            found[(sheet.name, ref)] = FormulaCell(sheet.name, ref, master.text, master.addin, (ref,))
     return found
 
 
