@@ -1,27 +1,43 @@
 # Set-up and the two jobs. `make demo` and `make test` each install what they need first,
-# so both work on a fresh Debian/Ubuntu machine with Python 3.11+.
+# into a project virtual environment (.venv), so both work as written on a fresh Debian or
+# Ubuntu machine whose system Python refuses `pip install` outside one (PEP 668), and the
+# `planner` command runs from .venv/bin without activating anything.
 PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
 .PHONY: install libreoffice demo test bench templates
 
-install:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The virtual environment; Debian ships venv's pip separately (python3-venv).
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "make: Python 3.11 or later is needed (PYTHON=$(PYTHON) is older)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); $(APT) update -qq && \
+	  $(APT) install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
+
+# Reinstalled when the package's requirements change.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
 
 # LibreOffice Calc is the real spreadsheet program the hand-off tests open sheets in.
 libreoffice:
-	@command -v soffice >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-calc-nogui >/dev/null; }
+	@command -v soffice >/dev/null 2>&1 || { $(APT) update -qq && \
+	  $(APT) install -y -qq libreoffice-calc-nogui >/dev/null; }
 
 demo: install
-	planner demo
+	$(VENV)/bin/planner demo
 
 test: install libreoffice
-	$(PYTHON) -m pytest -q
+	$(PY) -m pytest -q
 
 bench: install
-	$(PYTHON) benchmarks/core.py
-	$(PYTHON) benchmarks/fit.py
+	$(PY) benchmarks/core.py
+	$(PY) benchmarks/fit.py
 
 templates: install
-	planner templates
+	$(VENV)/bin/planner templates

@@ -16,6 +16,8 @@ import pytest
 from book_builders import excel_style_book, mixed_book, n_opt, one_formula_book, scoped_names_book
 from workbook.cli import main
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def sha(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -393,13 +395,88 @@ def test_macros_are_kept_and_need_an_xlsm_output(capsys, tmp_path):
 @pytest.mark.parametrize("argv, words", [
     ([], ["give a command: demo, calc"]),
     (["nosuch"], ["invalid choice: 'nosuch'"]),
-    (["calc"], ["required: INPUT.xlsx, --out", "planner calc --help"]),
+    (["calc"], ["required: INPUT.xlsx", "planner calc --help"]),
     (["fit", "runs.csv", "--resamples", "many"], ["--resamples", "'many'"]),
 ])
 def test_usage_mistakes_give_one_line(capsys, argv, words):
     with pytest.raises(SystemExit) as info:
         main(argv)
     one_line_error(info.value.code, capsys.readouterr().err, *words)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["calc", "book.xlsx"], ["give --out OUTPUT.xlsx (or --list-inputs", "planner calc --help"]),
+    (["calc", "book.xlsx", "--list-inputs", "--out", "x.xlsx"], ["--list-inputs writes nothing"]),
+])
+def test_usage_mistakes_past_the_parser_exit_2_too(capsys, argv, words):
+    code = main(argv)
+    assert code == 2
+    one_line_error(code, capsys.readouterr().err, *words)
+
+
+def test_bad_input_exits_1_in_every_command(capsys, tmp_path):
+    """1 for a bad input or file, whichever command met it; 2 is kept for usage."""
+    bad = tmp_path / "runs.csv"
+    bad.write_text("params,tokens,loss\n1,2,3\n")
+    assert run(capsys, "fit", bad)[0] == 1  # too few runs: a PlannerError
+    assert run(capsys, "calc", tmp_path / "missing.xlsx", "--out", tmp_path / "o.xlsx")[0] == 1
+    assert run(capsys, "calc", tmp_path / "missing.xlsx", "--list-inputs")[0] == 1
+    (tmp_path / "file").write_text("x")
+    assert run(capsys, "templates", "--out", tmp_path / "file")[0] == 2
+
+
+def test_help_states_the_exit_codes(capsys):
+    for argv in (["--help"], ["calc", "--help"], ["fit", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = " ".join(capsys.readouterr().out.split())
+        assert "exit status: 0 done; 1 a bad input or file" in out and "2 bad usage" in out
+
+
+def test_list_inputs_prints_names_values_units_and_choices(capsys, tmp_path):
+    from workbook.templates import TEMPLATES
+
+    src = ROOT / "templates" / "deployment_plan.xlsx"
+    before = src.read_bytes()
+    code, out, err = run(capsys, "calc", src, "--list-inputs")
+    assert code == 0, err
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    plan = TEMPLATES[1]
+    inputs = [i for sheet in plan.sheets for block in sheet.blocks if type(block).__name__ == "Section"
+              for i in block.rows if type(i).__name__ == "In"]
+    assert len(inputs) > 10 and {i.name for i in inputs} <= set(rows)
+    for i in inputs:
+        assert i.unit in rows[i.name]
+    assert "one of: chinchilla, epoch, kaplan" in rows["Law"]
+    assert "between 0.000001 and 1" in rows["Train_MFU"]
+    assert src.read_bytes() == before
+
+
+def test_a_misspelt_name_gets_the_closest_inputs(capsys, tmp_path):
+    src = ROOT / "templates" / "deployment_plan.xlsx"
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", "Requests_Per_Dya=5")
+    one_line_error(code, err, "did you mean Requests_Per_Day?")
+
+
+@pytest.mark.parametrize("given, stored", [("h100", "H100 SXM"), ("H100-SXM", "H100 SXM"), ("b200", "B200"),
+                                           ("tpu v5e", "TPU v5e")])
+def test_an_accelerators_other_spellings_go_in_as_its_name(capsys, tmp_path, given, stored):
+    src = ROOT / "templates" / "deployment_plan.xlsx"
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", f"GPU={given}")
+    assert code == 0 and err == "", err
+    assert openpyxl.load_workbook(tmp_path / "o.xlsx")["Plan"]["B22"].value == stored
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("Train_MFU=40", ["takes a number between", "(a fraction: 0.4 or 40%)"]),
+    ("GPU=H300", ["takes one of: V100", "(did you mean H200?)"]),
+    ("Law=chinchila", ["takes one of: chinchilla, epoch, kaplan", "(did you mean chinchilla?)"]),
+])
+def test_template_inputs_refuse_typos_with_the_fix(capsys, tmp_path, spec, words):
+    src = ROOT / "templates" / "deployment_plan.xlsx"
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", spec)
+    one_line_error(code, err, *words)
+    assert code == 1 and not (tmp_path / "o.xlsx").exists()
 
 
 def test_ctrl_c_ends_quietly(capsys, book, tmp_path, monkeypatch):
@@ -523,12 +600,23 @@ def test_set_within_validation_or_past_a_warning(capsys, tmp_path):
     code, _, err = run(capsys, "calc", src, "--out", out, "--set", "Plan!A3=loss", "--set", "Plan!A2=2e24",
                        "--set", "Plan!A1=Epoch")
     assert code == 0 and err == "", err
-    code, _, err = run(capsys, "calc", src, "--out", out, "--set", "Plan!A1=mylaw", "--set", "Plan!A4=medium")
-    assert code == 0
-    assert "planner: note: 1 cell shows an error value: Plan!B1 #VALUE! (law 'mylaw'" in err
-    assert "planner: note: --set Plan!A1=mylaw: Plan!A1 takes one of: chinchilla, epoch, kaplan" in err
-    assert "planner: note: --set Plan!A4=medium: Plan!A4 takes one of: fast, slow" in err
-    assert openpyxl.load_workbook(out)["Plan"]["A4"].value == "medium"
+    # A number in a list that only warns (a tokens-per-parameter law) goes in, with a note.
+    code, _, err = run(capsys, "calc", src, "--out", out, "--set", "Plan!A1=20")
+    assert code == 0 and "planner: note: --set Plan!A1=20: Plan!A1 takes one of: chinchilla, epoch, kaplan" in err
+    assert openpyxl.load_workbook(out)["Plan"]["A1"].value == 20
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("Plan!A1=mylaw", ["Plan!A1 takes one of: chinchilla, epoch, kaplan"]),  # a list that only warns
+    ("Plan!A1=chinchila", ["takes one of", "(did you mean chinchilla?)"]),
+    ("Plan!A4=medium", ["Plan!A4 takes one of: fast, slow"]),  # a list with no alert at all
+])
+def test_a_name_off_a_drop_down_list_is_refused_whatever_its_alert(capsys, tmp_path, spec, words):
+    src = _validated_book(tmp_path / "v.xlsx")
+    before = src.read_bytes()
+    code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", spec)
+    one_line_error(code, err, *words)
+    assert src.read_bytes() == before and not (tmp_path / "o.xlsx").exists()
 
 
 @pytest.mark.parametrize("part, old, new, words", [

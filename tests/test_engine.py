@@ -6,6 +6,7 @@ import math
 import zipfile
 
 import openpyxl
+import planner
 import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 from hypothesis import given
@@ -337,3 +338,24 @@ def test_shared_strings_read_as_formulas_reads_them(raw):
     ours = engine._read_string_table(raw, io.BytesIO(sst))
     assert ours == engine._formulas_read_string_table(raw, io.BytesIO(sst))
     assert ours[0] == "plain" and ours[2].startswith("bold") and "phonetic" not in ours[2]
+
+
+def test_an_argument_left_out_means_its_default_as_in_excel(tmp_path):
+    """=F(a, , c): Excel passes a missing argument to an add-in function, which takes its
+    default; its own functions read 0 there. The engine does both."""
+    import openpyxl
+
+    from workbook.recalc.calc import calc
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = "=GPU_HOURS(1E24,,0.5)", '=INFERENCE_TRADEOFF(2.0,1E13,,"params")'
+    ws["A3"], ws["A4"], ws["A5"] = "=CHINCHILLA_N(1E24,)", "=SUM(1,,2)", "=IF(TRUE,,1)"
+    ws["A6"] = "=GPU_HOURS(1E24,0,0.5)"  # a typed 0 is still a 0
+    wb.save(tmp_path / "b.xlsx")
+    v = calc(tmp_path / "b.xlsx", tmp_path / "o.xlsx").values
+    assert v[("Sheet", "A1")] == planner.gpu_hours(1e24, mfu=0.5)
+    assert v[("Sheet", "A2")] == planner.inference_tradeoff(2.0, 1e13, field="params")
+    assert v[("Sheet", "A3")] == planner.chinchilla_n(1e24)
+    assert (v[("Sheet", "A4")], v[("Sheet", "A5")]) == (3.0, 0.0)
+    assert v[("Sheet", "A6")].code == "#NUM!" and "gpu must be positive" in v[("Sheet", "A6")].reason

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+from workbook.cli.common import UsageError
+
 DESCRIPTION = """\
 Recalculate every formula of an .xlsx workbook, the planner's formulas included, without
 Excel, and write a copy in which each formula cell also carries its value (any reader or
 viewer shows the numbers). INPUT is never modified.
 
   planner calc plan.xlsx --out plan-computed.xlsx
-  planner calc plan.xlsx --out q3.xlsx --set Requests_Per_Day=2e6 --set "GPU=H100 SXM" --set Plan!B23=45%
+  planner calc plan.xlsx --list-inputs
+  planner calc plan.xlsx --out q3.xlsx --set Requests_Per_Day=2e6 --set "GPU=H100 SXM" --set Train_MFU=45%
   planner calc plan.xlsx --out handoff.xlsx --freeze
 
 --freeze makes a hand-off copy for people without the add-in: cells that use planner
@@ -27,7 +30,11 @@ def add_parser(sub) -> None:
     p = sub.add_parser("calc", help="recalculate a workbook without Excel (and make hand-off copies)",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="INPUT.xlsx", help="the workbook to recalculate (left unchanged)")
-    p.add_argument("--out", required=True, metavar="OUTPUT.xlsx", help="where to write the computed copy")
+    p.add_argument("--out", metavar="OUTPUT.xlsx", help="where to write the computed copy (required "
+                                                        "unless --list-inputs)")
+    p.add_argument("--list-inputs", action="store_true",
+                   help="print the workbook's inputs (defined names of value cells) with their "
+                        "current values, units and allowed values, and write nothing")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="sets",
                    help="change an input first: a defined name, Sheet!A1 or Sheet!Name, and a number, "
                         "TRUE/FALSE or text (repeatable); checked against the cell's data validation")
@@ -37,6 +44,12 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if args.list_inputs:
+        if args.out or args.sets or args.freeze:
+            raise UsageError("--list-inputs writes nothing: give it without --out, --set or --freeze")
+        return _list_inputs(args.input)
+    if not args.out:
+        raise UsageError("give --out OUTPUT.xlsx (or --list-inputs to see the workbook's inputs)")
     from workbook.recalc.calc import calc
 
     result = calc(args.input, args.out, args.sets, freeze=args.freeze)
@@ -58,4 +71,22 @@ def run(args) -> int:
         more = f"; and {len(errors) - 5} more" if len(errors) > 5 else ""
         count = "1 cell shows an error value" if len(errors) == 1 else f"{len(errors)} cells show error values"
         print(f"planner: note: {count}: {shown}{more}", file=sys.stderr)
+    return 0
+
+
+def _list_inputs(path) -> int:
+    from workbook.recalc.calc import list_inputs
+    from workbook.recalc.xlsx import number_text
+
+    found = list_inputs(path)
+    if not found:
+        print(f"{path}: no inputs (no defined name stands for a single value cell)")
+        return 0
+    rows = [("NAME", "VALUE", "UNIT", "CELL", "ALLOWED")]
+    for i in found:
+        value = number_text(i.value) if isinstance(i.value, float) else ("" if i.value is None else str(i.value))
+        rows.append((i.name, value, i.unit, f"{i.sheet}!{i.ref}", i.allowed))
+    widths = [max(len(r[k]) for r in rows) for k in range(4)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
     return 0

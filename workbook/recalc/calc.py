@@ -9,6 +9,7 @@ live, and the About sheet records when and from which inputs the copy was made.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import textwrap
@@ -147,6 +148,7 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
         raise CalcError(pkg.path, f"--set {target}={text}: {sheet}!{ref} holds a number and {text!r} is "
                                   f"not a finite number (to store it as text anyway, put it in double quotes)")
     replaced = cell is not None and cell.find(_M + "f") is not None
+    value = _canonical_choice(pkg, sheet, ref, value)
     problem = _validation_problem(pkg, sheet, ref, value)
     if problem and problem[1]:
         raise CalcError(pkg.path, f"--set {target}={text}: {problem[0]}")
@@ -183,6 +185,12 @@ def _validation_problem(pkg: xlsx.Package, sheet: str, ref: str, value) -> tuple
                 return None
             shown = ", ".join(str(c) for c in choices[:10]) + (", ..." if len(choices) > 10 else "")
             reason = f"{sheet}!{ref} takes one of: {shown}"
+            if isinstance(value, str):
+                # A name off the list is a typo whatever the alert: nothing would compute it.
+                close = difflib.get_close_matches(value.casefold(), [str(c).casefold() for c in choices], 1)
+                if close:
+                    reason += f" (did you mean {next(c for c in choices if str(c).casefold() == close[0])}?)"
+                return reason, True
         elif kind in ("decimal", "whole"):
             try:
                 a, b = float(f1 or ""), float(f2) if f2 else 0.0
@@ -194,11 +202,45 @@ def _validation_problem(pkg: xlsx.Package, sheet: str, ref: str, value) -> tuple
                 return None
             reason = (f"{sheet}!{ref} takes {'a whole number' if kind == 'whole' else 'a number'} "
                       + words.format(a=xlsx.number_text(a), b=xlsx.number_text(b)))
+            if isinstance(value, float) and 1 < value <= 100 and 0 <= a < b <= 1:
+                reason += f" (a fraction: {value / 100:g} or {value:g}%)"  # a percentage typed bare
         else:
             continue
         refused = dv.get("errorStyle", "stop") == "stop" and dv.get("showErrorMessage") in ("1", "true")
         return reason, refused
     return None
+
+
+def _canonical_choice(pkg: xlsx.Package, sheet: str, ref: str, value):
+    """`value` as the drop-down list of the cell spells it: the same name in another case, or
+    an accelerator's forgiving name (h100, H100-SXM) as the preset's own name."""
+    if not isinstance(value, str):
+        return value
+    for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
+        try:
+            if dv.get("type") != "list" or ref not in MultiCellRange(dv.get("sqref", "")):
+                continue
+        except ValueError:
+            continue
+        choices = [c for c in _list_choices(pkg, dv.findtext(_M + "formula1") or "") if isinstance(c, str)]
+        same = [c for c in choices if c.casefold() == value.casefold()]
+        if same:
+            return same[0]
+        preset = _accelerator_name(value)
+        if preset in choices:
+            return preset
+    return value
+
+
+def _accelerator_name(text: str) -> str | None:
+    from planner.hardware import Accelerator, resolve_gpu
+    from planner.errors import PlannerError
+
+    try:
+        acc = resolve_gpu(text)
+    except PlannerError:
+        return None
+    return acc.name if isinstance(acc, Accelerator) else None
 
 
 def _same_choice(value, choice) -> bool:
@@ -268,8 +310,15 @@ def _target_cell(pkg: xlsx.Package, target: str):
         raise CalcError(pkg.path, f"--set {target}: the name belongs to several sheets ({sheets}); "
                                   f"say which, as Sheet!{target}=VALUE")
     known = sorted(n.name for n in pkg.names if n.sheet_index is None and not n.name.startswith("_xl"))
-    hint = f" (defined names: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})" if known \
-        else " (the workbook has no defined names; use Sheet!A1)"
+    inputs = [n for n in input_names(pkg)]
+    close = difflib.get_close_matches(target.casefold(), [n.casefold() for n in inputs or known], 3, 0.6)
+    if close:
+        spelled = {n.casefold(): n for n in inputs or known}
+        hint = f" (did you mean {' or '.join(spelled[c] for c in close)}? planner calc --list-inputs lists them)"
+    elif known:
+        hint = f" (defined names: {', '.join(known[:12])}{', ...' if len(known) > 12 else ''})"
+    else:
+        hint = " (the workbook has no defined names; use Sheet!A1)"
     raise CalcError(pkg.path, f"--set {target}: no such defined name{hint}")
 
 
@@ -390,6 +439,70 @@ def _named_cells(pkg: xlsx.Package) -> dict[str, tuple[str, str]]:
     return out
 
 
+@dataclass
+class Input:
+    """A workbook input: a defined name standing for one cell that holds a value, not a formula."""
+
+    name: str
+    sheet: str
+    ref: str
+    value: object
+    unit: str  # the short text right of the cell (templates put the unit there), else ""
+    allowed: str  # what its data validation takes, else ""
+
+
+def input_names(pkg: xlsx.Package) -> list[str]:
+    return [i.name for i in inputs(pkg)]
+
+
+def inputs(pkg: xlsx.Package) -> list[Input]:
+    """The workbook's inputs, in the order of their names."""
+    strings = xlsx.shared_strings(pkg)
+    indexes: dict[str, dict] = {}
+    out = []
+    for name, (sheet, ref) in sorted(_named_cells(pkg).items(), key=lambda kv: kv[0].casefold()):
+        if sheet not in indexes:
+            indexes[sheet] = xlsx.index_cells(pkg.xml(pkg.sheet(sheet).part))
+        cell = indexes[sheet].get(ref)
+        if cell is not None and cell.find(_M + "f") is not None:
+            continue  # a named result, not an input
+        row, col = xlsx.split_ref(ref)
+        beside = xlsx.cell_value(indexes[sheet].get(f"{get_column_letter(col + 1)}{row}"), strings)
+        unit = beside if isinstance(beside, str) and len(beside) <= 30 else ""
+        out.append(Input(name, sheet, ref, xlsx.cell_value(cell, strings), unit, _allowed(pkg, sheet, ref)))
+    return out
+
+
+def _allowed(pkg: xlsx.Package, sheet: str, ref: str) -> str:
+    """What the cell's data validation takes, in words ("" when it has none)."""
+    for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
+        try:
+            if ref not in MultiCellRange(dv.get("sqref", "")):
+                continue
+        except ValueError:
+            continue
+        kind, f1, f2 = dv.get("type", "none"), dv.findtext(_M + "formula1"), dv.findtext(_M + "formula2")
+        if kind == "list":
+            choices = _list_choices(pkg, f1 or "")
+            return "one of: " + ", ".join(map(str, choices)) if choices else ""
+        if kind in ("decimal", "whole"):
+            _, words = _RULES.get(dv.get("operator", "between"), _RULES["between"])
+            what = "a whole number " if kind == "whole" else "a number "
+            return what + words.format(a=f1, b=f2)
+    return ""
+
+
+def list_inputs(input_path) -> list[Input]:
+    """`planner calc --list-inputs`: the inputs of a workbook (read only; nothing is written)."""
+    src = Path(input_path)
+    try:
+        return inputs(xlsx.read_package(src))
+    except CalcError:
+        raise
+    except (XlsxError, EngineError) as exc:
+        raise CalcError(src, str(exc), exc.cell) from None
+
+
 def _named_values(pkg: xlsx.Package, values: dict) -> dict:
     return {name: values.get(key) for name, key in _named_cells(pkg).items()}
 
@@ -407,6 +520,8 @@ def _check_paths(src: Path, out: Path) -> None:
         raise CalcError(out, f"the folder {out.parent} does not exist")
     if out.is_dir():
         raise CalcError(out, "is a folder; --out needs a file name")
+    if out.exists() and not out.is_file():  # a device or a named pipe: never replaced by a file
+        raise CalcError(out, "exists and is not a regular file (a device or a pipe); choose another --out")
 
 
 def _write_values(pkg: xlsx.Package, result: CalcResult, freeze: bool) -> None:

@@ -51,6 +51,20 @@ if "E[+-][0-9]" in _NumberToken._re.pattern:
     _NumberToken._re = _regex.compile(_NumberToken._re.pattern.replace("E[+-][0-9]", "E[+-]?[0-9]"),
                                       _NumberToken._re.flags)
 
+
+
+class Omitted(float):
+    """An argument left out between commas (=F(a, , c)). formulas compiles it to the number 0,
+    which Excel's own functions also read there; this 0 is marked, so that a planner formula
+    takes the argument's default instead, as Excel passes a missing argument to an add-in."""
+
+    def __repr__(self) -> str:
+        return "Omitted()"
+
+
+OMITTED = Omitted(0.0)
+formulas.tokens.operand.Empty.compile = staticmethod(lambda: OMITTED)
+
 import formulas.excel.xlreader as _xlreader  # noqa: E402
 
 
@@ -149,11 +163,11 @@ def _from_engine(value):
     return _element(value)
 
 
-_PLAIN = (float, int, str, bool)
+_PLAIN = (float, int, str, bool)  # passed as they are (an Omitted is a float subclass, not float)
 
 
 def _element(v):
-    if v is sh.EMPTY or v is None:
+    if v is sh.EMPTY or v is None or type(v) is Omitted:
         return None
     if isinstance(v, XlError):
         return adapter.CellError(str(v), f"an input is {v}")

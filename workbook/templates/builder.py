@@ -30,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
 from planner import CATALOG
+from planner._args import RULES
 
 from workbook.recalc.xlsx import atomic_write
 from workbook.templates import TEMPLATES, spec
@@ -106,12 +107,9 @@ def _validation(rule: str) -> DataValidation | None:
         dv.prompt, dv.promptTitle = lst.prompt, "Choose"
         dv.showInputMessage = True
     else:
-        low, high, message = spec.NUMBER_RULES[rule]
-        if high is None:
-            dv = DataValidation(type="decimal", operator="greaterThan", formula1=str(low))
-        else:
-            dv = DataValidation(type="decimal", operator="between", formula1=str(low), formula2=str(high))
-        dv.error, dv.errorTitle = message, "Invalid number"
+        kind, operator, low, high = spec.NUMBER_RULES[rule]
+        dv = DataValidation(type=kind, operator=operator, formula1=low, formula2=high)
+        dv.error, dv.errorTitle = f"Enter {RULES[rule][2]}.", "Invalid number"
         dv.allow_blank = True  # a blank optional input means "the default"
     dv.showErrorMessage = True
     return dv

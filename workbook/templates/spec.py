@@ -34,7 +34,7 @@ class In:
     value: object
     unit: str
     fmt: str = "General"
-    rule: str = "positive"  # a key of NUMBER_RULES, "list:<LISTS key>" or "none"
+    rule: str = "positive"  # a planner domain rule (NUMBER_RULES), "list:<LISTS key>" or "none"
     note: str = ""
 
 
@@ -172,10 +172,17 @@ LISTS = {
 }
 
 # rule -> (lower bound, upper bound or None, message). Validation rejects what the planner would.
+# Excel's data validation for each of the planner's domain rules (planner._args.RULES, the
+# rules the catalogue declares for each argument): (type, operator, formula1, formula2).
+# Excel has no open interval, so "a fraction in (0, 1]" starts at one millionth.
 NUMBER_RULES = {
-    "positive": (0, None, "Enter a number greater than zero."),
-    "fraction": ("0.000001", 1, "Enter a fraction between 0 and 1 (40% is 0.4)."),
-    "pue": (1, 10, "Power usage effectiveness is at least 1 (1.1-1.5 is typical)."),
+    "positive": ("decimal", "greaterThan", "0", None),
+    "nonnegative": ("decimal", "greaterThanOrEqual", "0", None),
+    "fraction": ("decimal", "between", "0.000001", "1"),
+    "open_fraction": ("decimal", "between", "0.000001", "0.999999"),
+    "at_least_one": ("decimal", "greaterThanOrEqual", "1", None),
+    "whole": ("whole", "greaterThanOrEqual", "1", None),
+    "count": ("whole", "greaterThanOrEqual", "0", None),
 }
 
 # The About sheet's word on the add-in; {file}, {cells} and {functions} are filled in per template.

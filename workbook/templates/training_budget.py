@@ -46,7 +46,7 @@ TRAINING_BUDGET = Template(
                 In("Model FLOPs utilisation (MFU)", "MFU", 0.4, "fraction", PCT, "fraction",
                    "0.3-0.5 is typical for large dense models"),
                 In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
-                In("Power usage effectiveness (PUE)", "PUE", 1.2, "ratio", TWO, "pue"),
+                In("Power usage effectiveness (PUE)", "PUE", 1.2, "ratio", TWO, "at_least_one"),
                 In("Board power per accelerator (blank: the preset's)", "Board_Power_W", None, "W", INT,
                    note="needed for TPU v5e/v5p (unpublished) or an accelerator given as FLOP/s"),
                 In("FLOPs budget (when 'Budget from' is FLOPs)", "FLOPs_Budget", 1e24, "FLOPs", FLOPS),
