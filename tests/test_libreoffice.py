@@ -162,3 +162,21 @@ def test_sentinels_are_really_recomputed(tmp_path):
     assert openpyxl.load_workbook(tampered, data_only=True)["Model Plan"]["B14"].value == SENTINEL
     office = openpyxl.load_workbook(libreoffice_recalc(tampered, tmp_path), data_only=True)
     assert office["Model Plan"]["B14"].value == 1e24 * 2 + 1e24
+
+
+def test_an_unfrozen_copy_shows_name_errors_where_the_add_in_is_needed(tmp_path):
+    """What the README says a reader without the add-in sees: #NAME? in the planner's cells
+    (and in the cells computed from them), the rest computed."""
+    src = excel_style_book(tmp_path / "excel.xlsx")
+    computed = tmp_path / "computed.xlsx"
+    assert main(["calc", str(src), "--out", str(computed)]) == 0
+    planner_cells = [k for k, fc in xlsx_formulas(computed).items() if "CHINCHILLA" in fc.upper()]
+    assert planner_cells
+    office = cell_values(libreoffice_recalc(computed, tmp_path))
+    assert {office[k] for k in planner_cells} == {"#NAME?"}
+
+
+def xlsx_formulas(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): c.value for ws in wb for row in ws.iter_rows() for c in row
+            if isinstance(c.value, str) and c.value.startswith("=")}

@@ -28,7 +28,7 @@ REL = 1e-9
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX"}
+                   "ROUNDUP", "INDEX", "ISBLANK"}
 
 
 @pytest.fixture(scope="module")
@@ -586,3 +586,16 @@ def test_the_runs_the_replication_drops_are_the_first_five():
     losses = [r[2] for r in scaling_law_fit.RUNS]
     assert min(losses[:5]) > max(losses[5:])
     assert "the first five rows" in " ".join(scaling_law_fit.SCALING_LAW_FIT.sources)
+
+
+def test_memory_rows_work_with_an_accelerator_given_as_a_peak(tmp_path):
+    """The hint "or a peak FLOP/s number" beside the accelerator holds in the memory rows too:
+    they take the memory per accelerator from its own input then."""
+    src = ROOT / "templates" / "deployment_plan.xlsx"
+    result = calc(src, tmp_path / "o.xlsx", ["GPU=989.4e12", "GPU_Memory_Input=40"])
+    names = {k.casefold(): v for k, v in result.names.items()}
+    for p in ("opt", "flopopt", "costopt", "own"):
+        n = names[f"{p}_params"]
+        assert names[f"{p}_train_memory_gpus"] == planner.gpus_for_memory(n, 989.4e12, names["train_bytes_per_param"],
+                                                                         memory_gb=40)
+        assert names[f"{p}_serve_gpus"] == math.ceil(names[f"{p}_serve_memory_gb"] / 40)

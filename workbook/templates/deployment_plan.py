@@ -84,6 +84,10 @@ DEPLOYMENT_PLAN = Template(
                    note="2: bf16 weights; 1: 8-bit"),
                 In("KV cache per serving replica", "KV_Cache_GB", 20, "GB", ONE, "positive",
                    "KV_CACHE_GB(layers, kv_heads, head_dim, context, batch) computes it from a shape"),
+                In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
+                   note="needed when the accelerator is given as a peak FLOP/s number"),
+                Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),GPU_SPEC(GPU,"memory_gb"),'
+                    'GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB"),
             )),
             Grid("Designs compared", DESIGNS, (
                 "Model",
@@ -145,11 +149,11 @@ DEPLOYMENT_PLAN = Template(
                         "=TRAIN_MEMORY_GB({p}_Params,Train_Bytes_Per_Param)", "GB", INT,
                         note="activations not included"),
                 GridRow("Accelerators to hold the training state", "Train_Memory_GPUs",
-                        "=GPUS_FOR_MEMORY({p}_Params,GPU,Train_Bytes_Per_Param)", "GPUs", INT),
+                        "=GPUS_FOR_MEMORY({p}_Params,GPU,Train_Bytes_Per_Param,GPU_Memory_GB)", "GPUs", INT),
                 GridRow("Serving memory per replica", "Serve_Memory_GB",
                         "=INFERENCE_MEMORY_GB({p}_Params,Serve_Bytes_Per_Param,KV_Cache_GB)", "GB", ONE),
                 GridRow("Accelerators per serving replica", "Serve_GPUs",
-                        '=ROUNDUP({p}_Serve_Memory_GB/GPU_SPEC(GPU,"memory_gb"),0)', "GPUs", INT),
+                        "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB,0)", "GPUs", INT),
             )),
             Table("volume", (
                 Col("mult", "Volume multiple", "x planned", "0.0#", values=VOLUME_MULTIPLES, name="Volume_Multiples"),
