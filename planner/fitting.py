@@ -61,6 +61,11 @@ _GRAD_TOL = 1e-4
 # square nears the floating-point floor): the fit would be a pure absolute-deviation fit.
 MIN_HUBER_DELTA = 1e-9
 MIN_RESAMPLES, MAX_RESAMPLES = 10, 10_000
+# The most rows a fit takes: its time grows linearly, about 6 s at this size on one core.
+MAX_ROWS = 100_000
+# A fitted exponent below this says the loss does not change with size or tokens at all
+# (published exponents are 0.05 to 0.5): no law to extrapolate.
+MIN_EXPONENT = 1e-6
 
 
 def _one_blas_thread():
@@ -129,6 +134,10 @@ def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
     arrs = [_column(v, k) for k, v in columns.items()]
     names = list(columns)
     lengths = [a.size for a in arrs]
+    if max(lengths) > MAX_ROWS:
+        raise PlannerError(f"{names[lengths.index(max(lengths))]} has {max(lengths):,} rows; a fit takes at "
+                           f"most {MAX_ROWS:,} (about 6 s there: the time grows in step with the rows)",
+                           argument=names[lengths.index(max(lengths))], kind=DOMAIN)
     if len(set(lengths)) > 1:
         listed = ", ".join(names[:-1]) + " and " + names[-1]
         got = ", ".join(map(str, lengths[:-1])) + " and " + str(lengths[-1])
@@ -156,6 +165,22 @@ def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
                                f"(row {rows[i] + 1})", argument=name, kind=DOMAIN)
         out.append(vals)
     return out
+
+
+def _outlier(columns: dict) -> tuple[str, np.ndarray, int]:
+    """The observation farthest from the others in log scale: (column name, its values, row).
+
+    Distance is in units of the column's interquartile range of logs, so a column that
+    spans many decades (compute) is judged by its own spread."""
+    best = ("", np.empty(0), 0, -1.0)
+    for name, values in columns.items():
+        logs = np.log(values)
+        q1, median, q3 = np.percentile(logs, [25, 50, 75])
+        far = np.abs(logs - median) / max(q3 - q1, 1e-12)
+        row = int(np.argmax(far))
+        if far[row] > best[3]:
+            best = (name, values, row, float(far[row]))
+    return best[:3]
 
 
 def _distinct(values: np.ndarray, name: str, needed: int, why: str) -> None:
@@ -246,7 +271,10 @@ def _law_from_inner(obj: _HuberLSE, inner) -> np.ndarray:
         if not np.isfinite(v):
             raise PlannerError(f"the fit did not converge to a usable law: {label} is not finite; "
                                f"the runs may not span enough model sizes and token counts", argument=None, kind=DOMAIN)
-    for label, v in (("alpha", alpha), ("beta", beta)):
+    for label, v, what in (("alpha", alpha, "model size"), ("beta", beta, "tokens")):
+        if 0 < v < MIN_EXPONENT:
+            raise PlannerError(f"the runs do not identify the exponents: fitted {label} = {v:.3g}, "
+                               f"i.e. loss does not fall measurably with {what}", argument=None, kind=DOMAIN)
         if v <= 0:
             raise PlannerError(f"the fit did not converge to a usable law: fitted {label} = {v:.4g} "
                                f"(loss must fall with model size and with tokens); the runs "
@@ -277,6 +305,9 @@ def _prepare(params, tokens, losses, huber_delta) -> tuple:
                           "the five numbers of a scaling law")
     _distinct(n, "params", 2, "how loss scales with model size")
     _distinct(d, "tokens", 2, "how loss scales with training tokens")
+    if np.ptp(np.log(loss)) <= 1e-12:
+        raise PlannerError("the losses do not vary with size or tokens (all equal): no exponent of a "
+                           "scaling law can be fitted to them", argument="losses", kind=DOMAIN)
     delta = _option(huber_delta, "huber_delta", HUBER_DELTA)
     return (n.tobytes(), d.tobytes(), loss.tobytes(), delta)
 
@@ -398,18 +429,20 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
         return _CI_CACHE[cache_key].copy()
     with _one_blas_thread():
         fits = _resample_fits(_objective(key), inner, resamples, seed, progress)
-    ok = np.isfinite(fits).all(axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.column_stack([np.exp(fits[:, 2]), np.exp(fits[:, 0]), np.exp(fits[:, 1]),
+                                  fits[:, 3], fits[:, 4]])
+    # A resample whose fit did not converge, or converged to numbers beyond the float range
+    # (a run with an outlying loss drawn many times), is left out and counted.
+    ok = np.isfinite(values).all(axis=1)
     failed = resamples - int(ok.sum())
     if failed > resamples // 10:
         raise PlannerError(f"the law is poorly determined by these runs: {failed} of {resamples} "
-                           f"bootstrap fits did not converge", argument=None, kind=DOMAIN)
+                           f"bootstrap fits did not converge to finite numbers", argument=None, kind=DOMAIN)
     if failed:
         warnings.warn(PlannerWarning(f"{failed} of {resamples} bootstrap fits did not converge "
                                      f"and were left out of the intervals"), stacklevel=2)
-    raw = fits[ok]
-    with np.errstate(over="ignore"):
-        values = np.column_stack([np.exp(raw[:, 2]), np.exp(raw[:, 0]), np.exp(raw[:, 1]),
-                                  raw[:, 3], raw[:, 4]])
+    values = values[ok]
     tail = 50.0 * (1.0 - level)
     low, high = np.percentile(values, [tail, 100.0 - tail], axis=0)
     block = np.vstack([estimate, low, high])
@@ -483,9 +516,18 @@ def fit_power_law(x, y):
         sse = ((np.log(l0[:, None] + np.exp(c0[:, None] - alpha0[:, None] * lx)) - ly) ** 2).sum(1)
         p0 = starts[int(np.nanargmin(np.where(np.isfinite(sse), sse, np.nan)))] \
             if np.isfinite(sse).any() else starts[0]
-        res = least_squares(residuals, p0, jac=jacobian, bounds=([0.0, -np.inf, -np.inf], np.inf),
-                            method="trf", x_scale="jac", xtol=1e-12, ftol=1e-12, gtol=1e-12,
-                            max_nfev=5000)
+        res = None
+        if np.isfinite(residuals(p0)).all() and np.isfinite(jacobian(p0)).all():
+            try:
+                res = least_squares(residuals, p0, jac=jacobian, bounds=([0.0, -np.inf, -np.inf], np.inf),
+                                    method="trf", x_scale="jac", xtol=1e-12, ftol=1e-12, gtol=1e-12,
+                                    max_nfev=5000)
+            except ValueError:  # scipy met a step where the model left the float range
+                res = None
+    if res is None:  # the model leaves the float range: one point is far off the rest
+        name, values, row = _outlier({"x": xs, "y": ys})
+        raise PlannerError(f"the power-law fit fails: {name} {values[row]:g} (observation {row + 1}) lies "
+                           f"far outside the other observations; check that cell", argument=name, kind=DOMAIN)
     L0, c, alpha = res.x
     if res.status <= 0 or not np.all(np.isfinite(res.x)):
         raise PlannerError(f"the power-law fit did not converge ({res.message})", argument=None, kind=DOMAIN)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from workbook.cli.common import BAD_INPUT, EXIT_CODES, USAGE, Parser, UsageError, one_line
 
@@ -37,12 +39,29 @@ def parser() -> Parser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM (what `timeout`, `kill` and container stops send), raised like Ctrl-C's
+    KeyboardInterrupt so that every temporary file and folder is removed on the way out."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
-    try:  # Ctrl-C at any moment, imports included, ends quietly
+    previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() \
+        else None
+    try:  # Ctrl-C or SIGTERM at any moment, imports included, ends quietly and cleanly
         return _main(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
         print("planner: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("planner: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: list) -> int:

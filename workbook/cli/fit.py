@@ -15,6 +15,7 @@ al. 2024 drop 5 of the 245 Chinchilla runs).
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import io
 import re
@@ -79,6 +80,33 @@ def _tokens(flops, params):
     return flops / (6.0 * params) if params else float("inf")  # N = 0 fails on params
 
 
+# Byte-order marks, longest first (UTF-32's little-endian mark begins like UTF-16's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _decode(raw: bytes) -> str:
+    """A CSV file's text: UTF-8, UTF-16 or UTF-32 (what Excel's "Unicode Text" and "CSV UTF-8"
+    write, with a byte-order mark or, for UTF-16 and UTF-32, without), else the Windows
+    code page Excel's plain CSV uses."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return raw.decode(encoding, errors="replace")
+    # No mark: the pattern of zero bytes in an ASCII header tells UTF-16 and UTF-32 apart.
+    head = raw[:64]
+    for encoding, pattern in (("utf-32-le", b"\0\0\0"), ("utf-32-be", b"\0\0\0"), ("utf-16-le", b"\0"),
+                              ("utf-16-be", b"\0")):
+        width = 4 if "32" in encoding else 2
+        zeros = [head[i + 1:i + width] if encoding.endswith("le") else head[i:i + width - 1]
+                 for i in range(0, len(head) - width + 1, width)]
+        if head and len(raw) % width == 0 and zeros and all(z == pattern for z in zeros):
+            return raw.decode(encoding, errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # Excel on Windows saves plain CSV in the ANSI code page
+        return raw.decode("cp1252", errors="replace")
+
+
 def read_runs(path) -> tuple[list, list, list]:
     """(params, tokens, losses) columns from a CSV file; cells are numbers, None or text."""
     path = Path(path)
@@ -87,11 +115,7 @@ def read_runs(path) -> tuple[list, list, list]:
             raise planner.PlannerError(f"{path}: is a folder, not a CSV file")
         if path.exists() and not path.is_file():  # a pipe or a device would block or never end
             raise planner.PlannerError(f"{path}: is not a regular file (a pipe or device)")
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:  # Excel on Windows saves CSV in the ANSI code page
-            text = raw.decode("cp1252", errors="replace")
+        text = _decode(path.read_bytes())
         if "\0" in text:
             raise planner.PlannerError(f"{path}: is not a text file (CSV)")
         try:  # Excel in many locales separates fields with ';'

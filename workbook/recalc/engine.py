@@ -39,6 +39,7 @@ from openpyxl.utils.cell import get_column_letter, range_boundaries  # noqa: E40
 
 from workbook.addin import cells as adapter  # noqa: E402
 from workbook.addin.cells import CellError  # noqa: E402
+from workbook.recalc import limits  # noqa: E402
 from workbook.recalc.xlsx import _M, Package, XlsxError, index_cells  # noqa: E402
 
 # Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
@@ -83,6 +84,32 @@ def _read_string_table(_raw_data, xml_source):
             node.clear()
     return strings
 
+
+# No file but the workbook being computed is ever opened: formulas would load any workbook a
+# formula links to ('/dir/[other.xlsx]Sheet1'!A1, [1]Sheet1!A1, or a path built in INDIRECT),
+# copying another file's cells into the output, or wait forever on a named pipe. Such a
+# link becomes #REF! (formulas' own answer for a book it cannot load), with a reason.
+_own_book: contextvars.ContextVar[str | None] = contextvars.ContextVar("own_book", default=None)
+_refused: contextvars.ContextVar[list | None] = contextvars.ContextVar("refused", default=None)
+_formulas_load_workbook = _xlreader.load_workbook
+LINK_REASON = "links to other workbooks are not computed"
+
+
+class ExternalLink(Exception):
+    """A formula refers to another workbook, which the engine never opens."""
+
+
+def _load_own_workbook_only(filename, *args, **kwargs):
+    own = _own_book.get()
+    if own is None or os.path.abspath(str(filename)) != own:
+        refused = _refused.get()
+        if refused is not None:
+            refused.append(os.path.basename(str(filename)))
+        raise ExternalLink(f"{LINK_REASON} ({os.path.basename(str(filename))})")
+    return _formulas_load_workbook(filename, *args, **kwargs)
+
+
+_xlreader.load_workbook = _load_own_workbook_only
 
 _formulas_read_string_table = getattr(_xlreader, "read_string_table", None)
 if _formulas_read_string_table is not None and hasattr(_xlreader, "_re_hex"):
@@ -247,6 +274,25 @@ def function_names(formula: str) -> list[str]:
     return list(_tokens(formula)[0])
 
 
+def _check_formula_size(text: str, where: str) -> None:
+    """Refuse a formula beyond Excel's own limits before any parser sees it."""
+    if len(text) > limits.FORMULA_LENGTH:
+        raise EngineError(f"a formula of {len(text):,} characters; Excel's limit, and the engine's, is "
+                          f"{limits.FORMULA_LENGTH:,}", where)
+    if text.count("(") > limits.NESTING:
+        depth = deepest = 0
+        quoted = False
+        for ch in text:
+            if ch == '"':
+                quoted = not quoted
+            elif not quoted:
+                depth += (ch == "(") - (ch == ")")
+                deepest = max(deepest, depth)
+        if deepest > limits.NESTING:
+            raise EngineError(f"a formula nested {deepest} levels deep; Excel's limit, and the "
+                              f"engine's, is {limits.NESTING}", where)
+
+
 def _parse_reason(exc: Exception, text: str) -> str:
     if re.search(r"[A-Za-z_][\w.]*\[|\[@|\[#", text):
         return "structured references to tables (Table[Column]) are not supported; use a cell range"
@@ -268,16 +314,23 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
     register_functions()
     known = formulas.get_functions()
     found: dict[tuple[str, str], FormulaCell] = {}
+    n_cells = n_formula_cells = 0
     for sheet in pkg.sheets:
         root = pkg.xml(sheet.part)
         masters: dict[str, FormulaCell] = {}
         children: list[tuple[str, str]] = []
-        for ref, c in index_cells(root).items():
+        indexed = index_cells(root)
+        n_cells += len(indexed)
+        if n_cells > limits.CELLS:
+            raise EngineError(f"the workbook has more than {limits.CELLS:,} cells, the limit of the "
+                              f"embedded engine", sheet.name)
+        for ref, c in indexed.items():
             f = c.find(_M + "f")
             if f is None:
                 continue
             kind = f.get("t", "normal")
             where = f"{sheet.name}!{ref}"
+            _check_formula_size(f.text or "", where)
             if kind == "dataTable":
                 raise EngineError("what-if data tables are not supported by the embedded engine", where)
             if kind == "shared" and not (f.text or "").strip():
@@ -304,12 +357,24 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
             cells = (ref,)
             if kind == "array" and f.get("ref"):
                 c1, r1, c2, r2 = range_boundaries(f.get("ref"))
+                size = (r2 - r1 + 1) * (c2 - c1 + 1)  # before any cell of the block is made
+                if size > limits.ARRAY_CELLS:
+                    raise EngineError(f"the array formula fills {f.get('ref')} ({size:,} cells); the "
+                                      f"embedded engine takes at most {limits.ARRAY_CELLS:,} in one block", where)
                 cells = tuple(f"{get_column_letter(col)}{row}"
                               for row in range(r1, r2 + 1) for col in range(c1, c2 + 1))
+            n_formula_cells += len(cells)
+            if n_formula_cells > limits.FORMULA_CELLS:
+                raise EngineError(f"the workbook has more than {limits.FORMULA_CELLS:,} formula cells, "
+                                  f"the limit of the embedded engine", where)
             cell = FormulaCell(sheet.name, ref, text, addin, cells)
             found[(sheet.name, ref)] = cell
             if kind == "shared":
                 masters[f.get("si", "")] = cell
+        n_formula_cells += len(children)
+        if n_formula_cells > limits.FORMULA_CELLS:
+            raise EngineError(f"the workbook has more than {limits.FORMULA_CELLS:,} formula cells, "
+                              f"the limit of the embedded engine", sheet.name)
         for ref, si in children:
             master = masters.get(si)
             if master is None:
@@ -349,12 +414,15 @@ def recalculate(pkg: Package) -> Recalculation:
     cells = formula_cells(pkg)
     sheet_names = {s.name.upper(): s.name for s in pkg.sheets}
     reasons: dict[str, str] = {}
+    refused: list[str] = []
     token = _reasons.set(reasons)
+    refused_token = _refused.set(refused)
     try:
         with tempfile.TemporaryDirectory(prefix="planner-calc-") as tmp:
             # A plain file name: formulas keys every cell by "[file]SHEET!A1".
             book = Path(tmp) / "book.xlsx"
             book.write_bytes(_engine_copy(pkg, cells))
+            _own_book.set(os.path.abspath(str(book)))
             # formulas draws a progress bar on stderr and openpyxl warns about extensions it
             # skips; neither is for the user of a command that reports in one line.
             with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), _no_cycle_collection():
@@ -368,7 +436,9 @@ def recalculate(pkg: Package) -> Recalculation:
                 model.dsp.raises = ""
                 solution = model.calculate()
     finally:
+        _own_book.set(None)
         _reasons.reset(token)
+        _refused.reset(refused_token)
 
     values: dict[tuple[str, str], object] = {}
     names: dict[str, object] = {}
@@ -408,7 +478,10 @@ def recalculate(pkg: Package) -> Recalculation:
                 values[(sheet, ref)] = 0.0
             elif isinstance(values[(sheet, ref)], CellError) and not values[(sheet, ref)].reason:
                 unknown = sorted(_tokens(fc.text)[1] - known_names)
-                if unknown:  # formulas gives #REF! for a name no one defined; Excel gives #NAME?
+                if refused and values[(sheet, ref)].code == "#REF!":
+                    values[(sheet, ref)] = CellError("#REF!", f"{LINK_REASON}: this formula or one it "
+                                                              f"uses refers to {', '.join(sorted(set(refused)))}")
+                elif unknown:  # formulas gives #REF! for a name no one defined; Excel gives #NAME?
                     typed = re.search(re.escape(unknown[0]), fc.text, re.IGNORECASE)
                     name = typed.group(0) if typed else unknown[0]
                     values[(sheet, ref)] = CellError("#NAME?", f"{name} is not a defined name")

@@ -24,6 +24,8 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
 
+from workbook.recalc import limits
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -36,7 +38,8 @@ WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 _M = "{%s}" % MAIN
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MAX_UNPACKED = 1 << 30  # refuse packages that unpack beyond 1 GiB (zip bombs)
+# A run of this many bytes without "<" (the start of markup): see limits.TOKEN_BYTES.
+_LONG_TOKEN = re.compile(rb"[^<]{%d}" % limits.TOKEN_BYTES)
 # Characters XML 1.0 cannot carry.
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -55,6 +58,9 @@ class XlsxError(Exception):
 
 def parse_xml(data: bytes, part: str) -> tuple[ET.Element, list[tuple[str, str]]]:
     """The root element of a part and its namespace declarations, parsed with defusedxml."""
+    if len(data) > limits.TOKEN_BYTES and _LONG_TOKEN.search(data):
+        raise XlsxError(f"{part} holds a single attribute, comment or text of more than "
+                        f"{limits.TOKEN_BYTES // limits.MiB} MiB; refusing to read it")
     try:
         namespaces = [ns for _, ns in SafeET.iterparse(io.BytesIO(data), events=("start-ns",))]
         root = SafeET.fromstring(data)
@@ -272,6 +278,28 @@ def rels_part(part: str) -> str:
     return str(p.parent / "_rels" / (p.name + ".rels"))
 
 
+def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, room: int) -> bytes:
+    """One member's bytes, read in chunks and refused as soon as it passes a limit."""
+    if info.file_size > min(room, limits.PART_BYTES):  # declared too large: no need to inflate
+        _too_large(info.filename, info.file_size > limits.PART_BYTES)
+    chunks, size = [], 0
+    with z.open(info) as member:
+        while chunk := member.read(1 << 20):
+            size += len(chunk)
+            if size > limits.PART_BYTES or size > room:
+                _too_large(info.filename, size > limits.PART_BYTES)
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(part: str, one_part: bool) -> None:
+    if one_part:
+        raise XlsxError(f"{part} unpacks to more than {limits.PART_BYTES // limits.MiB} MiB (the "
+                        f"limit for one part); refusing to open it")
+    raise XlsxError(f"unpacks to more than {limits.UNPACKED_BYTES // limits.MiB} MiB (the limit for "
+                    f"a workbook); refusing to open it")
+
+
 def read_package(path) -> Package:
     """Read and check an .xlsx file: every member, its worksheets and defined names."""
     path = Path(path)
@@ -279,13 +307,15 @@ def read_package(path) -> Package:
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
-            if sum(i.file_size for i in infos) > _MAX_UNPACKED:
-                raise XlsxError("unpacks to more than 1 GiB; refusing to open it")
             members, by_name = {}, {}
+            total = 0
             for info in infos:
                 if info.is_dir():
                     continue
-                members[info.filename] = z.read(info)
+                # Counted as it inflates: a member's declared size may lie.
+                data = _inflate(z, info, limits.UNPACKED_BYTES - total)
+                total += len(data)
+                members[info.filename] = data
                 by_name[info.filename] = info
     except XlsxError:
         raise
