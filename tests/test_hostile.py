@@ -196,7 +196,8 @@ def test_a_huge_array_formula_is_refused_before_its_block_is_made(capsys, tmp_pa
 
 def test_too_many_formula_cells_are_refused(capsys, tmp_path):
     src = book_with(tmp_path, "many.xlsx", {f"A{i}": f"=ROW()*{i}" for i in range(1, limits.FORMULA_CELLS + 2)})
-    refused(capsys, src, tmp_path, f"more than {limits.FORMULA_CELLS:,} formula cells")
+    refused(capsys, src, tmp_path, f"has {limits.FORMULA_CELLS + 1:,} formulas to compute",
+            f"at most {limits.FORMULA_CELLS:,}")
 
 
 # --- OUTPUT that is not a regular file, and signals ------------------------------------------

@@ -114,8 +114,10 @@ def test_export_writes_main_and_requirements(exported):
 
 
 def test_requirements_are_exactly_the_third_party_imports():
-    embedded = {"planner": (True, "import numpy\nimport os\nfrom scipy import optimize\n"
-                                  "from . import x\ndef f():\n    import pythoncom\n"),
+    embedded = {"planner": (True, "import numpy\nimport os\nfrom . import x\ndef f():\n"
+                                  "    from scipy import optimize\n"  # when a function runs: needed
+                                  "    try:\n        import pythoncom\n"  # a probe: not needed
+                                  "    except ImportError:\n        pass\n"),
                 "planner.x": (False, "import sklearn.linear_model\nimport planner\n")}
     assert lite.requirements(embedded) == ["numpy", "scikit-learn", "scipy", "xlwings"]
 

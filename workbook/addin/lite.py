@@ -101,11 +101,19 @@ def sources() -> dict[str, tuple[bool, str]]:
 
 
 def requirements(embedded: dict[str, tuple[bool, str]]) -> list[str]:
-    """Distributions that the embedded modules import at module level, plus xlwings."""
+    """Distributions that the embedded modules import (at module level or when a function
+    runs; not an optional probe under `except ImportError`), plus xlwings."""
     own = {name.split(".")[0] for name in embedded}
     found = {"xlwings"}
     for _, source in embedded.values():
-        for node in ast.parse(source).body:  # module level only: lazy imports are host-specific
+        tree = ast.parse(source)
+        # An import tried under `except ImportError` is a host's optional probe, not a need.
+        probes = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try) and any(
+            isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError")
+            for h in t.handlers) for stmt in t.body for n in ast.walk(stmt)}
+        for node in ast.walk(tree):  # lazy imports too (scipy.optimize, when a fit runs)
+            if id(node) in probes:
+                continue
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 import warnings
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -35,7 +36,8 @@ from formulas.functions import Array, not_implemented, wrap_ranges_func  # noqa:
 from formulas.ranges import Ranges  # noqa: E402
 from formulas.tokens.function import Function  # noqa: E402
 from formulas.tokens.operand import Error, Range, XlError  # noqa: E402
-from openpyxl.utils.cell import get_column_letter, range_boundaries  # noqa: E402
+from openpyxl.utils.cell import (column_index_from_string, coordinate_from_string,  # noqa: E402
+                                 get_column_letter, range_boundaries)
 
 from workbook.addin import cells as adapter  # noqa: E402
 from workbook.addin.cells import CellError  # noqa: E402
@@ -134,6 +136,8 @@ class FormulaCell:
     text: str  # the formula without "=", as stored (a shared formula's child has its master's)
     addin: bool  # calls at least one planner function
     cells: tuple[str, ...]  # every cell the formula fills (more than one for array formulas)
+    kind: str = "normal"  # "normal", "array" or "shared" (as stored)
+    master: str | None = None  # for a cell of a shared formula group: the cell holding its text
 
 
 def addin_name(name: str) -> str | None:
@@ -203,28 +207,40 @@ def _element(v):
     return v
 
 
-def _note(reason: str) -> None:
+def _note(reason, at: tuple[int, int] = (0, 0)) -> None:
+    """Keep the reason (a text, or a CellError whose reason is worded when read) of the error
+    shown `at` (row, column) offset from the cell being computed (an array formula's top left)."""
     reasons, cell = _reasons.get(), _current_cell.get()
-    if reasons is not None and cell is not None and reason:
-        reasons.setdefault(cell, reason)
+    if reasons is None or cell is None or not reason:
+        return
+    if ":" in cell or at != (0, 0):
+        sheet, _, ref = cell.partition("!")
+        column, row = coordinate_from_string(ref.split(":")[0])
+        cell = f"{sheet}!{get_column_letter(column_index_from_string(column) + at[1])}{row + at[0]}"
+    reasons.setdefault(cell, reason)
 
 
-def _to_engine_element(v):
+def _reason_text(reason) -> str:
+    return reason.reason if isinstance(reason, adapter.CellError) else (reason or "")
+
+
+def _to_engine_element(v, at: tuple[int, int] = (0, 0)):
     if isinstance(v, adapter.CellError):
-        _note(v.reason)
+        _note(v, at)
         return Error.errors.get(v.code, Error.errors["#VALUE!"])
     if isinstance(v, str):
         return v
     f = float(v)
     if not np.isfinite(f):
-        _note("the result is not a finite number")
+        _note("the result is not a finite number", at)
         return Error.errors["#NUM!"]
     return f
 
 
 def _to_engine(result):
     if isinstance(result, list):
-        rows = [[_to_engine_element(v) for v in row] for row in result]
+        rows = [[v if type(v) is float and v - v == 0 else _to_engine_element(v, (i, j))
+                 for j, v in enumerate(row)] for i, row in enumerate(result)]
         out = np.empty((len(rows), max((len(r) for r in rows), default=0)), dtype=object)
         out[:] = Error.errors["#N/A"]
         for i, row in enumerate(rows):
@@ -314,7 +330,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
     register_functions()
     known = formulas.get_functions()
     found: dict[tuple[str, str], FormulaCell] = {}
-    n_cells = n_formula_cells = 0
+    n_cells = 0
     for sheet in pkg.sheets:
         root = pkg.xml(sheet.part)
         masters: dict[str, FormulaCell] = {}
@@ -363,23 +379,17 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                                       f"embedded engine takes at most {limits.ARRAY_CELLS:,} in one block", where)
                 cells = tuple(f"{get_column_letter(col)}{row}"
                               for row in range(r1, r2 + 1) for col in range(c1, c2 + 1))
-            n_formula_cells += len(cells)
-            if n_formula_cells > limits.FORMULA_CELLS:
-                raise EngineError(f"the workbook has more than {limits.FORMULA_CELLS:,} formula cells, "
-                                  f"the limit of the embedded engine", where)
-            cell = FormulaCell(sheet.name, ref, text, addin, cells)
+
+            cell = FormulaCell(sheet.name, ref, text, addin, cells, kind)
             found[(sheet.name, ref)] = cell
             if kind == "shared":
                 masters[f.get("si", "")] = cell
-        n_formula_cells += len(children)
-        if n_formula_cells > limits.FORMULA_CELLS:
-            raise EngineError(f"the workbook has more than {limits.FORMULA_CELLS:,} formula cells, "
-                              f"the limit of the embedded engine", sheet.name)
         for ref, si in children:
             master = masters.get(si)
             if master is None:
                 raise EngineError("a shared formula refers to a group with no formula", f"{sheet.name}!{ref}")
-            found[(sheet.name, ref)] = FormulaCell(sheet.name, ref, master.text, master.addin, (ref,))
+            found[(sheet.name, ref)] = FormulaCell(sheet.name, ref, master.text, master.addin, (ref,),
+                                                   "shared", master.ref)
     return found
 
 
@@ -409,9 +419,17 @@ class Recalculation(NamedTuple):
     names: dict  # upper-case workbook defined name -> its value (a scalar or a 2-D list)
 
 
-def recalculate(pkg: Package) -> Recalculation:
-    """Compute the workbook held in `pkg`; raises EngineError for a formula it cannot compute."""
+def recalculate(pkg: Package, vectorise: bool = True) -> Recalculation:
+    """Compute the workbook held in `pkg`; raises EngineError for a formula it cannot compute.
+
+    With `vectorise`, each filled-down column of one formula shape is computed as one formula
+    (blocks.py); without, every cell on its own (the same values, slower)."""
     cells = formula_cells(pkg)
+    found = vector_blocks(cells) if vectorise else []
+    nodes = _engine_nodes(cells, found)
+    if nodes > limits.FORMULA_CELLS:
+        raise EngineError(f"the workbook has {nodes:,} formulas to compute (a filled-down column of one "
+                          f"formula counts once); the embedded engine takes at most {limits.FORMULA_CELLS:,}")
     sheet_names = {s.name.upper(): s.name for s in pkg.sheets}
     reasons: dict[str, str] = {}
     refused: list[str] = []
@@ -421,7 +439,7 @@ def recalculate(pkg: Package) -> Recalculation:
         with tempfile.TemporaryDirectory(prefix="planner-calc-") as tmp:
             # A plain file name: formulas keys every cell by "[file]SHEET!A1".
             book = Path(tmp) / "book.xlsx"
-            book.write_bytes(_engine_copy(pkg, cells))
+            book.write_bytes(_engine_copy(pkg, cells, found))
             _own_book.set(os.path.abspath(str(book)))
             # formulas draws a progress bar on stderr and openpyxl warns about extensions it
             # skips; neither is for the user of a command that reports in one line.
@@ -461,7 +479,7 @@ def recalculate(pkg: Package) -> Recalculation:
             for j, col in enumerate(range(int(rng["n1"]), int(rng["n2"]) + 1)):
                 ref = f"{get_column_letter(col)}{row}"
                 if (sheet, ref) not in values or (sheet, ref) in cells:
-                    values[(sheet, ref)] = _value(grid[i, j], reasons.get(f"{sheet.upper()}!{ref}", ""))
+                    values[(sheet, ref)] = _value(grid[i, j], _reason_text(reasons.get(f"{sheet.upper()}!{ref}")))
 
     known_names = {n.name.upper() for n in pkg.names} | set(sheet_names)
     for (sheet, _), fc in cells.items():
@@ -578,11 +596,78 @@ def _names_in_use(pkg: Package, cells: dict) -> dict[str, int | None]:
     return {name: scope for name, (scope, _) in used.items()}
 
 
-def _engine_copy(pkg: Package, cells: dict) -> bytes:
-    """The package as the engine reads it: planner functions without add-in references, and
-    each referred-to name as the one workbook-scoped, visible name of that spelling (formulas
-    reads only those)."""
-    changed, parts, restore = [], set(), []
+def own_formulas(cells: dict) -> dict[tuple[str, str], str]:
+    """Each plain formula cell's own text: a shared formula moved from its group's master to
+    the cell (openpyxl's Translator), as Excel would show it there. Array formulas and the
+    masters of shared groups are left out: they cannot join a block."""
+    from openpyxl.formula.translate import Translator
+
+    own = {}
+    for key, fc in cells.items():
+        if fc.kind == "normal":
+            own[key] = fc.text
+        elif fc.kind == "shared" and fc.master is not None:
+            own[key] = Translator("=" + fc.text, origin=fc.master).translate_formula(fc.ref)[1:]
+    return own
+
+
+def vector_blocks(cells: dict) -> list:
+    """The filled-down columns the engine computes as one formula each (see blocks.py)."""
+    from workbook.recalc import blocks
+
+    return blocks.plan(own_formulas(cells))
+
+
+def _engine_nodes(cells: dict, found: list) -> int:
+    """Formula nodes the engine builds: one per formula cell, one per block."""
+    return sum(len(fc.cells) for fc in cells.values()) - sum(b.last - b.first for b in found)
+
+
+def _use_blocks(pkg: Package, found: list, parts: set, undo: list) -> None:
+    """Write each block into the engine's copy as one array formula (its other cells removed)."""
+    by_sheet: dict[str, list] = {}
+    for b in found:
+        by_sheet.setdefault(b.sheet, []).append(b)
+    for sheet, sheet_blocks in by_sheet.items():
+        part = pkg.sheet(sheet).part
+        root = pkg.xml(part)
+        parts.add(part)
+        rows = {}
+        for row in root.iter(_M + "row"):
+            for c in row:
+                if c.tag == _M + "c":
+                    rows[c.get("r")] = (row, c)
+        for b in sheet_blocks:
+            refs = b.refs()
+            row, head = rows[refs[0]]
+            saved = [(el, list(el), dict(el.attrib)) for el in (head,)]
+            for child in list(head):
+                head.remove(child)
+            f = ET.SubElement(head, _M + "f", {"t": "array", "ref": b.ref})
+            f.text = b.text
+            head.attrib.pop("t", None)
+            undo.extend(("cell", el, children, attrib) for el, children, attrib in saved)
+            for ref in refs[1:]:
+                row, c = rows[ref]
+                undo.append(("row", row, list(row), None))
+                row.remove(c)
+
+
+def _undo_blocks(undo: list) -> None:
+    for _, el, children, attrib in reversed(undo):
+        for child in list(el):
+            el.remove(child)
+        el.extend(children)
+        if attrib is not None:
+            el.attrib.clear()
+            el.attrib.update(attrib)
+
+
+def _engine_copy(pkg: Package, cells: dict, found: list = ()) -> bytes:
+    """The package as the engine reads it: planner functions without add-in references, each
+    referred-to name as the one workbook-scoped, visible name of that spelling (formulas
+    reads only those), and each block of `found` as one array formula."""
+    changed, parts, restore, undo = [], set(), [], []
     for sheet in pkg.sheets:
         for f in pkg.xml(sheet.part).iter(_M + "f"):
             if f.text and "!" in f.text:
@@ -606,8 +691,10 @@ def _engine_copy(pkg: Package, cells: dict) -> bytes:
     if restore:
         parts.add(pkg.workbook_part)
     try:
+        _use_blocks(pkg, list(found), parts, undo)
         return pkg.to_bytes(also=parts)
     finally:
+        _undo_blocks(undo)
         for f, text in changed:
             f.text = text
         for el, attrib, position in sorted(restore, key=lambda r: r[2]):

@@ -1,0 +1,174 @@
+"""Filled-down columns computed as one formula: the engine's vectorised path.
+
+A column of cells holding the same formula shape (each row's formula is the first one's,
+translated to its row: the same R1C1 form) is given to the engine as one array formula over
+the whole block, with each relative reference widened to the column range it walks down:
+
+    B2:B10001  =CHINCHILLA_N(A2) ... =CHINCHILLA_N(A10001)   ->   {=CHINCHILLA_N(A2:A10001)}
+
+so the block is one node of the engine's graph and a planner formula reaches the planner as
+one vectorised call instead of 10,000. This is exact only where the formula works element
+by element, so a block is formed only from formulas that use nothing but cell references,
+constants, operators and planner functions that return one number per cell, each relative
+reference standing where such a function takes a number (a law, an accelerator or a text
+argument is never widened, nor is a range, a defined name or an Excel function such as SUM).
+A block never refers to its own rows. Formulas are read by openpyxl's tokenizer and moved
+by its Translator: no formula is parsed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.formula.translate import Translator
+from openpyxl.utils.cell import coordinate_from_string
+
+from workbook.addin import cells as adapter
+
+MIN_ROWS = 2  # a block of one cell gains nothing
+
+
+@dataclass(frozen=True)
+class Block:
+    sheet: str
+    column: str  # "B"
+    first: int  # rows first..last, all holding the first row's formula moved down
+    last: int
+    text: str  # the array formula over the block (without "=")
+
+    @property
+    def ref(self) -> str:
+        return f"{self.column}{self.first}:{self.column}{self.last}"
+
+    def refs(self) -> list[str]:
+        return [f"{self.column}{r}" for r in range(self.first, self.last + 1)]
+
+
+# Where a relative reference may stand: outside any function (operators only), or as a
+# number argument of a planner function that returns a number per cell.
+def _elementwise_function(name: str):
+    entry = adapter.function(name.rstrip("("))
+    if entry is None or entry.returns != "number":
+        return None
+    return entry
+
+
+def _shape(text: str) -> tuple[list[Token], list[int]] | None:
+    """The formula's tokens and the positions of its widenable references, or None when the
+    formula is not element by element."""
+    try:
+        tokens = Tokenizer("=" + text).items
+    except Exception:  # noqa: BLE001 - openpyxl's TokenizerError: leave the formula alone
+        return None
+    stack: list[list] = []  # [entry, argument index] of each open function
+    widen = []
+    for i, t in enumerate(tokens):
+        if t.type == Token.FUNC and t.subtype == Token.OPEN:
+            entry = _elementwise_function(t.value)
+            if entry is None:
+                return None
+            stack.append([entry, 0])
+        elif t.type == Token.FUNC and t.subtype == Token.CLOSE:
+            stack.pop()
+        elif t.type == Token.SEP and t.subtype == Token.ARG:
+            if not stack:
+                return None  # a union (A1,B1), not an argument list
+            stack[-1][1] += 1
+        elif t.type == Token.OPERAND and t.subtype == Token.RANGE:
+            cell = _cell(t.value)
+            if cell is None:
+                return None  # a range or a defined name: not element by element
+            if not cell[2]:  # a relative row: widened down the block, so only where a number goes
+                if stack:
+                    entry, k = stack[-1]
+                    if k >= len(entry.params) or entry.params[k].arg.kind != "number":
+                        return None
+                widen.append(i)
+        elif t.type in (Token.PAREN, Token.OP_PRE, Token.OP_IN, Token.OP_POST, Token.WSPACE) or \
+                (t.type == Token.OPERAND and t.subtype in (Token.NUMBER, Token.TEXT, Token.LOGICAL)):
+            if t.type == Token.OP_IN and t.value in (":", " ", ","):
+                return None  # range and intersection operators
+        else:
+            return None  # arrays, errors, anything else
+    return tokens, widen
+
+
+def _cell(value: str) -> tuple[str, str, bool] | None:
+    """(sheet prefix, column letters, row is absolute) of a single-cell reference, else None."""
+    sheet, _, ref = value.rpartition("!")
+    if sheet.startswith("'") and not sheet.endswith("'") or "[" in sheet:
+        return None
+    try:
+        column, _row = coordinate_from_string(ref.replace("$", ""))
+    except Exception:  # noqa: BLE001 - openpyxl's CellCoordinatesException: a name, not a cell
+        return None
+    row_absolute = "$" in ref.lstrip("$")  # "$A$1" or "A$1"
+    return sheet, column, row_absolute
+
+
+def _widened(tokens: list[Token], widen: list[int], rows: int) -> str:
+    """The formula with each widened reference running `rows` rows down."""
+    out = []
+    for i, t in enumerate(tokens):
+        if i in widen:
+            sheet, _, ref = t.value.rpartition("!")
+            last = Translator("=" + ref, origin=ref.replace("$", "")).translate_formula(
+                row_delta=rows - 1)[1:]
+            out.append(f"{sheet}!{ref}:{last}" if sheet else f"{ref}:{last}")
+        else:
+            out.append(t.value)
+    return "".join(out)
+
+
+def plan(formulas_by_cell: dict[tuple[str, str], str]) -> list[Block]:
+    """The blocks of a workbook: formulas_by_cell maps (sheet, "B2") to each plain (not array)
+    formula's own text, shared formulas already moved to their cells."""
+    columns: dict[tuple[str, str], dict[int, str]] = {}
+    for (sheet, ref), text in formulas_by_cell.items():
+        column, row = coordinate_from_string(ref)
+        columns.setdefault((sheet, column), {})[row] = text
+    blocks = []
+    for (sheet, column), by_row in columns.items():
+        rows = sorted(by_row)
+        i = 0
+        while i < len(rows):
+            first = rows[i]
+            shape = _shape(by_row[first])
+            j = i + 1
+            if shape is not None:
+                expected = by_row[first]
+                while j < len(rows) and rows[j] == rows[j - 1] + 1 and by_row[rows[j]] == _moved(
+                        expected, column, first, rows[j]):
+                    j += 1
+            last = rows[j - 1]
+            if shape is not None and last - first + 1 >= MIN_ROWS and \
+                    not _refers_to_itself(shape[0], sheet, column, first, last):
+                tokens, widen = shape
+                blocks.append(Block(sheet, column, first, last, _widened(tokens, widen, last - first + 1)))
+            i = j
+    return blocks
+
+
+def _moved(text: str, column: str, origin_row: int, row: int) -> str:
+    return Translator("=" + text, origin=f"{column}{origin_row}").translate_formula(f"{column}{row}")[1:]
+
+
+def _refers_to_itself(tokens: list[Token], sheet: str, column: str, first: int, last: int) -> bool:
+    """Whether any reference of the block's formulas, moved down the block, lands in it."""
+    for t in tokens:
+        if t.type != Token.OPERAND or t.subtype != Token.RANGE:
+            continue
+        prefix, _, ref = t.value.rpartition("!")
+        target = prefix.strip("'").replace("''", "'") if prefix else sheet
+        if target.casefold() != sheet.casefold():
+            continue
+        col, row = coordinate_from_string(ref.replace("$", ""))
+        if col != column:
+            continue
+        absolute = "$" in ref.lstrip("$")
+        lo, hi = (row, row) if absolute else (row, row + (last - first))
+        if lo <= last and hi >= first:
+            return True
+    return False
+
