@@ -38,6 +38,7 @@ test: install libreoffice
 bench: install
 	$(PY) benchmarks/core.py
 	$(PY) benchmarks/fit.py
+	$(PY) benchmarks/engine.py
 
 templates: install
 	$(VENV)/bin/planner templates

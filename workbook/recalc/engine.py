@@ -137,6 +137,7 @@ class FormulaCell:
     addin: bool  # calls at least one planner function
     cells: tuple[str, ...]  # every cell the formula fills (more than one for array formulas)
     kind: str = "normal"  # "normal", "array" or "shared" (as stored)
+    shape: str = ""  # the formula moved to a fixed cell (shape_of): what analysis reads
     master: str | None = None  # for a cell of a shared formula group: the cell holding its text
 
 
@@ -277,7 +278,23 @@ def register_functions() -> None:
 # Which cells hold formulas
 # ---------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=4096)
+# A far cell every formula is moved to before it is analysed: the formulas of a filled-down
+# column then read the same (their R1C1 form), and are tokenised once between them.
+_SHAPE_ORIGIN = "KZ700000"
+
+
+def shape_of(text: str, ref: str) -> str:
+    """The formula as it reads at _SHAPE_ORIGIN: the same text for every cell of one R1C1 shape."""
+    from openpyxl.formula.translate import Translator
+
+    try:
+        moved = Translator("=" + text, origin=ref).translate_formula(_SHAPE_ORIGIN)[1:]
+    except Exception:  # noqa: BLE001 - openpyxl's TokenizerError: analyse the text itself
+        return text
+    return text if "#REF!" in moved and "#REF!" not in text else moved
+
+
+@functools.lru_cache(maxsize=65536)
 def _tokens(formula: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """(functions called, upper-case names referred to) by formulas' own tokenizer."""
     tokens = formulas.Parser().ast("=" + formula.lstrip("="))[0]
@@ -353,11 +370,12 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 children.append((ref, f.get("si", "")))
                 continue
             text = local_formula((f.text or "").strip())
+            shape = shape_of(text, ref)
             try:
-                names = function_names(text)
+                names = function_names(shape)
             except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
                 raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
-            _refuse_3d_references(pkg, text, where)
+            _refuse_3d_references(pkg, shape, where)
             for name in names:
                 # formulas' table is a defaultdict that files unknown names under not_implemented
                 if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
@@ -380,7 +398,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 cells = tuple(f"{get_column_letter(col)}{row}"
                               for row in range(r1, r2 + 1) for col in range(c1, c2 + 1))
 
-            cell = FormulaCell(sheet.name, ref, text, addin, cells, kind)
+            cell = FormulaCell(sheet.name, ref, text, addin, cells, kind, shape)
             found[(sheet.name, ref)] = cell
             if kind == "shared":
                 masters[f.get("si", "")] = cell
@@ -389,7 +407,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
             if master is None:
                 raise EngineError("a shared formula refers to a group with no formula", f"{sheet.name}!{ref}")
             found[(sheet.name, ref)] = FormulaCell(sheet.name, ref, master.text, master.addin, (ref,),
-                                                   "shared", master.ref)
+                                                   "shared", master.shape, master.ref)
     return found
 
 
@@ -495,7 +513,7 @@ def recalculate(pkg: Package, vectorise: bool = True) -> Recalculation:
             if values[(sheet, ref)] is None:  # a formula showing an empty cell shows 0
                 values[(sheet, ref)] = 0.0
             elif isinstance(values[(sheet, ref)], CellError) and not values[(sheet, ref)].reason:
-                unknown = sorted(_tokens(fc.text)[1] - known_names)
+                unknown = sorted(_tokens(fc.shape or fc.text)[1] - known_names)
                 if refused and values[(sheet, ref)].code == "#REF!":
                     values[(sheet, ref)] = CellError("#REF!", f"{LINK_REASON}: this formula or one it "
                                                               f"uses refers to {', '.join(sorted(set(refused)))}")
@@ -580,7 +598,7 @@ def _names_in_use(pkg: Package, cells: dict) -> dict[str, int | None]:
     index = {s.name: s.index for s in pkg.sheets}
     used: dict[str, tuple[int | None, str]] = {}
     for (sheet, ref), fc in cells.items():
-        for name in _tokens(fc.text)[1]:
+        for name in _tokens(fc.shape or fc.text)[1]:
             defined = scopes.get(name)
             if not defined:
                 continue

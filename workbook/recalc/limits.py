@@ -15,7 +15,7 @@ PART_BYTES = 64 * MiB  # one member of the package
 # (32,767 characters of a cell) is far shorter.
 TOKEN_BYTES = 1 * MiB
 CELLS = 100_000  # cells with content, in all sheets (about 1 GB of the engine's memory)
-FORMULA_CELLS = 10_000  # cells a formula fills (array formulas count every cell of their block)
+FORMULA_CELLS = 10_000  # formulas the engine builds a node for (a filled-down column of one shape: one)
 ARRAY_CELLS = 100_000  # the block of one array formula
 FORMULA_LENGTH = 8_192  # characters of one formula (Excel's limit)
 NESTING = 64  # levels of nested parentheses in one formula (Excel's limit for functions)

@@ -1,0 +1,133 @@
+"""Speed and memory of `planner calc` (the embedded engine) against LibreOffice, in one run.
+
+    python benchmarks/engine.py [--rows 1000,10000] [--no-libreoffice]
+
+A scenario workbook is generated per size: each row a budget and five formulas,
+=CHINCHILLA_N(A2), =CHINCHILLA_D(A2), =GPU_HOURS(6*B2*C2,"H100",0.4), =B2*C2*6 and
+=IF(SUM(B2:E2)>0,1,0); and the same with Excel's own functions only (the planner's three
+replaced by arithmetic). Each run is a whole process, timed from start to exit, with its
+peak memory (the child's maximum resident set). LibreOffice recalculates the native-only
+workbook headless (with a fresh profile, so its start-up counts as the engine's does).
+
+Printed: seconds and MB per run, the ratio against LibreOffice, the growth exponent of the
+engine's time over the sizes, and the time of each template as a whole process. Goals (from
+the engine's plan): at most 5x LibreOffice at 10,000 rows, under 1 GB, growth near 1, each
+template under 0.5 s. The workbook limits (workbook/recalc/limits.py) refuse the larger
+scenarios by default; the benchmark lifts them (PLANNER_BENCH_UNLIMITED) to measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run the command line with the limits lifted (measurement only).
+_UNLIMITED = ("import sys; from workbook.recalc import limits; "
+              "limits.FORMULA_CELLS = limits.CELLS = 10**9; "
+              "from workbook.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def scenario(path: Path, rows: int, native: bool) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["budget", "params", "tokens", "GPU-hours", "FLOPs", "check"])
+    for r in range(2, rows + 2):
+        ws[f"A{r}"] = 1e22 * (1 + r / rows)
+        if native:
+            ws[f"B{r}"] = f"=0.1*A{r}^0.5"
+            ws[f"C{r}"] = f"=A{r}/(6*B{r})"
+            ws[f"D{r}"] = f"=6*B{r}*C{r}/(989.4E12*0.4)/3600"
+        else:
+            ws[f"B{r}"] = f"=CHINCHILLA_N(A{r})"
+            ws[f"C{r}"] = f"=CHINCHILLA_D(A{r})"
+            ws[f"D{r}"] = f'=GPU_HOURS(6*B{r}*C{r},"H100",0.4)'
+        ws[f"E{r}"] = f"=B{r}*C{r}*6"
+        ws[f"F{r}"] = f"=IF(SUM(B{r}:E{r})>0,1,0)"
+    wb.save(path)
+    return path
+
+
+def timed(cmd: list[str], env=None) -> tuple[float, float, int]:
+    """(seconds, peak MB of that process, exit code) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    err = proc.stderr.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak resident memory
+    seconds = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code != 0:
+        print(f"  ({' '.join(cmd[:3])} ... exit {code}: {err.strip()[:200]})")
+    return seconds, usage.ru_maxrss / 1024, code
+
+
+def planner_calc(src: Path, out: Path) -> tuple[float, float, int]:
+    return timed([sys.executable, "-c", _UNLIMITED, "calc", str(src), "--out", str(out)])
+
+
+def libreoffice(src: Path, work: Path) -> float | None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        return None
+    profile = work / f"lo-{src.stem}"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+        'xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        '<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" '
+        'oor:op="fuse"><value>0</value></prop></item></oor:items>')
+    outdir = work / f"lo-out-{src.stem}"
+    cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+           "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(src)]
+    seconds, _, code = timed(cmd, env=dict(os.environ, HOME=str(profile)))
+    return seconds if code == 0 else None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", default="1000,3000,10000", help="scenario sizes, comma-separated")
+    ap.add_argument("--no-libreoffice", action="store_true")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.rows.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="planner-bench-"))
+    try:
+        times = []
+        for rows in sizes:
+            ours = scenario(work / f"planner-{rows}.xlsx", rows, native=False)
+            native = scenario(work / f"native-{rows}.xlsx", rows, native=True)
+            t_ours, mb_ours, _ = planner_calc(ours, work / f"out-{rows}.xlsx")
+            t_native, mb_native, _ = planner_calc(native, work / f"out-native-{rows}.xlsx")
+            t_lo = None if args.no_libreoffice else libreoffice(native, work)
+            times.append(t_ours)
+            line = (f"{rows:>7,} rows: planner formulas {t_ours:6.2f} s {mb_ours:6.0f} MB; "
+                    f"Excel's own only {t_native:6.2f} s {mb_native:6.0f} MB")
+            if t_lo:
+                line += (f"; LibreOffice {t_lo:5.2f} s -> {t_ours / t_lo:5.1f}x and {t_native / t_lo:5.1f}x "
+                         f"LibreOffice (goal: at most 5x at 10,000 rows)")
+            print(line)
+        if len(sizes) > 1:
+            slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
+            print(f"growth exponent of the engine's time over {', '.join(f'{s:,}' for s in sizes)} rows: "
+                  f"{slope:.2f} (1 is linear)")
+        for template in sorted((ROOT / "templates").glob("*.xlsx")):
+            t, mb, _ = timed([sys.executable, "-m", "workbook", "calc", str(template), "--out",
+                              str(work / template.name)])
+            print(f"template {template.name:28} {t:5.2f} s {mb:5.0f} MB as a whole process (goal: under 0.5 s)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
