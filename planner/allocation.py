@@ -26,7 +26,7 @@ COMPUTE = Arg("FLOPs", "Training compute budget C (C = 6ND)")
 
 
 @formula("Scaling Laws", result="parameters", example="=CHINCHILLA_N(1E24)", compute=COMPUTE, law=LAW)
-def chinchilla_n(compute, law="chinchilla"):
+def chinchilla_n(compute, law="epoch"):
     """Compute-optimal number of parameters for a training budget of `compute` FLOPs."""
     c = _args.number(compute, "compute")
     law = resolve_law(law, allow_ratio=True)
@@ -36,7 +36,7 @@ def chinchilla_n(compute, law="chinchilla"):
 
 
 @formula("Scaling Laws", result="tokens", example="=CHINCHILLA_D(1E24)", compute=COMPUTE, law=LAW)
-def chinchilla_d(compute, law="chinchilla"):
+def chinchilla_d(compute, law="epoch"):
     """Compute-optimal number of training tokens for a budget of `compute` FLOPs."""
     c = _args.number(compute, "compute")
     law = resolve_law(law, allow_ratio=True)
@@ -47,7 +47,7 @@ def chinchilla_d(compute, law="chinchilla"):
 
 @formula("Scaling Laws", result="nats/token", example="=CHINCHILLA_LOSS(1E24)", compute=COMPUTE,
          law=LAW_FOR_LOSS)
-def chinchilla_loss(compute, law="chinchilla"):
+def chinchilla_loss(compute, law="epoch"):
     """Loss of the compute-optimal model for a budget of `compute` FLOPs."""
     c = _args.number(compute, "compute")
     law = resolve_law(law)
@@ -58,7 +58,7 @@ def chinchilla_loss(compute, law="chinchilla"):
 
 @formula("Scaling Laws", result="FLOPs", example="=CHINCHILLA_COMPUTE(70E9)",
          params=MODEL_SIZE, law=LAW)
-def chinchilla_compute(params, law="chinchilla"):
+def chinchilla_compute(params, law="epoch"):
     """The training budget whose compute-optimal model has `params` parameters."""
     n = _args.number(params, "params")
     law = resolve_law(law, allow_ratio=True)
@@ -69,7 +69,7 @@ def chinchilla_compute(params, law="chinchilla"):
 
 @formula("Scaling Laws", result="FLOPs", example="=COMPUTE_FOR_LOSS(2.0)",
          target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
-def compute_for_loss(target_loss, law="chinchilla"):
+def compute_for_loss(target_loss, law="epoch"):
     """The least training compute (FLOPs, C = 6ND) whose optimal model reaches `target_loss`.
 
     The inverse of chinchilla_loss: compute_for_loss(chinchilla_loss(C)) = C.
@@ -96,7 +96,7 @@ def _unreachable(have, what: str, size_name: str, loss, smallest, law, unit: str
 @formula("Scaling Laws", result="tokens", example="=TOKENS_FOR_LOSS(7E9, 2.1)",
          params=MODEL_SIZE,
          target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
-def tokens_for_loss(params, target_loss, law="chinchilla"):
+def tokens_for_loss(params, target_loss, law="epoch"):
     """Training tokens a model of `params` parameters needs to reach `target_loss`.
 
     Solves L(N, D) = target_loss for D; the inverse of scaling_loss in its second argument.
@@ -119,7 +119,7 @@ def tokens_for_loss(params, target_loss, law="chinchilla"):
 @formula("Scaling Laws", result="parameters", example="=PARAMS_FOR_LOSS(1E12, 2.1)",
          tokens=Arg("tokens", "Training tokens D"),
          target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
-def params_for_loss(tokens, target_loss, law="chinchilla"):
+def params_for_loss(tokens, target_loss, law="epoch"):
     """Parameters a model trained on `tokens` tokens needs to reach `target_loss`.
 
     Solves L(N, D) = target_loss for N; the inverse of scaling_loss in its first argument.
@@ -149,7 +149,7 @@ def _overtrain_inner(law, c, m):
 
 @formula("Scaling Laws", result="nats/token", example="=OVERTRAIN_LOSS(1E23, 200)",
          compute=COMPUTE, tokens_per_param=TOKENS_PER_PARAM, law=LAW_FOR_LOSS)
-def overtrain_loss(compute, tokens_per_param, law="chinchilla"):
+def overtrain_loss(compute, tokens_per_param, law="epoch"):
     """Loss when `compute` FLOPs are spent at a chosen ratio of tokens per parameter.
 
     Gadre et al. 2024 ("Language models scale reliably with over-training and on downstream
@@ -168,7 +168,7 @@ def overtrain_loss(compute, tokens_per_param, law="chinchilla"):
 
 @formula("Scaling Laws", result="nats/token", example="=OVERTRAIN_PENALTY(1E23, 200)",
          compute=COMPUTE, tokens_per_param=TOKENS_PER_PARAM, law=LAW_FOR_LOSS)
-def overtrain_penalty(compute, tokens_per_param, law="chinchilla"):
+def overtrain_penalty(compute, tokens_per_param, law="epoch"):
     """Extra loss from spending `compute` at `tokens_per_param` instead of optimally (>= 0).
 
     overtrain_loss(compute, tokens_per_param) minus chinchilla_loss(compute); zero at the
@@ -186,11 +186,11 @@ def overtrain_penalty(compute, tokens_per_param, law="chinchilla"):
     return _args.result(gap, compute, tokens_per_param)
 
 
-@formula("Scaling Laws", result="x compute", example="=OVERTRAIN_OVERHEAD(1E23, 2E9)",
+@formula("Scaling Laws", result="x compute", example="=OVERTRAIN_OVERHEAD(1E23, 15E9)",
          compute=COMPUTE, params=Arg("parameters", "Model size N to train instead (dense; for "
                                       "mixture-of-experts, active parameters per token)"),
          law=LAW_FOR_LOSS)
-def overtrain_overhead(compute, params, law="chinchilla"):
+def overtrain_overhead(compute, params, law="epoch"):
     """Factor of compute a model of `params` parameters needs to match the optimum of `compute`.
 
     De Vries 2023 ("Go smol or go home"): the compute a model of N parameters needs to reach

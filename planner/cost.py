@@ -201,7 +201,7 @@ INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated
                                      "compute-bound like training, 0.4", rule="fraction"),
          decode_mfu=Arg("fraction", "Utilisation while generating tokens (decode), in (0, 1]; "
                                     "memory-bound, so low: 0.1", rule="fraction"))
-def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="chinchilla", field=None,
+def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch", field=None,
                             gpu="H100", price_per_gpu_hour=2.0, train_mfu=0.4, prefill_mfu=0.4,
                             decode_mfu=0.1):
     """The model that reaches `target_loss` at the least dollar cost of training plus serving.

@@ -112,7 +112,7 @@ def effective_params(params, optimal_params, r_star=R_STAR_PARAMS):
 
 @formula(CATEGORY, result="parameters", example="=DATA_OPTIMAL_PARAMS(1E12)",
          unique_tokens=UNIQUE, law=LAW_FOR_LOSS)
-def data_optimal_params(unique_tokens, law="chinchilla"):
+def data_optimal_params(unique_tokens, law="epoch"):
     """The model size that is compute-optimal for exactly `unique_tokens` training tokens.
 
     The size N whose compute-optimal token count is U: N = G (U G)^(beta/alpha) with
@@ -133,7 +133,7 @@ def data_optimal_params(unique_tokens, law="chinchilla"):
          tokens=Arg("tokens", "Training tokens D, repeats included"),
          unique_tokens=UNIQUE, law=LAW_FOR_LOSS,
          r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
-def data_constrained_loss(params, tokens, unique_tokens, law="chinchilla",
+def data_constrained_loss(params, tokens, unique_tokens, law="epoch",
                           r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
     """Predicted loss when the training tokens repeat a limited set of unique tokens.
 
@@ -191,7 +191,7 @@ def _log_slopes(law: Law, ln_c6, ln_u, ln_un, x, rd, rn):
          unique_tokens=UNIQUE,
          compute=Arg("FLOPs", "Training compute budget C (C = 6ND)"),
          law=LAW_FOR_LOSS, r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
-def epochs_worth_it(unique_tokens, compute, law="chinchilla",
+def epochs_worth_it(unique_tokens, compute, law="epoch",
                     r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
     """How many epochs over the unique data a compute budget should train for.
 

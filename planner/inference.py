@@ -176,7 +176,7 @@ def lifetime_flops(params, tokens, inference_tokens, train_flops_per_param_token
          law=LAW_FOR_LOSS, field=field_choice(TRADEOFF_FIELDS),
          train_flops_per_param_token=Arg("FLOPs", "Training FLOPs per parameter per token (6)"),
          inference_flops_per_param_token=Arg("FLOPs", "Inference FLOPs per parameter per token (2)"))
-def inference_tradeoff(target_loss, inference_tokens, law="chinchilla", field=None,
+def inference_tradeoff(target_loss, inference_tokens, law="epoch", field=None,
                        train_flops_per_param_token=6, inference_flops_per_param_token=2):
     """The model that reaches `target_loss` with the least training plus inference FLOPs.
 

@@ -11,10 +11,18 @@ Since L is a monotone function of the sum inside the brackets, every allocation 
 has a closed form for both, and the functions below use them.
 
 Presets (`PRESETS`; each Law's `source` says the same):
-- "chinchilla" (the default): Hoffmann et al. 2022, "Training Compute-Optimal Large Language
-  Models", Approach 3 as published (eq. 10): E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28.
-- "epoch": Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt", Table 1:
-  E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658.
+- "epoch" (the default, DEFAULT_LAW): Besiroglu et al. 2024, "Chinchilla Scaling: A
+  replication attempt", Table 1: E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658.
+  Their refit of Approach 3 to Hoffmann et al.'s own runs agrees with all three of Hoffmann
+  et al.'s approaches (about 20 tokens per parameter), which the published fit does not.
+- "chinchilla": Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models",
+  Approach 3 with its estimates unrounded, as Besiroglu et al. 2024 recovered them from the
+  paper's source: E=exp(0.5267228), A=exp(6.0073404), B=exp(6.0179186), alpha=0.33917084,
+  beta=0.2849083. These reproduce the paper's Approach 3 results (Table 2: a=0.46, b=0.54;
+  Figure 4: about 40 B parameters for the Gopher budget of 5.76e23 FLOPs).
+- "chinchilla-printed": the same fit as eq. 10 prints it, rounded: E=1.69, A=406.4,
+  B=410.7, alpha=0.34, beta=0.28. The rounding moves the optimum: 32 B at the Gopher budget
+  and a = 0.45.
 - "kaplan": Kaplan et al. 2020, "Scaling Laws for Neural Language Models", eq. 1.5:
   aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13 (N without embeddings). Its compute-optimal
   model here is the optimum of that L(N, D) at C = 6ND, N ~ C^0.56; the paper's own
@@ -32,7 +40,7 @@ from . import _args
 from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, MODEL_SIZE, Arg, formula
 from .errors import DOMAIN, TYPE, PlannerError
 
-__all__ = ["Law", "PRESETS", "resolve_law", "scaling_loss", "law_params", "train_flops"]
+__all__ = ["Law", "PRESETS", "DEFAULT_LAW", "WHY_PRESETS_DIFFER", "resolve_law", "scaling_loss", "law_params", "train_flops"]
 
 
 @dataclass(frozen=True)
@@ -168,16 +176,36 @@ def _kaplan() -> Law:
                source="Kaplan et al. 2020, Scaling Laws for Neural Language Models, eq. 1.5")
 
 
+DEFAULT_LAW = "epoch"
+
+# Why the presets give different answers, in plain words (the reference and the templates'
+# About sheets show it; the figures are the presets' own, tested in tests/test_laws.py).
+WHY_PRESETS_DIFFER = (
+    "all but kaplan fit the same form to the same Chinchilla runs, but the default 'epoch' "
+    "(Besiroglu et al.'s replication) agrees with all three of Hoffmann et al.'s own methods, "
+    "about 20 training tokens per parameter; Hoffmann et al.'s parametric fit ('chinchilla') "
+    "favours smaller models trained longer (59 tokens per parameter at the Gopher budget), and "
+    "its rounded printing ('chinchilla-printed', 93) more so. At the Gopher budget of 5.76e23 "
+    "FLOPs the compute-optimal model is 72 B parameters under epoch, 40 B under chinchilla and "
+    "32 B under chinchilla-printed; Kaplan et al.'s law, fitted before the data-scaling result, "
+    "favours far larger models. Compare them before committing a budget.")
+
 PRESETS: dict[str, Law] = {
-    # Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models", Approach 3
-    # (parametric fit, eq. 10 and section D.2): E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28.
-    "chinchilla": Law(1.69, 406.4, 410.7, 0.34, 0.28, name="chinchilla",
-                      source="Hoffmann et al. 2022, Training Compute-Optimal Large Language "
-                             "Models, Approach 3 (eq. 10)"),
     # Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt", Table 1 (their refit
     # of Approach 3 on the Figure 4 data): E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658.
     "epoch": Law(1.8172, 482.01, 2085.43, 0.3478, 0.3658, name="epoch",
                  source="Besiroglu et al. 2024, Chinchilla Scaling: A replication attempt, Table 1"),
+    # Hoffmann et al. 2022, Approach 3, unrounded: the estimates behind eq. 10 as Besiroglu et
+    # al. 2024 recovered them from the paper's LaTeX source (log E, log A, log B, alpha, beta).
+    "chinchilla": Law(float(np.exp(0.5267228)), float(np.exp(6.0073404)), float(np.exp(6.0179186)),
+                      0.33917084, 0.2849083, name="chinchilla",
+                      source="Hoffmann et al. 2022, Training Compute-Optimal Large Language Models, "
+                             "Approach 3 unrounded (as recovered by Besiroglu et al. 2024)"),
+    # Hoffmann et al. 2022, eq. 10 as printed (section 3.3 and D.2): E=1.69, A=406.4, B=410.7,
+    # alpha=0.34, beta=0.28.
+    "chinchilla-printed": Law(1.69, 406.4, 410.7, 0.34, 0.28, name="chinchilla-printed",
+                              source="Hoffmann et al. 2022, Training Compute-Optimal Large Language "
+                                     "Models, Approach 3 as printed (eq. 10, rounded)"),
     # Kaplan et al. 2020, "Scaling Laws for Neural Language Models", eq. 1.5:
     # L(N, D) = [(Nc/N)^(aN/aD) + Dc/D]^aD with aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13
     # (N excludes embeddings; loss in nats on their WebText2 tokenisation).
@@ -208,7 +236,7 @@ def _law_from_numbers(values, name: str) -> Law:
     return Law(*arr.tolist())
 
 
-def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law"):
+def resolve_law(law="epoch", *, allow_ratio: bool = False, name: str = "law"):
     """A Law (or, with allow_ratio, a RatioRule) from any accepted form of `law`.
 
     Accepted: a preset name (any case), a Law, a sequence of five numbers
@@ -220,7 +248,7 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
             raise PlannerError(f"{name} must be a scaling law here, not a tokens-per-parameter rule", argument=name, kind=TYPE)
         return law
     if law is None:
-        return PRESETS["chinchilla"]
+        return PRESETS[DEFAULT_LAW]
     if isinstance(law, str):
         key = law.strip().lower()
         if key in PRESETS:
@@ -257,7 +285,7 @@ def resolve_law(law="chinchilla", *, allow_ratio: bool = False, name: str = "law
          params=MODEL_SIZE,
          tokens=Arg("tokens", "Training tokens D"),
          law=LAW_FOR_LOSS)
-def scaling_loss(params, tokens, law="chinchilla"):
+def scaling_loss(params, tokens, law="epoch"):
     """Predicted loss of a model with `params` parameters trained on `tokens` tokens.
 
     L = E + A/N^alpha + B/D^beta for the Chinchilla form (see `Law` for the general form).
@@ -296,7 +324,7 @@ def train_flops(params, tokens, flops_per_param_token=6):
 @formula("Scaling Laws", result="numbers", example='=LAW_PARAMS("epoch")', returns="row",
          fields=("E", "A", "B", "alpha", "beta"),
          law=LAW_FOR_LOSS)
-def law_params(law="chinchilla"):
+def law_params(law="epoch"):
     """The numbers {E, A, B, alpha, beta} of a law, as a row every law argument accepts;
     'kaplan' adds a sixth, gamma.
 

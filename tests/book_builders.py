@@ -12,9 +12,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
-# Hoffmann et al. 2022 ("Training Compute-Optimal Large Language Models"), approach 3 fit:
-# L(N, D) = E + A / N^alpha + B / D^beta.
-E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
+# The default law: Besiroglu et al. 2024 ("Chinchilla Scaling: A replication attempt"),
+# Table 1, their refit of Hoffmann et al.'s Approach 3: L(N, D) = E + A / N^alpha + B / D^beta.
+E, A, B, ALPHA, BETA = 1.8172, 482.01, 2085.43, 0.3478, 0.3658
 
 
 def n_opt(c: float) -> float:

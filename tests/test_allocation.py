@@ -95,20 +95,20 @@ def test_unreachable_loss_names_the_smallest_size():
     q = PUBLISHED["chinchilla"]
     smallest_n = (q["A"] / (2.0 - q["E"])) ** (1 / q["alpha"])
     with pytest.raises(planner.PlannerError) as err:
-        planner.tokens_for_loss([1e10, 1e9], 2.0)
+        planner.tokens_for_loss([1e10, 1e9], 2.0, "chinchilla")
     msg = str(err.value)
     assert msg.startswith("params 1e+09 cannot reach target_loss 2 under law 'chinchilla'")
     assert msg.endswith(f"more than {smallest_n:.4g} parameters (element 1)")
     assert err.value.argument == "params" and err.value.kind == "domain"
     assert err.value.elements.tolist() == [False, True]
-    assert planner.tokens_for_loss(smallest_n * 1.01, 2.0) > 0
+    assert planner.tokens_for_loss(smallest_n * 1.01, 2.0, "chinchilla") > 0
 
     smallest_d = (q["B"] / (2.0 - q["E"])) ** (1 / q["beta"])
     with pytest.raises(planner.PlannerError) as err:
-        planner.params_for_loss(1e9, 2.0)
+        planner.params_for_loss(1e9, 2.0, "chinchilla")
     assert str(err.value).startswith("tokens 1e+09 cannot reach target_loss 2 under law 'chinchilla'")
     assert f"more than {smallest_d:.4g} tokens" in str(err.value)
-    assert planner.params_for_loss(smallest_d * 1.01, 2.0) > 0
+    assert planner.params_for_loss(smallest_d * 1.01, 2.0, "chinchilla") > 0
 
 
 # --- over-training ---------------------------------------------------------------------
@@ -164,17 +164,17 @@ def test_overtrain_overhead_matches_de_vries_definition(name):
 def test_overtrain_overhead_unreachable_is_an_error():
     c = 1e23
     q = PUBLISHED["chinchilla"]
-    target = planner.chinchilla_loss(c)
+    target = planner.chinchilla_loss(c, "chinchilla")
     smallest = (q["A"] / (target - q["E"])) ** (1 / q["alpha"])
     with pytest.raises(planner.PlannerError) as err:
-        planner.overtrain_overhead(c, [smallest * 2, smallest / 2])
+        planner.overtrain_overhead(c, [smallest * 2, smallest / 2], "chinchilla")
     msg = str(err.value)
     assert msg.startswith(f"params {smallest / 2:g} cannot reach the compute-optimal "
                           f"loss of compute 1e+23 FLOPs under law 'chinchilla'")
     assert msg.endswith(f"more than {smallest:.4g} parameters (element 1)")
     assert err.value.elements.tolist() == [False, True]
     # Just above the smallest size the overhead is finite but enormous.
-    assert planner.overtrain_overhead(c, smallest * 1.001) > 100
+    assert planner.overtrain_overhead(c, smallest * 1.001, "chinchilla") > 100
 
 
 # --- broadcasting ----------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_bad_numbers_are_named(fname, position, value, match):
 
 
 @pytest.mark.parametrize("fname", FUNCS)
-@pytest.mark.parametrize("law, match", [("gpt", "not a known preset; known: chinchilla, epoch, kaplan"),
+@pytest.mark.parametrize("law, match", [("gpt", "not a known preset; known: epoch, chinchilla, chinchilla-printed, kaplan"),
                                         ([1, 2], "5 values"),
                                         ([1, 2, 3, float("nan"), 1], "alpha must be a finite")])
 def test_bad_laws_are_named(fname, law, match):
@@ -242,8 +242,9 @@ def test_bad_laws_are_named(fname, law, match):
 @pytest.mark.parametrize("fname", ["compute_for_loss", "tokens_for_loss", "params_for_loss"])
 def test_loss_at_or_below_e_is_an_error(fname):
     func, args = FUNCS[fname]
-    values = [v if n != "target_loss" else 1.69 for n, v in args]
-    with pytest.raises(planner.PlannerError, match="target_loss 1.69 equals the irreducible loss E=1.69"):
+    e = PUBLISHED["epoch"]["E"]  # the default law's
+    values = [v if n != "target_loss" else e for n, v in args]
+    with pytest.raises(planner.PlannerError, match=f"target_loss {e:g} equals the irreducible loss E={e:g} of law 'epoch'"):
         func(*values)
 
 
@@ -253,7 +254,7 @@ def test_extreme_inputs_give_a_number_or_an_error_never_a_warning(fname, extreme
     func, args = FUNCS[fname]
     for position in range(len(args)):
         values = [v for _, v in args]
-        values[position] = extreme if args[position][0] != "target_loss" else 1.69 + extreme
+        values[position] = extreme if args[position][0] != "target_loss" else PUBLISHED["epoch"]["E"] + extreme
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:

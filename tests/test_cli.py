@@ -140,7 +140,7 @@ def test_freeze_makes_a_hand_off_copy(capsys, book, tmp_path):
     assert plan["B16"].value == "#NUM!"
     assert plan["B20"].value == "=Opt_N/1E9"  # live, over a name that is now a constant
     assert float(wb.defined_names["Opt_N"].attr_text) == pytest.approx(n_opt(3e24), rel=1e-12)
-    assert wb.defined_names["Law_Row"].attr_text == "{1.69,406.4,410.7,0.34,0.28}"
+    assert wb.defined_names["Law_Row"].attr_text == "{1.8172,482.01,2085.43,0.3478,0.3658}"  # the default
     about = [c.value for row in wb["About"].iter_rows() for c in row if c.value is not None]
     text = " ".join(map(str, about))
     assert "A test plan." in text  # the existing About text is kept
@@ -447,7 +447,7 @@ def test_list_inputs_prints_names_values_units_and_choices(capsys, tmp_path):
     assert len(inputs) > 10 and {i.name for i in inputs} <= set(rows)
     for i in inputs:
         assert i.unit in rows[i.name]
-    assert "one of: chinchilla, epoch, kaplan" in rows["Law"]
+    assert "one of: epoch, chinchilla, chinchilla-printed, kaplan" in rows["Law"]
     assert "between 0.000001 and 1" in rows["Train_MFU"]
     assert src.read_bytes() == before
 
@@ -470,7 +470,7 @@ def test_an_accelerators_other_spellings_go_in_as_its_name(capsys, tmp_path, giv
 @pytest.mark.parametrize("spec, words", [
     ("Train_MFU=40", ["takes a number between", "(a fraction: 0.4 or 40%)"]),
     ("GPU=H300", ["takes one of: V100", "(did you mean H200?)"]),
-    ("Law=chinchila", ["takes one of: chinchilla, epoch, kaplan", "(did you mean chinchilla?)"]),
+    ("Law=chinchila", ["takes one of: epoch, chinchilla, chinchilla-printed, kaplan", "(did you mean chinchilla?)"]),
 ])
 def test_template_inputs_refuse_typos_with_the_fix(capsys, tmp_path, spec, words):
     src = ROOT / "templates" / "deployment_plan.xlsx"

@@ -286,7 +286,7 @@ def test_tradeoff_cost_broadcasts():
     (dict(field="cost"), "field must be one of params, tokens, train_cost"),
     (dict(field=3), "field must be one of"),
     (dict(law="gpt"), "law 'gpt' is not a known preset"),
-    (dict(target_loss=1.5), "target_loss 1.5 is below the irreducible loss E=1.69"),
+    (dict(target_loss=1.5), "target_loss 1.5 is below the irreducible loss E=1.8172 of law 'epoch'"),
     (dict(target_loss="2.0"), "target_loss must be a number"),
     (dict(output_tokens=-1), "output_tokens must be zero or positive; got -1"),
     (dict(input_tokens=float("inf")), "input_tokens must be a finite number"),

@@ -111,8 +111,8 @@ def test_loss_matches_the_authors_published_values():
 
 def test_loss_is_the_plain_law_without_repetition_or_excess_parameters():
     d, u = 1e12, 2e12
-    n = 0.5 * planner.data_optimal_params(d)
     for law in ("chinchilla", "epoch", "kaplan"):
+        n = 0.5 * planner.data_optimal_params(d, law)
         assert planner.data_constrained_loss(n, d, u, law) == pytest.approx(
             planner.scaling_loss(n, d, law), rel=1e-13)
 
@@ -121,7 +121,7 @@ def test_loss_substitutes_both_effective_quantities():
     n, d, u = 4e10, 1e12, 1e11
     un = planner.data_optimal_params(u)
     assert n > un
-    e, a, b, alpha, beta = planner.law_params("chinchilla")
+    e, a, b, alpha, beta = planner.law_params("epoch")  # the default
     expected = (e + a / decayed(n, un, R_N) ** alpha + b / decayed(d, u, R_D) ** beta)
     assert planner.data_constrained_loss(n, d, u) == pytest.approx(expected, rel=1e-12)
     assert planner.data_constrained_loss(n, d, u) > planner.scaling_loss(n, d)
@@ -135,7 +135,7 @@ def test_loss_broadcasts():
 
 # --- epochs worth it ----------------------------------------------------------------------
 
-def iso_flop_loss(epochs, u, c, law="chinchilla"):
+def iso_flop_loss(epochs, u, c, law="epoch"):
     d = np.asarray(epochs) * u
     return planner.data_constrained_loss(c / (6 * d), d, u, law)
 

@@ -16,8 +16,8 @@ import catalog_examples as ce
 ENTRIES = list(planner.CATALOG.values())
 IDS = [e.excel_name for e in ENTRIES]
 
-# Chinchilla Approach 3 (Hoffmann et al. 2022), written out again for independent values.
-E, A, B, ALPHA, BETA = 1.69, 406.4, 410.7, 0.34, 0.28
+# The default law, Besiroglu et al. 2024 Table 1, written out again for independent values.
+E, A, B, ALPHA, BETA = 1.8172, 482.01, 2085.43, 0.3478, 0.3658
 
 
 def chinchilla_n(c):
@@ -184,7 +184,7 @@ def test_several_values_per_scenario_need_a_single_choice():
 def test_empty_means_the_default():
     assert evaluate("TRAIN_FLOPS", [70e9, 1.4e12, None]) == 6 * 70e9 * 1.4e12
     assert evaluate("TRAIN_FLOPS", [70e9, 1.4e12]) == 6 * 70e9 * 1.4e12
-    assert evaluate("CHINCHILLA_N", [1e24, None]) == evaluate("CHINCHILLA_N", [1e24, "chinchilla"])
+    assert evaluate("CHINCHILLA_N", [1e24, None]) == evaluate("CHINCHILLA_N", [1e24, "epoch"])
 
 
 def test_empty_cells_in_a_range_of_an_optional_argument_take_its_default():
@@ -200,7 +200,7 @@ def test_too_many_arguments_and_unknown_names():
 # --- law ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("law", [
-    "chinchilla", "CHINCHILLA", [[E, A, B, ALPHA, BETA]], [[E], [A], [B], [ALPHA], [BETA]],
+    "epoch", "EPOCH", [[E, A, B, ALPHA, BETA]], [[E], [A], [B], [ALPHA], [BETA]],
     np.array([[E, A, B, ALPHA, BETA]]),
 ])
 def test_law_as_a_name_a_row_or_a_column(law):
@@ -267,7 +267,8 @@ def test_record_over_a_column_is_a_labelled_table_with_bad_rows_as_errors(entry)
     assert table[0] == list(entry.fields) and len(table) == 4
     for row, value in ((1, good), (3, good * 1.05)):
         direct = ce.planner_call(entry, [value] + args[1:])
-        assert table[row] == [float(direct[f]) for f in entry.fields]
+        # a column reaches the planner as arrays: numpy may round the last bit otherwise
+        assert table[row] == pytest.approx([float(direct[f]) for f in entry.fields], rel=1e-14)
     assert all(isinstance(v, CellError) and v.code == "#NUM!" for v in table[2])
     args[field_at] = entry.fields[0]
     column = evaluate(entry.excel_name, args)

@@ -58,7 +58,7 @@ def test_lifetime_optimum_contract():
     n, d = lifetime_optimum([[2.0], [2.2]], law, [0, 1e10, 1e14])
     assert isinstance(n, np.ndarray) and n.shape == d.shape == (2, 3)
     # The model reaches the loss exactly.
-    np.testing.assert_allclose(planner.scaling_loss(n, d), np.broadcast_to([[2.0], [2.2]], (2, 3)),
+    np.testing.assert_allclose(planner.scaling_loss(n, d, law), np.broadcast_to([[2.0], [2.2]], (2, 3)),
                                rtol=1e-13)
     # A scalar call still gives arrays; a preset name is accepted too.
     n0, d0 = lifetime_optimum(2.0, "chinchilla", 1e14)
@@ -200,7 +200,7 @@ def test_broadcasts_and_matches_scalar_calls():
         assert value.shape == (3, 4)
     for i in range(3):
         for j in range(4):
-            one = planner.inference_tradeoff(float(loss[i, 0]), demand[j])
+            one = planner.inference_tradeoff(float(loss[i, 0]), demand[j], "chinchilla")
             for key in TRADEOFF_FIELDS:
                 assert one[key] == pytest.approx(out[key][i, j], rel=1e-13, abs=1e-15)
 
@@ -243,7 +243,7 @@ def test_bad_numbers_are_named(fname, position, value, match):
         func(*values)
 
 
-@pytest.mark.parametrize("law, match", [("gpt", "known: chinchilla, epoch, kaplan"),
+@pytest.mark.parametrize("law, match", [("gpt", "known: epoch, chinchilla, chinchilla-printed, kaplan"),
                                         (20, "only sets an allocation"),
                                         ([1, 2, 3, 4], "5 values")])
 def test_inference_tradeoff_bad_law(law, match):
@@ -253,10 +253,10 @@ def test_inference_tradeoff_bad_law(law, match):
 
 def test_inference_tradeoff_loss_at_or_below_e():
     with pytest.raises(planner.PlannerError, match="^target_loss 1.5 is below the irreducible loss "
-                                                   "E=1.69 of law 'chinchilla'"):
+                                                   "E=1.8172 of law 'epoch'"):
         planner.inference_tradeoff(1.5, 1e13)
     with pytest.raises(planner.PlannerError, match=r"target_loss 1.69 equals .*reaches it \(element 1\)$"):
-        planner.inference_tradeoff([2.0, 1.69], 1e13)
+        planner.inference_tradeoff([2.0, 1.69], 1e13, "chinchilla-printed")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -5,6 +5,8 @@ general form (which rewrites Kaplan's law as E + (A/N^alpha + B/D^beta)^gamma); 
 core test modules import them from here.
 """
 
+import math
+
 import numpy as np
 import pytest
 
@@ -13,12 +15,18 @@ from planner.laws import PRESETS, Law, RatioRule, resolve_law
 
 # Hoffmann et al. 2022, Approach 3; Besiroglu et al. 2024, Table 1.
 PUBLISHED = {
-    "chinchilla": dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28),
+    # Hoffmann et al. 2022, Approach 3 unrounded, as Besiroglu et al. 2024 recovered the
+    # estimates (log E, log A, log B, alpha, beta) from the paper's source.
+    "chinchilla": dict(E=math.exp(0.5267228), A=math.exp(6.0073404), B=math.exp(6.0179186),
+                       alpha=0.33917084, beta=0.2849083),
+    # Hoffmann et al. 2022, eq. 10 as printed.
+    "chinchilla-printed": dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28),
+    # Besiroglu et al. 2024, Table 1.
     "epoch": dict(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658),
 }
 # Kaplan et al. 2020, eq. 1.5.
 KAPLAN = dict(aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13)
-NAMES = ("chinchilla", "epoch", "kaplan")
+NAMES = ("epoch", "chinchilla", "chinchilla-printed", "kaplan")
 BUDGETS = np.logspace(15, 32, 171)  # FLOPs, one point per tenth of a decade
 
 
@@ -75,9 +83,14 @@ def test_presets_hold_the_published_numbers(name):
     assert planner.law_params(name).tolist() == [p["E"], p["A"], p["B"], p["alpha"], p["beta"]]
 
 
-def test_default_law_is_chinchilla():
-    assert planner.scaling_loss(7e10, 1.4e12) == planner.scaling_loss(7e10, 1.4e12, "chinchilla")
-    assert resolve_law(None) is PRESETS["chinchilla"]
+def test_default_law_is_the_replication():
+    """Besiroglu et al. 2024's refit is the default (the most trusted fit of Hoffmann's data)."""
+    assert planner.scaling_loss(7e10, 1.4e12) == planner.scaling_loss(7e10, 1.4e12, "epoch")
+    assert resolve_law(None) is PRESETS["epoch"] and planner.laws.DEFAULT_LAW == "epoch"
+    for entry in planner.CATALOG.values():
+        for p in entry.params:
+            if p.arg.kind == "law" and p.optional:
+                assert p.default == "epoch", entry.name
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -134,7 +147,7 @@ def test_resolve_law_accepts_every_form():
 
 
 @pytest.mark.parametrize("law, match", [
-    ("gopher", "law 'gopher' is not a known preset; known: chinchilla, epoch, kaplan"),
+    ("gopher", "law 'gopher' is not a known preset; known: epoch, chinchilla, chinchilla-printed, kaplan"),
     ([1, 2, 3], r"5 values \{E, A, B, alpha, beta\} \(or 6 with gamma\); got 3"),
     ([1, 2, 3, 4, 5, 6, 7], "got 7"),
     ([1, 2, float("nan"), 0.3, 0.3], "law B must be a finite positive number; got nan"),
@@ -163,9 +176,9 @@ def test_bad_tokens_per_param_rule(r):
 
 def test_irreducible_loss_message():
     with pytest.raises(planner.PlannerError) as err:
-        planner.compute_for_loss(1.5)
+        planner.compute_for_loss(1.5, "chinchilla-printed")
     assert str(err.value).startswith(
-        "target_loss 1.5 is below the irreducible loss E=1.69 of law 'chinchilla'")
+        "target_loss 1.5 is below the irreducible loss E=1.69 of law 'chinchilla-printed'")
     with pytest.raises(planner.PlannerError, match="target_loss 1.8172 equals the irreducible loss "
                                                    "E=1.8172 of law 'epoch'"):
         planner.compute_for_loss(1.8172, "epoch")
@@ -266,3 +279,41 @@ def test_catalogue_lists_the_whole_core():
     tradeoff = planner.CATALOG["inference_tradeoff"]
     assert tradeoff.returns == "record"
     assert tradeoff.fields == tuple(planner.inference_tradeoff(2.0, 1e12))
+
+
+# --- the presets reproduce their papers ---------------------------------------------------
+
+GOPHER_BUDGET = 5.76e23  # FLOPs; Hoffmann et al. 2022, Figure 4 and Table 3
+
+
+def test_chinchilla_reproduces_hoffmanns_approach_3():
+    """The unrounded estimates give the paper's own Approach 3 results: Table 2's exponents
+    a = 0.46 and b = 0.54 (to the two decimals printed) and Figure 4's 40 B parameters for
+    the Gopher budget; the printed, rounded constants give neither."""
+    law = PRESETS["chinchilla"]
+    assert (round(law.a, 2), round(law.b, 2)) == (0.46, 0.54)
+    assert round(planner.chinchilla_n(GOPHER_BUDGET, "chinchilla") / 1e9) == 40
+    printed = PRESETS["chinchilla-printed"]
+    assert round(printed.a, 2) == 0.45 and round(planner.chinchilla_n(GOPHER_BUDGET, "chinchilla-printed") / 1e9) == 32
+    for name, q in PUBLISHED.items():
+        assert [getattr(PRESETS[name], k) for k in ("E", "A", "B", "alpha", "beta")] == list(q.values())
+
+
+def test_the_replication_agrees_with_hoffmanns_twenty_tokens_per_parameter():
+    """Chinchilla itself, 70 B parameters on 1.4 T tokens (20 per parameter, Hoffmann et al.
+    2022, Table 1): the replication's optimum for that budget is near it, the published fit's
+    three to five times further."""
+    c = 6 * 70e9 * 1.4e12
+    ratio = {name: planner.chinchilla_d(c, name) / planner.chinchilla_n(c, name)
+             for name in ("epoch", "chinchilla", "chinchilla-printed")}
+    assert 15 < ratio["epoch"] < 25
+    assert ratio["chinchilla"] > 2.5 * ratio["epoch"] and ratio["chinchilla-printed"] > ratio["chinchilla"]
+
+
+def test_the_explanation_of_the_spread_states_the_presets_own_figures():
+    text = planner.laws.WHY_PRESETS_DIFFER
+    for name, shown in (("epoch", "72 B"), ("chinchilla", "40 B"), ("chinchilla-printed", "32 B")):
+        assert f"{planner.chinchilla_n(GOPHER_BUDGET, name) / 1e9:.0f} B" == shown and shown in text
+    for name in ("chinchilla", "chinchilla-printed"):
+        tpp = planner.chinchilla_d(GOPHER_BUDGET, name) / planner.chinchilla_n(GOPHER_BUDGET, name)
+        assert f"{tpp:.0f}" in text

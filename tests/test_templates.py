@@ -599,3 +599,28 @@ def test_memory_rows_work_with_an_accelerator_given_as_a_peak(tmp_path):
         assert names[f"{p}_train_memory_gpus"] == planner.gpus_for_memory(n, 989.4e12, names["train_bytes_per_param"],
                                                                          memory_gb=40)
         assert names[f"{p}_serve_gpus"] == math.ceil(names[f"{p}_serve_memory_gb"] / 40)
+
+
+def test_lamda_note_says_its_tokens_are_not_its_reported_compute():
+    from workbook.templates.public_models import PUBLIC_MODELS
+
+    name, n, d, source = next(m for m in PUBLIC_MODELS if m[0].startswith("LaMDA"))
+    reported = 3.55e23  # Thoppilan et al. 2022, pre-training compute
+    share = 6 * n * d / reported
+    assert f"{round(share * 100)}%" in source and "3.55E+23" in source and f"{6 * n * d:.2E}" in source
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_about_says_why_the_presets_disagree_and_the_default_is_the_replication(name):
+    wb = openpyxl.load_workbook(ROOT / "templates" / name)
+    about = " ".join(str(c.value) for row in wb["About"].iter_rows() for c in row if c.value)
+    assert planner.laws.WHY_PRESETS_DIFFER in about
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value == "Law" and ws.cell(c.row, c.column + 1).value is not None:
+                    assert ws.cell(c.row, c.column + 1).value == "epoch"
+    names = {n.upper(): n for n in wb.defined_names}
+    if "LAW" in names:
+        sheet, ref = next(iter(wb.defined_names[names["LAW"]].destinations))
+        assert wb[sheet][ref.replace("$", "")].value == "epoch"

@@ -101,7 +101,7 @@ def test_a_column_of_1000_budgets_is_one_call_returning_1000_rows(monkeypatch):
     budgets = np.logspace(18, 30, 1000)
     got = call("CHINCHILLA_N", [ce.column(budgets), None])
     assert len(calls) == 1 and np.shape(calls[0]["compute"]) == (1000,)  # one vectorised call
-    law = planner.PRESETS["chinchilla"]
+    law = planner.PRESETS["epoch"]  # the default
     g = (law.alpha * law.A / (law.beta * law.B)) ** (1 / (law.alpha + law.beta))
     expected = g * (budgets / 6) ** (law.beta / (law.alpha + law.beta))
     assert len(got) == 1000
@@ -159,12 +159,12 @@ def test_law_from_a_row_of_cells():
     assert call("CHINCHILLA_LOSS", [1e24, row]) == [[planner.chinchilla_loss(1e24, "epoch")]]
 
 
-CHINCHILLA = (1.69, 406.4, 410.7, 0.34, 0.28)  # Hoffmann et al. 2022, Approach 3
+CHINCHILLA = (1.69, 406.4, 410.7, 0.34, 0.28)  # Hoffmann et al. 2022, eq. 10 as printed
 
 
 def test_law_as_a_name_a_row_a_column_or_a_fit():
     expected = chinchilla_n(1e24, *CHINCHILLA)
-    for law in ("Chinchilla", [list(CHINCHILLA)], [[v] for v in CHINCHILLA]):
+    for law in ("Chinchilla-Printed", [list(CHINCHILLA)], [[v] for v in CHINCHILLA]):
         assert call("CHINCHILLA_N", [1e24, law])[0][0] == pytest.approx(expected, rel=1e-12)
     runs = [ce.column(ce.DATA[k]) for k in ("params", "tokens", "losses")]
     fitted = call("FIT_SCALING_LAW", runs)  # a row {E, A, B, alpha, beta}, fed on as it is

@@ -8,7 +8,10 @@ formulas; a test fails when the committed file is stale.
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
+
+from planner.laws import WHY_PRESETS_DIFFER
 
 from workbook.addin import cells
 from workbook.addin.wrappers import excel_arg_name, excel_default
@@ -32,10 +35,11 @@ How arguments work, in every formula:
   same way.
 - **Empty means default.** An omitted argument or an empty cell takes the default listed
   below; arguments in `[brackets]` are optional.
-- **`law`** is a preset name (`"chinchilla"`, `"epoch"`, `"kaplan"`), a row or column of the
-  five numbers {E, A, B, alpha, beta} (for example the output of `LAW_PARAMS` or
-  `FIT_SCALING_LAW`), or, where the argument says so, a number of training tokens per
-  parameter (20 for the classic rule of thumb).
+- **`law`** is a preset name (`"epoch"`, the default; `"chinchilla"`, `"chinchilla-printed"`,
+  `"kaplan"`), a row or column of the five numbers {E, A, B, alpha, beta} (for example the
+  output of `LAW_PARAMS` or `FIT_SCALING_LAW`), or, where the argument says so, a number of
+  training tokens per parameter (20 for the classic rule of thumb). Why the presets
+  disagree: {why}
 - **Errors.** Text where a number belongs gives `#VALUE!`; a number outside the formula's
   domain (a negative budget, a loss no model reaches) gives `#NUM!`. The planner's one-line
   reason is shown where Excel can show one. In a range, only the bad elements are errors.
@@ -45,6 +49,9 @@ How arguments work, in every formula:
   2-D grid of inputs, ask for one field). Rows and blocks of numbers spill without labels,
   so that they can feed other formulas.
 """
+
+
+_INTRO = _INTRO.replace("{why}", textwrap.fill(WHY_PRESETS_DIFFER, 88, subsequent_indent="  "))
 
 
 def _cell(text) -> str:

@@ -12,7 +12,10 @@ PUBLIC_MODELS = (
     ("GPT-3 175B", 175e9, 300e9, "Brown et al. 2020, \"Language Models are Few-Shot Learners\", Table 2.1 and section 2.2"),
     ("Gopher 280B", 280e9, 300e9, "Rae et al. 2021, \"Scaling Language Models: Methods, Analysis & Insights from Training Gopher\", Table 1 and section 3; Hoffmann et al. 2022, Table 1"),
     ("Chinchilla 70B", 70e9, 1.4e12, "Hoffmann et al. 2022, \"Training Compute-Optimal Large Language Models\", Table 1"),
-    ("LaMDA 137B", 137e9, 168e9, "Hoffmann et al. 2022, Table 1 (from Thoppilan et al. 2022)"),
+    ("LaMDA 137B", 137e9, 168e9, "Hoffmann et al. 2022, Table 1 (from Thoppilan et al. 2022). Note: "
+     "6ND with these 168 B tokens is 1.38E+23 FLOPs, 39% of the 3.55E+23 FLOPs the LaMDA paper "
+     "reports for its pre-training (Thoppilan et al. 2022, section 10); Hoffmann et al. count the "
+     "tokens differently"),
     ("Jurassic-1 178B", 178e9, 300e9, "Hoffmann et al. 2022, Table 1 (from Lieber et al. 2021)"),
     ("MT-NLG 530B", 530e9, 270e9, "Hoffmann et al. 2022, Table 1 (from Smith et al. 2022)"),
     ("PaLM 540B", 540e9, 780e9, "Chowdhery et al. 2022, \"PaLM: Scaling Language Modeling with Pathways\", Table 1 and section 3"),
@@ -67,8 +70,8 @@ PUBLIC_MODELS_TEMPLATE = Template(
                     '=IF({params}="","",SCALING_LOSS({params},{tokens},"epoch"))'),
                 Col("l_kaplan", "Loss: kaplan", "nats/token", LOSS,
                     '=IF({params}="","",SCALING_LOSS({params},{tokens},"kaplan"))'),
-                Col("opt_n", "Compute-optimal parameters for its FLOPs (chinchilla)", "parameters", BILLIONS,
-                    '=IF({params}="","",CHINCHILLA_N({flops},"chinchilla"))'),
+                Col("opt_n", "Compute-optimal parameters for its FLOPs (epoch)", "parameters", BILLIONS,
+                    '=IF({params}="","",CHINCHILLA_N({flops},"epoch"))'),
                 Col("size_ratio", "Size against the compute-optimal", "x optimal", TWO,
                     '=IF({params}="","",{params}/{opt_n})'),
                 Col("source", "Source of N and D", "", TEXT,

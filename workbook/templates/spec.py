@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from planner.hardware import GPU_NAMES
-from planner.laws import PRESETS
+from planner.laws import PRESETS, WHY_PRESETS_DIFFER
 
 # --- the records the builder reads ----------------------------------------------------------
 
@@ -203,12 +203,17 @@ ADDIN_NOTE = (
     "planner calc {file} --out result.xlsx --set NAME=VALUE",
 )
 
+# Why the presets disagree, in plain words (README, reference and every About sheet say it).
+LAW_SPREAD = "Why the presets disagree: " + WHY_PRESETS_DIFFER
+
 LAW_SOURCES = (
-    "Scaling-law presets: 'chinchilla' Hoffmann et al. 2022, \"Training Compute-Optimal Large "
-    "Language Models\", Approach 3 (E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28); 'epoch' "
-    "Besiroglu et al. 2024, \"Chinchilla Scaling: A replication attempt\" (E=1.8172, A=482.01, "
-    "B=2085.43, alpha=0.3478, beta=0.3658); 'kaplan' Kaplan et al. 2020, \"Scaling Laws for "
-    "Neural Language Models\", eq. 1.5.",
+    "Scaling-law presets: 'epoch' (the default) Besiroglu et al. 2024, \"Chinchilla Scaling: A "
+    "replication attempt\", Table 1 (E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658); "
+    "'chinchilla' Hoffmann et al. 2022, \"Training Compute-Optimal Large Language Models\", "
+    "Approach 3 unrounded (E=1.693, A=406.4, B=410.7, alpha=0.33917, beta=0.28491, as Besiroglu "
+    "et al. recovered them); 'chinchilla-printed' the same as eq. 10 prints it (E=1.69, alpha=0.34, "
+    "beta=0.28); 'kaplan' Kaplan et al. 2020, \"Scaling Laws for Neural Language Models\", eq. 1.5.",
+    LAW_SPREAD,
     "Training compute C = 6ND FLOPs and inference 2N FLOPs per token (Kaplan et al. 2020).",
 )
 GPU_SOURCES = (
@@ -235,5 +240,5 @@ SCI = "0.00E+00"
 TEXT = "@"
 CHOICE = "General"  # not "@": a number typed over a preset name (a peak FLOP/s) must stay a number
 
-LAW_IN = In("Scaling law", "Law", "chinchilla", "preset", CHOICE, "list:law",
-            "chinchilla, epoch or kaplan (sources on About)")
+LAW_IN = In("Scaling law", "Law", "epoch", "preset", CHOICE, "list:law",
+            "epoch (the default), chinchilla, chinchilla-printed or kaplan: why they differ on About")
