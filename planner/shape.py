@@ -99,23 +99,32 @@ def params_from_shape(layers, d_model, vocab_size, ffn_hidden=None, gated_ffn=Fa
                                "training; in generation the average position (prompt plus "
                                "half the output)"),
          training=Arg("", "TRUE (default): forward and backward pass, 3x the forward; "
-                          "FALSE: forward pass only (inference)", kind="flag"))
-def flops_per_token(params, layers, d_model, context, training=True):
+                          "FALSE: forward pass only (inference)", kind="flag"),
+         convention=Arg("", "How attention is counted: 'kaplan' (default; Kaplan et al. 2020, "
+                            "Table 1: 2 x layers x context x d_model in the forward pass) or "
+                            "'palm' (Chowdhery et al. 2022, Appendix B, as Hoffmann et al. 2022 "
+                            "also count it: 4 x layers x context x d_model forward, 12 in training)",
+                        kind="text", choices=("kaplan", "palm")))
+def flops_per_token(params, layers, d_model, context, training=True, convention="kaplan"):
     """FLOPs per token of a transformer, including attention over the context.
 
-    Training: 6N + 6 * layers * context * d_model; inference (training FALSE): the forward
-    pass alone, 2N + 2 * layers * context * d_model (Kaplan et al. 2020, Table 1: forward
-    2N + 2 n_layer n_ctx d_attn, backward twice the forward). Kaplan's N excludes the
-    embeddings; counting them (as PARAMS_FROM_SHAPE does) adds the output projection's
-    2 * vocab * d_model per token, which is real work, and slightly overstates the rest.
+    Kaplan's convention (the default): training 6N + 6 * layers * context * d_model; inference
+    (training FALSE), the forward pass alone, 2N + 2 * layers * context * d_model (Kaplan et al.
+    2020, Table 1: forward 2N + 2 n_layer n_ctx d_attn, backward twice the forward). PaLM's
+    (Chowdhery et al. 2022, Appendix B: 6N + 12 L H Q T per token in training, H Q = d_model,
+    T = context) counts both attention matrix products: twice Kaplan's attention term. The
+    laws take N without embeddings (Kaplan) or with them (Hoffmann); counting them, as
+    PARAMS_FROM_SHAPE does, adds the output projection's 2 * vocab * d_model per token, which
+    is real work, and slightly overstates the rest.
     """
     n = _args.number(params, "params")
     n_layers = _args.number(layers, "layers")
     d = _args.number(d_model, "d_model")
     ctx = _args.number(context, "context")
     train = _args.flag(training, "training", True)
+    attention = {"kaplan": 1.0, "palm": 2.0}[_args.choice(convention, "convention", ("kaplan", "palm"))]
     _args.broadcast(params=n, layers=n_layers, d_model=d, context=ctx, training=train)
     with np.errstate(all="ignore"):
-        flops = np.where(train, 6.0, 2.0) * (n + n_layers * ctx * d)
+        flops = np.where(train, 6.0, 2.0) * (n + attention * n_layers * ctx * d)
     flops = _args.in_range(flops, "FLOPs per token", "params", n)
     return _args.result(flops, params, layers, d_model, context, training)

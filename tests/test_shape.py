@@ -133,3 +133,19 @@ def test_flops_broadcast_over_context():
 def test_bad_input_names_argument_rule_and_value(call, message):
     with pytest.raises(planner.PlannerError, match=message):
         call()
+
+
+def test_flops_per_token_in_palms_convention():
+    """PaLM's Appendix B: 6N + 12 L H Q T training FLOPs per token (H Q = d_model, T the
+    sequence length), here with PaLM 540B's shape (L=118, d_model=18432, T=2048; Chowdhery et
+    al. 2022, Table 1), where attention is a small share of the work per token."""
+    n, layers, d, t = 540.35e9, 118, 18432, 2048
+    palm = planner.flops_per_token(n, layers, d, t, True, "palm")
+    assert palm == 6 * n + 12 * layers * d * t
+    assert planner.flops_per_token(n, layers, d, t, False, "PaLM") == 2 * n + 4 * layers * d * t
+    assert planner.flops_per_token(n, layers, d, t) == 6 * n + 6 * layers * d * t  # Kaplan, the default
+    # PaLM counts attention's two matrix products where Kaplan counts one: twice the term.
+    assert palm - planner.flops_per_token(n, layers, d, t) == 6 * layers * d * t
+    with pytest.raises(planner.PlannerError) as err:
+        planner.flops_per_token(n, layers, d, t, True, "chinchilla")
+    assert err.value.argument == "convention" and err.value.kind == "type"
