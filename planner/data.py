@@ -32,6 +32,7 @@ from .catalog import LAW_FOR_LOSS, Arg, formula
 from .laws import Law, resolve_law
 
 __all__ = ["R_STAR_TOKENS", "R_STAR_PARAMS", "effective_tokens", "effective_params",
+           "data_constrained_n", "data_constrained_d",
            "data_optimal_params", "data_constrained_loss", "epochs_worth_it"]
 
 # Muennighoff et al. 2023, section 3: repetitions after which one more pass over the data (one
@@ -187,32 +188,8 @@ def _log_slopes(law: Law, ln_c6, ln_u, ln_un, x, rd, rn):
     return ln_gn, ln_gd
 
 
-@formula(CATEGORY, result="epochs", example='=EPOCHS_WORTH_IT(500E9, 1E24, "chinchilla")',
-         unique_tokens=UNIQUE,
-         compute=Arg("FLOPs", "Training compute budget C (C = 6ND)"),
-         law=LAW_FOR_LOSS, r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
-def epochs_worth_it(unique_tokens, compute, law="epoch",
-                    r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
-    """How many epochs over the unique data a compute budget should train for.
-
-    Definition: the budget C = 6 N D is split between model size N and training tokens D so
-    as to minimise DATA_CONSTRAINED_LOSS(N, D, U); the result is D*/U, the number of passes
-    over the U unique tokens at that optimum. Equivalently, it is the point along C = 6ND
-    where one more repetition lowers the loss by exactly as much as the smaller model it
-    forces raises it: before it, repeating pays; past it, the compute buys more as
-    parameters. Below 1 the data is not the limit: the compute-optimal run needs only that
-    fraction of it (Chinchilla's D_opt / U).
-
-    Derivation: if U >= D_opt(C), the Chinchilla optimum repeats nothing and has no excess
-    parameters, and every other split loses at least as much, so D* = D_opt(C). Otherwise
-    D* >= U and U_N is fixed at the data-optimal size; writing x = ln D, the optimum is
-    the root of h(x) = ln g_N - ln g_D (see `_log_slopes`), which is strictly increasing
-    (its slope is at least alpha q_N + beta q_D > 0 with q = (1+R) e^(-R/R*) / (1 + R*(1 -
-    e^(-R/R*))), using q >= 1 - (1+R)/R*, which follows from e^-t >= 1 - t), so bisection
-    on x finds it.
-    With the paper's own C4 fit and its Figure 1 budget (U = 25e9, C = 6 * 8.67e9 * 178e9)
-    this gives about 9 epochs, as the authors' search does.
-    """
+def _optimum(unique_tokens, compute, law, r_star_tokens, r_star_params):
+    """(ln D*, ln U, the checked compute) of the data-constrained optimum; see epochs_worth_it."""
     u = _args.number(unique_tokens, "unique_tokens")
     c = _args.number(compute, "compute")
     rd = _args.number(r_star_tokens, "r_star_tokens")
@@ -252,7 +229,68 @@ def epochs_worth_it(unique_tokens, compute, law="epoch",
                 break
         ln_d = np.where(at_one_epoch, ln_u, 0.5 * (lo + hi))
         ln_d = np.where(ln_dopt <= ln_u, ln_dopt, ln_d)
+    return ln_d, ln_u, c
+
+
+@formula(CATEGORY, result="epochs", example='=EPOCHS_WORTH_IT(500E9, 1E24, "chinchilla")',
+         unique_tokens=UNIQUE,
+         compute=Arg("FLOPs", "Training compute budget C (C = 6ND)"),
+         law=LAW_FOR_LOSS, r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
+def epochs_worth_it(unique_tokens, compute, law="epoch",
+                    r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
+    """How many epochs over the unique data a compute budget should train for.
+
+    Definition: the budget C = 6 N D is split between model size N and training tokens D so
+    as to minimise DATA_CONSTRAINED_LOSS(N, D, U); the result is D*/U, the number of passes
+    over the U unique tokens at that optimum. Equivalently, it is the point along C = 6ND
+    where one more repetition lowers the loss by exactly as much as the smaller model it
+    forces raises it: before it, repeating pays; past it, the compute buys more as
+    parameters. Below 1 the data is not the limit: the compute-optimal run needs only that
+    fraction of it (Chinchilla's D_opt / U).
+
+    Derivation: if U >= D_opt(C), the Chinchilla optimum repeats nothing and has no excess
+    parameters, and every other split loses at least as much, so D* = D_opt(C). Otherwise
+    D* >= U and U_N is fixed at the data-optimal size; writing x = ln D, the optimum is
+    the root of h(x) = ln g_N - ln g_D (see `_log_slopes`), which is strictly increasing
+    (its slope is at least alpha q_N + beta q_D > 0 with q = (1+R) e^(-R/R*) / (1 + R*(1 -
+    e^(-R/R*))), using q >= 1 - (1+R)/R*, which follows from e^-t >= 1 - t), so bisection
+    on x finds it.
+    With the paper's own C4 fit and its Figure 1 budget (U = 25e9, C = 6 * 8.67e9 * 178e9)
+    this gives about 9 epochs, as the authors' search does.
+    """
+    ln_d, ln_u, c = _optimum(unique_tokens, compute, law, r_star_tokens, r_star_params)
+    with np.errstate(all="ignore"):
         epochs = np.exp(ln_d - ln_u)
     epochs = _args.in_range(epochs, "number of epochs", "compute", c)
     return _args.result(epochs, unique_tokens, compute, r_star_tokens, r_star_params)
 
+
+
+_OPTIMUM_ARGS = dict(unique_tokens=UNIQUE, compute=Arg("FLOPs", "Training compute budget C (C = 6ND)"),
+                     law=LAW_FOR_LOSS, r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
+
+
+@formula(CATEGORY, result="tokens", example='=DATA_CONSTRAINED_D(500E9, 1E24)', **_OPTIMUM_ARGS)
+def data_constrained_d(unique_tokens, compute, law="epoch",
+                       r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
+    """Training tokens (repeats included) that minimise the loss for a budget when only
+    `unique_tokens` are available (Muennighoff et al. 2023's allocation, solved).
+
+    EPOCHS_WORTH_IT x unique_tokens: the Chinchilla optimum when the data suffices, else the
+    number of passes that minimises DATA_CONSTRAINED_LOSS along C = 6ND.
+    """
+    ln_d, _, c = _optimum(unique_tokens, compute, law, r_star_tokens, r_star_params)
+    with np.errstate(all="ignore"):
+        d = _args.in_range(np.exp(ln_d), "number of tokens", "compute", c)
+    return _args.result(d, unique_tokens, compute, r_star_tokens, r_star_params)
+
+
+@formula(CATEGORY, result="parameters", example='=DATA_CONSTRAINED_N(500E9, 1E24)', **_OPTIMUM_ARGS)
+def data_constrained_n(unique_tokens, compute, law="epoch",
+                       r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
+    """Model size that minimises the loss for a budget when only `unique_tokens` are
+    available: compute / (6 x DATA_CONSTRAINED_D), Muennighoff et al. 2023's allocation."""
+    ln_d, _, c = _optimum(unique_tokens, compute, law, r_star_tokens, r_star_params)
+    with np.errstate(all="ignore"):
+        n = _args.in_range(c / 6.0 / np.exp(ln_d), "model size", "compute", c)
+    return _args.result(n, unique_tokens, compute, r_star_tokens, r_star_params)

@@ -205,3 +205,37 @@ def test_epochs_broadcast():
 def test_bad_input_names_argument_rule_and_value(call, message):
     with pytest.raises(planner.PlannerError, match=message):
         call()
+
+
+# --- the data-constrained optimum ------------------------------------------------------------
+
+@pytest.mark.parametrize("law", ["epoch", "chinchilla", "kaplan"])
+@pytest.mark.parametrize("u, c", [(1e11, 1e23), (1e11, 1e24), (5e11, 1e25), (1e10, 1e23), (1e12, 1e22)])
+def test_the_data_constrained_optimum_spends_the_budget_at_the_least_loss(law, u, c):
+    n, d = planner.data_constrained_n(u, c, law), planner.data_constrained_d(u, c, law)
+    assert 6 * n * d == pytest.approx(c, rel=1e-12)
+    assert d == pytest.approx(planner.epochs_worth_it(u, c, law) * u, rel=1e-12)
+    # No other split of the budget loses less (searched on a fine grid of model sizes).
+    sizes = n * np.geomspace(1e-2, 1e2, 4001)
+    losses = planner.data_constrained_loss(sizes, c / (6 * sizes), u, law)
+    assert planner.data_constrained_loss(n, d, u, law) <= losses.min() * (1 + 1e-14)
+
+
+def test_with_enough_data_the_optimum_is_the_compute_optimal_model():
+    c = 1e23
+    u = 10 * planner.chinchilla_d(c)
+    assert planner.data_constrained_n(u, c) == pytest.approx(planner.chinchilla_n(c), rel=1e-12)
+    assert planner.data_constrained_d(u, c) == pytest.approx(planner.chinchilla_d(c), rel=1e-12)
+
+
+def test_the_papers_figure_one_budget_and_data():
+    """Muennighoff et al. 2023, Figure 1 (right): 25 B unique tokens and the budget of a 8.67 B
+    model on 178 B tokens; their fit prefers fewer parameters trained on repeated data (their
+    README: 6.34 B parameters on 242 B tokens beats the Chinchilla-like 8.67 B)."""
+    u, c = 25e9, 6 * 8.67e9 * 178e9
+    n = planner.data_constrained_n(u, c, PAPER_LAW, PAPER_RD, PAPER_RN)
+    d = planner.data_constrained_d(u, c, PAPER_LAW, PAPER_RD, PAPER_RN)
+    assert n < 8.67e9 and d > 178e9
+    best = planner.data_constrained_loss(n, d, u, PAPER_LAW, PAPER_RD, PAPER_RN)
+    assert best <= planner.data_constrained_loss(6.34e9, 242e9, u, PAPER_LAW, PAPER_RD, PAPER_RN)
+    assert planner.data_constrained_n([u, 2 * u], c, PAPER_LAW, PAPER_RD, PAPER_RN).shape == (2,)

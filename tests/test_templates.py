@@ -268,6 +268,11 @@ def test_training_budget(computed):
         "Effective_Tokens": planner.effective_tokens(d, x["Unique_Tokens"]),
         "Data_Limited_Loss": planner.data_constrained_loss(n, d, x["Unique_Tokens"], law),
         "Epochs_Worth_It": planner.epochs_worth_it(x["Unique_Tokens"], c, law),
+        "Data_Limited_Params": planner.data_constrained_n(x["Unique_Tokens"], c, law),
+        "Data_Limited_Tokens": planner.data_constrained_d(x["Unique_Tokens"], c, law),
+        "Data_Limited_Plan_Loss": planner.data_constrained_loss(
+            planner.data_constrained_n(x["Unique_Tokens"], c, law),
+            planner.data_constrained_d(x["Unique_Tokens"], c, law), x["Unique_Tokens"], law),
     }
     for name, value in expected.items():
         assert close(names[name], value), name

@@ -84,6 +84,13 @@ TRAINING_BUDGET = Template(
                 Out("Epochs worth training at this budget", "=EPOCHS_WORTH_IT(Unique_Tokens,Budget,Law)", "epochs",
                     TWO, "Epochs_Worth_It",
                     note="past this, more repetition buys less than a bigger model; below 1, data is not the limit"),
+                Out("Data-limited plan: parameters", "=DATA_CONSTRAINED_N(Unique_Tokens,Budget,Law)", "parameters",
+                    BILLIONS, "Data_Limited_Params", note="the loss-minimising model for this budget and data"),
+                Out("Data-limited plan: training tokens", "=DATA_CONSTRAINED_D(Unique_Tokens,Budget,Law)", "tokens",
+                    TOKENS, "Data_Limited_Tokens", note="repeats included (Muennighoff et al. 2023)"),
+                Out("Data-limited plan: loss",
+                    "=DATA_CONSTRAINED_LOSS(Data_Limited_Params,Data_Limited_Tokens,Unique_Tokens,Law)",
+                    "nats/token", LOSS, "Data_Limited_Plan_Loss"),
             )),
             Table("sens", (
                 Col("mult", "Budget multiple", "x", "0.0#", values=SENS_MULTIPLES, name="Sens_Multiples"),
