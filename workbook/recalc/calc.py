@@ -168,16 +168,21 @@ _RULES = {  # data validation operator -> (test, words)
 }
 
 
+def _validations(pkg: xlsx.Package, sheet: str, ref: str):
+    """The data validation rules that cover one cell."""
+    for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
+        try:
+            if ref in MultiCellRange(dv.get("sqref", "")):
+                yield dv
+        except ValueError:  # an sqref openpyxl cannot read: not a rule Excel applies
+            continue
+
+
 def _validation_problem(pkg: xlsx.Package, sheet: str, ref: str, value) -> tuple[str, bool] | None:
     """How `value` breaks the cell's data validation, as Excel checks a typed entry: (reason,
     refused). Excel refuses only under a "stop" alert shown on error; otherwise it warns. Rules
     this cannot evaluate (dates, custom formulas, bounds given by formulas) are not checked."""
-    for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
-        try:
-            if ref not in MultiCellRange(dv.get("sqref", "")):
-                continue
-        except ValueError:
-            continue
+    for dv in _validations(pkg, sheet, ref):
         kind, f1, f2 = dv.get("type", "none"), dv.findtext(_M + "formula1"), dv.findtext(_M + "formula2")
         if kind == "list":
             choices = _list_choices(pkg, f1 or "")
@@ -216,11 +221,8 @@ def _canonical_choice(pkg: xlsx.Package, sheet: str, ref: str, value):
     an accelerator's forgiving name (h100, H100-SXM) as the preset's own name."""
     if not isinstance(value, str):
         return value
-    for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
-        try:
-            if dv.get("type") != "list" or ref not in MultiCellRange(dv.get("sqref", "")):
-                continue
-        except ValueError:
+    for dv in _validations(pkg, sheet, ref):
+        if dv.get("type") != "list":
             continue
         choices = [c for c in _list_choices(pkg, dv.findtext(_M + "formula1") or "") if isinstance(c, str)]
         same = [c for c in choices if c.casefold() == value.casefold()]
@@ -475,12 +477,7 @@ def inputs(pkg: xlsx.Package) -> list[Input]:
 
 def _allowed(pkg: xlsx.Package, sheet: str, ref: str) -> str:
     """What the cell's data validation takes, in words ("" when it has none)."""
-    for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
-        try:
-            if ref not in MultiCellRange(dv.get("sqref", "")):
-                continue
-        except ValueError:
-            continue
+    for dv in _validations(pkg, sheet, ref):
         kind, f1, f2 = dv.get("type", "none"), dv.findtext(_M + "formula1"), dv.findtext(_M + "formula2")
         if kind == "list":
             choices = _list_choices(pkg, f1 or "")
