@@ -2,12 +2,14 @@
 
 Each public function turns its numeric arguments into float arrays with `number`, does its
 math on whole arrays, and hands the result to `result`, which gives back a plain float when
-every input was a scalar. Errors name the argument, the rule and the first offending value.
+every input was a scalar. Errors carry the argument, the kind of failure and every failing
+element (see planner.errors), and their message names the first offending value.
 
 Also here: `whole` (counts such as layers), `flag` (TRUE/FALSE), `choice` (one name among a
 few, such as a result field), `broadcast` (the arguments' shapes must fit together),
-`in_range` (a result that left the floating-point range), `record` (a dict of named results)
-and `show` (a bad value as it appears in a message).
+`in_range` (a result that left the floating-point range), `record` (a Record of named
+results), `count` (a whole-number result), `fail` and `failure` (a structured PlannerError for
+the elements that broke a rule) and `show` (a bad value as it appears in a message).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ RULES = {
     "any": (lambda a: np.ones(np.shape(a), bool), "", "any number"),
 }
 
-# The rules of the public function being called (argument name -> (rule, unit)), set by
+# The rules of the public function being called (argument name -> (rule, unit, bounds)), set by
 # the catalogue's `formula` decorator around each call, so that `number(value, name)`
 # checks an argument by the rule the catalogue declares for it.
 declared: contextvars.ContextVar[dict] = contextvars.ContextVar("declared", default={})
@@ -61,14 +63,6 @@ def _position(shape, flat: int) -> str:
         return ""
     idx = np.unravel_index(flat, shape)
     return f" (element {tuple(int(i) for i in idx) if len(idx) > 1 else int(idx[0])})"
-
-
-def _where(arr: np.ndarray, bad: np.ndarray) -> tuple[str, object]:
-    """The first bad element and, for arrays, its position."""
-    idx = np.argwhere(bad)[0]
-    value = arr[tuple(idx)] if arr.ndim else arr[()]
-    pos = f" (element {tuple(int(i) for i in idx) if len(idx) > 1 else int(idx[0])})" if arr.ndim else ""
-    return pos, value
 
 
 # Units that name a kind of number rather than a measure: not repeated after a value.

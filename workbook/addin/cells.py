@@ -10,8 +10,12 @@ Conventions, by argument kind (see `planner.catalog.KINDS`):
 - number: a number, or a range of numbers. Ranges broadcast like Excel dynamic arrays
   (a column against a row gives a grid) and the result has the broadcast shape. An empty
   cell or omitted argument means the Python default. Text or TRUE/FALSE where a number
-  belongs is #VALUE!; a number outside the function's domain is #NUM!. In a range only the
-  bad elements are errors; the good ones are still computed in one vectorised call.
+  belongs is #VALUE!; a number outside the argument's domain rule (declared in the
+  catalogue) is #NUM!. Cells are checked here, before the planner is called once on the good
+  ones; an error the planner finds (a loss no model reaches) names its elements, which become
+  error cells while the rest are computed. In a range only the bad elements are errors.
+- option: one number that sets how the whole call works (a fit's level or seed): a range
+  there is #VALUE!.
 - law: a preset name, a row or column of 5 (or 6) numbers such as LAW_PARAMS' output, or a
   single number (tokens per parameter) where the function accepts it. Never broadcast.
 - gpu: an accelerator name or a peak FLOP/s number. text: a name, such as a result field.
@@ -35,8 +39,9 @@ Results, by return kind:
   `fields`, both listed in docs/FUNCTIONS.md).
 
 A problem with a non-broadcast argument (an unknown law, a bad field name) makes the whole
-call one error value. Errors are `CellError(code, reason)` where the reason is the
-planner's one-line message; hosts show it where they can.
+call one error value. The code comes from the PlannerError's kind (domain: #NUM!; type or
+shape: #VALUE!), never from its wording. Errors are `CellError(code, reason)` with the
+planner's one-line reason; hosts show it where they can.
 """
 
 from __future__ import annotations
