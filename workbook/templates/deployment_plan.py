@@ -96,13 +96,13 @@ DEPLOYMENT_PLAN = Template(
                     "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"params")',
                     "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
                                f'Lifetime_Output_Tokens,Law,"params",{_COST_ARGS})',
-                    "Own": 40e9}, key_row=True),
+                    "Own": 50e9}, key_row=True),
                 GridRow("Training tokens", "Tokens", None, "tokens", TOKENS, {
                     "Opt": "=CHINCHILLA_D(COMPUTE_FOR_LOSS(Target_Loss,Law),Law)",
                     "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"tokens")',
                     "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
                                f'Lifetime_Output_Tokens,Law,"tokens",{_COST_ARGS})',
-                    "Own": 15.5e12}, key_row=True),
+                    "Own": 2e12}, key_row=True),
                 GridRow("Tokens per parameter", "Tokens_Per_Param", "={p}_Tokens/{p}_Params",
                         "tokens/parameter", ONE),
                 GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
