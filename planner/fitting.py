@@ -41,7 +41,7 @@ from . import _args
 from .catalog import Arg, formula
 from .errors import DOMAIN, SHAPE, TYPE, PlannerError, PlannerWarning
 
-__all__ = ["fit_scaling_law", "fit_scaling_law_ci", "fit_power_law"]
+__all__ = ["fit_scaling_law_samples", "fit_scaling_law", "fit_scaling_law_ci", "fit_power_law"]
 
 FIELDS = ("E", "A", "B", "alpha", "beta")
 
@@ -414,6 +414,29 @@ def _resample_fits(obj: _HuberLSE, inner, resamples: int, seed: int, progress) -
     return fits
 
 
+def _bootstrap_laws(key, inner, resamples: int, seed: int, progress, use: str) -> np.ndarray:
+    """The laws {E, A, B, alpha, beta} fitted to `resamples` resamples, one row each.
+
+    A resample whose fit did not converge, or converged to numbers beyond the float range (a
+    run with an outlying loss drawn many times), is left out and counted in a warning; past
+    one in ten the law is too poorly determined to resample, and that is an error.
+    """
+    with _one_blas_thread():
+        fits = _resample_fits(_objective(key), inner, resamples, seed, progress)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.column_stack([np.exp(fits[:, 2]), np.exp(fits[:, 0]), np.exp(fits[:, 1]),
+                                  fits[:, 3], fits[:, 4]])
+    ok = np.isfinite(values).all(axis=1)
+    failed = resamples - int(ok.sum())
+    if failed > resamples // 10:
+        raise PlannerError(f"the law is poorly determined by these runs: {failed} of {resamples} "
+                           f"bootstrap fits did not converge to finite numbers", argument=None, kind=DOMAIN)
+    if failed:
+        warnings.warn(PlannerWarning(f"{failed} of {resamples} bootstrap fits did not converge "
+                                     f"and were left out of {use}"), stacklevel=3)
+    return values[ok]
+
+
 def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, seed=0,
                           progress: Callable[[int], None] | None = None) -> np.ndarray:
     """`fit_scaling_law_ci` with a progress hook: progress(k) after every k resamples fitted.
@@ -431,22 +454,7 @@ def bootstrap_scaling_law(params, tokens, losses, level=0.8, resamples=1000, see
     if progress is None and cache_key in _CI_CACHE:
         _CI_CACHE.move_to_end(cache_key)
         return _CI_CACHE[cache_key].copy()
-    with _one_blas_thread():
-        fits = _resample_fits(_objective(key), inner, resamples, seed, progress)
-    with np.errstate(over="ignore", invalid="ignore"):
-        values = np.column_stack([np.exp(fits[:, 2]), np.exp(fits[:, 0]), np.exp(fits[:, 1]),
-                                  fits[:, 3], fits[:, 4]])
-    # A resample whose fit did not converge, or converged to numbers beyond the float range
-    # (a run with an outlying loss drawn many times), is left out and counted.
-    ok = np.isfinite(values).all(axis=1)
-    failed = resamples - int(ok.sum())
-    if failed > resamples // 10:
-        raise PlannerError(f"the law is poorly determined by these runs: {failed} of {resamples} "
-                           f"bootstrap fits did not converge to finite numbers", argument=None, kind=DOMAIN)
-    if failed:
-        warnings.warn(PlannerWarning(f"{failed} of {resamples} bootstrap fits did not converge "
-                                     f"and were left out of the intervals"), stacklevel=2)
-    values = values[ok]
+    values = _bootstrap_laws(key, inner, resamples, seed, progress, "the intervals")
     tail = 50.0 * (1.0 - level)
     low, high = np.percentile(values, [tail, 100.0 - tail], axis=0)
     block = np.vstack([estimate, low, high])
@@ -546,3 +554,22 @@ def fit_power_law(x, y):
         raise PlannerError(f"the power-law fit did not converge to a usable law: x0 is out of "
                            f"range (alpha = {alpha:.4g})", argument=None, kind=DOMAIN)
     return np.array([L0, x0, alpha])
+
+
+@formula("Fitting", result="numbers", returns="table", fields=FIELDS,
+         example="=FIT_SCALING_LAW_SAMPLES(A2:A241, B2:B241, C2:C241, 200, 0)",
+         params=DATA_N, tokens=DATA_D, losses=DATA_L, resamples=RESAMPLES, seed=SEED)
+def fit_scaling_law_samples(params, tokens, losses, resamples=200, seed=0):
+    """Bootstrap laws: one row {E, A, B, alpha, beta} per resample of the runs.
+
+    The same resamples as FIT_SCALING_LAW_CI for a given `seed`, each fitted as that does.
+    Given as the `law` of another formula, the block means "under each of these laws": one
+    result per row, so that =PERCENTILE(CHINCHILLA_N(1E24, block), 0.1) is the 10th
+    percentile of the compute-optimal size over the fits. A resample that cannot be fitted
+    is left out (with a warning), so the block can have fewer rows than resamples.
+    """
+    resamples = int(_option(resamples, "resamples", RESAMPLES))
+    seed = int(_option(seed, "seed", SEED))
+    key = _prepare(params, tokens, losses, 1e-3)
+    inner, _ = _fit_key(key)
+    return _bootstrap_laws(key, inner, resamples, seed, None, "the samples")

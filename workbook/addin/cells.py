@@ -425,8 +425,13 @@ def _evaluate(name: str, args: list):
         return CellError("#VALUE!", f"{entry.excel_name} takes at most {len(entry.params)} "
                                     f"arguments; got {len(args)}")
     args = args + [None] * (len(entry.params) - len(args))
+    for i, p in enumerate(entry.params):
+        if p.arg.kind == "law":
+            laws = _several_laws(args[i])
+            if laws is not None:
+                args[i] = laws
     choices = [i for i, (p, v) in enumerate(zip(entry.params, args))
-               if p.arg.kind in _PER_VALUE and _is_range(_scalar(v))]
+               if (p.arg.kind in _PER_VALUE or isinstance(v, _Laws)) and _is_range(_scalar(v))]
     if choices:
         return _per_choice_call(entry, args, choices)
 
@@ -462,6 +467,29 @@ def _evaluate(name: str, args: list):
 # column of GPU names, a row of result fields): the formula is evaluated once per distinct
 # value and the results are laid out like the range, as if it broadcast.
 _PER_VALUE = ("gpu", "text", "flag")
+
+
+class _Laws(np.ndarray):
+    """A range that holds several laws, one per cell (names) or per row (five numbers)."""
+
+
+def _several_laws(value) -> "_Laws | None":
+    """A `law` range meaning "under each of these laws": several preset names (a column or
+    row of them), or k >= 2 rows of five (or six) numbers, such as a block of bootstrap fits.
+    One name, or one row or column of five numbers, is one law (None)."""
+    value = _scalar(value)
+    if not _is_range(value) or isinstance(value, _Laws):
+        return None
+    grid = _as_grid(value)
+    cells = [v for v in grid.ravel() if v is not None]
+    if len(cells) >= 2 and all(isinstance(v, str) for v in cells):
+        return grid.view(_Laws)  # an empty cell among the names: the default law there
+    if grid.shape[0] >= 2 and grid.shape[1] in (5, 6) and cells and all(_is_number(v) for v in cells):
+        rows = np.empty((grid.shape[0], 1), dtype=object)
+        for r in range(grid.shape[0]):
+            rows[r, 0] = tuple(grid[r])  # one law per row
+        return rows.view(_Laws)
+    return None
 
 
 def _per_choice_call(entry: Entry, args: list, choices: list[int]):
@@ -504,7 +532,7 @@ def _per_choice_call(entry: Entry, args: list, choices: list[int]):
 
 
 def _hashable(v):
-    return v if isinstance(v, (str, int, float, bool, type(None), CellError)) else repr(v)
+    return v if isinstance(v, (str, int, float, bool, type(None), CellError, tuple)) else repr(v)
 
 
 def _field_asked(entry: Entry, fixed: dict) -> bool:

@@ -79,7 +79,9 @@ def _result(entry) -> str:
         text = f"a row of {len(entry.fields)} values, {fields}."
     elif entry.returns == "table":
         rows = ", ".join(f"`{r}`" for r in entry.row_labels)
-        text = f"a block of {len(entry.row_labels)} rows ({rows}) by {len(entry.fields)} columns ({fields})."
+        text = (f"a block of {len(entry.row_labels)} rows ({rows}) by {len(entry.fields)} columns ({fields})."
+                if entry.row_labels else f"a block of rows (one per result) by {len(entry.fields)} "
+                                         f"columns ({fields}).")
     else:
         text = "one value, or one per cell of the input ranges."
     return f"**Result** ({entry.result_unit}): {text}"
