@@ -202,15 +202,18 @@ class _HuberLSE:
     b' = b - beta mean(log D). The value is the sum of Huber losses divided by n delta^2,
     the mean of (r/delta)^2 / 2 for residuals within delta: O(1) for residuals of the order
     of delta whatever the number of runs, so that L-BFGS-B's stopping rule (relative change
-    of the value, absolute once it is below 1) neither stops early nor runs on. Optional
-    per-run weights (bootstrap counts) multiply each run's term.
+    of the value, absolute once it is below 1) neither stops early nor runs on. Per-run
+    weights (the user's, and bootstrap counts) multiply each run's term; `below` multiplies
+    the terms of runs whose loss is under the prediction (the asymmetric objective).
     """
 
-    def __init__(self, n, d, loss, delta: float):
+    def __init__(self, n, d, loss, delta: float, weights=None, below: float = 1.0):
         ln, ld = np.log(n), np.log(d)
         self.mn, self.md = ln.mean(), ld.mean()
         self.xn, self.xd, self.y = ln - self.mn, ld - self.md, np.log(loss)
         self.delta = delta
+        self.weights = None if weights is None else weights / weights.mean()
+        self.below = below
         # Beyond delta = 1 every residual of log loss that real runs give is inside the
         # quadratic zone: the fit is plain least squares, scaled as for delta = 1.
         self.scale = 1.0 / (ln.size * min(delta, 1.0) ** 2)
@@ -237,6 +240,7 @@ class _HuberLSE:
         r = self.y - m - np.log(s)
         c = np.clip(r, -self.delta, self.delta)  # Huber'(r)
         huber = c * (r - 0.5 * c)  # r^2/2 inside [-delta, delta], delta(|r| - delta/2) outside
+        w = self._weights(r, w)
         if w is not None:
             huber, c = huber * w, c * w
         psi = c / s  # d(loss)/d(u_k) = -c * softmax_k
@@ -251,7 +255,16 @@ class _HuberLSE:
         u = np.stack(np.broadcast_arrays(a - alpha * self.xn, b - beta * self.xd, e))
         r = self.y - np.logaddexp.reduce(u, axis=0)
         c = np.clip(r, -self.delta, self.delta)
-        return (c * (r - 0.5 * c)).sum(axis=1) * self.scale
+        w = self._weights(r, None)
+        return (c * (r - 0.5 * c) * (1.0 if w is None else w)).sum(axis=-1) * self.scale
+
+    def _weights(self, r, w):
+        """Each run's weight: the user's times the bootstrap count, times `below` where the run
+        lies under the prediction (r < 0); None when all are 1."""
+        for extra in (self.weights, None if self.below == 1.0 else np.where(r < 0, self.below, 1.0)):
+            if extra is not None:
+                w = extra if w is None else w * extra
+        return w
 
     def minimize(self, start, w=None):
         """L-BFGS-B from `start`: (inner parameters, objective) or None if not converged."""
@@ -303,17 +316,28 @@ def _fit(obj: _HuberLSE) -> np.ndarray:
     return best[0]
 
 
-def _prepare(params, tokens, losses, huber_delta) -> tuple:
-    """The checked data as a hashable key: (params, tokens, losses as bytes, delta)."""
-    n, d, loss = _columns({"params": params, "tokens": tokens, "losses": losses}, 5,
-                          "the five numbers of a scaling law")
+# Objectives of the fit: the replication's Huber loss on log loss, plain least squares on log
+# loss (no threshold), and an asymmetric one for the lower envelope of the runs (the loss a
+# model of that size can reach): a run below the prediction counts ASYMMETRY times as much.
+OBJECTIVES = ("huber", "lsq", "asymmetric")
+ASYMMETRY = 10.0
+
+
+def _prepare(params, tokens, losses, huber_delta, objective="huber", weights=None) -> tuple:
+    """The checked data as a hashable key: (params, tokens, losses as bytes, delta, objective,
+    weights as bytes or None)."""
+    objective = _args.choice(objective, "objective", OBJECTIVES)
+    columns = {"params": params, "tokens": tokens, "losses": losses}
+    if weights is not None:
+        columns["weights"] = weights
+    n, d, loss, *w = _columns(columns, 5, "the five numbers of a scaling law")
     _distinct(n, "params", 2, "how loss scales with model size")
     _distinct(d, "tokens", 2, "how loss scales with training tokens")
     if np.ptp(np.log(loss)) <= 1e-12:
         raise PlannerError("the losses do not vary with size or tokens (all equal): no exponent of a "
                            "scaling law can be fitted to them", argument="losses", kind=DOMAIN)
     delta = _option(huber_delta, "huber_delta", HUBER_DELTA)
-    return (n.tobytes(), d.tobytes(), loss.tobytes(), delta)
+    return (n.tobytes(), d.tobytes(), loss.tobytes(), delta, objective, w[0].tobytes() if w else None)
 
 
 def clear_cache() -> None:
@@ -323,8 +347,11 @@ def clear_cache() -> None:
 
 
 def _objective(key: tuple) -> _HuberLSE:
-    n, d, loss, delta = key
-    return _HuberLSE(np.frombuffer(n), np.frombuffer(d), np.frombuffer(loss), delta)
+    n, d, loss, delta, objective, weights = key
+    return _HuberLSE(np.frombuffer(n), np.frombuffer(d), np.frombuffer(loss),
+                     np.inf if objective == "lsq" else delta,
+                     None if weights is None else np.frombuffer(weights),
+                     ASYMMETRY if objective == "asymmetric" else 1.0)
 
 
 # A spreadsheet recalculates every formula on every edit; fits of unchanged data are
@@ -375,8 +402,14 @@ SEED = Arg("integer", "Random seed: the same seed gives the same intervals", kin
 
 @formula("Fitting", result="numbers", returns="row", fields=FIELDS,
          example="=FIT_SCALING_LAW(A2:A241, B2:B241, C2:C241)",
-         params=DATA_N, tokens=DATA_D, losses=DATA_L, huber_delta=HUBER_DELTA)
-def fit_scaling_law(params, tokens, losses, huber_delta=1e-3):
+         params=DATA_N, tokens=DATA_D, losses=DATA_L, huber_delta=HUBER_DELTA,
+         objective=Arg("", "What the fit minimises over the residuals of log loss: 'huber' (default, "
+                           "the replication's), 'lsq' (plain least squares) or 'asymmetric' (the lower "
+                           "envelope of the runs: a run below the law counts 10 times)",
+                       kind="text", choices=OBJECTIVES),
+         weights=Arg("weights", "A weight per run (a column beside the runs; empty: all equal), e.g. "
+                                "more for the runs you trust", kind="data"))
+def fit_scaling_law(params, tokens, losses, huber_delta=1e-3, objective="huber", weights=None):
     """Fit L = E + A/N^alpha + B/D^beta to training runs: the row {E, A, B, alpha, beta}.
 
     Chinchilla Approach 3 (Hoffmann et al. 2022) as replicated by Besiroglu et al. 2024:
@@ -384,9 +417,11 @@ def fit_scaling_law(params, tokens, losses, huber_delta=1e-3):
     The row can be passed as the `law` of every other formula. On the 240 Chinchilla runs of
     Besiroglu et al. 2024 it gives E=1.817, A=477, B=2143, alpha=0.347, beta=0.367 (their
     Table 1: 1.8172, 482.01, 2085.43, 0.3478, 0.3658, within a small fraction of their
-    standard errors). Rows with blank or text entries are skipped with a warning.
+    standard errors). Rows with blank or text entries are skipped with a warning. `objective`
+    and `weights` change what is minimised (plain least squares, the lower envelope of the
+    runs; a weight per run); huber_delta applies to the Huber objectives only.
     """
-    return _fit_key(_prepare(params, tokens, losses, huber_delta))[1].copy()
+    return _fit_key(_prepare(params, tokens, losses, huber_delta, objective, weights))[1].copy()
 
 
 # ---------------------------------------------------------------------------------------

@@ -118,7 +118,7 @@ def test_fitted_row_is_a_law_for_every_formula(fitted):
 def test_catalog_entries():
     entry = planner.CATALOG["fit_scaling_law"]
     assert entry.returns == "row" and entry.fields == ("E", "A", "B", "alpha", "beta")
-    assert [p.arg.kind for p in entry.params] == ["data", "data", "data", "option"]
+    assert [p.arg.kind for p in entry.params] == ["data", "data", "data", "option", "text", "data"]
     ci = planner.CATALOG["fit_scaling_law_ci"]
     assert ci.returns == "table" and ci.row_labels == ("estimate", "low", "high")
     assert [p.name for p in ci.params] == ["params", "tokens", "losses", "level", "resamples", "seed"]
@@ -412,3 +412,46 @@ def test_cli_fit_errors_are_one_line(tmp_path, capsys, content, args, match):
     err = capsys.readouterr().err.strip()
     assert err.startswith("planner: ") and "\n" not in err
     assert match in err
+
+
+# --- objectives and weights ------------------------------------------------------------
+
+def _noisy_runs(seed=0):
+    law = planner.PRESETS["epoch"]
+    rng = np.random.default_rng(seed)
+    n = np.repeat(np.logspace(7.5, 10, 8), 4)
+    d = n * np.tile([5.0, 10.0, 20.0, 80.0], 8)
+    return n, d, law.loss(n, d) * np.exp(0.02 * rng.standard_normal(n.size))
+
+
+def test_least_squares_is_huber_without_a_threshold():
+    n, d, loss = _noisy_runs()
+    lsq = planner.fit_scaling_law(n, d, loss, objective="lsq")
+    wide = planner.fit_scaling_law(n, d, loss, huber_delta=10.0)  # every residual inside delta
+    np.testing.assert_allclose(lsq, wide, rtol=1e-6)
+    assert not np.allclose(lsq, planner.fit_scaling_law(n, d, loss), rtol=1e-4)  # Huber differs
+
+
+def test_a_whole_number_weight_counts_as_that_many_copies_of_the_run():
+    n, d, loss = _noisy_runs(1)
+    weights = np.ones(n.size)
+    weights[[3, 10, 20]] = 3.0
+    weighted = planner.fit_scaling_law(n, d, loss, objective="lsq", weights=weights)
+    rows = np.repeat(np.arange(n.size), weights.astype(int))
+    copied = planner.fit_scaling_law(n[rows], d[rows], loss[rows], objective="lsq")
+    np.testing.assert_allclose(weighted, copied, rtol=1e-5)
+    with pytest.raises(planner.PlannerError, match="weights must be positive"):
+        planner.fit_scaling_law(n, d, loss, weights=np.zeros(n.size))
+
+
+def test_the_asymmetric_objective_fits_the_lower_envelope():
+    n, d, loss = _noisy_runs(2)
+
+    def share_below(law):
+        return np.mean(loss < planner.scaling_loss(n, d, list(law)))
+
+    assert 0.3 < share_below(planner.fit_scaling_law(n, d, loss)) < 0.7  # Huber: through the middle
+    assert share_below(planner.fit_scaling_law(n, d, loss, objective="asymmetric")) < 0.2
+    with pytest.raises(planner.PlannerError) as err:
+        planner.fit_scaling_law(n, d, loss, objective="median")
+    assert err.value.argument == "objective" and err.value.kind == "type"
