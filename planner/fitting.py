@@ -41,7 +41,7 @@ from . import _args
 from .catalog import Arg, formula
 from .errors import DOMAIN, SHAPE, TYPE, PlannerError, PlannerWarning
 
-__all__ = ["fit_scaling_law_samples", "fit_scaling_law", "fit_scaling_law_ci", "fit_power_law"]
+__all__ = ["fit_isoflop", "fit_scaling_law_samples", "fit_scaling_law", "fit_scaling_law_ci", "fit_power_law"]
 
 FIELDS = ("E", "A", "B", "alpha", "beta")
 
@@ -608,3 +608,54 @@ def fit_scaling_law_samples(params, tokens, losses, resamples=200, seed=0):
     key = _prepare(params, tokens, losses, 1e-3)
     inner, _ = _fit_key(key)
     return _bootstrap_laws(key, inner, resamples, seed, None, "the samples")
+
+
+# ---------------------------------------------------------------------------------------
+# Approach 2: IsoFLOP profiles
+# ---------------------------------------------------------------------------------------
+
+ISOFLOP_FIELDS = ("a", "b", "n_coefficient", "d_coefficient")
+_SAME_BUDGET = 0.01  # runs whose 6ND differ by less than 1% share an IsoFLOP profile
+
+
+@formula("Fitting", result="numbers", returns="row", fields=ISOFLOP_FIELDS,
+         example="=FIT_ISOFLOP(A2:A241, B2:B241, C2:C241)",
+         params=DATA_N, tokens=DATA_D, losses=DATA_L)
+def fit_isoflop(params, tokens, losses):
+    """Hoffmann et al. 2022's Approach 2: the row {a, b, n_coefficient, d_coefficient} of
+    N_opt = n_coefficient x C^a and D_opt = d_coefficient x C^b.
+
+    The runs are grouped by budget C = 6ND (runs within 1% of each other share an IsoFLOP
+    profile); each profile of at least three model sizes is fitted with a parabola of loss
+    in log N, whose minimum is that budget's N_opt; power laws in C are then fitted to the
+    minima (D_opt = C / (6 N_opt), so b = 1 - a). Hoffmann et al.'s Table 2 gives a = 0.49,
+    b = 0.51 for their runs. Needs two profiles at least.
+    """
+    n, d, loss = _columns({"params": params, "tokens": tokens, "losses": losses}, 3,
+                          "an IsoFLOP parabola")
+    ln_c = np.log(6.0 * n * d)
+    order = np.argsort(ln_c, kind="stable")
+    # A new profile starts wherever the budget jumps by more than 1%.
+    starts = np.flatnonzero(np.diff(ln_c[order]) > np.log1p(_SAME_BUDGET)) + 1
+    budgets, optima = [], []
+    for group in np.split(order, starts):
+        ln_n = np.log(n[group])
+        if np.unique(ln_n).size < 3:
+            continue  # too few sizes on this budget for a parabola
+        curve, slope, _ = np.polyfit(ln_n, loss[group], 2)
+        if not curve > 0:
+            continue  # no minimum: the profile does not bracket its optimum
+        vertex = -slope / (2.0 * curve)
+        if ln_n.min() <= vertex <= ln_n.max():  # only a minimum the profile brackets
+            budgets.append(ln_c[group].mean())
+            optima.append(vertex)
+    if len(budgets) < 2:
+        raise PlannerError(f"need at least two IsoFLOP profiles (runs of one budget, within 1%, at "
+                           f"three or more model sizes around their best one); found {len(budgets)}",
+                           argument="params", kind=DOMAIN)
+    if np.ptp(budgets) <= 0:
+        raise PlannerError("the IsoFLOP profiles do not span different budgets", argument="params", kind=DOMAIN)
+    a, ln_k = np.polyfit(budgets, optima, 1)
+    with np.errstate(over="ignore"):
+        k_n = float(np.exp(ln_k))
+    return np.array([a, 1.0 - a, k_n, 1.0 / (6.0 * k_n)])

@@ -31,6 +31,23 @@ def _runs():
 DATA = _runs()
 
 
+def _isoflop_runs():
+    """Runs on IsoFLOP profiles (Approach 2's data): 7 sizes around the optimum of each of
+    four budgets, on the Chinchilla law."""
+    law = planner.PRESETS["chinchilla"]
+    n, d = [], []
+    for c in (1e18, 1e19, 1e20, 1e21):
+        for size in law.optimal_n(c) * np.logspace(-0.6, 0.6, 7):
+            n.append(size)
+            d.append(c / (6 * size))
+    n, d = np.array(n), np.array(d)
+    return {"params": n, "tokens": d, "losses": law.loss(n, d)}
+
+
+# Range data for the examples of functions that need runs of another design.
+DATA_FOR = {"fit_isoflop": _isoflop_runs()}
+
+
 def column(values) -> list[list[float]]:
     """A column range as a spreadsheet passes it: one row per cell."""
     return [[float(v)] for v in values]
@@ -50,9 +67,10 @@ def _value(node, entry, position, call):
         return node.id == "TRUE"
     if isinstance(node, ast.Name) and node.id == "RANGE":
         name = entry.params[position].name
-        if name not in DATA:
+        data = DATA_FOR.get(entry.name, DATA)
+        if name not in data:
             raise AssertionError(f"{entry.excel_name}: no test data for a range argument {name!r}")
-        return column(DATA[name])
+        return column(data[name])
     if isinstance(node, ast.Call):
         inner = planner.CATALOG[node.func.id.lower()]
         return call(inner, [_value(a, inner, i, call) for i, a in enumerate(node.args)])

@@ -455,3 +455,34 @@ def test_the_asymmetric_objective_fits_the_lower_envelope():
     with pytest.raises(planner.PlannerError) as err:
         planner.fit_scaling_law(n, d, loss, objective="median")
     assert err.value.argument == "objective" and err.value.kind == "type"
+
+
+def _isoflop_runs(law, budgets, sizes_per_budget=9, spread=1.0):
+    """Runs on IsoFLOP profiles: for each budget, model sizes spaced evenly in log N over
+    +-spread decades around the law's optimum, each trained on the rest of the budget."""
+    n, d, loss = [], [], []
+    for c in budgets:
+        best = planner.chinchilla_n(c, law)
+        for size in best * np.logspace(-spread, spread, sizes_per_budget):
+            n.append(size)
+            d.append(c / (6 * size))
+            loss.append(planner.scaling_loss(size, c / (6 * size), law))
+    return np.array(n), np.array(d), np.array(loss)
+
+
+@pytest.mark.parametrize("law", ["epoch", "chinchilla"])
+def test_isoflop_profiles_recover_the_laws_exponents(law):
+    """On runs of a known law, Approach 2 gives its exponent a = beta/(alpha+beta) (to the
+    parabola's small bias) and its N_opt."""
+    budgets = np.logspace(18, 22, 5)
+    a, b, k_n, k_d = planner.fit_isoflop(*_isoflop_runs(law, budgets, spread=0.5))
+    q = planner.PRESETS[law]
+    assert a == pytest.approx(q.a, abs=0.01) and b == pytest.approx(1 - a, abs=1e-12)
+    assert k_n * 1e20 ** a == pytest.approx(planner.chinchilla_n(1e20, law), rel=0.05)
+    assert k_d == pytest.approx(1 / (6 * k_n), rel=1e-12)
+
+
+def test_isoflop_needs_two_profiles():
+    n, d, loss = _isoflop_runs("epoch", [1e20])
+    with pytest.raises(planner.PlannerError, match="need at least two IsoFLOP profiles"):
+        planner.fit_isoflop(n, d, loss)
