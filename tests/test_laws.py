@@ -24,8 +24,8 @@ PUBLISHED = {
     # Besiroglu et al. 2024, Table 1.
     "epoch": dict(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658),
 }
-# Kaplan et al. 2020, eq. 1.5.
-KAPLAN = dict(aN=0.076, aD=0.095, Nc=8.8e13, Dc=5.4e13)
+# Kaplan et al. 2020, eq. 1.5 with the constants fitted to it (their Table 2).
+KAPLAN = dict(aN=0.076, aD=0.103, Nc=6.4e13, Dc=1.8e13)
 NAMES = ("epoch", "chinchilla", "chinchilla-printed", "kaplan")
 BUDGETS = np.logspace(15, 32, 171)  # FLOPs, one point per tenth of a decade
 
