@@ -48,3 +48,20 @@ def test_command_writes_the_reference(tmp_path, capsys):
     assert out.read_text(encoding="utf-8") == reference.markdown()
     assert cli.main(["reference", "--out", "-"]) == 0
     assert capsys.readouterr().out.endswith(reference.markdown())
+
+
+def test_every_number_argument_shows_its_catalogue_rule():
+    """The reference states each argument's domain from the same rule the planner checks."""
+    from planner import CATALOG
+    from planner._args import RULES
+
+    text = reference.markdown()
+    for entry in CATALOG.values():
+        section = text.split(f"\n### {entry.excel_name}\n", 1)[1].split("\n### ", 1)[0]
+        for p in entry.params:
+            row = next(line for line in section.splitlines() if line.startswith(f"| `{excel_arg_name(p.name)}` |"))
+            taken = row.split(" | ")[3]
+            if p.arg.kind in ("number", "option") and p.arg.rule != "any":
+                assert taken.startswith(RULES[p.arg.rule][2]), (entry.name, p.name, taken)
+            else:
+                assert taken == "-"

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from planner._args import RULES
 from planner.laws import WHY_PRESETS_DIFFER
 
 from workbook.addin import cells
@@ -64,6 +65,17 @@ def _default(param) -> str:
     return "empty" if param.default is None else excel_default(param.default)
 
 
+def _domain(param) -> str:
+    """The argument's domain, from the catalogue's rule (the words Excel's validation uses)."""
+    if param.arg.kind not in ("number", "option") or param.arg.rule == "any":
+        return "-"
+    words = RULES[param.arg.rule][2]
+    if param.arg.bounds:
+        low, high = param.arg.bounds
+        words += f", at least {low:g}" if high == float("inf") else f", {low:g} to {high:g}"
+    return words
+
+
 def _signature(entry) -> str:
     names = [excel_arg_name(p.name) for p in entry.params]
     return "=" + entry.excel_name + "(" + ", ".join(
@@ -111,11 +123,11 @@ def markdown() -> str:
             doc = entry.doc.split("\n\n")[1:]
             for paragraph in doc:
                 out.append(_cell(paragraph) + "\n")
-            out.append("| Argument | Unit | Default | Meaning |")
-            out.append("|---|---|---|---|")
+            out.append("| Argument | Unit | Default | Takes | Meaning |")
+            out.append("|---|---|---|---|---|")
             for p in entry.params:
                 out.append(f"| `{excel_arg_name(p.name)}` | {_cell(p.arg.unit) or '-'} | "
-                           f"{_default(p)} | {_cell(p.arg.doc)} |")
+                           f"{_default(p)} | {_domain(p)} | {_cell(p.arg.doc)} |")
             out.append(f"\n{_result(entry)}\n")
             out.append(f"**Example:** `{entry.example}`  ")
             out.append(f"**Python:** `planner.{entry.name}`\n")
