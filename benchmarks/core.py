@@ -25,7 +25,7 @@ from scipy.optimize import brentq, minimize_scalar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import planner  # noqa: E402
-from planner.laws import PRESETS  # noqa: E402
+from planner.laws import DEFAULT_LAW, PRESETS  # noqa: E402
 
 
 def best_time(func, repeats: int) -> float:
@@ -39,7 +39,7 @@ def best_time(func, repeats: int) -> float:
 
 def bench_chinchilla_n(size: int = 1_000_000) -> float:
     budgets = np.logspace(15, 32, size)
-    law = PRESETS["chinchilla"]
+    law = PRESETS[DEFAULT_LAW]
     g, a = law.G, law.a
 
     def bare():
@@ -88,7 +88,7 @@ def _scipy_brentq(law, loss, extra):
 
 def bench_inference_tradeoff(size: int = 100_000, sample: int = 300) -> tuple[float, float]:
     rng = np.random.default_rng(0)
-    law = PRESETS["chinchilla"]
+    law = PRESETS[DEFAULT_LAW]
     losses = law.E + rng.uniform(0.05, 1.0, size)
     demand = 10.0 ** rng.uniform(8, 18, size)
     extra = 2.0 * demand / 6.0
