@@ -86,9 +86,7 @@ def fail(name: str, phrase: str, values, bad, *, unit: str = "", kind: str = DOM
     def reason_at(i: int) -> str:
         return f"{name} {phrase}; got {describe(flat_values[i])}"
 
-    first = int(np.flatnonzero(bad.reshape(-1))[0])
-    return PlannerError(reason_at(first) + _position(bad.shape, first), argument=name, kind=kind,
-                        elements=bad if bad.ndim else None, reason_at=reason_at)
+    return failure(bad.reshape(-1), bad.shape, name, reason_at, kind)
 
 
 def failure(bad_flat: np.ndarray, shape, name: str, reason_at, kind: str = DOMAIN) -> PlannerError:
@@ -313,15 +311,14 @@ def in_range(value, what: str, name: str, arg, positive: bool = True) -> np.ndar
         return value
     over = ~np.isfinite(value)
     bad = over | ~(value > 0) if positive else over
-    args = np.broadcast_to(np.asarray(arg, dtype=float), value.shape)
+    args = np.broadcast_to(np.asarray(arg, dtype=float), value.shape).reshape(-1)
     over_flat = over.reshape(-1)
-    limit = f"beyond {np.finfo(float).max:.3g}"
-    tiny = "below the smallest positive number"
-    err = fail(name, f"is out of range: the {what} would be {limit if over.any() else tiny}", args, bad)
-    phrases = (f"is out of range: the {what} would be {tiny}", f"is out of range: the {what} would be {limit}")
-    flat_args = args.reshape(-1)
-    err._reason_at = lambda i: f"{name} {phrases[bool(over_flat[i])]}; got {_fmt(flat_args[i])}"
-    raise err
+    beyond = ("below the smallest positive number", f"beyond {np.finfo(float).max:.3g}")
+
+    def reason_at(i: int) -> str:
+        return f"{name} is out of range: the {what} would be {beyond[bool(over_flat[i])]}; got {_fmt(args[i])}"
+
+    raise failure(bad.reshape(-1), value.shape, name, reason_at)
 
 
 def result(value, *inputs):
