@@ -19,6 +19,7 @@ by its Translator: no formula is parsed here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
@@ -79,7 +80,7 @@ def _shape(text: str) -> tuple[list[Token], list[int]] | None:
             cell = _cell(t.value)
             if cell is None:
                 return None  # a range or a defined name: not element by element
-            if not cell[2]:  # a relative row: widened down the block, so only where a number goes
+            if not cell[3]:  # a relative row: widened down the block, so only where a number goes
                 if stack:
                     entry, k = stack[-1]
                     if k >= len(entry.params) or entry.params[k].arg.kind != "number":
@@ -94,17 +95,17 @@ def _shape(text: str) -> tuple[list[Token], list[int]] | None:
     return tokens, widen
 
 
-def _cell(value: str) -> tuple[str, str, bool] | None:
-    """(sheet prefix, column letters, row is absolute) of a single-cell reference, else None."""
+def _cell(value: str) -> tuple[str, str, int, bool] | None:
+    """(sheet prefix, column letters, row, row is absolute) of a single-cell reference, else None."""
     sheet, _, ref = value.rpartition("!")
     if sheet.startswith("'") and not sheet.endswith("'") or "[" in sheet:
         return None
     try:
-        column, _row = coordinate_from_string(ref.replace("$", ""))
+        column, row = coordinate_from_string(ref.replace("$", ""))
     except Exception:  # noqa: BLE001 - openpyxl's CellCoordinatesException: a name, not a cell
         return None
     row_absolute = "$" in ref.lstrip("$")  # "$A$1" or "A$1"
-    return sheet, column, row_absolute
+    return sheet, column, row, row_absolute
 
 
 def _widened(tokens: list[Token], widen: list[int], rows: int) -> str:
@@ -121,37 +122,31 @@ def _widened(tokens: list[Token], widen: list[int], rows: int) -> str:
     return "".join(out)
 
 
-def plan(formulas_by_cell: dict[tuple[str, str], str]) -> list[Block]:
-    """The blocks of a workbook: formulas_by_cell maps (sheet, "B2") to each plain (not array)
-    formula's own text, shared formulas already moved to their cells."""
+def plan(shapes: dict[tuple[str, str], str], own_text: Callable[[tuple[str, str]], str]) -> list[Block]:
+    """The blocks of a workbook. `shapes` maps (sheet, "B2") of each plain (not array) formula
+    to its R1C1 shape (the formula moved to one fixed cell: equal for the cells of a filled-down
+    column); `own_text(key)` gives a cell's own formula, asked only of each block's first cell."""
     columns: dict[tuple[str, str], dict[int, str]] = {}
-    for (sheet, ref), text in formulas_by_cell.items():
+    for (sheet, ref), shape in shapes.items():
         column, row = coordinate_from_string(ref)
-        columns.setdefault((sheet, column), {})[row] = text
+        columns.setdefault((sheet, column), {})[row] = shape
     blocks = []
     for (sheet, column), by_row in columns.items():
         rows = sorted(by_row)
         i = 0
         while i < len(rows):
             first = rows[i]
-            shape = _shape(by_row[first])
             j = i + 1
-            if shape is not None:
-                expected = by_row[first]
-                while j < len(rows) and rows[j] == rows[j - 1] + 1 and by_row[rows[j]] == _moved(
-                        expected, column, first, rows[j]):
-                    j += 1
+            while j < len(rows) and rows[j] == rows[j - 1] + 1 and by_row[rows[j]] == by_row[first]:
+                j += 1
             last = rows[j - 1]
-            if shape is not None and last - first + 1 >= MIN_ROWS and \
-                    not _refers_to_itself(shape[0], sheet, column, first, last):
-                tokens, widen = shape
-                blocks.append(Block(sheet, column, first, last, _widened(tokens, widen, last - first + 1)))
+            if last - first + 1 >= MIN_ROWS:
+                shape = _shape(own_text((sheet, f"{column}{first}")))
+                if shape is not None and not _refers_to_itself(shape[0], sheet, column, first, last):
+                    tokens, widen = shape
+                    blocks.append(Block(sheet, column, first, last, _widened(tokens, widen, last - first + 1)))
             i = j
     return blocks
-
-
-def _moved(text: str, column: str, origin_row: int, row: int) -> str:
-    return Translator("=" + text, origin=f"{column}{origin_row}").translate_formula(f"{column}{row}")[1:]
 
 
 def _refers_to_itself(tokens: list[Token], sheet: str, column: str, first: int, last: int) -> bool:
@@ -159,14 +154,10 @@ def _refers_to_itself(tokens: list[Token], sheet: str, column: str, first: int, 
     for t in tokens:
         if t.type != Token.OPERAND or t.subtype != Token.RANGE:
             continue
-        prefix, _, ref = t.value.rpartition("!")
+        prefix, col, row, absolute = _cell(t.value)  # _shape let only single cells through
         target = prefix.strip("'").replace("''", "'") if prefix else sheet
-        if target.casefold() != sheet.casefold():
+        if target.casefold() != sheet.casefold() or col != column:
             continue
-        col, row = coordinate_from_string(ref.replace("$", ""))
-        if col != column:
-            continue
-        absolute = "$" in ref.lstrip("$")
         lo, hi = (row, row) if absolute else (row, row + (last - first))
         if lo <= last and hi >= first:
             return True

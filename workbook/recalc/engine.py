@@ -41,7 +41,9 @@ from openpyxl.utils.cell import (column_index_from_string, coordinate_from_strin
 
 from workbook.addin import cells as adapter  # noqa: E402
 from workbook.addin.cells import CellError  # noqa: E402
-from workbook.recalc import limits  # noqa: E402
+from openpyxl.formula.translate import Translator  # noqa: E402
+
+from workbook.recalc import blocks, limits  # noqa: E402
 from workbook.recalc.xlsx import _M, Package, XlsxError, index_cells  # noqa: E402
 
 # Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
@@ -285,8 +287,6 @@ _SHAPE_ORIGIN = "KZ700000"
 
 def shape_of(text: str, ref: str) -> str:
     """The formula as it reads at _SHAPE_ORIGIN: the same text for every cell of one R1C1 shape."""
-    from openpyxl.formula.translate import Translator
-
     try:
         moved = Translator("=" + text, origin=ref).translate_formula(_SHAPE_ORIGIN)[1:]
     except Exception:  # noqa: BLE001 - openpyxl's TokenizerError: analyse the text itself
@@ -614,26 +614,20 @@ def _names_in_use(pkg: Package, cells: dict) -> dict[str, int | None]:
     return {name: scope for name, (scope, _) in used.items()}
 
 
-def own_formulas(cells: dict) -> dict[tuple[str, str], str]:
-    """Each plain formula cell's own text: a shared formula moved from its group's master to
-    the cell (openpyxl's Translator), as Excel would show it there. Array formulas and the
-    masters of shared groups are left out: they cannot join a block."""
-    from openpyxl.formula.translate import Translator
-
-    own = {}
-    for key, fc in cells.items():
-        if fc.kind == "normal":
-            own[key] = fc.text
-        elif fc.kind == "shared" and fc.master is not None:
-            own[key] = Translator("=" + fc.text, origin=fc.master).translate_formula(fc.ref)[1:]
-    return own
+def own_formula(fc: FormulaCell) -> str:
+    """A formula cell's own text: a shared formula moved from its group's master to the cell
+    (openpyxl's Translator), as Excel would show it there."""
+    if fc.master is None:
+        return fc.text
+    return Translator("=" + fc.text, origin=fc.master).translate_formula(fc.ref)[1:]
 
 
 def vector_blocks(cells: dict) -> list:
-    """The filled-down columns the engine computes as one formula each (see blocks.py)."""
-    from workbook.recalc import blocks
-
-    return blocks.plan(own_formulas(cells))
+    """The filled-down columns the engine computes as one formula each (see blocks.py). Array
+    formulas and the masters of shared groups cannot join a block."""
+    shapes = {key: fc.shape for key, fc in cells.items()
+              if fc.kind == "normal" or (fc.kind == "shared" and fc.master is not None)}
+    return blocks.plan(shapes, lambda key: own_formula(cells[key]))
 
 
 def _engine_nodes(cells: dict, found: list) -> int:
@@ -655,27 +649,26 @@ def _use_blocks(pkg: Package, found: list, parts: set, undo: list) -> None:
             for c in row:
                 if c.tag == _M + "c":
                     rows[c.get("r")] = (row, c)
+        saved_rows: set[int] = set()
         for b in sheet_blocks:
             refs = b.refs()
-            row, head = rows[refs[0]]
-            saved = [(el, list(el), dict(el.attrib)) for el in (head,)]
-            for child in list(head):
-                head.remove(child)
-            f = ET.SubElement(head, _M + "f", {"t": "array", "ref": b.ref})
-            f.text = b.text
+            _, head = rows[refs[0]]
+            undo.append((head, list(head), dict(head.attrib)))
+            head[:] = []
             head.attrib.pop("t", None)
-            undo.extend(("cell", el, children, attrib) for el, children, attrib in saved)
+            ET.SubElement(head, _M + "f", {"t": "array", "ref": b.ref}).text = b.text
             for ref in refs[1:]:
                 row, c = rows[ref]
-                undo.append(("row", row, list(row), None))
+                if id(row) not in saved_rows:  # each row's cells saved once, before any goes
+                    saved_rows.add(id(row))
+                    undo.append((row, list(row), None))
                 row.remove(c)
 
 
 def _undo_blocks(undo: list) -> None:
-    for _, el, children, attrib in reversed(undo):
-        for child in list(el):
-            el.remove(child)
-        el.extend(children)
+    """Put back every element `_use_blocks` changed: its children and, for a cell, its attributes."""
+    for el, children, attrib in reversed(undo):
+        el[:] = children
         if attrib is not None:
             el.attrib.clear()
             el.attrib.update(attrib)
