@@ -364,16 +364,6 @@ def _fit_key(key: tuple) -> tuple[np.ndarray, np.ndarray]:
         return inner, _law_from_inner(obj, inner)
 
 
-def _real(value, name: str, what: str = "a number") -> float:
-    """A plain real number (not a logical, text or array) as a float; huge integers give inf."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise PlannerError(f"{name} must be {what}; got {_args.show(value)}", argument=name, kind=TYPE)
-    try:
-        return float(value)
-    except OverflowError:  # an integer beyond the float range
-        return np.inf
-
-
 def _option(value, name: str, arg: Arg) -> float:
     """A fit option: one plain number, checked by the rule and bounds its Arg declares."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
