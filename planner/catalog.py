@@ -86,9 +86,6 @@ class Entry:
     def excel_name(self) -> str:
         return self.name.upper()
 
-    def param(self, name: str) -> Param:
-        return next(p for p in self.params if p.name == name)
-
 
 CATALOG: dict[str, Entry] = {}
 

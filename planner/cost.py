@@ -58,18 +58,13 @@ def _finite(compute, what: str, name: str, arg) -> np.ndarray:
     return _args.in_range(value, what, name, arg, positive=False)
 
 
-def fraction(value, name: str) -> np.ndarray:
-    """A utilisation in (0, 1] (its catalogue rule says so, with the hint 40% is 0.4)."""
-    return _args.number(value, name)
-
-
 def _rate(gpu, mfu, **others):
     """Useful FLOP/s of one accelerator: peak * mfu (and the peak, for broadcasting).
 
     `others` are the function's other number arguments, checked to broadcast with these.
     """
     p = peak(gpu)
-    u = fraction(mfu, "mfu")
+    u = _args.number(mfu, "mfu")
     _args.broadcast(**others, gpu=p, mfu=u)
     return p * u, p
 
@@ -232,9 +227,9 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
     law = resolve_law(law)
     p = peak(gpu)
     price = _args.number(price_per_gpu_hour, "price_per_gpu_hour")
-    u_train = fraction(train_mfu, "train_mfu")
-    u_prefill = fraction(prefill_mfu, "prefill_mfu")
-    u_decode = fraction(decode_mfu, "decode_mfu")
+    u_train = _args.number(train_mfu, "train_mfu")
+    u_prefill = _args.number(prefill_mfu, "prefill_mfu")
+    u_decode = _args.number(decode_mfu, "decode_mfu")
     _args.broadcast(target_loss=loss, input_tokens=prompt, output_tokens=generated, gpu=p,
                     price_per_gpu_hour=price, train_mfu=u_train, prefill_mfu=u_prefill,
                     decode_mfu=u_decode)

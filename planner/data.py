@@ -188,6 +188,10 @@ def _log_slopes(law: Law, ln_c6, ln_u, ln_un, x, rd, rn):
     return ln_gn, ln_gd
 
 
+_OPTIMUM_ARGS = dict(unique_tokens=UNIQUE, compute=Arg("FLOPs", "Training compute budget C (C = 6ND)"),
+                     law=LAW_FOR_LOSS, r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
+
+
 def _optimum(unique_tokens, compute, law, r_star_tokens, r_star_params):
     """(ln D*, ln U, the checked compute) of the data-constrained optimum; see epochs_worth_it."""
     u = _args.number(unique_tokens, "unique_tokens")
@@ -233,9 +237,7 @@ def _optimum(unique_tokens, compute, law, r_star_tokens, r_star_params):
 
 
 @formula(CATEGORY, result="epochs", example='=EPOCHS_WORTH_IT(500E9, 1E24, "chinchilla")',
-         unique_tokens=UNIQUE,
-         compute=Arg("FLOPs", "Training compute budget C (C = 6ND)"),
-         law=LAW_FOR_LOSS, r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
+         **_OPTIMUM_ARGS)
 def epochs_worth_it(unique_tokens, compute, law="epoch",
                     r_star_tokens=R_STAR_TOKENS, r_star_params=R_STAR_PARAMS):
     """How many epochs over the unique data a compute budget should train for.
@@ -264,10 +266,6 @@ def epochs_worth_it(unique_tokens, compute, law="epoch",
     epochs = _args.in_range(epochs, "number of epochs", "compute", c)
     return _args.result(epochs, unique_tokens, compute, r_star_tokens, r_star_params)
 
-
-
-_OPTIMUM_ARGS = dict(unique_tokens=UNIQUE, compute=Arg("FLOPs", "Training compute budget C (C = 6ND)"),
-                     law=LAW_FOR_LOSS, r_star_tokens=R_STAR_D, r_star_params=R_STAR_N)
 
 
 @formula(CATEGORY, result="tokens", example='=DATA_CONSTRAINED_D(500E9, 1E24)', **_OPTIMUM_ARGS)
