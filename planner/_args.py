@@ -5,7 +5,7 @@ math on whole arrays, and hands the result to `result`, which gives back a plain
 every input was a scalar. Errors carry the argument, the kind of failure and every failing
 element (see planner.errors), and their message names the first offending value.
 
-Also here: `whole` (counts such as layers), `flag` (TRUE/FALSE), `choice` (one name among a
+Also here: `flag` (TRUE/FALSE), `choice` (one name among a
 few, such as a result field), `broadcast` (the arguments' shapes must fit together),
 `in_range` (a result that left the floating-point range), `record` (a Record of named
 results), `count` (a whole-number result), `fail` and `failure` (a structured PlannerError for
@@ -223,11 +223,6 @@ def number(value, name: str, rule: str | None = None, unit: str | None = None,
     if not ok.all():
         raise fail(name, phrase, arr, ~ok, unit=unit)
     return arr
-
-
-def whole(value, name: str, unit: str | None = None) -> np.ndarray:
-    """`value` as a float array of positive whole numbers (layers, heads, widths)."""
-    return number(value, name, "whole", unit)
 
 
 def flag(value, name: str, default: bool) -> np.ndarray:
