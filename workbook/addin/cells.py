@@ -392,7 +392,7 @@ def _failed_cells(exc: Exception, arrays: dict, k: int) -> np.ndarray | None:
     The error names its argument and, for an array, the elements that failed; an error
     about an argument given as one value (a law, a field, a scalar MFU) is the whole call's.
     """
-    if not isinstance(exc, planner.PlannerError) or exc.argument not in arrays and exc.elements is None:
+    if not isinstance(exc, planner.PlannerError):
         return None
     if exc.elements is not None:
         mask = np.asarray(exc.elements, dtype=bool)
