@@ -3,7 +3,11 @@
 Training compute is C = 6 N D (Kaplan et al. 2020). For a law of the Chinchilla form the
 optimum is N_opt = G (C/6)^a, D_opt = G^-1 (C/6)^b with a = beta/(alpha+beta),
 b = alpha/(alpha+beta) and G = (alpha A / (beta B))^(1/(alpha+beta)) (Hoffmann et al. 2022,
-eq. 4). `law` may also be a number r, the fixed rule "r tokens per parameter".
+eq. 4). `law` may also be a number r, the fixed rule "r tokens per parameter". For
+'kaplan' the allocation functions (chinchilla_n, chinchilla_d, chinchilla_compute) follow
+Kaplan et al. 2020's own compute-efficient frontier (Table 6, N_opt = 1.3e9 Cmin^0.73, Cmin
+= C/2 in PF-days); the functions that optimise over the loss use the law's own optimum (see
+planner.laws).
 
 Every law here (Kaplan et al. 2020's form included) is L = E + (A/N^alpha + B/D^beta)^gamma,
 a monotone function of the bracketed sum, so each question below has a closed form.
@@ -16,7 +20,7 @@ import numpy as np
 from . import _args
 from .catalog import LAW, LAW_FOR_LOSS, MODEL_SIZE, TARGET_LOSS, Arg, formula
 from .errors import DOMAIN, PlannerError
-from .laws import resolve_law
+from .laws import allocation_rule, resolve_law
 
 __all__ = ["chinchilla_n", "chinchilla_d", "chinchilla_loss", "chinchilla_compute",
            "compute_for_loss", "tokens_for_loss", "params_for_loss", "overtrain_loss",
@@ -27,9 +31,14 @@ COMPUTE = Arg("FLOPs", "Training compute budget C (C = 6ND)")
 
 @formula("Scaling Laws", result="parameters", example="=CHINCHILLA_N(1E24)", compute=COMPUTE, law=LAW)
 def chinchilla_n(compute, law="epoch"):
-    """Compute-optimal number of parameters for a training budget of `compute` FLOPs."""
+    """Compute-optimal number of parameters for a training budget of `compute` FLOPs.
+
+    N_opt = G (C/6)^a under a law of the Chinchilla form (Hoffmann et al. 2022, eq. 4);
+    under 'kaplan', Kaplan et al. 2020's frontier N_opt = 1.3e9 (C / 2 PF-days)^0.73
+    (Table 6; non-embedding parameters); under a number r, sqrt(C / (6 r)).
+    """
     c = _args.number(compute, "compute")
-    law = resolve_law(law, allow_ratio=True)
+    law = allocation_rule(law)
     with np.errstate(all="ignore"):
         n = _args.in_range(law.optimal_n(c), "model size", "compute", c)
     return _args.result(n, compute)
@@ -37,9 +46,12 @@ def chinchilla_n(compute, law="epoch"):
 
 @formula("Scaling Laws", result="tokens", example="=CHINCHILLA_D(1E24)", compute=COMPUTE, law=LAW)
 def chinchilla_d(compute, law="epoch"):
-    """Compute-optimal number of training tokens for a budget of `compute` FLOPs."""
+    """Compute-optimal number of training tokens for a budget of `compute` FLOPs.
+
+    D_opt = C / (6 N_opt), with N_opt as CHINCHILLA_N gives it.
+    """
     c = _args.number(compute, "compute")
-    law = resolve_law(law, allow_ratio=True)
+    law = allocation_rule(law)
     with np.errstate(all="ignore"):
         d = _args.in_range(law.optimal_d(c), "number of tokens", "compute", c)
     return _args.result(d, compute)
@@ -48,7 +60,12 @@ def chinchilla_d(compute, law="epoch"):
 @formula("Scaling Laws", result="nats/token", example="=CHINCHILLA_LOSS(1E24)", compute=COMPUTE,
          law=LAW_FOR_LOSS)
 def chinchilla_loss(compute, law="epoch"):
-    """Loss of the compute-optimal model for a budget of `compute` FLOPs."""
+    """Loss of the compute-optimal model for a budget of `compute` FLOPs: the least loss
+    the law reaches with C = 6ND.
+
+    For 'kaplan' this is the law's own optimum, below the loss of Kaplan et al.'s
+    recommended frontier model (CHINCHILLA_N), which trades loss for training speed.
+    """
     c = _args.number(compute, "compute")
     law = resolve_law(law)
     with np.errstate(all="ignore"):
@@ -59,9 +76,12 @@ def chinchilla_loss(compute, law="epoch"):
 @formula("Scaling Laws", result="FLOPs", example="=CHINCHILLA_COMPUTE(70E9)",
          params=MODEL_SIZE, law=LAW)
 def chinchilla_compute(params, law="epoch"):
-    """The training budget whose compute-optimal model has `params` parameters."""
+    """The training budget whose compute-optimal model has `params` parameters.
+
+    The inverse of CHINCHILLA_N for the same law: CHINCHILLA_N(CHINCHILLA_COMPUTE(N)) = N.
+    """
     n = _args.number(params, "params")
-    law = resolve_law(law, allow_ratio=True)
+    law = allocation_rule(law)
     with np.errstate(all="ignore"):
         c = _args.in_range(law.compute_for_optimal_n(n), "compute", "params", n)
     return _args.result(c, params)

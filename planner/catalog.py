@@ -92,7 +92,7 @@ CATALOG: dict[str, Entry] = {}
 # The argument that every law-dependent function takes, described once.
 LAW = Arg(
     "preset, 5 numbers, or tokens/param",
-    "Scaling law: a preset name ('epoch' default, Besiroglu et al. 2024; 'chinchilla', Hoffmann et al. 2022 unrounded; 'chinchilla-printed'; 'kaplan'), the five numbers "
+    "Scaling law: a preset name ('epoch' default, Besiroglu et al. 2024; 'chinchilla', Hoffmann et al. 2022 unrounded; 'chinchilla-printed'; 'kaplan', Kaplan et al. 2020, allocating by its own frontier; 'muennighoff', Muennighoff et al. 2023's C4 law), the five numbers "
     "{E, A, B, alpha, beta} of L = E + A/N^alpha + B/D^beta (six with gamma, as LAW_PARAMS "
     "gives for 'kaplan'), or, for allocation only, a fixed number of training tokens per "
     "parameter (20 for the classic rule of thumb)",
@@ -120,7 +120,7 @@ def field_choice(fields: tuple[str, ...]) -> Arg:
 # The same, for functions that need a loss and so cannot take a tokens-per-parameter rule.
 LAW_FOR_LOSS = Arg(
     "preset or 5 numbers",
-    "Scaling law: a preset name ('epoch' default, Besiroglu et al. 2024; 'chinchilla', Hoffmann et al. 2022 unrounded; 'chinchilla-printed'; 'kaplan') or the five numbers "
+    "Scaling law: a preset name ('epoch' default, Besiroglu et al. 2024; 'chinchilla', Hoffmann et al. 2022 unrounded; 'chinchilla-printed'; 'kaplan', Kaplan et al. 2020; 'muennighoff', Muennighoff et al. 2023's C4 law) or the five numbers "
     "{E, A, B, alpha, beta} of L = E + A/N^alpha + B/D^beta (six with gamma, as LAW_PARAMS "
     "gives for 'kaplan')",
     kind="law",

@@ -11,12 +11,15 @@ is worth N' = U_N + U_N R*_N (1 - exp(-R_N / R*_N)) with R_N = N/U_N - 1. The lo
 scaling law with both substituted, L = E + A/N'^alpha + B/D'^beta. After R*_D repetitions
 one more pass is worth 1/e (37%) of fresh data; the same holds for excess parameters at R*_N.
 
-The fitted constants, R*_D = 15.4 and R*_N = 5.3, are the paper's (section 3; the
-unrounded values 15.387756 and 5.309743 are in the authors' repository,
-github.com/huggingface/datablations, "Parametric Fit"). They were fitted together with the
-paper's own C4 coefficients (E = exp(0.6254804), A = exp(6.255414), B = exp(7.3049974),
-alpha = beta = 0.3526596, loss in nats on GPT-2 tokens); here they are combined with any
-law, the Chinchilla fit by default.
+The fitted constants are the paper's Appendix A (eq. 17), R*_D = 15.387756 and
+R*_N = 5.309743 (section 3 rounds them to 15.4 and 5.3; the authors' repository,
+github.com/huggingface/datablations, "Parametric Fit", has the same digits). They were
+fitted together with the paper's own C4 law, the 'muennighoff' preset (E = exp(0.6254804),
+A = exp(6.255414), B = exp(7.3049974), alpha = beta = 0.3526596, loss in nats on GPT-2
+tokens): with law "muennighoff" DATA_CONSTRAINED_LOSS is their eq. 17 exactly. With any
+other law (the default is the planner's, 'epoch', so a data-limited plan and an unlimited
+one are compared under one law) the decay constants are carried over to it, an assumption
+the paper does not test.
 
 Parameter counts: the paper's models are dense, so N means parameters per token. For a
 mixture-of-experts model pass the ACTIVE parameter count (what one token passes through),
@@ -35,10 +38,11 @@ __all__ = ["R_STAR_TOKENS", "R_STAR_PARAMS", "effective_tokens", "effective_para
            "data_constrained_n", "data_constrained_d",
            "data_optimal_params", "data_constrained_loss", "epochs_worth_it"]
 
-# Muennighoff et al. 2023, section 3: repetitions after which one more pass over the data (one
-# more excess parameter) is worth 1/e of a fresh token (a useful parameter).
-R_STAR_TOKENS = 15.4
-R_STAR_PARAMS = 5.3
+# Muennighoff et al. 2023, Appendix A (eq. 17), unrounded: repetitions after which one more
+# pass over the data (one more excess parameter) is worth 1/e of a fresh token (a useful
+# parameter). Section 3 prints them rounded, 15.4 and 5.3.
+R_STAR_TOKENS = 15.387756
+R_STAR_PARAMS = 5.309743
 
 CATEGORY = "Data, Shape & Memory"
 
@@ -47,9 +51,10 @@ UNIQUE = Arg("tokens", "Unique tokens available U (the deduplicated data set); "
 PARAMS = Arg("parameters", "Model size N: parameters per token (for mixture-of-experts, the "
                            "active parameters, not the total)")
 R_STAR_D = Arg("repetitions", "Decay constant R*_D: repetitions after which one more "
-                              "pass is worth 1/e of fresh data (15.4, Muennighoff et al. 2023)")
+                              "pass is worth 1/e of fresh data (15.387756, Muennighoff et al. "
+                              "2023, Appendix A)")
 R_STAR_N = Arg("repetitions", "Decay constant R*_N for parameters beyond the data-optimal size "
-                              "(5.3, Muennighoff et al. 2023)")
+                              "(5.309743, Muennighoff et al. 2023, Appendix A)")
 
 
 def _decayed(amount, unique, r_star):
@@ -257,8 +262,8 @@ def epochs_worth_it(unique_tokens, compute, law="epoch",
     (its slope is at least alpha q_N + beta q_D > 0 with q = (1+R) e^(-R/R*) / (1 + R*(1 -
     e^(-R/R*))), using q >= 1 - (1+R)/R*, which follows from e^-t >= 1 - t), so bisection
     on x finds it.
-    With the paper's own C4 fit and its Figure 1 budget (U = 25e9, C = 6 * 8.67e9 * 178e9)
-    this gives about 9 epochs, as the authors' search does.
+    With the paper's own C4 fit (law "muennighoff") and its Figure 1 budget (U = 25e9,
+    C = 6 * 8.67e9 * 178e9) this gives about 9 epochs, as the authors' search does.
     """
     ln_d, ln_u, c = _optimum(unique_tokens, compute, law, r_star_tokens, r_star_params)
     with np.errstate(all="ignore"):

@@ -24,11 +24,24 @@ Presets (`PRESETS`; each Law's `source` says the same):
   B=410.7, alpha=0.34, beta=0.28. The rounding moves the optimum: 32 B at the Gopher budget
   and a = 0.45.
 - "kaplan": Kaplan et al. 2020, "Scaling Laws for Neural Language Models", eq. 1.5 with the
-  constants they fitted to it (Table 2): aN=0.076, aD=0.103, Nc=6.4e13, Dc=1.8e13 (N without
-  embeddings). Its compute-optimal model here is the optimum of that L(N, D) at C = 6ND; the
-  paper's own recommendation N = 1.3e9 Cmin^0.73 (Cmin in PF-days) comes from a different
-  analysis (training at the critical batch size, their section 6) and is not what this law
-  implies.
+  constants they fitted to it (Table 2): aN=0.076, aD=0.103, Nc=6.4e13, Dc=1.8e13, N
+  counting non-embedding parameters. Its losses come from that L(N, D). Its allocation
+  (CHINCHILLA_N, CHINCHILLA_D, CHINCHILLA_COMPUTE) is the paper's own compute-efficient
+  frontier, Table 6: N_opt = 1.3e9 Cmin^0.73 with Cmin in PF-days (8.64e19 FLOPs), where
+  training at the critical batch size spends C = 2 Cmin (eq. 5.5), and D = C / (6 N). That
+  frontier comes from a different analysis (early-stopped training at the critical batch,
+  section 6), not from minimising eq. 1.5 at C = 6ND, so the functions that optimise over
+  the loss itself (CHINCHILLA_LOSS, COMPUTE_FOR_LOSS, the over-training and inference
+  functions) use the law's own optimum, and SCALING_LOSS at the frontier is above it.
+- "muennighoff": Muennighoff et al. 2023, "Scaling Data-Constrained Language Models",
+  their C4 fit (Appendix A, eq. 17; unrounded in the authors' repository,
+  github.com/huggingface/datablations): E=exp(0.6254804), A=exp(6.255414),
+  B=exp(7.3049974), alpha=beta=0.3526596, loss in nats on GPT-2 tokens of C4. It is the law
+  their repetition constants R*_D and R*_N (the defaults of the data-constrained functions)
+  were fitted with, so DATA_CONSTRAINED_LOSS under it is their eq. 17 exactly.
+
+Losses of different presets are on different data and tokenisers (MassiveText, WebText2,
+C4), so compare their allocations, not their loss values.
 """
 
 from __future__ import annotations
@@ -41,7 +54,7 @@ from . import _args
 from .catalog import ACTIVE_PARAMS, LAW_FOR_LOSS, MODEL_SIZE, Arg, formula
 from .errors import DOMAIN, TYPE, PlannerError
 
-__all__ = ["Law", "PRESETS", "DEFAULT_LAW", "WHY_PRESETS_DIFFER", "resolve_law", "scaling_loss", "law_params", "train_flops"]
+__all__ = ["Law", "Frontier", "PRESETS", "DEFAULT_LAW", "WHY_PRESETS_DIFFER", "resolve_law", "allocation_rule", "scaling_loss", "law_params", "train_flops"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,8 @@ class Law:
     gamma: float = 1.0
     name: str = "custom"
     source: str = field(default="", compare=False)  # the publication a preset comes from
+    # The paper's own allocation rule where it is not the law's optimum at C = 6ND (kaplan).
+    frontier: "Frontier | None" = None
 
     def __post_init__(self):
         # Plain floats for whoever reads a law; the math below raises any power of them in
@@ -171,13 +186,42 @@ class RatioRule:
         return k * self.r * n * n
 
 
+PF_DAY = 1e15 * 86400  # FLOPs in a petaflop/s-day, Kaplan et al. 2020's compute unit
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """An allocation rule N_opt = coefficient (C / (per_cmin PF_DAY))^exponent, D = C / (k N).
+
+    Kaplan et al. 2020's compute-efficient frontier (Table 6) is stated in Cmin, the compute
+    at very small batches; training at the critical batch spends C = 2 Cmin (eq. 5.5).
+    """
+
+    coefficient: float
+    exponent: float
+    per_cmin: float  # FLOPs of the planned run per FLOP of Cmin
+
+    def optimal_n(self, compute, k=6.0):
+        return self.coefficient * (compute / (self.per_cmin * PF_DAY)) ** self.exponent
+
+    def optimal_d(self, compute, k=6.0):
+        return compute / (k * self.optimal_n(compute, k))
+
+    def compute_for_optimal_n(self, n, k=6.0):
+        return self.per_cmin * PF_DAY * (n / self.coefficient) ** (1.0 / self.exponent)
+
+
 def _kaplan() -> Law:
     # Kaplan et al. 2020 fitted eq. 1.5 itself (their Table 2); the exponents and scales of
     # their single-variable laws (eqs. 1.1 and 1.2: 0.076, 0.095, 8.8e13, 5.4e13) are other fits.
     aN, aD, Nc, Dc = 0.076, 0.103, 6.4e13, 1.8e13
+    # Their allocation is the frontier of Table 6, N_opt = 1.3e9 Cmin^0.73 (Cmin in PF-days),
+    # at the critical batch size, where C = 2 Cmin (eq. 5.5).
     return Law(E=0.0, A=Nc ** (aN / aD), B=Dc, alpha=aN / aD, beta=1.0, gamma=aD, name="kaplan",
                source="Kaplan et al. 2020, Scaling Laws for Neural Language Models, eq. 1.5 with "
-                      "its fitted constants (Table 2)")
+                      "its fitted constants (Table 2); allocation from the compute-efficient "
+                      "frontier (Table 6), N counting non-embedding parameters",
+               frontier=Frontier(1.3e9, 0.73, 2.0))
 
 
 DEFAULT_LAW = "epoch"
@@ -185,14 +229,17 @@ DEFAULT_LAW = "epoch"
 # Why the presets give different answers, in plain words (the reference and the templates'
 # About sheets show it; the figures are the presets' own, tested in tests/test_laws.py).
 WHY_PRESETS_DIFFER = (
-    "all but kaplan fit the same form to the same Chinchilla runs, but the default 'epoch' "
-    "(Besiroglu et al.'s replication) agrees with all three of Hoffmann et al.'s own methods, "
-    "about 20 training tokens per parameter; Hoffmann et al.'s parametric fit ('chinchilla') "
-    "favours smaller models trained longer (59 tokens per parameter at the Gopher budget), and "
-    "its rounded printing ('chinchilla-printed', 93) more so. At the Gopher budget of 5.76e23 "
-    "FLOPs the compute-optimal model is 72 B parameters under epoch, 40 B under chinchilla and "
-    "32 B under chinchilla-printed; Kaplan et al.'s law, fitted before the data-scaling result, "
-    "favours far larger models. Compare them before committing a budget.")
+    "epoch, chinchilla and chinchilla-printed fit the same form to the same Chinchilla runs, "
+    "but the default 'epoch' (Besiroglu et al.'s replication) agrees with all three of Hoffmann "
+    "et al.'s own methods, about 20 training tokens per parameter; Hoffmann et al.'s parametric "
+    "fit ('chinchilla') favours smaller models trained longer (59 tokens per parameter at the "
+    "Gopher budget), and its rounded printing ('chinchilla-printed', 93) more so. At the Gopher "
+    "budget of 5.76e23 FLOPs the compute-optimal model is 72 B parameters under epoch, 40 B "
+    "under chinchilla and 32 B under chinchilla-printed. 'muennighoff', fitted on other data "
+    "(C4) for data-limited planning, lands near epoch (70 B); 'kaplan' follows Kaplan et al.'s "
+    "recommendation from before the data-scaling result, 485 B parameters on under one token "
+    "each. Losses from laws fitted on different data are not comparable, only their "
+    "allocations. Compare them before committing a budget.")
 
 PRESETS: dict[str, Law] = {
     # Besiroglu et al. 2024, "Chinchilla Scaling: A replication attempt", Table 1 (their refit
@@ -214,6 +261,13 @@ PRESETS: dict[str, Law] = {
     # L(N, D) = [(Nc/N)^(aN/aD) + Dc/D]^aD with aN=0.076, aD=0.103, Nc=6.4e13, Dc=1.8e13
     # (N excludes embeddings; loss in nats on their WebText2 tokenisation).
     "kaplan": _kaplan(),
+    # Muennighoff et al. 2023, Appendix A, eq. 17: the C4 fit, unrounded as in the authors'
+    # repository (github.com/huggingface/datablations, "Parametric Fit": a, b, e = log A,
+    # log B, log E = 6.255414, 7.3049974, 0.6254804; alpha = beta = 0.3526596).
+    "muennighoff": Law(float(np.exp(0.6254804)), float(np.exp(6.255414)), float(np.exp(7.3049974)),
+                       0.3526596, 0.3526596, name="muennighoff",
+                       source="Muennighoff et al. 2023, Scaling Data-Constrained Language Models, "
+                              "Appendix A, eq. 17 (C4; unrounded from the authors' repository)"),
 }
 
 
@@ -283,6 +337,13 @@ def resolve_law(law="epoch", *, allow_ratio: bool = False, name: str = "law"):
         if isinstance(exc, PlannerError):
             raise
         raise PlannerError(f"{name} must be a preset name or 5 numbers; got {_args.show(law)}", argument=name, kind=TYPE) from None
+
+
+def allocation_rule(law="epoch", *, name: str = "law"):
+    """What splits a budget into N and D for `law`: the paper's own frontier where it has one
+    (kaplan), else the law (its optimum at C = 6ND) or a tokens-per-parameter rule."""
+    rule = resolve_law(law, allow_ratio=True, name=name)
+    return rule.frontier if isinstance(rule, Law) and rule.frontier is not None else rule
 
 
 @formula("Scaling Laws", result="nats/token", example='=SCALING_LOSS(70E9, 1.4E12, "chinchilla")',

@@ -7,13 +7,12 @@ from hypothesis import strategies as st
 
 import planner
 
-# Muennighoff et al. 2023, the authors' repository (github.com/huggingface/datablations,
-# README "Parametric Fit"): their C4 fit, stored as logs for E, A, B, and the unrounded
-# decay constants.
+# Muennighoff et al. 2023, Appendix A (eq. 17) and the authors' repository
+# (github.com/huggingface/datablations, README "Parametric Fit"): their C4 fit, stored as
+# logs for E, A, B, and the unrounded decay constants, which are the planner's defaults.
 PAPER_LAW = [math.exp(0.6254804), math.exp(6.255414), math.exp(7.3049974), 0.3526596, 0.3526596]
 PAPER_RD, PAPER_RN = 15.387756, 5.309743
-# The same decay constants as the paper rounds them (section 3: R*_D = 15.4, R*_N = 5.3).
-R_D, R_N = 15.4, 5.3
+R_D, R_N = PAPER_RD, PAPER_RN
 
 sizes = st.floats(1e3, 1e15)
 
@@ -92,7 +91,9 @@ def test_effective_params_decay_beyond_the_data_optimal_size():
 
 
 def test_data_optimal_params_is_the_model_whose_optimal_data_is_the_unique_data():
-    for law in ("chinchilla", "epoch", "kaplan"):
+    # kaplan is left out: its allocation functions follow the paper's frontier, while U_N is
+    # the optimum of the law itself.
+    for law in ("chinchilla", "epoch", "muennighoff"):
         u = np.array([1e9, 3e11, 1e13])
         n = planner.data_optimal_params(u, law)
         budget = planner.chinchilla_compute(n, law)
@@ -100,6 +101,21 @@ def test_data_optimal_params_is_the_model_whose_optimal_data_is_the_unique_data(
 
 
 # --- the data-constrained loss ------------------------------------------------------------
+
+def test_the_muennighoff_preset_is_the_papers_c4_law():
+    """Appendix A, eq. 17 prints the fit as L = 521/N'^0.35 + 1488/D'^0.35 + 1.87 with
+    U_N = 0.051 U_D; the preset holds the unrounded numbers behind it."""
+    assert planner.law_params("muennighoff").tolist() == PAPER_LAW
+    e, a, b, alpha, beta = planner.law_params("muennighoff")
+    assert (round(a), round(b), round(e, 2), round(alpha, 2)) == (521, 1488, 1.87, 0.35)
+    assert round(planner.data_optimal_params(1e11, "muennighoff") / 1e11, 3) == 0.051
+    # The decay constants it was fitted with are the defaults of every data function.
+    sig = planner.CATALOG["data_constrained_loss"]
+    defaults = {p.name: p.default for p in sig.params}
+    assert (defaults["r_star_tokens"], defaults["r_star_params"]) == (PAPER_RD, PAPER_RN)
+    assert planner.data_constrained_loss(8.67e9, 178e9, 25e9, "muennighoff") == \
+        planner.data_constrained_loss(8.67e9, 178e9, 25e9, PAPER_LAW, PAPER_RD, PAPER_RN)
+
 
 def test_loss_matches_the_authors_published_values():
     # README "Parametric Fit": the two models of Figure 1 (right), 25B unique tokens.
@@ -165,7 +181,7 @@ def test_no_split_of_the_budget_beats_the_optimum(u, c):
 def test_paper_figure_one_budget_wants_about_nine_epochs():
     # The authors' grid search for 25B unique tokens and the 8.67B x 178B budget prints
     # "227B tokens, 9.1 epochs, 6.8B parameters" (README "Parametric Fit").
-    epochs = planner.epochs_worth_it(25e9, 6 * 8.67e9 * 178e9, PAPER_LAW, PAPER_RD, PAPER_RN)
+    epochs = planner.epochs_worth_it(25e9, 6 * 8.67e9 * 178e9, "muennighoff")
     assert epochs == pytest.approx(9.1, abs=0.1)
     assert epochs * 25e9 == pytest.approx(227e9, rel=0.01)
 

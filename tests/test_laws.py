@@ -23,10 +23,17 @@ PUBLISHED = {
     "chinchilla-printed": dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28),
     # Besiroglu et al. 2024, Table 1.
     "epoch": dict(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658),
+    # Muennighoff et al. 2023, Appendix A, eq. 17, unrounded in the authors' repository
+    # (huggingface/datablations, "Parametric Fit": log A, log B, log E, alpha, beta).
+    "muennighoff": dict(E=math.exp(0.6254804), A=math.exp(6.255414), B=math.exp(7.3049974),
+                        alpha=0.3526596, beta=0.3526596),
 }
 # Kaplan et al. 2020, eq. 1.5 with the constants fitted to it (their Table 2).
 KAPLAN = dict(aN=0.076, aD=0.103, Nc=6.4e13, Dc=1.8e13)
-NAMES = ("epoch", "chinchilla", "chinchilla-printed", "kaplan")
+# Kaplan et al. 2020, Table 6: N_opt = 1.3e9 Cmin^0.73, Cmin in PF-days; C = 2 Cmin at the
+# critical batch size (eq. 5.5).
+PF_DAY = 1e15 * 24 * 3600
+NAMES = ("epoch", "chinchilla", "chinchilla-printed", "kaplan", "muennighoff")
 BUDGETS = np.logspace(15, 32, 171)  # FLOPs, one point per tenth of a decade
 
 
@@ -52,6 +59,16 @@ def ref_optimum(name, c):
         q = PUBLISHED[name]
         n = (q["alpha"] * q["A"] / (q["beta"] * q["B"]) * (c / 6) ** q["beta"]) ** (
             1 / (q["alpha"] + q["beta"]))
+    return n, c / (6 * n)
+
+
+def ref_allocation(name, c):
+    """What the allocation functions return: the paper's recommendation, which for Kaplan et
+    al. is their Table 6 frontier rather than the optimum of their eq. 1.5."""
+    if name != "kaplan":
+        return ref_optimum(name, c)
+    c = np.asarray(c, float)
+    n = 1.3e9 * (c / 2 / PF_DAY) ** 0.73
     return n, c / (6 * n)
 
 
@@ -259,7 +276,7 @@ def test_every_public_function_is_catalogued_and_exported(module):
     import importlib
     mod = importlib.import_module(f"planner.{module}")
     functions = [n for n in mod.__all__ if callable(getattr(mod, n)) and n[0].islower()
-                 and n not in ("resolve_law",)]
+                 and n not in ("resolve_law", "allocation_rule")]
     assert functions
     for name in functions:
         entry = planner.CATALOG[name]
@@ -312,7 +329,8 @@ def test_the_replication_agrees_with_hoffmanns_twenty_tokens_per_parameter():
 
 def test_the_explanation_of_the_spread_states_the_presets_own_figures():
     text = planner.laws.WHY_PRESETS_DIFFER
-    for name, shown in (("epoch", "72 B"), ("chinchilla", "40 B"), ("chinchilla-printed", "32 B")):
+    for name, shown in (("epoch", "72 B"), ("chinchilla", "40 B"), ("chinchilla-printed", "32 B"),
+                        ("muennighoff", "70 B"), ("kaplan", "485 B")):
         assert f"{planner.chinchilla_n(GOPHER_BUDGET, name) / 1e9:.0f} B" == shown and shown in text
     for name in ("chinchilla", "chinchilla-printed"):
         tpp = planner.chinchilla_d(GOPHER_BUDGET, name) / planner.chinchilla_n(GOPHER_BUDGET, name)

@@ -72,7 +72,8 @@ def excel_default(default) -> str:
         return "TRUE" if default else "FALSE"
     if isinstance(default, str):
         return f'"{default}"'
-    return f"{default:g}" if isinstance(default, float) else str(default)
+    # repr: the shortest text that reads back as the same float (15.387756, not 15.3878).
+    return repr(default) if isinstance(default, float) else str(default)
 
 
 def _default_text(default) -> str:
