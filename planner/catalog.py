@@ -14,7 +14,10 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from . import _args
+from .errors import SHAPE, PlannerError
 
 # How an argument is passed, which tells the Excel layer how to convert a cell or range:
 #   number - a number or an array of numbers; broadcasts like a numpy ufunc
@@ -148,6 +151,61 @@ def _arguments_doc(params: tuple[Param, ...], result_unit: str) -> str:
     return "\n".join(lines)
 
 
+def _several_laws(value) -> list | None:
+    """The laws of a `law` argument that means "under each of these laws", else None.
+
+    Several laws are a 1-D sequence of two or more preset names or Law objects, or a 2-D
+    block of k >= 2 rows of five (or six) numbers, one law per row (bootstrap fits). One
+    name, one Law, one number or one row or column of numbers is one law.
+    """
+    from .laws import Law  # laws imports this module
+
+    if value is None or isinstance(value, (str, bytes, Law)):
+        return None
+    try:
+        block = np.asarray(value, dtype=object)
+    except (ValueError, TypeError):  # ragged: resolve_law words the error
+        return None
+    if block.ndim == 1 and block.size >= 2 and all(isinstance(v, (str, Law)) for v in block):
+        return list(block)
+    if block.ndim == 2 and block.shape[0] >= 2 and block.shape[1] in (5, 6) and not any(
+            isinstance(v, (str, bytes)) or v is None for v in block.ravel()):
+        return [list(row) for row in block]
+    return None
+
+
+def _along_laws(parts: list):
+    """k results, one per law, as one array whose last axis is the laws', broadcast like numpy
+    against the other arguments' shape (so a column of k budgets pairs with k laws)."""
+    stacked = np.stack([np.asarray(p) for p in parts], axis=-1)
+    shape, k = stacked.shape[:-1], stacked.shape[-1]
+    try:
+        out = np.broadcast_shapes(shape, (k,))
+    except ValueError:
+        raise PlannerError(f"law gives {k} laws, which do not broadcast with the other "
+                           f"arguments' shape {shape}", argument="law", kind=SHAPE) from None
+    idx = np.indices(out, sparse=True)
+    lead = len(out) - len(shape)
+    pick = tuple(0 if n == 1 else idx[lead + a] for a, n in enumerate(shape))
+    return stacked[pick + (idx[-1],)]
+
+
+def _under_each_law(call, bound, law_arg: str, laws: list, returns: str):
+    """Call once per law and lay the results along the laws (see `_along_laws`)."""
+    parts = []
+    for law in laws:
+        bound.arguments[law_arg] = law
+        parts.append(call(bound.args, bound.kwargs))
+    if returns == "row":  # one row per law; five numbers mean gamma = 1, so pad with it
+        width = max(np.size(p) for p in parts)
+        return np.stack([np.pad(np.asarray(p, dtype=float), (0, width - np.size(p)),
+                                constant_values=1.0) for p in parts])
+    if isinstance(parts[0], dict):
+        return _args.Record({k: _along_laws([p[k] for p in parts]) for k in parts[0]},
+                            units=getattr(parts[0], "units", {}))
+    return _along_laws(parts)
+
+
 def formula(category: str, *, result: str, example: str, returns: str = "number",
             fields: tuple[str, ...] = (), row_labels: tuple[str, ...] = (),
             field_units: tuple[str, ...] = (), **args: Arg):
@@ -173,14 +231,23 @@ def formula(category: str, *, result: str, example: str, returns: str = "number"
         params = tuple(Param(n, args[n], p.default) for n, p in sig.parameters.items())
         rules = {p.name: (p.arg.rule, p.arg.unit, p.arg.bounds) for p in params
                  if p.arg.kind in ("number", "option")}
+        law_arg = next((p.name for p in params if p.arg.kind == "law"), None)
 
-        @functools.wraps(func)
-        def checked(*a, **kw):
+        def call(a, kw):
             token = _args.declared.set(rules)
             try:
                 return func(*a, **kw)
             finally:
                 _args.declared.reset(token)
+
+        @functools.wraps(func)
+        def checked(*a, **kw):
+            if law_arg is not None:
+                bound = sig.bind_partial(*a, **kw)
+                several = _several_laws(bound.arguments.get(law_arg))
+                if several is not None:
+                    return _under_each_law(call, bound, law_arg, several, returns)
+            return call(a, kw)
 
         checked.__doc__ = f"{doc}\n\n{_arguments_doc(params, result)}"
         CATALOG[func.__name__] = Entry(func.__name__, checked, category, summary, result, returns,

@@ -63,3 +63,47 @@ def test_percentile_of_a_formula_over_bootstrap_laws_in_a_workbook(tmp_path):
     # Each fit is an optimiser's result: another process (other array alignments, so other
     # roundings in its sums) may stop elsewhere within the optimiser's tolerance.
     assert value == pytest.approx(expected, rel=1e-6)
+
+
+# --- the same in Python: the laws are one more axis, broadcast like numpy ------------------
+
+NAMES = list(planner.laws.PRESETS)
+
+
+def test_a_list_of_presets_gives_one_result_per_law_in_python():
+    got = planner.chinchilla_n(1e24, NAMES)
+    assert got.shape == (len(NAMES),)
+    assert got.tolist() == [planner.chinchilla_n(1e24, n) for n in NAMES]
+    # A column of budgets against the laws gives a grid; k budgets pair with k laws.
+    grid = planner.chinchilla_n([[1e22], [1e24]], NAMES[:2])
+    assert grid.tolist() == [[planner.chinchilla_n(c, n) for n in NAMES[:2]] for c in (1e22, 1e24)]
+    paired = planner.chinchilla_n([1e22, 1e24], NAMES[:2])
+    assert paired.tolist() == [planner.chinchilla_n(1e22, NAMES[0]), planner.chinchilla_n(1e24, NAMES[1])]
+    with pytest.raises(planner.PlannerError) as err:
+        planner.chinchilla_n([1e22, 1e23, 1e24], NAMES[:2])
+    assert err.value.kind == "shape" and err.value.argument == "law"
+
+
+def test_a_block_of_bootstrap_laws_gives_their_spread_in_python():
+    n, d, loss = (ce.DATA[k] for k in ("params", "tokens", "losses"))
+    samples = planner.fit_scaling_law_samples(n, d, loss, 40, 2)
+    sizes = planner.chinchilla_n(1e24, samples)
+    assert sizes.shape == (40,)
+    assert sizes[7] == planner.chinchilla_n(1e24, list(samples[7]))
+    low, high = np.percentile(sizes, [10, 90])
+    assert low < planner.chinchilla_n(1e24, list(planner.fit_scaling_law(n, d, loss))) < high
+    # One row of five numbers, as a spreadsheet row arrives, is still one law.
+    assert np.ndim(planner.chinchilla_n(1e24, [list(samples[0])])) == 0
+
+
+def test_records_and_rows_spread_field_by_field():
+    best = planner.inference_tradeoff(2.3, 1e13, ["epoch", "chinchilla"])
+    for i, law in enumerate(("epoch", "chinchilla")):
+        one = planner.inference_tradeoff(2.3, 1e13, law)
+        assert all(best[k][i] == one[k] for k in one)
+    assert best.units == planner.inference_tradeoff(2.3, 1e13).units
+    rows = planner.law_params(["epoch", "kaplan"])
+    # Five numbers mean gamma = 1, so the stacked rows pad with it and feed back as laws.
+    assert rows.shape == (2, 6) and rows[0, 5] == 1.0 and rows[1].tolist() == planner.law_params("kaplan").tolist()
+    np.testing.assert_array_equal(planner.scaling_loss(1e9, 2e10, rows),
+                                  [planner.scaling_loss(1e9, 2e10, n) for n in ("epoch", "kaplan")])
