@@ -28,7 +28,7 @@ REL = 1e-9
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX", "ISBLANK"}
+                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK"}
 
 
 @pytest.fixture(scope="module")
@@ -629,3 +629,43 @@ def test_about_says_why_the_presets_disagree_and_the_default_is_the_replication(
     if "LAW" in names:
         sheet, ref = next(iter(wb.defined_names[names["LAW"]].destinations))
         assert wb[sheet][ref.replace("$", "")].value == "epoch"
+
+
+# --- the law spread ------------------------------------------------------------------------
+
+def _spread_rows(filename, result):
+    """(preset, {column header: value}) for each row of a template's law-spread block."""
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    sheet, ref = next(wb.defined_names["Spread_Laws"].destinations)
+    ws = wb[sheet]
+    first, last = (int(re.sub(r"[^0-9]", "", part)) for part in ref.split(":"))
+    headers = {c.column_letter: c.value for c in ws[first - 2] if c.value}
+    for r in range(first, last + 1):
+        law = result.values[(sheet, f"A{r}")]
+        yield law, {h: result.values[(sheet, f"{col}{r}")] for col, h in headers.items() if col != "A"}
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_every_template_shows_the_answer_under_each_preset(filename, computed):
+    result = computed(filename)
+    names = result.names
+    rows = list(_spread_rows(filename, result))
+    assert [law for law, _ in rows] == list(planner.laws.PRESETS)
+    for law, row in rows:
+        if filename == "deployment_plan.xlsx":
+            # Each law's own reading of the target (a model size), then its cost-optimal design.
+            n = planner.chinchilla_compute(names["Target_Params"], law)
+            target = planner.scaling_loss(names["Target_Params"], planner.chinchilla_d(n, law), law)
+            assert close(row["Target loss under the law"], target)
+            best = planner.inference_tradeoff_cost(
+                target, names["Lifetime_Input_Tokens"], names["Lifetime_Output_Tokens"], law,
+                gpu=names["GPU"], price_per_gpu_hour=names["Price_Per_GPU_Hour"],
+                train_mfu=names["Train_MFU"], prefill_mfu=names["Prefill_MFU"], decode_mfu=names["Decode_MFU"])
+            assert close(row["Parameters"], best.params) and close(row["Total cost"], best.total_cost)
+            assert close(row["Saving against that law's compute-optimal model"], best.savings)
+            continue
+        budget = {"public_models.xlsx": "Spread_FLOPs"}.get(filename, "Budget")
+        assert close(row["Parameters"], planner.chinchilla_n(names[budget], law)), law
+    # The chosen law's own answer is among them, in the same units.
+    if filename in ("training_budget.xlsx", "overtraining_explorer.xlsx"):
+        assert close(dict(rows)[names["Law"]]["Parameters"], names["Opt_Params"])

@@ -232,6 +232,9 @@ def _grid(ws, wb, dvs, block: spec.Grid, row: int) -> int:
 
 def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
     keys = [c.key for c in block.columns]
+    if block.title:
+        ws.cell(row, 1, block.title).font = SUB_FONT
+        row += 1
     _header(ws, row, [c.header for c in block.columns])
     units = row + 1
     for i, c in enumerate(block.columns):

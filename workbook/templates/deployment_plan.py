@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, CHOICE, Chart, Col, FLOPS, GPU_SOURCES, Grid, GridCol, GridRow, INT, In,
     LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SAVING, SCI, Section, Sheet, TOKENS, Table,
-    Template, USD, USD_M,
+    Template, USD, USD_M, law_spread,
 )
 
 DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
@@ -155,6 +155,24 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Accelerators per serving replica", "Serve_GPUs",
                         "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB,0)", "GPUs", INT),
             )),
+            law_spread(
+                "The cost-optimal design under each scaling-law preset (why they differ: About)",
+                Col("target", "Target loss under the law", "nats/token", LOSS,
+                    '=IF(Target_Mode="Loss",Target_Loss_Input,SCALING_LOSS(Target_Params,'
+                    'CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,{law}),{law}),{law}))'),
+                Col("params", "Parameters", "parameters", BILLIONS,
+                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"params",{_COST_ARGS}),"unreachable")'),
+                Col("tokens", "Training tokens", "tokens", TOKENS,
+                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"tokens",{_COST_ARGS}),"unreachable")'),
+                Col("cost", "Total cost", "USD", USD_M,
+                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"total_cost",{_COST_ARGS}),"unreachable")'),
+                Col("saving", "Saving against that law's compute-optimal model", "fraction", SAVING,
+                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"savings",{_COST_ARGS}),"unreachable")'),
+            ),
             Table("volume", (
                 Col("mult", "Volume multiple", "x planned", "0.0#", values=VOLUME_MULTIPLES, name="Volume_Multiples"),
                 Col("tokens", "Lifetime inference tokens", "tokens", TOKENS, "={mult}*Lifetime_Tokens"),

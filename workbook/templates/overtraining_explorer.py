@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, Chart, Col, FLOPS, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SCI,
-    Section, Sheet, TOKENS, Table, Template,
+    Section, Sheet, TOKENS, TWO, Table, Template, law_spread,
 )
 
 RATIOS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -44,6 +44,13 @@ OVERTRAINING_EXPLORER = Template(
                 Out("Compute-optimal loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss",
                     key=True),
             )),
+            law_spread(
+                "The compute-optimal split of this budget under each preset (why they differ: About)",
+                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
+                Col("tpp", "Tokens per parameter", "tokens/parameter", ONE,
+                    "=CHINCHILLA_D(Budget,{law})/{params}"),
+                Col("vs", "Size against the chosen law's", "x", TWO, "={params}/Opt_Params"),
+            ),
             Table("ratios", (
                 Col("ratio", "Tokens per parameter", "tokens/param", INT, values=RATIOS, name="Ratios"),
                 Col("params", "Parameters", "parameters", BILLIONS, "=SQRT(Budget/(6*{ratio}))"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, Chart, Col, FLOPS, LAW_SOURCES, LOSS, ONE, SCI, Sheet, TEXT, TOKENS, TWO,
-    Table, Template,
+    BILLIONS, Chart, Col, FLOPS, In, LAW_SOURCES, LOSS, ONE, Out, SCI, Section, Sheet, TEXT,
+    TOKENS, TWO, Table, Template, law_spread,
 )
 
 # (model, parameters, training tokens, source of both figures)
@@ -63,7 +63,7 @@ PUBLIC_MODELS_TEMPLATE = Template(
                 Col("tpp", "Tokens per parameter", "tokens/param", ONE,
                     '=IF({params}="","",{tokens}/{params})'),
                 Col("flops", "Training FLOPs (6ND)", "FLOPs", FLOPS,
-                    '=IF({params}="","",TRAIN_FLOPS({params},{tokens}))'),
+                    '=IF({params}="","",TRAIN_FLOPS({params},{tokens}))', name="Models_FLOPs"),
                 Col("l_chin", "Loss: chinchilla", "nats/token", LOSS,
                     '=IF({params}="","",SCALING_LOSS({params},{tokens},"chinchilla"))'),
                 Col("l_epoch", "Loss: epoch", "nats/token", LOSS,
@@ -78,8 +78,23 @@ PUBLIC_MODELS_TEMPLATE = Template(
                     values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4, name="Models_Source", rule="none",
                     wrap=True),
             ), len(PUBLIC_MODELS) + 4),
+            Section("One model's budget under each law", (
+                In("Model", "Spread_Model", "Llama 2 70B", "name", TEXT, "none",
+                   "a name from the Model column"),
+                Out("Its training FLOPs", "=INDEX(Models_FLOPs,MATCH(Spread_Model,Models_Name,0))", "FLOPs",
+                    FLOPS, "Spread_FLOPs"),
+                Out("Its parameters", "=INDEX(Models_Params,MATCH(Spread_Model,Models_Name,0))", "parameters",
+                    BILLIONS, "Spread_Params"),
+            )),
+            law_spread(
+                "The compute-optimal model for that budget under each preset (why they differ: About)",
+                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Spread_FLOPs,{law})"),
+                Col("tpp", "Tokens per parameter", "tokens/param", ONE,
+                    "=CHINCHILLA_D(Spread_FLOPs,{law})/{params}"),
+                Col("vs", "The model against it", "x optimal", TWO, "=Spread_Params/{params}"),
+            ),
             Chart("models", "Training tokens against parameters", "params", (("tokens", "Public models"),),
-                  "Parameters (log scale)", "Training tokens (log scale)", "A33", log_y=True,
+                  "Parameters (log scale)", "Training tokens (log scale)", "A47", log_y=True,
                   x_fmt=SCI, y_fmt=SCI, lines=False),
         ), widths=(18, 14, 14, 12, 16, 12, 12, 12, 18, 14, 90), freeze="B6"),
     ),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, Chart, Col, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
-    Sheet, TOKENS, TWO, Table, Template,
+    Sheet, TOKENS, TWO, Table, Template, law_spread,
 )
 
 RUNS_CSV = Path(__file__).parent / "data" / "chinchilla_figure4_runs.csv"  # package data
@@ -90,10 +90,6 @@ SCALING_LAW_FIT = Template(
                     "Fit_Opt_Tokens"),
                 Out("Predicted loss at the budget", "=CHINCHILLA_LOSS(Budget,Fit_Law)", "nats/token", LOSS,
                     "Fit_Opt_Loss"),
-                Out("Chinchilla law: parameters at the budget", '=CHINCHILLA_N(Budget,"chinchilla")',
-                    "parameters", BILLIONS, "Chinchilla_Opt_Params"),
-                Out("Chinchilla law: tokens at the budget", '=CHINCHILLA_D(Budget,"chinchilla")', "tokens",
-                    TOKENS, "Chinchilla_Opt_Tokens"),
             )),
             Section("Goodness of fit", (
                 Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual)/Runs_Count)", "nats/token", LOSS,
@@ -101,6 +97,12 @@ SCALING_LAW_FIT = Template(
                 Out("Largest absolute residual", "=MAX(MAX(Runs_Residual),-MIN(Runs_Residual))", "nats/token",
                     LOSS, "Fit_Max_Residual"),
             )),
+            law_spread(
+                "The presets at the same budget, against the fitted law (why they differ: About)",
+                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
+                Col("tokens", "Training tokens", "tokens", TOKENS, "=CHINCHILLA_D(Budget,{law})"),
+                Col("vs", "Size against the fitted law's", "x", TWO, "={params}/Fit_Opt_Params"),
+            ),
             Chart("runs", "Predicted against observed loss", "loss",
                   (("pred", "Fitted law"), ("loss", "Perfect fit (predicted = observed)")),
                   "Observed loss (nats/token)", "Predicted loss (nats/token)", "F4", log_x=False,

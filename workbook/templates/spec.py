@@ -102,6 +102,7 @@ class Table:
     key: str
     columns: tuple
     nrows: int
+    title: str | None = None  # a heading above the column headers
 
 
 @dataclass(frozen=True)
@@ -242,3 +243,11 @@ CHOICE = "General"  # not "@": a number typed over a preset name (a peak FLOP/s)
 
 LAW_IN = In("Scaling law", "Law", "epoch", "preset", CHOICE, "list:law",
             "epoch (the default), chinchilla, chinchilla-printed or kaplan: why they differ on About")
+
+
+def law_spread(title: str, *columns: Col) -> Table:
+    """The same answer under every preset, beside the chosen law's: {law} in a column's
+    formula is the row's preset name, which the reader may change."""
+    law = Col("law", "Scaling law", "preset", CHOICE, values=tuple(PRESETS), rule="list:law",
+              name="Spread_Laws")
+    return Table("laws", (law,) + columns, len(PRESETS), title=title)

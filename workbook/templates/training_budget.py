@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, CHOICE, Chart, Col, FLOPS, FLOPS_S, GPU_SOURCES, INT, In, LAW_IN, LAW_SOURCES,
-    LOSS, ONE, Out, PCT, SCI, Section, Sheet, TOKENS, TWO, Table, Template, USD, USD_M,
+    LOSS, ONE, Out, PCT, SCI, Section, Sheet, TOKENS, TWO, Table, Template, USD, USD_M, law_spread,
 )
 
 SENS_MULTIPLES = (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10)
@@ -92,6 +92,13 @@ TRAINING_BUDGET = Template(
                     "=DATA_CONSTRAINED_LOSS(Data_Limited_Params,Data_Limited_Tokens,Unique_Tokens,Law)",
                     "nats/token", LOSS, "Data_Limited_Plan_Loss"),
             )),
+            law_spread(
+                "The same budget under each scaling-law preset (why they differ: About)",
+                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
+                Col("tokens", "Training tokens", "tokens", TOKENS, "=CHINCHILLA_D(Budget,{law})"),
+                Col("tpp", "Tokens per parameter", "tokens/parameter", ONE, "={tokens}/{params}"),
+                Col("vs", "Size against the chosen law's", "x", TWO, "={params}/Opt_Params"),
+            ),
             Table("sens", (
                 Col("mult", "Budget multiple", "x", "0.0#", values=SENS_MULTIPLES, name="Sens_Multiples"),
                 Col("budget", "Budget", "FLOPs", FLOPS, "={mult}*Budget"),
