@@ -63,6 +63,9 @@ def _gpu_memory_gb(gpu, memory_gb):
     return np.asarray(float(acc.memory_gb))
 
 
+WHOLE_TOLERANCE = 1e-9  # a count within this relative distance of a whole number is that number
+
+
 @formula(CATEGORY, result="GPUs", example='=GPUS_FOR_MEMORY(70E9, "H100")',
          params=TOTAL_PARAMS, gpu=hardware.GPU, bytes_per_param=TRAIN_BYTES,
          memory_gb=Arg("GB", "Memory of one accelerator; empty: the preset's figure (needed when "
@@ -74,7 +77,9 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None):
     sharded evenly across them (ZeRO stage 3 / FSDP). The default 16 bytes per parameter is
     mixed-precision Adam training; use 2 for bf16 inference weights. Activations and the KV
     cache are not included: this is a lower bound. The memory per accelerator is the preset's
-    unless `memory_gb` gives it. The count is a whole number (an int for scalar inputs).
+    unless `memory_gb` gives it. An exact fit is not rounded up: ratios within one part in
+    1e9 of a whole number (float rounding) count as that number, as GPUS_FOR_DEADLINE does.
+    The count is a whole number (an int for scalar inputs).
     """
     n = _args.number(params, "params")
     b = _args.number(bytes_per_param, "bytes_per_param")
@@ -82,8 +87,9 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None):
     _args.broadcast(params=n, bytes_per_param=b, memory_gb=mem)
     with np.errstate(all="ignore"):
         ratio = n * b / GB / mem
-        # An exact fit (e.g. 5e9 params * 16 B on 80 GB) must not round up on float noise.
-        count = np.ceil(ratio * (1.0 - 4e-16))
+        # An exact fit (e.g. 70e9 params * 16 B on 80 GB) must not round up on float noise,
+        # however the parameter count was computed.
+        count = np.ceil(ratio * (1.0 - WHOLE_TOLERANCE))
     count = _args.in_range(count, "number of accelerators", "params", n)
     return _args.count(count, params, mem if memory_gb is not None else 0, bytes_per_param)
 

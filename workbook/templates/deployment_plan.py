@@ -55,8 +55,9 @@ DEPLOYMENT_PLAN = Template(
                 Out("Lowest loss the law allows (E)", "=INDEX(LAW_PARAMS(Law),1,1)", "nats/token", LOSS, "Law_E",
                     note="the irreducible loss: no model of any size reaches it"),
                 Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'
-                    'CHINCHILLA_LOSS(CHINCHILLA_COMPUTE(Target_Params,Law),Law))', "nats/token", LOSS,
-                    "Target_Loss", key=True),
+                    'SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,Law),Law),Law))',
+                    "nats/token", LOSS, "Target_Loss", key=True,
+                    note="a model size: the loss of the law's recommended model of that size"),
             )),
             Section("Demand over the deployment", (
                 In("Requests per day", "Requests_Per_Day", 10e6, "requests/day", INT),
@@ -88,17 +89,19 @@ DEPLOYMENT_PLAN = Template(
                    note="needed when the accelerator is given as a peak FLOP/s number"),
                 Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),GPU_SPEC(GPU,"memory_gb"),'
                     'GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB"),
+                In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
+                   "fraction", "a need within this fraction of a whole number counts as that number"),
             )),
             Grid("Designs compared", DESIGNS, (
                 "Model",
                 GridRow("Parameters", "Params", None, "parameters", BILLIONS, {
-                    "Opt": "=CHINCHILLA_N(COMPUTE_FOR_LOSS(Target_Loss,Law),Law)",
+                    "Opt": '=INFERENCE_TRADEOFF(Target_Loss,0,Law,"params")',
                     "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"params")',
                     "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
                                f'Lifetime_Output_Tokens,Law,"params",{_COST_ARGS})',
                     "Own": 50e9}, key_row=True),
                 GridRow("Training tokens", "Tokens", None, "tokens", TOKENS, {
-                    "Opt": "=CHINCHILLA_D(COMPUTE_FOR_LOSS(Target_Loss,Law),Law)",
+                    "Opt": '=INFERENCE_TRADEOFF(Target_Loss,0,Law,"tokens")',
                     "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"tokens")',
                     "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
                                f'Lifetime_Output_Tokens,Law,"tokens",{_COST_ARGS})',
@@ -153,7 +156,7 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Serving memory per replica", "Serve_Memory_GB",
                         "=INFERENCE_MEMORY_GB({p}_Params,Serve_Bytes_Per_Param,KV_Cache_GB)", "GB", ONE),
                 GridRow("Accelerators per serving replica", "Serve_GPUs",
-                        "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB,0)", "GPUs", INT),
+                        "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
             )),
             law_spread(
                 "The cost-optimal design under each scaling-law preset (why they differ: About)",
