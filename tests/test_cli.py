@@ -464,7 +464,9 @@ def test_an_accelerators_other_spellings_go_in_as_its_name(capsys, tmp_path, giv
     src = ROOT / "templates" / "deployment_plan.xlsx"
     code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", f"GPU={given}")
     assert code == 0 and err == "", err
-    assert openpyxl.load_workbook(tmp_path / "o.xlsx")["Plan"]["B22"].value == stored
+    wb = openpyxl.load_workbook(tmp_path / "o.xlsx")
+    sheet, ref = next(wb.defined_names["GPU"].destinations)
+    assert wb[sheet][ref.replace("$", "")].value == stored
 
 
 @pytest.mark.parametrize("spec, words", [

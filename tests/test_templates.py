@@ -15,6 +15,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 
 import planner
+from workbook.addin.cells import CellError
 from workbook.templates import TEMPLATES, scaling_law_fit
 from workbook.recalc.calc import calc
 from workbook.cli import main
@@ -28,7 +29,7 @@ REL = 1e-9
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK"}
+                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA"}
 
 
 @pytest.fixture(scope="module")
@@ -503,9 +504,11 @@ def test_accelerator_given_as_a_number(computed):
 
 
 def test_energy_without_a_board_power_says_what_is_missing(computed):
-    """An accelerator preset without a published board power asks for one instead of #VALUE!."""
+    """An accelerator preset without a published board power: the energy is an error (#N/A,
+    never a number of zero watts) and the check saying what is missing turns FALSE."""
     names = computed("training_budget.xlsx", ["GPU=TPU v5e"]).names
-    assert isinstance(names["Energy_kWh"], str) and "board power" in names["Energy_kWh"]
+    assert isinstance(names["Energy_kWh"], CellError) and names["Energy_kWh"].code == "#N/A"
+    assert names["Check_Power"] is False and names["Check_Accelerator"] is True
     names = computed("training_budget.xlsx", ["GPU=TPU v5e", "Board_Power_W=200"]).names
     assert close(names["Energy_kWh"], planner.energy_kwh(names["Budget"], "TPU v5e", 0.4, 1.2, 200))
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHOICE, Chart, Col, FLOPS, GPU_SOURCES, Grid, GridCol, GridRow, INT, In,
-    LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SAVING, SCI, Section, Sheet, TOKENS, Table,
-    Template, USD, USD_M, law_spread,
+    BILLIONS, BYTES_PER_GB, CHOICE, Chart, Col, FLOPS, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol,
+    GridRow, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
+    PER_BILLION, PER_MILLION, PER_TRILLION, SAVING, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS,
+    TRAIN_FLOPS_PER, Table, Template, USD, USD_M, constants, law_spread,
 )
+
+SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" B-parameter model on "'
+           '&TEXT(CostOpt_Tokens/Per_Trillion,"0.00")&" T tokens: $"&TEXT(CostOpt_Total_Cost/Per_Million,"0.00")'
+           '&" M over "&TEXT(Days_In_Service,"#,##0")&" days of service, "&TEXT(CostOpt_Savings,"0.0%")'
+           '&" less than the compute-optimal "&TEXT(Opt_Params/Per_Billion,"0.0")&" B model."')
 
 DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
            GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
@@ -44,6 +50,9 @@ DEPLOYMENT_PLAN = Template(
     ),
     sheets=(
         Sheet("Plan", "Deployment plan", "Inputs in blue on yellow; everything else is computed.", (
+            Section("Summary", (
+                Out("The plan in one line", SUMMARY, "", "General", "Summary", key=True),
+            )),
             Section("Quality target", (
                 LAW_IN,
                 In("Quality target given as", "Target_Mode", "Model size", "choice", CHOICE, "list:target_mode",
@@ -87,8 +96,10 @@ DEPLOYMENT_PLAN = Template(
                    "KV_CACHE_GB(layers, kv_heads, head_dim, context, batch) computes it from a shape"),
                 In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
                    note="needed when the accelerator is given as a peak FLOP/s number"),
-                Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),GPU_SPEC(GPU,"memory_gb"),'
-                    'GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB"),
+                GPU_PEAK_OUT,
+                Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),INDEX(HW_Memory_GB,'
+                    'MATCH(GPU,HW_Name,0)),GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB",
+                    note="from sheet Hardware unless typed above"),
                 In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
                    "fraction", "a need within this fraction of a whole number counts as that number"),
             )),
@@ -112,16 +123,16 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Meets the quality target", "Meets_Target",
                         '=IF({p}_Loss<=Target_Loss*(1+1E-9),"yes","no")', "yes/no", alert="no"),
                 "Compute",
-                GridRow("Training FLOPs", "Train_FLOPs", "=TRAIN_FLOPS({p}_Params,{p}_Tokens)", "FLOPs", FLOPS),
-                GridRow("Inference FLOPs", "Inference_FLOPs", "=INFERENCE_FLOPS({p}_Params,Lifetime_Tokens)",
+                GridRow("Training FLOPs", "Train_FLOPs", "=Train_FLOPs_Per_Param_Token*{p}_Params*{p}_Tokens", "FLOPs", FLOPS),
+                GridRow("Inference FLOPs", "Inference_FLOPs", "=Inference_FLOPs_Per_Param_Token*{p}_Params*Lifetime_Tokens",
                         "FLOPs", FLOPS),
                 GridRow("Total FLOPs", "Total_FLOPs", "={p}_Train_FLOPs+{p}_Inference_FLOPs", "FLOPs", FLOPS,
                         key_row=True),
-                GridRow("Training accelerator-hours", "Train_GPU_Hours", "=GPU_HOURS({p}_Train_FLOPs,GPU,Train_MFU)",
+                GridRow("Training accelerator-hours", "Train_GPU_Hours", "={p}_Train_FLOPs/(GPU_Peak*Train_MFU*Seconds_Per_Hour)",
                         "GPU-hours", INT),
                 GridRow("Inference accelerator-hours", "Inference_GPU_Hours",
-                        "=GPU_HOURS(INFERENCE_FLOPS({p}_Params,Lifetime_Input_Tokens),GPU,Prefill_MFU)"
-                        "+GPU_HOURS(INFERENCE_FLOPS({p}_Params,Lifetime_Output_Tokens),GPU,Decode_MFU)",
+                        "=Inference_FLOPs_Per_Param_Token*{p}_Params*(Lifetime_Input_Tokens/Prefill_MFU"
+                        "+Lifetime_Output_Tokens/Decode_MFU)/(GPU_Peak*Seconds_Per_Hour)",
                         "GPU-hours", INT, note="input tokens at the prefill MFU, output at the decode MFU"),
                 GridRow("Total accelerator-hours", "Total_GPU_Hours", "={p}_Train_GPU_Hours+{p}_Inference_GPU_Hours",
                         "GPU-hours", INT),
@@ -132,14 +143,14 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Total cost", "Total_Cost", "={p}_Train_Cost+{p}_Inference_Cost", "USD", USD_M,
                         key_row=True),
                 GridRow("Inference cost per million tokens", "Cost_Per_M_Tokens",
-                        "={p}_Inference_Cost/Lifetime_Tokens*1E+6", "USD/M tokens", '"$"#,##0.000'),
+                        "={p}_Inference_Cost/Lifetime_Tokens*Per_Million", "USD/M tokens", '"$"#,##0.000'),
                 GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
                         "fraction", SAVING, {"Opt": None}),
                 GridRow("FLOPs saving against the compute-optimal model", "FLOPs_Savings",
                         "=1-{p}_Total_FLOPs/Opt_Total_FLOPs", "fraction", SAVING, {"Opt": None}),
                 GridRow("Break-even lifetime volume", "Breakeven_Tokens",
                         '=IF({p}_Cost_Per_M_Tokens<Opt_Cost_Per_M_Tokens,MAX(0,({p}_Train_Cost-Opt_Train_Cost)'
-                        '/(Opt_Cost_Per_M_Tokens-{p}_Cost_Per_M_Tokens)*1E+6),"never")',
+                        '/(Opt_Cost_Per_M_Tokens-{p}_Cost_Per_M_Tokens)*Per_Million),"never")',
                         "tokens", TOKENS, {"Opt": None},
                         note="inference volume beyond which this model costs less in total than the "
                              "compute-optimal one"),
@@ -149,15 +160,25 @@ DEPLOYMENT_PLAN = Template(
                         "days", ONE, {"Opt": None}, note="at the planned request rate"),
                 "Memory",
                 GridRow("Training memory (weights, gradients, Adam)", "Train_Memory_GB",
-                        "=TRAIN_MEMORY_GB({p}_Params,Train_Bytes_Per_Param)", "GB", INT,
+                        "={p}_Params*Train_Bytes_Per_Param/Bytes_Per_GB", "GB", INT,
                         note="activations not included"),
                 GridRow("Accelerators to hold the training state", "Train_Memory_GPUs",
-                        "=GPUS_FOR_MEMORY({p}_Params,GPU,Train_Bytes_Per_Param,GPU_Memory_GB)", "GPUs", INT),
+                        "=ROUNDUP({p}_Train_Memory_GB/GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
                 GridRow("Serving memory per replica", "Serve_Memory_GB",
-                        "=INFERENCE_MEMORY_GB({p}_Params,Serve_Bytes_Per_Param,KV_Cache_GB)", "GB", ONE),
+                        "={p}_Params*Serve_Bytes_Per_Param/Bytes_Per_GB+KV_Cache_GB", "GB", ONE),
                 GridRow("Accelerators per serving replica", "Serve_GPUs",
                         "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
             )),
+            Section("Checks", (
+                Out("The accelerator is in the hardware table (or a number)", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
+                    "General", "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("The target loss is above the law's floor", "=Target_Loss>Law_E", "TRUE/FALSE", "General",
+                    "Check_Target", note="FALSE: no model reaches it; raise the target loss"),
+                Out("The cost-optimal model fits one serving replica's accelerators", "=CostOpt_Serve_GPUs>=1",
+                    "TRUE/FALSE", "General", "Check_Serving", note="FALSE: the memory inputs are incomplete"),
+            )),
+            constants(SECONDS_PER_HOUR, TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
+                      PER_BILLION, PER_TRILLION),
             law_spread(
                 "The cost-optimal design under each scaling-law preset (why they differ: About)",
                 Col("target", "Target loss under the law", "nats/token", LOSS,
@@ -193,6 +214,7 @@ DEPLOYMENT_PLAN = Template(
                   "Lifetime inference tokens (log scale)", "Total cost, USD (log scale)", "H4", log_y=True,
                   x_fmt=SCI, y_fmt='"$"#,##0'),
         ), widths=(44, 20, 20, 20, 20, 16, 60), freeze="B4"),
+        HARDWARE_SHEET,
     ),
 )
 

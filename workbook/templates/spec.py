@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from planner.hardware import GPU_NAMES
+from planner.hardware import GPU_NAMES, GPU_PRESETS
 from planner.laws import PRESETS, WHY_PRESETS_DIFFER
 
 # --- the records the builder reads ----------------------------------------------------------
@@ -251,3 +251,53 @@ def law_spread(title: str, *columns: Col) -> Table:
     law = Col("law", "Scaling law", "preset", CHOICE, values=tuple(PRESETS), rule="list:law",
               name="Spread_Laws")
     return Table("laws", (law,) + columns, len(PRESETS), title=title)
+
+
+# --- the hardware table and the constants the accounting formulas use ------------------------
+
+# The accelerator presets' published figures as values, so that accounting formulas (hours,
+# dollars, energy, memory) look them up with INDEX/MATCH and stay right in a copy without the
+# add-in. Three blank rows take an accelerator of the reader's own.
+_HW = tuple(GPU_PRESETS.values())
+_SPARE = ("",) * 3
+HARDWARE_SHEET = Sheet(
+    "Hardware", "Accelerator figures",
+    "Vendor datasheet figures (dense bf16, not \"with sparsity\") that the accounting formulas look up; "
+    "add your own accelerator in the blank rows.", (
+        Table("hw", (
+            Col("name", "Accelerator", "", TEXT, values=tuple(a.name for a in _HW) + _SPARE,
+                name="HW_Name", rule="none"),
+            Col("peak", "Dense bf16 peak", "FLOP/s", FLOPS_S, values=tuple(a.bf16_flops for a in _HW),
+                name="HW_Peak_FLOPs"),
+            Col("memory", "Memory", "GB", "#,##0", values=tuple(a.memory_gb for a in _HW), name="HW_Memory_GB"),
+            Col("bandwidth", "Memory bandwidth", "bytes/s", "0.00E+00",
+                values=tuple(a.memory_bandwidth for a in _HW), name="HW_Bandwidth"),
+            Col("power", "Board power (blank: not published)", "W", "#,##0",
+                values=tuple(a.power_w for a in _HW), name="HW_Power_W"),
+            Col("source", "Source", "", TEXT, values=tuple(a.source for a in _HW) + _SPARE,
+                name="HW_Source", rule="none", wrap=True),
+        ), len(_HW) + len(_SPARE)),
+    ), widths=(14, 18, 10, 16, 14, 100), freeze="B6")
+
+# Looked up once per workbook; a number typed as the accelerator is its peak itself.
+GPU_PEAK_OUT = Out("Accelerator peak (dense bf16)",
+                   "=IF(ISNUMBER(GPU),GPU,INDEX(HW_Peak_FLOPs,MATCH(GPU,HW_Name,0)))", "FLOP/s",
+                   FLOPS_S, "GPU_Peak", note="from sheet Hardware")
+
+
+def constants(*rows: In) -> Section:
+    """The named constants a template's formulas use instead of literals."""
+    return Section("Constants (units and conventions; change only with reason)", rows)
+
+
+SECONDS_PER_HOUR = In("Seconds per hour", "Seconds_Per_Hour", 3600, "s/h", "#,##0")
+HOURS_PER_DAY = In("Hours per day", "Hours_Per_Day", 24, "h/day", "#,##0")
+TRAIN_FLOPS_PER = In("Training FLOPs per parameter per token", "Train_FLOPs_Per_Param_Token", 6,
+                     "FLOPs", "#,##0", note="forward 2 + backward 4 (Kaplan et al. 2020)")
+INFER_FLOPS_PER = In("Inference FLOPs per parameter per token", "Inference_FLOPs_Per_Param_Token", 2,
+                     "FLOPs", "#,##0", note="the forward pass (Kaplan et al. 2020)")
+PER_MILLION = In("One million", "Per_Million", 1e6, "count", "#,##0")
+PER_BILLION = In("One billion", "Per_Billion", 1e9, "count", "#,##0")
+PER_TRILLION = In("One trillion", "Per_Trillion", 1e12, "count", "#,##0")
+BYTES_PER_GB = In("Bytes per GB", "Bytes_Per_GB", 1e9, "bytes", "#,##0")
+WATTS_PER_KW = In("Watts per kW", "Watts_Per_kW", 1000, "W", "#,##0")

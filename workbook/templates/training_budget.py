@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHOICE, Chart, Col, FLOPS, FLOPS_S, GPU_SOURCES, INT, In, LAW_IN, LAW_SOURCES,
-    LOSS, ONE, Out, PCT, SCI, Section, Sheet, TOKENS, TWO, Table, Template, USD, USD_M, law_spread,
+    BILLIONS, CHOICE, Chart, Col, FLOPS, FLOPS_S, GPU_PEAK_OUT, GPU_SOURCES, HARDWARE_SHEET,
+    HOURS_PER_DAY, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_MILLION,
+    PER_TRILLION, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table,
+    Template, USD, USD_M, WATTS_PER_KW, constants, law_spread,
 )
+
+SUMMARY = ('="Train a "&TEXT(Opt_Params/Per_Billion,"0.0")&" B-parameter model on "'
+           '&TEXT(Opt_Tokens/Per_Trillion,"0.00")&" T tokens: $"&TEXT(Cost_Total/Per_Million,"0.00")'
+           '&" M, "&TEXT(GPU_Hours,"#,##0")&" accelerator-hours ("&TEXT(Wall_Days,"0")&" days on "'
+           '&TEXT(GPU_Count,"#,##0")&" x "&GPU&"); predicted loss "&TEXT(Opt_Loss,"0.000")&" under the "'
+           '&Law&" law."')
 
 SENS_MULTIPLES = (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10)
 
@@ -35,6 +43,9 @@ TRAINING_BUDGET = Template(
     ),
     sheets=(
         Sheet("Budget", "Training budget", "Inputs in blue on yellow; everything else is computed.", (
+            Section("Summary", (
+                Out("The plan in one line", SUMMARY, "", "General", "Summary", key=True),
+            )),
             Section("Scaling law", (LAW_IN,)),
             Section("Budget", (
                 In("Budget from", "Budget_Mode", "Cluster", "choice", CHOICE, "list:budget_mode",
@@ -50,10 +61,10 @@ TRAINING_BUDGET = Template(
                 In("Board power per accelerator (blank: the preset's)", "Board_Power_W", None, "W", INT,
                    note="needed for TPU v5e/v5p (unpublished) or an accelerator given as FLOP/s"),
                 In("FLOPs budget (when 'Budget from' is FLOPs)", "FLOPs_Budget", 1e24, "FLOPs", FLOPS),
+                GPU_PEAK_OUT,
                 Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
-                    'COMPUTE_FROM_GPUS(GPU_Count,Cluster_Days,GPU,MFU))', "FLOPs", FLOPS, "Budget",
-                    key=True),
-                Out("Accelerator peak (dense bf16)", "=PEAK_FLOPS(GPU)", "FLOP/s", FLOPS_S, "GPU_Peak"),
+                    'GPU_Count*Cluster_Days*Hours_Per_Day*Seconds_Per_Hour*GPU_Peak*MFU)', "FLOPs", FLOPS,
+                    "Budget", key=True, note="cluster: GPUs x days x peak x MFU"),
             )),
             Section("Compute-optimal model", (
                 Out("Parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS, "Opt_Params", key=True),
@@ -62,14 +73,17 @@ TRAINING_BUDGET = Template(
                 Out("Predicted loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss", key=True),
             )),
             Section("Time, cost and energy", (
-                Out("Accelerator-hours", "=GPU_HOURS(Budget,GPU,MFU)", "GPU-hours", INT, "GPU_Hours", key=True),
-                Out("Wall-clock time on the cluster", "=TRAIN_DAYS(Budget,GPU_Count,GPU,MFU)", "days", ONE,
+                Out("Accelerator-hours", "=Budget/(GPU_Peak*MFU*Seconds_Per_Hour)", "GPU-hours", INT,
+                    "GPU_Hours", key=True),
+                Out("Wall-clock time on the cluster", "=GPU_Hours/GPU_Count/Hours_Per_Day", "days", ONE,
                     "Wall_Days"),
-                Out("Training cost", "=COMPUTE_COST(Budget,Price_Per_GPU_Hour,GPU,MFU)", "USD", USD_M,
-                    "Cost_Total", key=True),
-                # The one input an accelerator preset may lack: say so instead of #VALUE!.
-                Out("Energy", '=IFERROR(ENERGY_KWH(Budget,GPU,MFU,PUE,Board_Power_W),"enter board power")',
-                    "kWh", INT, "Energy_kWh", note="board power x hours x PUE"),
+                Out("Training cost", "=GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Cost_Total", key=True),
+                Out("Board power from sheet Hardware", "=IF(ISNUMBER(GPU),0,INDEX(HW_Power_W,MATCH(GPU,HW_Name,0)))",
+                    "W", INT, "Table_Power_W", note="0: not published, or the accelerator is a number"),
+                Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
+                    "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
+                Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "kWh", INT, "Energy_kWh",
+                    note="board power x hours x PUE"),
             )),
             Section("Data limit", (
                 In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
@@ -92,6 +106,15 @@ TRAINING_BUDGET = Template(
                     "=DATA_CONSTRAINED_LOSS(Data_Limited_Params,Data_Limited_Tokens,Unique_Tokens,Law)",
                     "nats/token", LOSS, "Data_Limited_Plan_Loss"),
             )),
+            Section("Checks", (
+                Out("The accelerator is in the hardware table (or a number)", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
+                    "General", "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("Its board power is known (for the energy row)", "=ISNUMBER(GPU_Power_W)", "TRUE/FALSE",
+                    "General", "Check_Power", note="FALSE: type the board power above (TPU v5e/v5p publish none)"),
+                Out("The unique data covers the optimal tokens", "=Opt_Tokens<=Unique_Tokens", "TRUE/FALSE",
+                    "General", "Check_Data", note="FALSE: the data-limited plan above is the one to use"),
+            )),
+            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, PER_MILLION, PER_BILLION, PER_TRILLION),
             law_spread(
                 "The same budget under each scaling-law preset (why they differ: About)",
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
@@ -105,8 +128,8 @@ TRAINING_BUDGET = Template(
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N({budget},Law)"),
                 Col("tokens", "Training tokens", "tokens", TOKENS, "=CHINCHILLA_D({budget},Law)"),
                 Col("loss", "Predicted loss", "nats/token", LOSS, "=CHINCHILLA_LOSS({budget},Law)"),
-                Col("hours", "Accelerator-hours", "GPU-hours", INT, "=GPU_HOURS({budget},GPU,MFU)"),
-                Col("days", "Days on the cluster", "days", ONE, "=TRAIN_DAYS({budget},GPU_Count,GPU,MFU)"),
+                Col("hours", "Accelerator-hours", "GPU-hours", INT, "={budget}/(GPU_Peak*MFU*Seconds_Per_Hour)"),
+                Col("days", "Days on the cluster", "days", ONE, "={hours}/GPU_Count/Hours_Per_Day"),
                 Col("cost", "Training cost", "USD", USD_M, "={hours}*Price_Per_GPU_Hour"),
             ), len(SENS_MULTIPLES)),
             Chart("sens", "Predicted loss against training budget", "budget", (("loss", "Compute-optimal loss"),),
@@ -115,6 +138,7 @@ TRAINING_BUDGET = Template(
                   "Training budget (FLOPs, log scale)", "USD (log scale)", "J23", log_y=True, x_fmt=SCI,
                   y_fmt='"$"#,##0'),
         ), widths=(40, 18, 16, 16, 16, 18, 16, 16)),
+        HARDWARE_SHEET,
     ),
 )
 
