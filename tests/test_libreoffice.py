@@ -180,3 +180,64 @@ def xlsx_formulas(path: Path) -> dict:
     wb = openpyxl.load_workbook(path)
     return {(ws.title, c.coordinate): c.value for ws in wb for row in ws.iter_rows() for c in row
             if isinstance(c.value, str) and c.value.startswith("=")}
+
+
+# --- a colleague edits the hand-off copy -------------------------------------------------------
+
+def _named(path: Path) -> dict:
+    """Defined name -> value of its single cell, as the saved file shows it."""
+    wb = openpyxl.load_workbook(path, data_only=True)
+    out = {}
+    for name, dn in wb.defined_names.items():
+        sheet, ref = next(dn.destinations)
+        if ":" not in ref:
+            out[name] = wb[sheet][ref.replace("$", "")].value
+    return out
+
+
+def _edited_in_libreoffice(template: str, edits: dict, tmp_path: Path) -> dict:
+    """Freeze `template`, type `edits` (defined name -> value) into the copy, let LibreOffice
+    recalculate it, and return every named cell as LibreOffice shows it."""
+    frozen = tmp_path / f"handoff-{template}"
+    assert main(["calc", str(ROOT / "templates" / template), "--out", str(frozen), "--freeze"]) == 0
+    wb = openpyxl.load_workbook(frozen)  # keeps formulas; LibreOffice recalculates them all
+    for name, value in edits.items():
+        sheet, ref = next(wb.defined_names[name].destinations)
+        wb[sheet][ref.replace("$", "")].value = value
+    edited = tmp_path / f"edited-{template}"
+    wb.save(edited)
+    return _named(libreoffice_recalc(edited, tmp_path))
+
+
+def test_training_budget_copy_accounts_for_an_edited_price_and_accelerator(tmp_path):
+    import planner
+
+    got = _edited_in_libreoffice("training_budget.xlsx", {
+        "Price_Per_GPU_Hour": 3.25, "PUE": 1.5, "GPU": "A100 80GB", "GPU_Count": 1000}, tmp_path)
+    budget = planner.compute_from_gpus(1000, got["Cluster_Days"], "A100 80GB", got["MFU"])
+    hours = planner.gpu_hours(budget, "A100 80GB", got["MFU"])
+    assert same(got["Budget"], budget) and same(got["GPU_Hours"], hours)
+    assert same(got["Wall_Days"], planner.train_days(budget, 1000, "A100 80GB", got["MFU"]))
+    assert same(got["Cost_Total"], planner.compute_cost(budget, 3.25, "A100 80GB", got["MFU"]))
+    assert same(got["Energy_kWh"], planner.energy_kwh(budget, "A100 80GB", got["MFU"], 1.5))
+    assert got["GPU_Peak"] == planner.peak_flops("A100 80GB")
+
+
+def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(tmp_path):
+    import planner
+
+    got = _edited_in_libreoffice("deployment_plan.xlsx", {
+        "Requests_Per_Day": 25e6, "Price_Per_GPU_Hour": 1.4, "GPU": "H200"}, tmp_path)
+    inputs = got["Lifetime_Input_Tokens"], got["Lifetime_Output_Tokens"]
+    assert same(inputs[0], 25e6 * got["Input_Tokens_Per_Request"] * got["Days_In_Service"])
+    for p in ("Opt", "FlopOpt", "CostOpt", "Own"):
+        n, d = got[f"{p}_Params"], got[f"{p}_Tokens"]  # the frozen decisions
+        train = planner.gpu_hours(planner.train_flops(n, d), "H200", got["Train_MFU"])
+        serve = (planner.gpu_hours(planner.inference_flops(n, inputs[0]), "H200", got["Prefill_MFU"])
+                 + planner.gpu_hours(planner.inference_flops(n, inputs[1]), "H200", got["Decode_MFU"]))
+        assert same(got[f"{p}_Train_Cost"], train * 1.4), p
+        assert same(got[f"{p}_Inference_Cost"], serve * 1.4), p
+        assert same(got[f"{p}_Cost_Per_M_Tokens"], serve * 1.4 / sum(inputs) * 1e6), p
+        assert got[f"{p}_Train_Memory_GPUs"] == planner.gpus_for_memory(n, "H200", got["Train_Bytes_Per_Param"]), p
+        memory = planner.inference_memory_gb(n, got["Serve_Bytes_Per_Param"], got["KV_Cache_GB"])
+        assert same(got[f"{p}_Serve_Memory_GB"], memory), p

@@ -674,3 +674,33 @@ def test_every_template_shows_the_answer_under_each_preset(filename, computed):
     # The chosen law's own answer is among them, in the same units.
     if filename in ("training_budget.xlsx", "overtraining_explorer.xlsx"):
         assert close(dict(rows)[names["Law"]]["Parameters"], names["Opt_Params"])
+
+
+@pytest.mark.parametrize("filename", ["training_budget.xlsx", "deployment_plan.xlsx"])
+def test_the_hardware_sheet_holds_the_presets_published_figures(filename):
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+
+    def column(name):
+        sheet, ref = next(wb.defined_names[name].destinations)
+        return [c.value for row in wb[sheet][ref.replace("$", "")] for c in row]
+
+    names = column("HW_Name")
+    assert names[:len(planner.hardware.GPU_NAMES)] == list(planner.hardware.GPU_NAMES)
+    for i, name in enumerate(planner.hardware.GPU_NAMES):
+        acc = planner.hardware.GPU_PRESETS[name]
+        assert column("HW_Peak_FLOPs")[i] == acc.bf16_flops == planner.peak_flops(name)
+        assert column("HW_Memory_GB")[i] == acc.memory_gb
+        assert column("HW_Power_W")[i] == acc.power_w  # None (a blank) where unpublished
+        assert column("HW_Source")[i] == acc.source and acc.source
+
+
+@pytest.mark.parametrize("filename", ["training_budget.xlsx", "deployment_plan.xlsx"])
+def test_accounting_uses_no_planner_formula(filename):
+    """Hours, dollars, energy and memory are Excel's own formulas: only decisions need the add-in."""
+    decisions = {"CHINCHILLA_N", "CHINCHILLA_D", "CHINCHILLA_LOSS", "CHINCHILLA_COMPUTE", "SCALING_LOSS",
+                 "INFERENCE_TRADEOFF", "INFERENCE_TRADEOFF_COST", "LAW_PARAMS", "EFFECTIVE_TOKENS",
+                 "DATA_CONSTRAINED_LOSS", "DATA_CONSTRAINED_N", "DATA_CONSTRAINED_D", "EPOCHS_WORTH_IT"}
+    catalog = {name.upper() for name in planner.CATALOG}
+    for sheet, coord, text in _formulas(filename):
+        used = set(re.findall(r"([A-Z][A-Z0-9_.]*)\(", text.replace('"', "'"))) & catalog
+        assert used <= decisions, f"{sheet}!{coord} accounts with {used - decisions}: {text}"
