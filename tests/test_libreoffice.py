@@ -149,7 +149,11 @@ def test_built_workbook_in_libreoffice(tmp_path):
 def test_excel_style_workbook_in_libreoffice(tmp_path):
     src = excel_style_book(tmp_path / "excel.xlsx")
     _, live = check_in_libreoffice(src, tmp_path)
-    assert live == 3  # the shared Excel formula C1:C3; the planner's B1:B3 are values
+    # The shared Excel formula C1:C3 (the planner's B1:B3 are values), and the hand-off note's
+    # live check: one "changed" flag per input the frozen values came from, a count and a list.
+    note = openpyxl.load_workbook(tmp_path / "excel-handoff.xlsx")["Hand-off"]
+    flags = [c for row in note.iter_rows() for c in row if c.column_letter == "C" and '"changed"' in str(c.value)]
+    assert len(flags) >= 1 and live == 3 + len(flags) + 2
 
 
 def test_sentinels_are_really_recomputed(tmp_path):
@@ -189,7 +193,10 @@ def _named(path: Path) -> dict:
     wb = openpyxl.load_workbook(path, data_only=True)
     out = {}
     for name, dn in wb.defined_names.items():
-        sheet, ref = next(dn.destinations)
+        cells = list(dn.destinations)
+        if len(cells) != 1:
+            continue
+        sheet, ref = cells[0]
         if ":" not in ref:
             out[name] = wb[sheet][ref.replace("$", "")].value
     return out
@@ -206,7 +213,12 @@ def _edited_in_libreoffice(template: str, edits: dict, tmp_path: Path) -> dict:
         wb[sheet][ref.replace("$", "")].value = value
     edited = tmp_path / f"edited-{template}"
     wb.save(edited)
-    return _named(libreoffice_recalc(edited, tmp_path))
+    office = libreoffice_recalc(edited, tmp_path)
+    got = _named(office)
+    shown = openpyxl.load_workbook(office, data_only=True)
+    got["banners"] = [shown[sheet][ref.replace("$", "")].value
+                      for sheet, ref in wb.defined_names["Handoff_Banners"].destinations]
+    return got
 
 
 def test_training_budget_copy_accounts_for_an_edited_price_and_accelerator(tmp_path):
@@ -221,6 +233,19 @@ def test_training_budget_copy_accounts_for_an_edited_price_and_accelerator(tmp_p
     assert same(got["Cost_Total"], planner.compute_cost(budget, 3.25, "A100 80GB", got["MFU"]))
     assert same(got["Energy_kWh"], planner.energy_kwh(budget, "A100 80GB", got["MFU"], 1.5))
     assert got["GPU_Peak"] == planner.peak_flops("A100 80GB")
+    # The cluster decides the budget, so the frozen model no longer matches: every sheet says
+    # so, naming the changed inputs; the price and PUE only enter the accounting.
+    for banner in got["banners"]:
+        assert banner.startswith("Changed since this copy was frozen: GPU GPU_Count -")
+        assert "Price" not in banner and "PUE" not in banner
+
+
+def test_a_copy_edited_only_where_it_accounts_stays_calm(tmp_path):
+    got = _edited_in_libreoffice("training_budget.xlsx", {"Price_Per_GPU_Hour": 2.5, "PUE": 1.1}, tmp_path)
+    assert len(got["banners"]) == 2  # Budget and Hardware
+    for banner in got["banners"]:
+        assert banner.startswith("Hand-off copy, frozen ") and "from training_budget.xlsx" in banner
+    assert same(got["Cost_Total"], got["GPU_Hours"] * 2.5)
 
 
 def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(tmp_path):
@@ -241,3 +266,6 @@ def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(
         assert got[f"{p}_Train_Memory_GPUs"] == planner.gpus_for_memory(n, "H200", got["Train_Bytes_Per_Param"]), p
         memory = planner.inference_memory_gb(n, got["Serve_Bytes_Per_Param"], got["KV_Cache_GB"])
         assert same(got[f"{p}_Serve_Memory_GB"], memory), p
+    # The cost-optimal design depends on the price and the traffic: the copy says it is stale.
+    assert all(b.startswith("Changed since this copy was frozen: Requests_Per_Day GPU Price_Per_GPU_Hour -")
+               for b in got["banners"])

@@ -65,7 +65,10 @@ def inputs(filename) -> dict:
     wb = openpyxl.load_workbook(COMMITTED / filename)
     values = {}
     for name, dn in wb.defined_names.items():
-        sheet, ref = next(dn.destinations)
+        cells = list(dn.destinations)
+        if len(cells) != 1:  # the hand-off names: a constant, or a cell on every sheet
+            continue
+        sheet, ref = cells[0]
         if ":" not in ref:
             cell = wb[sheet][ref.replace("$", "")]
             if not (isinstance(cell.value, str) and cell.value.startswith("=")):
@@ -704,3 +707,29 @@ def test_accounting_uses_no_planner_formula(filename):
     for sheet, coord, text in _formulas(filename):
         used = set(re.findall(r"([A-Z][A-Z0-9_.]*)\(", text.replace('"', "'"))) & catalog
         assert used <= decisions, f"{sheet}!{coord} accounts with {used - decisions}: {text}"
+
+
+def test_a_hand_off_copy_marks_what_it_froze_and_locks_what_only_the_add_in_honours(tmp_path):
+    from workbook.recalc.calc import FROZEN_FILL
+
+    out = tmp_path / "handoff.xlsx"
+    result = calc(COMMITTED / "training_budget.xlsx", out, freeze=True)
+    wb = openpyxl.load_workbook(out)
+
+    def cell(name):
+        sheet, ref = next(wb.defined_names[name].destinations)
+        return wb[sheet][ref.replace("$", "")]
+
+    assert cell("Opt_Params").fill.fgColor.rgb == FROZEN_FILL and not str(cell("Opt_Params").value).startswith("=")
+    assert cell("GPU_Hours").fill.fgColor.rgb != FROZEN_FILL and cell("GPU_Hours").value.startswith("=")
+    assert wb["Budget"].protection.sheet and not wb["Budget"].protection.password
+    # The cluster decides the budget the frozen model was made for; the price only accounts.
+    assert cell("GPU_Count").protection.locked and cell("Law").protection.locked
+    for name in ("Price_Per_GPU_Hour", "PUE", "Board_Power_W"):
+        assert not cell(name).protection.locked, name
+    banners = [wb[s][r.replace("$", "")].value for s, r in wb.defined_names["Handoff_Banners"].destinations]
+    assert len(banners) == 2 and all(b.startswith("=IF(") for b in banners)  # Budget and Hardware
+    assert any(f.startswith("Budget!") for f in result.frozen)
+    shown = openpyxl.load_workbook(out, data_only=True)
+    assert shown["Budget"]["A3"].value.startswith("Hand-off copy, frozen ")
+    assert wb.defined_names["Handoff_Changed"].attr_text.endswith(">0")

@@ -8,6 +8,7 @@ live, and the About sheet records when and from which inputs the copy was made.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import os
@@ -23,7 +24,7 @@ from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
 
 from workbook.addin.cells import CellError
-from workbook.recalc import engine, xlsx
+from workbook.recalc import depends, engine, xlsx
 from workbook.recalc.engine import EngineError
 from workbook.recalc.xlsx import _M, XlsxError
 
@@ -419,7 +420,9 @@ def _calc(src: Path, out: Path, sets, freeze: bool, now) -> CalcResult:
     if freeze:
         result.frozen.extend(_freeze_names(pkg, name_values))
         _set_full_calc_on_load(pkg)
-        _write_note(pkg, result, src, now or dt.datetime.now(dt.timezone.utc))
+        when = now or dt.datetime.now(dt.timezone.utc)
+        sheet, row = _write_note(pkg, result, src, when)
+        _write_input_check(pkg, result, src, when, sheet, row)
     try:
         pkg.save(out)
     except OSError as exc:
@@ -548,7 +551,7 @@ def _literal(v) -> str:
         return "TRUE" if v else "FALSE"
     if isinstance(v, str):
         return '"' + v.replace('"', '""') + '"'
-    return xlsx.number_text(0.0 if v is None else v)
+    return xlsx.number_text(0.0 if v is None else v).upper()  # 1E+24, as Excel writes it
 
 
 def _freeze_names(pkg: xlsx.Package, name_values: dict) -> list[str]:
@@ -656,7 +659,8 @@ def _note_rows(result: CalcResult, pkg: xlsx.Package, src: Path, when: dt.dateti
     return rows
 
 
-def _write_note(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datetime) -> None:
+def _write_note(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datetime) -> tuple:
+    """Write the note below the About sheet's text; return (that sheet, the next free row)."""
     rows = _note_rows(result, pkg, src, when)
     try:
         sheet = pkg.sheet("About")
@@ -672,6 +676,214 @@ def _write_note(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datet
                 continue
             cell = xlsx.ensure_cell(root, index, f"{'AB'[j]}{start + i}")
             xlsx.set_constant(cell, value)
+    return sheet, start + len(rows) + 1
+
+
+# ---------------------------------------------------------------------------------------
+# The live check of a hand-off copy: have the inputs of its frozen values changed?
+# ---------------------------------------------------------------------------------------
+
+_ARRAY_LIMIT = 200  # cells compared one by one; a larger range is compared by count and sum
+_SUM_TOLERANCE = "1E-12"  # relative: a sum recomputed by another program may differ in the last bits
+
+
+def _quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _address(sheet: str, ref: str) -> str:
+    col, row = coordinate_from_string(ref)
+    return f"{_quoted(sheet)}!${col}${row}"
+
+
+def _span(cells) -> str:
+    """A block of cells as one absolute range reference."""
+    sheet = cells[0][0]
+    return f"{_address(sheet, cells[0][1])}:{_address(sheet, cells[-1][1]).split('!')[1]}"
+
+
+def _changed_condition(item, values: dict) -> str:
+    """A formula condition, TRUE once any cell of the input differs from its frozen value."""
+    frozen = [values.get(c) for c in item.cells]
+    if len(item.cells) == 1:
+        ref, v = _address(*item.cells[0]), frozen[0]
+        return f"NOT(ISBLANK({ref}))" if v in (None, "") else f"{ref}<>{_literal(v)}"
+    rows = {}
+    for (_, ref), v in zip(item.cells, frozen):
+        rows.setdefault(xlsx.split_ref(ref)[0], []).append(v)
+    block = _span(item.cells)
+    if len(item.cells) <= _ARRAY_LIMIT:
+        constant = "{" + ";".join(",".join('""' if v is None else _literal(v) for v in r)
+                                  for r in rows.values()) + "}"
+        return f"SUMPRODUCT(({block}<>{constant})*1)>0"
+    numbers = [v for v in frozen if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    total = sum(numbers)
+    return (f"OR(COUNT({block})<>{len(numbers)},ABS(SUM({block})-{xlsx.number_text(total)})>"
+            f"ABS({xlsx.number_text(total)})*{_SUM_TOLERANCE})")
+
+
+def _write_input_check(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datetime,
+                       sheet: xlsx.Sheet, row: int) -> None:
+    """List the inputs the frozen values depend on, each with a live "changed" flag, and point
+    the workbook's banners (Handoff_Banners, Handoff_Changed) at them."""
+    items = depends.frozen_inputs(pkg, result.formulas, _destinations)
+    _mark_and_lock(pkg, result, items)
+    if not items:
+        return
+    root = pkg.edit(sheet.part)
+    index = xlsx.index_cells(root)
+
+    def put(ref, value, formula=None):
+        cell = xlsx.ensure_cell(root, index, ref)
+        if formula is None:
+            xlsx.set_constant(cell, value)
+        else:
+            _set_formula(cell, formula, value)
+
+    put(f"A{row}", "Inputs the grey values were computed from (change one and the banner on each "
+                   "sheet turns red):")
+    first = row + 1
+    for i, item in enumerate(items):
+        r = first + i
+        frozen = [result.values.get(c) for c in item.cells]
+        put(f"A{r}", item.label)
+        put(f"B{r}", _display(frozen[0]) if len(frozen) == 1 else f"{len(frozen)} cells")
+        put(f"C{r}", "", f'IF({_changed_condition(item, result.values)},"changed","")')
+    last = first + len(items) - 1
+    here = _quoted(sheet.name)
+    count_ref, list_ref = f"B{last + 2}", f"B{last + 3}"
+    put(f"A{last + 2}", "Inputs changed since freezing")
+    put(count_ref, 0, f'COUNTIF({here}!$C${first}:$C${last},"changed")')
+    put(f"A{last + 3}", "Which")
+    put(list_ref, "", "&".join(f'IF({here}!$C${first + i}="changed",{here}!$A${first + i}&" ","")'
+                               for i in range(len(items))))
+    count, names = f"{here}!${count_ref[0]}${count_ref[1:]}", f"{here}!${list_ref[0]}${list_ref[1:]}"
+    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    calm = (f"Hand-off copy, frozen {stamp} from {src.name}: grey values were computed by the planner "
+            f"for the inputs listed on {sheet.name}.")
+    alarm = ("Changed since this copy was frozen: \"&" + names + "&\"- the grey values belong to the "
+             "earlier inputs; recompute from the original with planner calc.")
+    banner = f'IF({count}=0,{_literal(calm)},"{alarm}")'
+    for name in pkg.names:
+        if name.sheet_index is not None:
+            continue
+        if name.name.upper() == "HANDOFF_BANNERS":
+            for target, ref in _destinations(name.text, pkg):
+                ws = pkg.sheet(target)
+                wroot = root if ws.part == sheet.part else pkg.edit(ws.part)
+                windex = index if ws.part == sheet.part else xlsx.index_cells(wroot)
+                _set_formula(xlsx.ensure_cell(wroot, windex, ref), banner, calm)
+        elif name.name.upper() == "HANDOFF_CHANGED":
+            _rename_text(pkg, name, f"{count}>0")
+
+
+FROZEN_FILL = "FFD9D9D9"  # grey: a value the planner computed, no longer a live formula
+
+
+def _styles_part(pkg: xlsx.Package) -> str | None:
+    rp = xlsx.rels_part(pkg.workbook_part)
+    if rp not in pkg.members:
+        return None
+    for rel in pkg.xml(rp):
+        if rel.get("Type", "").endswith("/styles"):
+            part = xlsx._resolve(pkg.workbook_part, rel.get("Target", ""))
+            return part if part in pkg.members else None
+    return None
+
+
+class _Restyler:
+    """New cell formats cloned from a cell's own, each made once: grey fill, unlocked."""
+
+    def __init__(self, pkg: xlsx.Package, part: str):
+        self.root = pkg.edit(part)
+        self.xfs = self.root.find(_M + "cellXfs")
+        fills = self.root.find(_M + "fills")
+        fill = ET.SubElement(fills, _M + "fill")
+        pattern = ET.SubElement(fill, _M + "patternFill", {"patternType": "solid"})
+        ET.SubElement(pattern, _M + "fgColor", {"rgb": FROZEN_FILL})
+        ET.SubElement(pattern, _M + "bgColor", {"indexed": "64"})
+        fills.set("count", str(len(fills)))
+        self.grey_fill = str(len(fills) - 1)
+        self.made: dict = {}
+
+    def apply(self, cell: ET.Element, how: str) -> None:
+        old = int(cell.get("s", "0"))
+        key = (old, how)
+        if key not in self.made:
+            xf = copy.deepcopy(self.xfs[old] if old < len(self.xfs) else self.xfs[0])
+            if how == "grey":
+                xf.set("fillId", self.grey_fill)
+                xf.set("applyFill", "1")
+            else:  # "unlocked"
+                for p in xf.findall(_M + "protection"):
+                    xf.remove(p)
+                ET.SubElement(xf, _M + "protection", {"locked": "0"})
+                xf.set("applyProtection", "1")
+            self.xfs.append(xf)
+            self.xfs.set("count", str(len(self.xfs)))
+            self.made[key] = str(len(self.xfs) - 1)
+        cell.set("s", self.made[key])
+
+
+# Elements that may precede sheetProtection in a worksheet, in schema order.
+_BEFORE_PROTECTION = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr")
+
+
+def _protect(root: ET.Element) -> None:
+    """Sheet protection without a password: a reader lifts it deliberately (Review > Unprotect)."""
+    if root.find(_M + "sheetProtection") is not None:
+        return
+    pos = 0
+    for i, child in enumerate(list(root)):
+        if child.tag.replace(_M, "") in _BEFORE_PROTECTION:
+            pos = i + 1
+    root.insert(pos, ET.Element(_M + "sheetProtection", {"sheet": "1", "objects": "1", "scenarios": "1"}))
+
+
+def _mark_and_lock(pkg: xlsx.Package, result: CalcResult, items: list) -> None:
+    """Frozen values turn grey; on the sheets holding them, the inputs they came from stay
+    locked (the add-in alone could honour a change) while every other named input is unlocked."""
+    part = _styles_part(pkg)
+    if part is None or not result.frozen:
+        return
+    restyle = _Restyler(pkg, part)
+    behind = {cell for item in items for cell in item.cells}
+    frozen: dict = {}
+    for where in result.frozen:
+        if "!" in where:  # a cell; the frozen defined names need no style
+            sheet, ref = where.rsplit("!", 1)
+            frozen.setdefault(sheet, []).append(ref)
+    named = {cell for n in pkg.names if n.sheet_index is None for cell in depends.name_cells(n.text, pkg, _destinations)}
+    computed = {(fc.sheet, ref) for fc in result.formulas.values() for ref in fc.cells}
+    editable = sorted(named - behind - computed)
+    sheets = set(frozen) | {cell[0] for cell in behind}
+    for name in sheets:
+        ws = pkg.sheet(name)
+        root = pkg.edit(ws.part)
+        index = xlsx.index_cells(root)
+        for ref in frozen.get(name, ()):
+            restyle.apply(xlsx.ensure_cell(root, index, ref), "grey")
+        for sheet, ref in editable:
+            if sheet == name:
+                restyle.apply(xlsx.ensure_cell(root, index, ref), "unlocked")
+        _protect(root)
+
+
+def _set_formula(cell, formula: str, cached) -> None:
+    """A formula with its computed value (the state at freezing: nothing changed yet)."""
+    xlsx.set_constant(cell, 0)
+    f = ET.Element(_M + "f")
+    f.text = formula
+    cell.insert(0, f)
+    xlsx.set_cached(cell, cached)
+
+
+def _rename_text(pkg: xlsx.Package, name: xlsx.DefinedName, text: str) -> None:
+    """Point a workbook defined name at a new formula."""
+    for el in pkg.edit(pkg.workbook_part).iter(_M + "definedName"):
+        if el.get("name") == name.name and el.get("localSheetId") is None:
+            el.text = text
+    name.text = text
 
 
 def _add_sheet(pkg: xlsx.Package, title: str) -> xlsx.Sheet:

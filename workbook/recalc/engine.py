@@ -302,6 +302,22 @@ def _tokens(formula: str) -> tuple[tuple[str, ...], frozenset[str]]:
             frozenset(t.name for t in tokens if isinstance(t, Range) and t.attr.get("is_reference")))
 
 
+@functools.lru_cache(maxsize=65536)
+def references(formula: str) -> tuple[tuple[str, str | None, str], ...]:
+    """What a formula refers to, by formulas' own tokenizer: ("range", sheet or None, "A1:B2")
+    for a cell or range, ("name", None, NAME) for a defined name (upper case)."""
+    tokens = formulas.Parser().ast("=" + formula.lstrip("="))[0]
+    out = []
+    for t in tokens:
+        if not isinstance(t, Range):
+            continue
+        if t.attr.get("is_reference"):
+            out.append(("name", None, t.name))
+        elif t.attr.get("r1") and t.attr.get("c1"):
+            out.append(("range", t.attr.get("sheet") or None, t.attr["ref"]))
+    return tuple(out)
+
+
 def function_names(formula: str) -> list[str]:
     """The functions a formula calls (formulas' own tokenizer; raises FormulaError)."""
     return list(_tokens(formula)[0])

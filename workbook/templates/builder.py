@@ -22,7 +22,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.chart.shapes import GraphicalProperties
-from openpyxl.formatting.rule import CellIsRule
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
@@ -438,6 +438,23 @@ def _lists(wb: Workbook, used: list[str]) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+BANNER_CELL = "A3"  # the row between a sheet's intro and its first block
+
+
+def _banner_cells(wb: Workbook, sheets: list[str]) -> None:
+    """Where a hand-off copy says what it froze: `planner calc --freeze` writes the banner into
+    the cells of Handoff_Banners and points Handoff_Changed at its live check of the inputs,
+    which turns the banners red. In the template itself both are idle (empty, FALSE)."""
+    refs = ",".join(f"'{s}'!{_absolute(BANNER_CELL)}" for s in sheets)
+    wb.defined_names["Handoff_Banners"] = DefinedName("Handoff_Banners", attr_text=refs)
+    wb.defined_names["Handoff_Changed"] = DefinedName("Handoff_Changed", attr_text="FALSE")
+    for title in sheets:
+        wb[title].conditional_formatting.add(
+            BANNER_CELL, FormulaRule(formula=["Handoff_Changed"], stopIfTrue=True,
+                                     fill=PatternFill("solid", fgColor="FFC00000", bgColor="FFC00000"),
+                                     font=Font(bold=True, color="FFFFFFFF")))
+
+
 def build(t: spec.Template) -> Workbook:
     """The workbook of one template spec."""
     wb = Workbook()
@@ -476,6 +493,7 @@ def build(t: spec.Template) -> Workbook:
         lists += [rule[5:] for rule in dvs.rules if rule.startswith("list:")]
     for ws, block in charts:
         _chart(ws, block, tables)
+    _banner_cells(wb, [s.title for s in t.sheets])
     _lists(wb, lists)
     _about(wb, t)
     return wb

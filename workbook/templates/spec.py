@@ -195,9 +195,12 @@ ADDIN_NOTE = (
     "For colleagues without the add-in, make a hand-off copy: on a computer with the planner "
     "installed (Excel is not needed), type in a terminal:",
     "planner calc {file} --out handoff.xlsx --freeze",
-    "In the copy every add-in cell holds its number, Excel's own formulas stay live, and a note at "
-    "the end of this sheet says when and from which inputs it was made. Typing a new input into "
-    "the copy does not update the frozen numbers: change the original and make a new copy.",
+    "In the copy every add-in cell holds its number, shown grey; Excel's own formulas (hours, "
+    "dollars, energy, memory) stay live, so a new price or traffic figure is accounted for. A "
+    "banner at the top of every sheet says when and from which file the copy was frozen, and the "
+    "end of this sheet lists the inputs the grey numbers were computed from: change one of them "
+    "and the banner turns red, naming it, because only the add-in can recompute those numbers. "
+    "Those inputs are locked (Review > Unprotect Sheet lifts it; there is no password).",
     "To recalculate without Excel, into result.xlsx, type the following; each --set NAME=VALUE "
     "changes an input first, NAME being one of the input names listed below (in Excel: Formulas > "
     "Name Manager):",
