@@ -127,8 +127,9 @@ def _column(value, name: str) -> np.ndarray:
     return arr.ravel()
 
 
-def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
-    """The complete rows of equally long data columns, checked to be positive.
+def _columns(columns: dict, n_fitted: int, what: str, nonnegative: tuple = ()) -> list[np.ndarray]:
+    """The complete rows of equally long data columns, checked to be positive (zero allowed
+    in the `nonnegative` columns).
 
     Rows blank in every column (padding below the data in a range) are dropped silently;
     rows with some blank or text entries are dropped with a PlannerWarning saying how many.
@@ -160,10 +161,12 @@ def _columns(columns: dict, n_fitted: int, what: str) -> list[np.ndarray]:
     out = []
     for name, arr in zip(names, arrs):
         vals = arr[keep]
-        bad = ~(np.isfinite(vals) & (vals > 0))
+        zero_ok = name in nonnegative
+        bad = ~(np.isfinite(vals) & ((vals >= 0) if zero_ok else (vals > 0)))
         if bad.any():
             i = int(np.argmax(bad))
-            raise PlannerError(f"{name} must be positive and finite; got {vals[i]:g} "
+            rule = "zero or positive" if zero_ok else "positive"
+            raise PlannerError(f"{name} must be {rule} and finite; got {vals[i]:g} "
                                f"(row {rows[i] + 1})", argument=name, kind=DOMAIN)
         out.append(vals)
     return out
@@ -330,7 +333,13 @@ def _prepare(params, tokens, losses, huber_delta, objective="huber", weights=Non
     columns = {"params": params, "tokens": tokens, "losses": losses}
     if weights is not None:
         columns["weights"] = weights
-    n, d, loss, *w = _columns(columns, 5, "the five numbers of a scaling law")
+    n, d, loss, *w = _columns(columns, 5, "the five numbers of a scaling law", nonnegative=("weights",))
+    if w:  # a weight of 0 leaves the run out of the fit
+        used = w[0] > 0
+        if used.sum() < 5:
+            raise PlannerError(f"weights leave {int(used.sum())} runs with a positive weight; the fit "
+                               f"needs at least 5 (one per fitted number)", argument="weights", kind=DOMAIN)
+        n, d, loss, w = n[used], d[used], loss[used], [w[0][used]]
     _distinct(n, "params", 2, "how loss scales with model size")
     _distinct(d, "tokens", 2, "how loss scales with training tokens")
     if np.ptp(np.log(loss)) <= 1e-12:
@@ -398,7 +407,7 @@ SEED = Arg("integer", "Random seed: the same seed gives the same intervals", kin
                            "envelope of the runs: a run below the law counts 10 times)",
                        kind="text", choices=OBJECTIVES),
          weights=Arg("weights", "A weight per run (a column beside the runs; empty: all equal), e.g. "
-                                "more for the runs you trust", kind="data"))
+                                "more for the runs you trust; 0 leaves a run out", kind="data"))
 def fit_scaling_law(params, tokens, losses, huber_delta=1e-3, objective="huber", weights=None):
     """Fit L = E + A/N^alpha + B/D^beta to training runs: the row {E, A, B, alpha, beta}.
 

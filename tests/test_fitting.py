@@ -440,8 +440,18 @@ def test_a_whole_number_weight_counts_as_that_many_copies_of_the_run():
     rows = np.repeat(np.arange(n.size), weights.astype(int))
     copied = planner.fit_scaling_law(n[rows], d[rows], loss[rows], objective="lsq")
     np.testing.assert_allclose(weighted, copied, rtol=1e-5)
-    with pytest.raises(planner.PlannerError, match="weights must be positive"):
+    with pytest.raises(planner.PlannerError, match="weights leave 0 runs with a positive weight"):
         planner.fit_scaling_law(n, d, loss, weights=np.zeros(n.size))
+    with pytest.raises(planner.PlannerError, match="weights must be zero or positive and finite; got -1"):
+        planner.fit_scaling_law(n, d, loss, weights=-np.ones(n.size))
+
+
+def test_a_zero_weight_leaves_the_run_out():
+    n, d, loss = _noisy_runs(2)
+    weights = np.ones(n.size)
+    weights[:4] = 0.0
+    np.testing.assert_array_equal(planner.fit_scaling_law(n, d, loss, weights=weights),
+                                  planner.fit_scaling_law(n[4:], d[4:], loss[4:]))
 
 
 def test_the_asymmetric_objective_fits_the_lower_envelope():

@@ -728,6 +728,8 @@ def _write_input_check(pkg: xlsx.Package, result: CalcResult, src: Path, when: d
     the workbook's banners (Handoff_Banners, Handoff_Changed) at them."""
     items = depends.frozen_inputs(pkg, result.formulas, _destinations)
     _mark_and_lock(pkg, result, items)
+    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    _date_headers(pkg, f"Hand-off copy, frozen {stamp}")
     if not items:
         return
     root = pkg.edit(sheet.part)
@@ -758,7 +760,6 @@ def _write_input_check(pkg: xlsx.Package, result: CalcResult, src: Path, when: d
     put(list_ref, "", "&".join(f'IF({here}!$C${first + i}="changed",{here}!$A${first + i}&" ","")'
                                for i in range(len(items))))
     count, names = f"{here}!${count_ref[0]}${count_ref[1:]}", f"{here}!${list_ref[0]}${list_ref[1:]}"
-    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     calm = (f"Hand-off copy, frozen {stamp} from {src.name}: grey values were computed by the planner "
             f"for the inputs listed on {sheet.name}.")
     alarm = ("Changed since this copy was frozen: \"&" + names + "&\"- the grey values belong to the "
@@ -867,6 +868,16 @@ def _mark_and_lock(pkg: xlsx.Package, result: CalcResult, items: list) -> None:
             if sheet == name:
                 restyle.apply(xlsx.ensure_cell(root, index, ref), "unlocked")
         _protect(root)
+
+
+def _date_headers(pkg: xlsx.Package, text: str) -> None:
+    """Put the freeze date in the middle of each printed page header that a sheet defines."""
+    for ws in pkg.sheets:
+        header = pkg.xml(ws.part).find(f"{_M}headerFooter/{_M}oddHeader")
+        if header is not None:
+            header = pkg.edit(ws.part).find(f"{_M}headerFooter/{_M}oddHeader")
+            kept = re.sub(r"&C.*?(?=&[LR]|$)", "", header.text or "")  # a centre section is replaced
+            header.text = kept + "&C" + text.replace("&", "&&")
 
 
 def _set_formula(cell, formula: str, cached) -> None:

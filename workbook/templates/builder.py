@@ -189,9 +189,16 @@ def _section(ws, wb, dvs, block: spec.Section, row: int) -> int:
             _write_output(ws, wb, coord, item.formula, item.fmt, item.name, item.key)
         for col in range(1, 5):
             ws.cell(row, col).border = THIN
+        if isinstance(item, spec.Out) and item.wide:  # a sentence: across value, unit and notes
+            ws.merge_cells(f"B{row}:D{row}")
+            ws[coord].alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[row].height = 62  # four lines
         row += 1
+    top = row - len(block.rows)
+    if block.array:  # one formula for the column: a function returning several values is called once
+        ws[f"B{top}"] = ArrayFormula(f"B{top}:B{row - 1}", block.array)
     if block.range_name:
-        _name(wb, block.range_name, ws.title, f"$B${row - len(block.rows)}:$B${row - 1}")
+        _name(wb, block.range_name, ws.title, f"$B${top}:$B${row - 1}")
     return row + 1
 
 
@@ -265,6 +272,8 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
             col = letters[c.key]
             _name(wb, c.name, ws.title, f"${col}${first}:${col}${last}")
     tables[block.key] = (ws, letters, first, last)
+    if block.printed is not None:  # print up to the last row holding data
+        ws._printed_to = first + block.printed - 1
     return last + 2
 
 
@@ -272,7 +281,11 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
 _COLOURS = ("1F4E78", "C55A11", "548235", "7030A0")
 
 
-def _chart(sheet, block: spec.Chart, tables: dict):
+_ROW_CM = 0.53  # a default row (15 points) in centimetres, to stack charts below each other
+
+
+def _chart(sheet, block: spec.Chart, tables: dict, row: int) -> int:
+    """Draw the chart at column A of `row`; return the first row below it."""
     ws, letters, first, last = tables[block.table]
     chart = ScatterChart()
     chart.title = block.title
@@ -313,7 +326,8 @@ def _chart(sheet, block: spec.Chart, tables: dict):
             series.graphicalProperties.line.noFill = True
         series.smooth = False
         chart.series.append(series)
-    sheet.add_chart(chart, block.anchor)
+    sheet.add_chart(chart, f"A{row}")
+    return row + int(chart.height / _ROW_CM) + 2
 
 
 def _about(wb: Workbook, t: spec.Template) -> None:
@@ -434,21 +448,38 @@ def _lists(wb: Workbook, used: list[str]) -> None:
         ws.column_dimensions[letter].width = 26
         _name(wb, lst.name, ws.title, f"${letter}$2:${letter}${len(lst.values) + 1}")
     ws.freeze_panes = "A2"
+    ws.sheet_state = "hidden"  # a helper: neither shown among the tabs nor printed
+
+
+def _print_setup(ws, columns: int, end: int) -> None:
+    """Printed for a hand-off: landscape, one page wide, the content only, with the file name
+    above and page numbers below (a frozen copy adds its date to the header)."""
+    ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = f"A1:{get_column_letter(columns)}{end}"
+    ws.oddHeader.left.text = "&F"
+    ws.oddHeader.right.text = "&A"
+    ws.oddFooter.center.text = "Page &P of &N"
 
 
 BANNER_CELL = "A3"  # the row between a sheet's intro and its first block
 
 
-def _banner_cells(wb: Workbook, sheets: list[str]) -> None:
+def _banner_cells(wb: Workbook, sheets: list) -> None:
     """Where a hand-off copy says what it froze: `planner calc --freeze` writes the banner into
     the cells of Handoff_Banners and points Handoff_Changed at its live check of the inputs,
     which turns the banners red. In the template itself both are idle (empty, FALSE)."""
-    refs = ",".join(f"'{s}'!{_absolute(BANNER_CELL)}" for s in sheets)
+    refs = ",".join(f"'{s.title}'!{_absolute(BANNER_CELL)}" for s in sheets)
+    for sheet in sheets:  # one line across the sheet's columns, wrapped when long
+        ws = wb[sheet.title]
+        row = BANNER_CELL[1:]
+        ws.merge_cells(f"{BANNER_CELL}:{get_column_letter(len(sheet.widths))}{row}")
+        ws[BANNER_CELL].alignment = Alignment(wrap_text=True, vertical="center")
+        ws[BANNER_CELL].font = Font(name=FACE, size=11, bold=True)
     wb.defined_names["Handoff_Banners"] = DefinedName("Handoff_Banners", attr_text=refs)
     wb.defined_names["Handoff_Changed"] = DefinedName("Handoff_Changed", attr_text="FALSE")
-    for title in sheets:
+    for title in (sheet.title for sheet in sheets):
         wb[title].conditional_formatting.add(
             BANNER_CELL, FormulaRule(formula=["Handoff_Changed"], stopIfTrue=True,
                                      fill=PatternFill("solid", fgColor="FFC00000", bgColor="FFC00000"),
@@ -462,6 +493,7 @@ def build(t: spec.Template) -> Workbook:
     wb.properties.created = wb.properties.modified = _STAMP
     tables: dict = {}
     charts = []  # drawn last: a chart may show a table on a later sheet
+    ends: dict = {}  # sheet -> the first row below its content
     lists: list[str] = []  # the drop-down lists the inputs use
     for sheet in t.sheets:
         ws = wb.create_sheet(sheet.title)
@@ -485,15 +517,14 @@ def build(t: spec.Template) -> Workbook:
                 row = _table(ws, wb, dvs, block, row, tables)
             elif isinstance(block, spec.Chart):
                 charts.append((ws, block))
+        ends[ws.title] = getattr(ws, "_printed_to", row)
         ws.freeze_panes = sheet.freeze
-        # Printed for a hand-off: landscape, one page wide.
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
         lists += [rule[5:] for rule in dvs.rules if rule.startswith("list:")]
     for ws, block in charts:
-        _chart(ws, block, tables)
-    _banner_cells(wb, [s.title for s in t.sheets])
+        ends[ws.title] = _chart(ws, block, tables, ends[ws.title])
+    for sheet in t.sheets:
+        _print_setup(wb[sheet.title], len(sheet.widths), ends[sheet.title])
+    _banner_cells(wb, list(t.sheets))
     _lists(wb, lists)
     _about(wb, t)
     return wb

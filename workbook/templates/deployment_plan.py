@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, BYTES_PER_GB, CHOICE, Chart, Col, FLOPS, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol,
+    BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, FLOPS, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol,
     GridRow, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
     PER_BILLION, PER_MILLION, PER_TRILLION, SAVING, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS,
     TRAIN_FLOPS_PER, Table, Template, USD, USD_M, constants, law_spread,
@@ -51,7 +51,7 @@ DEPLOYMENT_PLAN = Template(
     sheets=(
         Sheet("Plan", "Deployment plan", "Inputs in blue on yellow; everything else is computed.", (
             Section("Summary", (
-                Out("The plan in one line", SUMMARY, "", "General", "Summary", key=True),
+                Out("The plan in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
             Section("Quality target", (
                 LAW_IN,
@@ -100,8 +100,6 @@ DEPLOYMENT_PLAN = Template(
                 Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),INDEX(HW_Memory_GB,'
                     'MATCH(GPU,HW_Name,0)),GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB",
                     note="from sheet Hardware unless typed above"),
-                In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
-                   "fraction", "a need within this fraction of a whole number counts as that number"),
             )),
             Grid("Designs compared", DESIGNS, (
                 "Model",
@@ -121,7 +119,7 @@ DEPLOYMENT_PLAN = Template(
                         "tokens/parameter", ONE),
                 GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
                 GridRow("Meets the quality target", "Meets_Target",
-                        '=IF({p}_Loss<=Target_Loss*(1+1E-9),"yes","no")', "yes/no", alert="no"),
+                        '=IF({p}_Loss<=Target_Loss*(1+Loss_Tolerance),"yes","no")', "yes/no", alert="no"),
                 "Compute",
                 GridRow("Training FLOPs", "Train_FLOPs", "=Train_FLOPs_Per_Param_Token*{p}_Params*{p}_Tokens", "FLOPs", FLOPS),
                 GridRow("Inference FLOPs", "Inference_FLOPs", "=Inference_FLOPs_Per_Param_Token*{p}_Params*Lifetime_Tokens",
@@ -170,15 +168,19 @@ DEPLOYMENT_PLAN = Template(
                         "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
             )),
             Section("Checks", (
-                Out("The accelerator is in the hardware table (or a number)", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
-                    "General", "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
-                Out("The target loss is above the law's floor", "=Target_Loss>Law_E", "TRUE/FALSE", "General",
+                Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
+                    CHECK, "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("Target loss above the law's floor", "=Target_Loss>Law_E", "TRUE/FALSE", CHECK,
                     "Check_Target", note="FALSE: no model reaches it; raise the target loss"),
-                Out("The cost-optimal model fits one serving replica's accelerators", "=CostOpt_Serve_GPUs>=1",
-                    "TRUE/FALSE", "General", "Check_Serving", note="FALSE: the memory inputs are incomplete"),
+                Out("Serving memory inputs complete", "=CostOpt_Serve_GPUs>=1",
+                    "TRUE/FALSE", CHECK, "Check_Serving", note="FALSE: the memory inputs are incomplete"),
             )),
             constants(SECONDS_PER_HOUR, TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
-                      PER_BILLION, PER_TRILLION),
+                      PER_BILLION, PER_TRILLION,
+                      In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
+                         "fraction", "a need within this fraction of a whole number counts as that number"),
+                      In("Tolerance for meeting the target loss", "Loss_Tolerance", 1e-9, "fraction", SCI,
+                         "fraction", "a loss this close above the target counts as meeting it (rounding)")),
             law_spread(
                 "The cost-optimal design under each scaling-law preset (why they differ: About)",
                 Col("target", "Target loss under the law", "nats/token", LOSS,
@@ -211,9 +213,9 @@ DEPLOYMENT_PLAN = Template(
             Chart("volume", "Total cost against lifetime inference volume", "tokens",
                   (("opt", "Compute-optimal model"), ("costopt", "Cost-optimal model for the plan"),
                    ("own", "Your model"), ("best", "Cost-optimal model for each volume")),
-                  "Lifetime inference tokens (log scale)", "Total cost, USD (log scale)", "H4", log_y=True,
+                  "Lifetime inference tokens (log scale)", "Total cost, USD (log scale)", log_y=True,
                   x_fmt=SCI, y_fmt='"$"#,##0'),
-        ), widths=(44, 20, 20, 20, 20, 16, 60), freeze="B4"),
+        ), widths=(44, 20, 20, 20, 20, 16, 40), freeze="B4"),
         HARDWARE_SHEET,
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, Chart, Col, FLOPS, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SCI,
-    Section, Sheet, TOKENS, TWO, Table, Template, law_spread,
+    Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
 
 RATIOS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -44,6 +44,7 @@ OVERTRAINING_EXPLORER = Template(
                 Out("Compute-optimal loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss",
                     key=True),
             )),
+            constants(TRAIN_FLOPS_PER),
             law_spread(
                 "The compute-optimal split of this budget under each preset (why they differ: About)",
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
@@ -53,7 +54,7 @@ OVERTRAINING_EXPLORER = Template(
             ),
             Table("ratios", (
                 Col("ratio", "Tokens per parameter", "tokens/param", INT, values=RATIOS, name="Ratios"),
-                Col("params", "Parameters", "parameters", BILLIONS, "=SQRT(Budget/(6*{ratio}))"),
+                Col("params", "Parameters", "parameters", BILLIONS, "=SQRT(Budget/(Train_FLOPs_Per_Param_Token*{ratio}))"),
                 Col("tokens", "Training tokens", "tokens", TOKENS, "={ratio}*{params}"),
                 Col("loss", "Loss", "nats/token", LOSS, "=OVERTRAIN_LOSS(Budget,{ratio},Law)"),
                 Col("penalty", "Penalty against the optimum", "nats/token", LOSS,
@@ -66,10 +67,10 @@ OVERTRAINING_EXPLORER = Template(
             ), len(RATIOS)),
             Chart("ratios", "Loss penalty against tokens per parameter", "ratio",
                   (("penalty", "Penalty (nats/token)"),), "Tokens per parameter (log scale)",
-                  "Loss above the optimum (nats/token)", "K4", y_fmt="0.000"),
+                  "Loss above the optimum (nats/token)", y_fmt="0.000"),
             Chart("ratios", "Compute overhead against tokens per parameter", "ratio",
                   (("overhead", "Compute overhead (x budget)"),), "Tokens per parameter (log scale)",
-                  "x budget (log scale)", "K23", log_y=True, y_fmt="#,##0"),
+                  "x budget (log scale)", log_y=True, y_fmt="#,##0"),
         ), widths=(40, 18, 16, 16, 16, 17, 18, 16, 16)),
     ),
 )

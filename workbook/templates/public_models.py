@@ -94,9 +94,9 @@ PUBLIC_MODELS_TEMPLATE = Template(
                 Col("vs", "The model against it", "x optimal", TWO, "=Spread_Params/{params}"),
             ),
             Chart("models", "Training tokens against parameters", "params", (("tokens", "Public models"),),
-                  "Parameters (log scale)", "Training tokens (log scale)", "A47", log_y=True,
+                  "Parameters (log scale)", "Training tokens (log scale)", log_y=True,
                   x_fmt=SCI, y_fmt=SCI, lines=False),
-        ), widths=(18, 14, 14, 12, 16, 12, 12, 12, 18, 14, 90), freeze="B6"),
+        ), widths=(16, 11, 11, 9, 14, 9, 9, 9, 13, 10, 32), freeze="B6"),
     ),
 )
 

@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, Chart, Col, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
-    Sheet, TOKENS, TWO, Table, Template, law_spread,
+    BILLIONS, CHOICE, Chart, Col, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
+    Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
 
 RUNS_CSV = Path(__file__).parent / "data" / "chinchilla_figure4_runs.csv"  # package data
@@ -16,9 +16,10 @@ RUNS_SOURCE = (
     "from Figure 4 of Hoffmann et al. 2022 for Besiroglu et al. 2024, \"Chinchilla Scaling: A "
     "replication attempt\" (repository epoch-research/analyzing-chinchilla, file "
     "data/svg_extracted_data.csv). Training tokens D = C / (6N).",
-    "The replication drops the 5 runs with the highest loss before fitting: the first five rows of "
-    "sheet Runs. Clear them and the fit comes close to its published law (E=1.8172, A=482.01, "
-    "B=2085.43, alpha=0.3478, beta=0.3658).",
+    "The replication leaves out the 5 runs with the highest loss, the first five rows of sheet "
+    "Runs, marked 'no' in its Include column; so the shipped fit comes out at the published law "
+    "(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658) within its standard errors. Set "
+    "them to 'yes' to fit all 245.",
 )
 RUN_ROWS = 500  # room for a user's own runs; blank rows are skipped by the fit
 
@@ -37,7 +38,8 @@ def _read_runs(path: Path = RUNS_CSV) -> tuple[tuple[float, float, float], ...]:
 
 
 RUNS = _read_runs()
-_FIT = "FIT_SCALING_LAW(Runs_Params,Runs_Tokens,Runs_Loss,Huber_Delta)"
+_FIT = 'FIT_SCALING_LAW(Runs_Params,Runs_Tokens,Runs_Loss,Huber_Delta,"huber",Runs_Weight)'
+EXCLUDED = 5  # the replication leaves out the five runs of highest loss, the first five rows
 
 SCALING_LAW_FIT = Template(
     "scaling_law_fit.xlsx",
@@ -48,12 +50,13 @@ SCALING_LAW_FIT = Template(
         "loss on log-loss residuals, L-BFGS from a grid of starting points).",
         "How well does it fit (predicted against observed loss, residuals), and what does it imply: "
         "the compute-optimal exponents a = beta/(alpha+beta) for parameters and b = alpha/(alpha+beta) "
-        "for tokens, and the model it recommends for a budget, against the published Chinchilla law.",
+        "for tokens, and the model it recommends for a budget, against each preset.",
     ),
     how=(
         "Sheet Runs: paste your runs over the blue columns (parameters, training tokens, final loss in "
-        "nats/token), one run per row, up to 500 rows; clear the rows you do not use. Everything on "
-        "the Fit sheet follows.",
+        "nats/token), one run per row, up to 500 rows, and clear the Include column (blank or 'yes': "
+        "the run is used; 'no': left out). Clear the rows you do not use. Everything on the Fit "
+        "sheet follows.",
         "Sheet Fit: the fitted numbers form the range Fit_Law, which any law argument accepts, e.g. "
         "=CHINCHILLA_N(1E+24, Fit_Law) in any cell of this workbook.",
         "Fit five numbers from at least a dozen runs that span model sizes and token counts; "
@@ -68,17 +71,18 @@ SCALING_LAW_FIT = Template(
                 In("Huber delta", "Huber_Delta", 1e-3, "nats (log-loss)", "0.0E+00",
                    note="1e-3 as in Hoffmann et al. 2022; larger is closer to least squares"),
                 In("Budget to plan for", "Budget", 1e24, "FLOPs", FLOPS),
-                Out("Runs used", "=COUNT(Runs_Loss)", "runs", INT, "Runs_Count"),
+                Out("Runs used", "=SUM(Runs_Weight)", "runs", INT, "Runs_Count",
+                    note="the runs whose Include is 'yes' (sheet Runs)"),
             )),
             Section("Fitted law  L = E + A/N^alpha + B/D^beta", tuple(
-                Out(label, f"=INDEX({_FIT},1,{i + 1})", unit, fmt, f"Fit_{key}", key=True)
-                for i, (label, key, unit, fmt) in enumerate((
+                Out(label, None, unit, fmt, f"Fit_{key}", key=True)
+                for label, key, unit, fmt in (
                     ("E (irreducible loss)", "E", "nats/token", LOSS),
                     ("A (parameter term)", "A", "coefficient", "#,##0.00"),
                     ("B (token term)", "B", "coefficient", "#,##0.00"),
                     ("alpha (parameter exponent)", "Alpha", "exponent", "0.0000"),
                     ("beta (token exponent)", "Beta", "exponent", "0.0000"),
-                ))), range_name="Fit_Law"),
+                )), range_name="Fit_Law", array=f"=TRANSPOSE({_FIT})"),
             Section("What the law implies", (
                 Out("a: N_opt grows as C^a", "=Fit_Beta/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Params_Exponent",
                     key=True, note="Hoffmann et al. 2022 find about 0.5"),
@@ -91,11 +95,12 @@ SCALING_LAW_FIT = Template(
                 Out("Predicted loss at the budget", "=CHINCHILLA_LOSS(Budget,Fit_Law)", "nats/token", LOSS,
                     "Fit_Opt_Loss"),
             )),
+            constants(TRAIN_FLOPS_PER),
             Section("Goodness of fit", (
-                Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual)/Runs_Count)", "nats/token", LOSS,
-                    "Fit_RMSE"),
-                Out("Largest absolute residual", "=MAX(MAX(Runs_Residual),-MIN(Runs_Residual))", "nats/token",
-                    LOSS, "Fit_Max_Residual"),
+                Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual_Used)/Runs_Count)", "nats/token",
+                    LOSS, "Fit_RMSE", note="over the runs used"),
+                Out("Largest absolute residual", "=MAX(MAX(Runs_Residual_Used),-MIN(Runs_Residual_Used))",
+                    "nats/token", LOSS, "Fit_Max_Residual", note="over the runs used"),
             )),
             law_spread(
                 "The presets at the same budget, against the fitted law (why they differ: About)",
@@ -105,10 +110,10 @@ SCALING_LAW_FIT = Template(
             ),
             Chart("runs", "Predicted against observed loss", "loss",
                   (("pred", "Fitted law"), ("loss", "Perfect fit (predicted = observed)")),
-                  "Observed loss (nats/token)", "Predicted loss (nats/token)", "F4", log_x=False,
+                  "Observed loss (nats/token)", "Predicted loss (nats/token)", log_x=False,
                   x_fmt=TWO, y_fmt=TWO, lines=False, line_only=("loss",)),
             Chart("runs", "Residual against training FLOPs", "flops", (("resid", "Observed - predicted"),),
-                  "Training FLOPs (log scale)", "Residual (nats/token)", "F29", x_fmt=SCI, y_fmt=TWO,
+                  "Training FLOPs (log scale)", "Residual (nats/token)", x_fmt=SCI, y_fmt=TWO,
                   lines=False),
         ), widths=(44, 18, 16, 62)),
         Sheet("Runs", "Training runs", "Paste your runs over the blue columns; blank rows are skipped.", (
@@ -116,16 +121,22 @@ SCALING_LAW_FIT = Template(
                 Col("n", "Parameters", "parameters", MILLIONS, values=tuple(r[0] for r in RUNS), name="Runs_Params"),
                 Col("d", "Training tokens", "tokens", MILLIONS, values=tuple(r[1] for r in RUNS), name="Runs_Tokens"),
                 Col("loss", "Final loss", "nats/token", LOSS, values=tuple(r[2] for r in RUNS), name="Runs_Loss"),
+                Col("include", "Include in the fit", "yes/no", CHOICE, rule="list:include", name="Runs_Include",
+                    values=("no",) * EXCLUDED + ("yes",) * (len(RUNS) - EXCLUDED)),
+                Col("weight", "Weight in the fit", "0 or 1", INT, name="Runs_Weight",
+                    array='=IF(Runs_Params="","",IF(Runs_Include="no",0,1))'),  # blank: used
                 # One array formula per column keeps the sheet quick to recalculate; Excel's own
                 # arithmetic on the fitted numbers, so it stays live in any spreadsheet program.
                 Col("flops", "Training FLOPs (6ND)", "FLOPs", FLOPS, name="Runs_FLOPs",
-                    array='=IF(Runs_Params="","",6*Runs_Params*Runs_Tokens)'),
+                    array='=IF(Runs_Params="","",Train_FLOPs_Per_Param_Token*Runs_Params*Runs_Tokens)'),
                 Col("pred", "Predicted loss", "nats/token", LOSS, name="Runs_Predicted",
                     array='=IF(Runs_Params="","",Fit_E+Fit_A/Runs_Params^Fit_Alpha+Fit_B/Runs_Tokens^Fit_Beta)'),
                 Col("resid", "Residual (observed - predicted)", "nats/token", "0.0000;-0.0000",
                     name="Runs_Residual", array='=IF(Runs_Params="","",Runs_Loss-Runs_Predicted)'),
-            ), RUN_ROWS),
-        ), widths=(16, 16, 14, 18, 14, 16), freeze="A6"),
+                Col("resid_used", "Residual of a run used", "nats/token", "0.0000;-0.0000",
+                    name="Runs_Residual_Used", array='=IF(Runs_Weight=1,Runs_Residual,"")'),
+            ), RUN_ROWS, printed=len(RUNS)),
+        ), widths=(16, 16, 14, 10, 10, 18, 14, 16, 16), freeze="A6"),
     ),
 )
 

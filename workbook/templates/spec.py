@@ -11,7 +11,8 @@ A template is an About text and sheets; a sheet is a stack of blocks:
   the column's own prefix, so one formula serves every column.
 - `Table`: columns of inputs (`values`) or per-row formulas (`{key}` is the same row's cell
   of column `key`); an input column gets a defined name for its range.
-- `Chart`: a scatter chart of table columns.
+- `Chart`: a scatter chart of table columns, placed below the sheet's tables (so that the
+  sheet prints one page wide at a readable scale).
 
 Formulas use only functions that Excel, LibreOffice and the embedded engine all compute, and
 write numbers with an explicit exponent sign (1E+24).
@@ -47,6 +48,7 @@ class Out:
     name: str | None = None
     note: str = ""
     key: bool = False
+    wide: bool = False  # a sentence (the summary): spans the value, unit and notes columns
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Section:
     title: str
     rows: tuple
     range_name: str | None = None  # a defined name for the whole value column (e.g. a law's 5 numbers)
+    array: str | None = None  # one array formula filling the whole value column (its rows' formulas unused)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class Table:
     columns: tuple
     nrows: int
     title: str | None = None  # a heading above the column headers
+    printed: int | None = None  # rows printed when fewer than nrows (the blank rows left for a user's own)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,6 @@ class Chart:
     series: tuple  # (column key, series title)
     x_title: str
     y_title: str
-    anchor: str
     log_x: bool = True
     log_y: bool = False
     x_fmt: str = "General"
@@ -163,6 +166,9 @@ LISTS = {
     "gpu": Choices("List_GPUs", "Accelerators", tuple(GPU_NAMES),
                    "An accelerator preset (vendor datasheet figures)",
                    "Pick an accelerator from the list, or type its dense peak FLOP/s.", open=True),
+    "include": Choices("List_Include", "Include in the fit", ("yes", "no"),
+                       "yes: the fit uses this run; no: it is left out",
+                       "Choose yes or no."),
     "budget_mode": Choices("List_Budget_Modes", "Budget from", ("Cluster", "FLOPs"),
                            "Cluster: GPUs x days x MFU; FLOPs: the budget typed below",
                            "Choose Cluster or FLOPs."),
@@ -304,3 +310,6 @@ PER_BILLION = In("One billion", "Per_Billion", 1e9, "count", "#,##0")
 PER_TRILLION = In("One trillion", "Per_Trillion", 1e12, "count", "#,##0")
 BYTES_PER_GB = In("Bytes per GB", "Bytes_Per_GB", 1e9, "bytes", "#,##0")
 WATTS_PER_KW = In("Watts per kW", "Watts_Per_kW", 1000, "W", "#,##0")
+
+# A TRUE/FALSE check shown as the words, in every program (LibreOffice shows a bare 1 or 0).
+CHECK = '"TRUE";"TRUE";"FALSE"'

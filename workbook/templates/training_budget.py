@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHOICE, Chart, Col, FLOPS, FLOPS_S, GPU_PEAK_OUT, GPU_SOURCES, HARDWARE_SHEET,
+    BILLIONS, CHECK, CHOICE, Chart, Col, FLOPS, FLOPS_S, GPU_PEAK_OUT, GPU_SOURCES, HARDWARE_SHEET,
     HOURS_PER_DAY, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_MILLION,
     PER_TRILLION, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table,
     Template, USD, USD_M, WATTS_PER_KW, constants, law_spread,
@@ -44,7 +44,7 @@ TRAINING_BUDGET = Template(
     sheets=(
         Sheet("Budget", "Training budget", "Inputs in blue on yellow; everything else is computed.", (
             Section("Summary", (
-                Out("The plan in one line", SUMMARY, "", "General", "Summary", key=True),
+                Out("The plan in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
             Section("Scaling law", (LAW_IN,)),
             Section("Budget", (
@@ -107,12 +107,12 @@ TRAINING_BUDGET = Template(
                     "nats/token", LOSS, "Data_Limited_Plan_Loss"),
             )),
             Section("Checks", (
-                Out("The accelerator is in the hardware table (or a number)", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
-                    "General", "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
-                Out("Its board power is known (for the energy row)", "=ISNUMBER(GPU_Power_W)", "TRUE/FALSE",
-                    "General", "Check_Power", note="FALSE: type the board power above (TPU v5e/v5p publish none)"),
-                Out("The unique data covers the optimal tokens", "=Opt_Tokens<=Unique_Tokens", "TRUE/FALSE",
-                    "General", "Check_Data", note="FALSE: the data-limited plan above is the one to use"),
+                Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
+                    CHECK, "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("Board power known (for the energy)", "=ISNUMBER(GPU_Power_W)", "TRUE/FALSE",
+                    CHECK, "Check_Power", note="FALSE: type the board power above (TPU v5e/v5p publish none)"),
+                Out("Unique data covers the optimal tokens", "=Opt_Tokens<=Unique_Tokens", "TRUE/FALSE",
+                    CHECK, "Check_Data", note="FALSE: the data-limited plan above is the one to use"),
             )),
             constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, PER_MILLION, PER_BILLION, PER_TRILLION),
             law_spread(
@@ -133,9 +133,9 @@ TRAINING_BUDGET = Template(
                 Col("cost", "Training cost", "USD", USD_M, "={hours}*Price_Per_GPU_Hour"),
             ), len(SENS_MULTIPLES)),
             Chart("sens", "Predicted loss against training budget", "budget", (("loss", "Compute-optimal loss"),),
-                  "Training budget (FLOPs, log scale)", "Loss (nats/token)", "J4", x_fmt=SCI, y_fmt=TWO),
+                  "Training budget (FLOPs, log scale)", "Loss (nats/token)", x_fmt=SCI, y_fmt=TWO),
             Chart("sens", "Training cost against budget", "budget", (("cost", "Training cost (USD)"),),
-                  "Training budget (FLOPs, log scale)", "USD (log scale)", "J23", log_y=True, x_fmt=SCI,
+                  "Training budget (FLOPs, log scale)", "USD (log scale)", log_y=True, x_fmt=SCI,
                   y_fmt='"$"#,##0'),
         ), widths=(40, 18, 16, 16, 16, 18, 16, 16)),
         HARDWARE_SHEET,
