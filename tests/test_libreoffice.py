@@ -269,3 +269,23 @@ def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(
     # The cost-optimal design depends on the price and the traffic: the copy says it is stale.
     assert all(b.startswith("Changed since this copy was frozen: Requests_Per_Day GPU Price_Per_GPU_Hour -")
                for b in got["banners"])
+
+
+def test_a_model_added_to_the_public_models_copy_is_accounted_without_errors(tmp_path):
+    frozen = tmp_path / "handoff-public.xlsx"
+    assert main(["calc", str(ROOT / "templates" / "public_models.xlsx"), "--out", str(frozen), "--freeze"]) == 0
+    wb = openpyxl.load_workbook(frozen)
+    ws = wb["Models"]
+    sheet, ref = next(wb.defined_names["Models_Params"].destinations)
+    first, last = (int("".join(ch for ch in part if ch.isdigit())) for part in ref.split(":"))
+    row = next(r for r in range(first, last + 1) if ws[f"B{r}"].value is None)  # the first blank row
+    ws[f"A{row}"], ws[f"B{row}"], ws[f"C{row}"] = "Our model", 30e9, 6e12
+    edited = tmp_path / "edited-public.xlsx"
+    wb.save(edited)
+    office = libreoffice_recalc(edited, tmp_path)
+    shown = openpyxl.load_workbook(office, data_only=True)["Models"]
+    values = [c.value for line in shown.iter_rows() for c in line]
+    assert not [v for v in values if isinstance(v, str) and v in ERRORS]
+    assert same(shown[f"D{row}"].value, 200.0) and same(shown[f"E{row}"].value, 6 * 30e9 * 6e12)
+    # Its predicted losses need the add-in: the banner says the copy is stale, naming the inputs.
+    assert shown["A3"].value.startswith("Changed since this copy was frozen: Models_Name Models_Params Models_Tokens")

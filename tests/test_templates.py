@@ -30,7 +30,7 @@ REL = 1e-9
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE"}
+                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR"}
 
 
 @pytest.fixture(scope="module")

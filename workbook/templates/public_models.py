@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, Chart, Col, FLOPS, In, LAW_SOURCES, LOSS, ONE, Out, SCI, Section, Sheet, TEXT,
-    TOKENS, TWO, Table, Template, law_spread,
+    TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
 
 # (model, parameters, training tokens, source of both figures)
@@ -63,7 +63,7 @@ PUBLIC_MODELS_TEMPLATE = Template(
                 Col("tpp", "Tokens per parameter", "tokens/param", ONE,
                     '=IF({params}="","",{tokens}/{params})'),
                 Col("flops", "Training FLOPs (6ND)", "FLOPs", FLOPS,
-                    '=IF({params}="","",TRAIN_FLOPS({params},{tokens}))', name="Models_FLOPs"),
+                    '=IF({params}="","",Train_FLOPs_Per_Param_Token*{params}*{tokens})', name="Models_FLOPs"),
                 Col("l_chin", "Loss: chinchilla", "nats/token", LOSS,
                     '=IF({params}="","",SCALING_LOSS({params},{tokens},"chinchilla"))'),
                 Col("l_epoch", "Loss: epoch", "nats/token", LOSS,
@@ -73,11 +73,13 @@ PUBLIC_MODELS_TEMPLATE = Template(
                 Col("opt_n", "Compute-optimal parameters for its FLOPs (epoch)", "parameters", BILLIONS,
                     '=IF({params}="","",CHINCHILLA_N({flops},"epoch"))'),
                 Col("size_ratio", "Size against the compute-optimal", "x optimal", TWO,
-                    '=IF({params}="","",{params}/{opt_n})'),
+                    # A row added to a hand-off copy has no frozen optimum yet: blank, not #VALUE!.
+                    '=IF(OR({params}="",{opt_n}=""),"",{params}/{opt_n})'),
                 Col("source", "Source of N and D", "", TEXT,
                     values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4, name="Models_Source", rule="none",
                     wrap=True),
             ), len(PUBLIC_MODELS) + 4),
+            constants(TRAIN_FLOPS_PER),
             Section("One model's budget under each law", (
                 In("Model", "Spread_Model", "Llama 2 70B", "name", TEXT, "none",
                    "a name from the Model column"),
