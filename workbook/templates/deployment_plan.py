@@ -141,7 +141,7 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Total cost", "Total_Cost", "={p}_Train_Cost+{p}_Inference_Cost", "USD", USD_M,
                         key_row=True),
                 GridRow("Inference cost per million tokens", "Cost_Per_M_Tokens",
-                        "={p}_Inference_Cost/Lifetime_Tokens*Per_Million", "USD/M tokens", '"$"#,##0.000'),
+                        "={p}_Inference_Cost/Lifetime_Tokens*Per_Million", "USD/M tokens", "#,##0.000"),
                 GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
                         "fraction", SAVING, {"Opt": None}),
                 GridRow("FLOPs saving against the compute-optimal model", "FLOPs_Savings",

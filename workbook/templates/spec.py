@@ -231,19 +231,21 @@ GPU_SOURCES = (
     "the planner's function reference under GPU_SPEC.",
 )
 
-# Number formats a person reads: the unit column names the unit, the format scales it.
-FLOPS = '0.00E+00" FLOPs"'
-FLOPS_S = '0.00E+00" FLOP/s"'
+# Number formats a person reads: the unit column names each row's or column's unit once; a
+# format only scales the number.
+FLOPS = "0.00E+00"
+TFLOPS_S = "#,##0.0,,,,"  # FLOP/s shown in TFLOP/s (each trailing comma divides by 1000)
+GWH = "#,##0.00,,"  # kWh shown in GWh
 # Scaled by size (conditions in brackets, which Excel and LibreOffice both read): 70.0 B, 1.2 T.
 BILLIONS = '[>=1000000000000]#,##0.00,,,," T";[>=1000000000]#,##0.0,,," B";#,##0.0,," M"'
 MILLIONS = '#,##0.0,," M"'
 TOKENS = '[>=1000000000000]#,##0.00,,,," T";[>=1000000000]#,##0.0,,," B";#,##0.0,," M"'
-USD_M = '[>=1000000000]"$"#,##0.00,,," B";[>=1000000]"$"#,##0.00,," M";"$"#,##0'
-USD = '"$"#,##0.00'
+USD_M = '#,##0.00,," M"'  # dollars in millions, the same scale down a column ($0.59 M beside $1.43 M)
+USD = "#,##0.00"
 INT = "#,##0"
 ONE = "#,##0.0"
 TWO = "0.00"
-LOSS = "0.0000"
+LOSS = "0.000"  # nats per token; About says what a loss means
 PCT = "0.0%"
 SAVING = "0.0%;[Red]-0.0%"  # a negative saving (a loss) in red
 SCI = "0.00E+00"
@@ -276,7 +278,7 @@ HARDWARE_SHEET = Sheet(
         Table("hw", (
             Col("name", "Accelerator", "", TEXT, values=tuple(a.name for a in _HW) + _SPARE,
                 name="HW_Name", rule="none"),
-            Col("peak", "Dense bf16 peak", "FLOP/s", FLOPS_S, values=tuple(a.bf16_flops for a in _HW),
+            Col("peak", "Dense bf16 peak", "TFLOP/s", TFLOPS_S, values=tuple(a.bf16_flops for a in _HW),
                 name="HW_Peak_FLOPs"),
             Col("memory", "Memory", "GB", "#,##0", values=tuple(a.memory_gb for a in _HW), name="HW_Memory_GB"),
             Col("bandwidth", "Memory bandwidth", "bytes/s", "0.00E+00",
@@ -290,8 +292,8 @@ HARDWARE_SHEET = Sheet(
 
 # Looked up once per workbook; a number typed as the accelerator is its peak itself.
 GPU_PEAK_OUT = Out("Accelerator peak (dense bf16)",
-                   "=IF(ISNUMBER(GPU),GPU,INDEX(HW_Peak_FLOPs,MATCH(GPU,HW_Name,0)))", "FLOP/s",
-                   FLOPS_S, "GPU_Peak", note="from sheet Hardware")
+                   "=IF(ISNUMBER(GPU),GPU,INDEX(HW_Peak_FLOPs,MATCH(GPU,HW_Name,0)))", "TFLOP/s",
+                   TFLOPS_S, "GPU_Peak", note="from sheet Hardware")
 
 
 def constants(*rows: In) -> Section:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHECK, CHOICE, Chart, Col, FLOPS, FLOPS_S, GPU_PEAK_OUT, GPU_SOURCES, HARDWARE_SHEET,
+    BILLIONS, CHECK, CHOICE, Chart, Col, FLOPS, GPU_PEAK_OUT, GWH, GPU_SOURCES, HARDWARE_SHEET,
     HOURS_PER_DAY, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_MILLION,
     PER_TRILLION, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table,
     Template, USD, USD_M, WATTS_PER_KW, constants, law_spread,
@@ -82,7 +82,7 @@ TRAINING_BUDGET = Template(
                     "W", INT, "Table_Power_W", note="0: not published, or the accelerator is a number"),
                 Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
                     "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
-                Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "kWh", INT, "Energy_kWh",
+                Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "GWh", GWH, "Energy_kWh",
                     note="board power x hours x PUE"),
             )),
             Section("Data limit", (
