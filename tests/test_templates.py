@@ -798,3 +798,24 @@ def test_the_summary_line_says_the_decision_in_words(filename, computed):
     assert f"${cost / 1e6:.2f} M" in summary
     checks = [k for k in names if k.startswith("Check_")]
     assert len(checks) >= 3 and all(names[k] is True for k in checks)
+
+
+@pytest.mark.parametrize("filename, name, condition", [
+    ("training_budget.xlsx", "Cluster_Days", 'Budget_Mode="FLOPs"'),
+    ("training_budget.xlsx", "FLOPs_Budget", 'Budget_Mode<>"FLOPs"'),
+    ("deployment_plan.xlsx", "Target_Params", 'Target_Mode="Loss"'),
+    ("deployment_plan.xlsx", "Target_Loss_Input", 'Target_Mode<>"Loss"'),
+])
+def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, computed):
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    sheet, ref = next(wb.defined_names[name].destinations)
+    ref = ref.replace("$", "")
+    rules = [r for cf in wb[sheet].conditional_formatting for r in cf.rules if ref in str(cf.sqref)]
+    assert [r.formula for r in rules] == [[condition]]
+    # And the input really is unused then: changing it moves nothing the sheet computes.
+    mode = {"training_budget.xlsx": ("Budget_Mode", ("FLOPs", "Cluster")),
+            "deployment_plan.xlsx": ("Target_Mode", ("Loss", "Model size"))}[filename]
+    chosen = mode[1][0] if "<>" not in condition else mode[1][1]
+    base = computed(filename, [f"{mode[0]}={chosen}"]).names
+    moved = computed(filename, [f"{mode[0]}={chosen}", f"{name}={base[name] * 1.5!r}"]).names
+    assert all(moved[k] == v for k, v in base.items() if k != name)

@@ -42,6 +42,8 @@ __all__ = ["build_all", "build", "TEMPLATES", "DEFAULT_DIR", "INPUT_FONT", "INPU
 FACE = "Calibri"
 INPUT_FONT = Font(name=FACE, size=11, color="FF0000FF")
 INPUT_FILL = PatternFill("solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
+IGNORED_FILL = PatternFill("solid", fgColor="FFEDEDED", bgColor="FFEDEDED")
+IGNORED_FONT = Font(color="FFA6A6A6")
 KEY_FONT = Font(name=FACE, size=11, bold=True)
 TITLE_FONT = Font(name=FACE, bold=True, size=14)
 HEAD_FONT = Font(name=FACE, size=11, bold=True, color="FFFFFFFF")
@@ -185,6 +187,9 @@ def _section(ws, wb, dvs, block: spec.Section, row: int) -> int:
         coord = f"B{row}"
         if isinstance(item, spec.In):
             _write_input(ws, wb, dvs, coord, item.value, item.fmt, item.rule, item.name)
+            if item.ignored_when:  # greyed while the chosen mode does not use it
+                ws.conditional_formatting.add(coord, FormulaRule(
+                    formula=[item.ignored_when], fill=IGNORED_FILL, font=IGNORED_FONT))
         else:
             _write_output(ws, wb, coord, item.formula, item.fmt, item.name, item.key)
         for col in range(1, 5):

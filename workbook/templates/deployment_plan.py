@@ -58,9 +58,10 @@ DEPLOYMENT_PLAN = Template(
                 In("Quality target given as", "Target_Mode", "Model size", "choice", CHOICE, "list:target_mode",
                    "Model size: as good as a compute-optimal model of that size; Loss: the loss below"),
                 In("As good as a compute-optimal model of", "Target_Params", 70e9, "parameters", BILLIONS,
-                   note="used when the target is a model size"),
+                   note="used when the target is a model size", ignored_when='Target_Mode="Loss"'),
                 In("Target loss", "Target_Loss_Input", 2.0, "nats/token", LOSS,
-                   note="used when the target is a loss; must be above the lowest loss below"),
+                   note="used when the target is a loss; must be above the lowest loss below",
+                   ignored_when='Target_Mode<>"Loss"'),
                 Out("Lowest loss the law allows (E)", "=INDEX(LAW_PARAMS(Law),1,1)", "nats/token", LOSS, "Law_E",
                     note="the irreducible loss: no model of any size reaches it"),
                 Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'

@@ -37,6 +37,7 @@ class In:
     fmt: str = "General"
     rule: str = "positive"  # a planner domain rule (NUMBER_RULES), "list:<LISTS key>" or "none"
     note: str = ""
+    ignored_when: str | None = None  # a condition (Excel) under which the input is not used: greyed
 
 
 @dataclass(frozen=True)
