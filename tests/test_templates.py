@@ -30,7 +30,7 @@ REL = 1e-9
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR"}
+                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR", "COUNTIF"}
 
 
 @pytest.fixture(scope="module")
@@ -798,6 +798,23 @@ def test_the_summary_line_says_the_decision_in_words(filename, computed):
     assert f"${cost / 1e6:.2f} M" in summary
     checks = [k for k in names if k.startswith("Check_")]
     assert len(checks) >= 3 and all(names[k] is True for k in checks)
+
+
+def test_every_template_has_its_summary_line(computed):
+    said = {f: computed(f).names["Summary"] for f in FILES}
+    names = {f: computed(f).names for f in FILES}
+    explorer = names["overtraining_explorer.xlsx"]
+    assert f"{explorer['Opt_Params'] / 1e9:.1f} B parameters" in said["overtraining_explorer.xlsx"]
+    fit = names["scaling_law_fit.xlsx"]
+    assert said["scaling_law_fit.xlsx"].startswith(f"Your {fit['Runs_Count']:.0f} runs follow L = {fit['Fit_E']:.3f}")
+    public = names["public_models.xlsx"]
+    larger = sum(1 for m in public_models_rows() if m[1] > planner.chinchilla_n(6 * m[1] * m[2]))
+    assert f"{larger} are larger than compute-optimal" in said["public_models.xlsx"]
+
+
+def public_models_rows():
+    from workbook.templates.public_models import PUBLIC_MODELS
+    return PUBLIC_MODELS
 
 
 @pytest.mark.parametrize("filename, name, condition", [

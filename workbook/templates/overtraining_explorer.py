@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, Chart, Col, FLOPS, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SCI,
-    Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
+    PER_BILLION, Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
+
+SUMMARY = ('="At "&TEXT(Budget,"0.00E+00")&" FLOPs the compute-optimal model has "'
+           '&TEXT(Opt_Params/Per_Billion,"0.0")&" B parameters trained on "&TEXT(Opt_Tokens_Per_Param,"0")'
+           '&" tokens each (loss "&TEXT(Opt_Loss,"0.000")&" under the "&Law&" law); the table shows what "'
+           '&"spending the same budget at other ratios costs in loss and gains in inference."')
 
 RATIOS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
@@ -33,6 +38,9 @@ OVERTRAINING_EXPLORER = Template(
     ),
     sheets=(
         Sheet("Explorer", "Over-training explorer", "Inputs in blue on yellow; everything else is computed.", (
+            Section("Summary", (
+                Out("The budget in one line", SUMMARY, "", "General", "Summary", wide=True),
+            )),
             Section("Budget and law", (
                 In("Training budget", "Budget", 1e24, "FLOPs", FLOPS),
                 LAW_IN,
@@ -44,7 +52,7 @@ OVERTRAINING_EXPLORER = Template(
                 Out("Compute-optimal loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss",
                     key=True),
             )),
-            constants(TRAIN_FLOPS_PER),
+            constants(TRAIN_FLOPS_PER, PER_BILLION),
             law_spread(
                 "The compute-optimal split of this budget under each preset (why they differ: About)",
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),

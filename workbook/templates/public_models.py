@@ -35,6 +35,10 @@ PUBLIC_MODELS = (
     ("Pythia 12B", 12e9, 300e9, "Biderman et al. 2023, \"Pythia: A Suite for Analyzing Large Language Models\", section 2 (nominal size; 300B tokens of the Pile)"),
 )
 
+SUMMARY = ('="Of the "&TEXT(COUNT(Models_Params),"0")&" models listed, "&TEXT(COUNTIF(Models_Size_Ratio,">1"),"0")'
+           '&" are larger than compute-optimal for their own training compute under the epoch law; "'
+           '&Spread_Model&" is "&TEXT(Spread_Params/INDEX(Spread_Optimal_Params,1),"0.00")&" times the compute-optimal size for its compute."')
+
 PUBLIC_MODELS_TEMPLATE = Template(
     "public_models.xlsx",
     "Public models: sizes, training tokens, compute and predicted loss",
@@ -53,6 +57,9 @@ PUBLIC_MODELS_TEMPLATE = Template(
     sources=LAW_SOURCES + tuple(f"{m}: {src}." for m, _, _, src in PUBLIC_MODELS),
     sheets=(
         Sheet("Models", "Public models", "Published N and D in blue; everything else is computed.", (
+            Section("Summary", (
+                Out("The list in one line", SUMMARY, "", "General", "Summary", wide=True),
+            )),
             Table("models", (
                 Col("model", "Model", "", TEXT, values=tuple(m[0] for m in PUBLIC_MODELS) + ("",) * 4,
                     name="Models_Name", rule="none"),
@@ -74,7 +81,7 @@ PUBLIC_MODELS_TEMPLATE = Template(
                     '=IF({params}="","",CHINCHILLA_N({flops},"epoch"))'),
                 Col("size_ratio", "Size against the compute-optimal", "x optimal", TWO,
                     # A row added to a hand-off copy has no frozen optimum yet: blank, not #VALUE!.
-                    '=IF(OR({params}="",{opt_n}=""),"",{params}/{opt_n})'),
+                    '=IF(OR({params}="",{opt_n}=""),"",{params}/{opt_n})', name="Models_Size_Ratio"),
                 Col("source", "Source of N and D", "", TEXT,
                     values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4, name="Models_Source", rule="none",
                     wrap=True),
@@ -90,7 +97,8 @@ PUBLIC_MODELS_TEMPLATE = Template(
             )),
             law_spread(
                 "The compute-optimal model for that budget under each preset (why they differ: About)",
-                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Spread_FLOPs,{law})"),
+                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Spread_FLOPs,{law})",
+                    name="Spread_Optimal_Params"),
                 Col("tpp", "Tokens per parameter", "tokens/param", ONE,
                     "=CHINCHILLA_D(Spread_FLOPs,{law})/{params}"),
                 Col("vs", "The model against it", "x optimal", TWO, "=Spread_Params/{params}"),

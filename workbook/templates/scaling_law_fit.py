@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHOICE, Chart, Col, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
+    BILLIONS, CHOICE, Chart, Col, PER_BILLION, PER_TRILLION, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
     Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
 
@@ -21,6 +21,11 @@ RUNS_SOURCE = (
     "(E=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658) within its standard errors. Set "
     "them to 'yes' to fit all 245.",
 )
+SUMMARY = ('="Your "&TEXT(Runs_Count,"0")&" runs follow L = "&TEXT(Fit_E,"0.000")&" + "&TEXT(Fit_A,"0.0")'
+           '&"/N^"&TEXT(Fit_Alpha,"0.000")&" + "&TEXT(Fit_B,"0.0")&"/D^"&TEXT(Fit_Beta,"0.000")&": at "'
+           '&TEXT(Budget,"0.00E+00")&" FLOPs it recommends "&TEXT(Fit_Opt_Params/Per_Billion,"0.0")'
+           '&" B parameters on "&TEXT(Fit_Opt_Tokens/Per_Trillion,"0.00")&" T tokens (root-mean-square "'
+           '&"residual "&TEXT(Fit_RMSE,"0.000")&" nats/token)."')
 RUN_ROWS = 500  # room for a user's own runs; blank rows are skipped by the fit
 
 
@@ -67,6 +72,9 @@ SCALING_LAW_FIT = Template(
     ),
     sheets=(
         Sheet("Fit", "Scaling-law fit", "The law fitted to the runs on sheet Runs.", (
+            Section("Summary", (
+                Out("The fit in one line", SUMMARY, "", "General", "Summary", wide=True),
+            )),
             Section("Fit settings", (
                 In("Huber delta", "Huber_Delta", 1e-3, "nats (log-loss)", "0.0E+00",
                    note="1e-3 as in Hoffmann et al. 2022; larger is closer to least squares"),
@@ -95,7 +103,7 @@ SCALING_LAW_FIT = Template(
                 Out("Predicted loss at the budget", "=CHINCHILLA_LOSS(Budget,Fit_Law)", "nats/token", LOSS,
                     "Fit_Opt_Loss"),
             )),
-            constants(TRAIN_FLOPS_PER),
+            constants(TRAIN_FLOPS_PER, PER_BILLION, PER_TRILLION),
             Section("Goodness of fit", (
                 Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual_Used)/Runs_Count)", "nats/token",
                     LOSS, "Fit_RMSE", note="over the runs used"),
