@@ -25,12 +25,15 @@ from workbook.templates.builder import INPUT_FILL, INPUT_FONT, build_all
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "templates"
 FILES = [t.filename for t in TEMPLATES]
+# The planning workbooks; the function gallery is a reference of examples (literal arguments by
+# design, no decision to chart or to spread over laws).
+PLANS = [f for f in FILES if f != "function_gallery.xlsx"]
 REL = 1e-9
 
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR", "COUNTIF"}
+                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR", "COUNTIF", "COUNTA"}
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +233,7 @@ def test_functions_exist_in_every_host(filename):
     assert all(fn in engine_functions for fn in EXCEL_FUNCTIONS)
 
 
-@pytest.mark.parametrize("filename", FILES)
+@pytest.mark.parametrize("filename", PLANS)
 def test_charts_and_frozen_panes(filename):
     wb = openpyxl.load_workbook(COMMITTED / filename)
     assert sum(len(ws._charts) for ws in wb.worksheets) >= 1
@@ -661,7 +664,7 @@ def _spread_rows(filename, result):
         yield law, {h: result.values[(sheet, f"{col}{r}")] for col, h in headers.items() if col != "A"}
 
 
-@pytest.mark.parametrize("filename", FILES)
+@pytest.mark.parametrize("filename", PLANS)
 def test_every_template_shows_the_answer_under_each_preset(filename, computed):
     result = computed(filename)
     names = result.names
@@ -745,7 +748,7 @@ def test_a_hand_off_copy_marks_what_it_froze_and_locks_what_only_the_add_in_hono
 
 # --- conventions every template follows -------------------------------------------------------
 
-@pytest.mark.parametrize("filename", FILES)
+@pytest.mark.parametrize("filename", PLANS)
 def test_no_constant_inside_a_template_formula(filename):
     """Unit factors and tolerances are named constants; only 0 and 1 appear as numbers."""
     from formulas import Parser
@@ -785,7 +788,8 @@ def test_every_sheet_prints_one_landscape_page_wide_at_a_readable_scale(filename
             marker = chart.anchor._from
             assert marker.col == 0 and marker.row + 1 <= last_row
         assert ws.oddHeader.left.text == "&F" and ws.oddFooter.center.text == "Page &P of &N"
-    assert wb["Lists"].sheet_state == "hidden"
+    if "Lists" in wb.sheetnames:  # the drop-downs' helper sheet
+        assert wb["Lists"].sheet_state == "hidden"
 
 
 @pytest.mark.parametrize("filename", ["training_budget.xlsx", "deployment_plan.xlsx"])
@@ -802,6 +806,7 @@ def test_the_summary_line_says_the_decision_in_words(filename, computed):
 
 def test_every_template_has_its_summary_line(computed):
     said = {f: computed(f).names["Summary"] for f in FILES}
+    assert said["function_gallery.xlsx"].startswith(f"{len(planner.CATALOG)} planner formulas")
     names = {f: computed(f).names for f in FILES}
     explorer = names["overtraining_explorer.xlsx"]
     assert f"{explorer['Opt_Params'] / 1e9:.1f} B parameters" in said["overtraining_explorer.xlsx"]
@@ -836,3 +841,27 @@ def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, co
     base = computed(filename, [f"{mode[0]}={chosen}"]).names
     moved = computed(filename, [f"{mode[0]}={chosen}", f"{name}={base[name] * 1.5!r}"]).names
     assert all(moved[k] == v for k, v in base.items() if k != name)
+
+
+def test_the_gallery_has_a_working_example_of_every_formula(computed):
+    from workbook.templates.function_gallery import _ENTRIES, _result
+
+    RESULT = 5  # column E: formula, description, example, unit, then the result
+
+    result = computed("function_gallery.xlsx")
+    names = column(result, "function_gallery.xlsx", "Gallery_Formula")
+    assert names == [e.excel_name for e in planner.CATALOG.values()]
+    wb = openpyxl.load_workbook(COMMITTED / "function_gallery.xlsx")
+    sheet, ref = next(wb.defined_names["Gallery_Formula"].destinations)
+    first = int(re.sub(r"[^0-9]", "", ref.split(":")[0]))
+    for i, entry in enumerate(_ENTRIES):
+        formula, width = _result(entry)
+        got = [result.values[(sheet, f"{get_column_letter(RESULT + k)}{first + i}")] for k in range(width)]
+        assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got), (entry.excel_name, got)
+        # The example text shown for copying is the formula the cell computes.
+        assert wb[sheet][f"C{first + i}"].value == formula
+    # Spot checks against the planner: a number, a row and a block's first row.
+    row = {e.excel_name: first + i for i, e in enumerate(_ENTRIES)}
+    assert close(result.values[(sheet, f"{get_column_letter(RESULT)}{row['CHINCHILLA_N']}")], planner.chinchilla_n(1e24))
+    law = [result.values[(sheet, f"{get_column_letter(RESULT + k)}{row['LAW_PARAMS']}")] for k in range(5)]
+    assert law == planner.law_params("epoch").tolist()

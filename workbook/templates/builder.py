@@ -256,6 +256,7 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
     letters = {k: get_column_letter(i + 1) for i, k in enumerate(keys)}
     for r in range(first, last + 1):
         refs = {k: f"{letters[k]}{r}" for k in keys}
+        wrapped = []  # the row is as tall as its tallest wrapped cell
         for i, c in enumerate(block.columns):
             coord = refs[c.key]
             if c.values is not None:
@@ -263,11 +264,22 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
                 _write_input(ws, wb, dvs, coord, value, c.fmt, c.rule, None)
                 if c.wrap:
                     ws[coord].alignment = WRAP
-                    _fit_row(ws, r, [(i + 1, value)])
+                    wrapped.append((i + 1, value))
             elif c.formula is not None:
                 _write_output(ws, wb, coord, c.formula.format(**refs), c.fmt, None, False)
+            elif c.per_row is not None and r - first < len(c.per_row):
+                formula, width = c.per_row[r - first]
+                if width == 1:
+                    _write_output(ws, wb, coord, formula, c.fmt, None, False)
+                else:  # a row of results: one array formula across its cells
+                    end = f"{get_column_letter(i + width)}{r}"
+                    ws[coord] = ArrayFormula(f"{coord}:{end}", formula)
+                    for k in range(width):
+                        ws.cell(r, i + 1 + k).number_format = c.fmt
             elif c.array is not None:
                 ws[coord].number_format = c.fmt
+        if wrapped:
+            _fit_row(ws, r, wrapped)
     for c in block.columns:
         if c.array is not None:
             col = letters[c.key]

@@ -99,6 +99,8 @@ class Col:
     rule: str = "positive"
     array: str | None = None  # one array formula over the whole column (Excel's own functions only)
     wrap: bool = False  # long text (a source) wraps within the column
+    # A formula of its own in each row (a gallery of examples): (formula, columns it fills) per row.
+    per_row: tuple | None = None
 
 
 @dataclass(frozen=True)

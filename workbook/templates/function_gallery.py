@@ -1,0 +1,92 @@
+"""The function gallery: every formula of the catalogue with a worked example and its result."""
+
+from __future__ import annotations
+
+import re
+
+from planner import CATALOG
+from workbook.templates.scaling_law_fit import EXCLUDED, RUNS, RUNS_SOURCE
+from workbook.templates.spec import Col, LAW_SOURCES, Out, Section, Sheet, Table, Template
+
+SUMMARY = ('=COUNTA(Gallery_Formula)&" planner formulas, each with a worked example computed in its own "'
+           '&"cell: copy one into your sheet and change its arguments."')
+
+# The reference's examples read runs from columns A to C; here they are the named columns of sheet Runs.
+_RUN_COLUMNS = {"A": "Gallery_Runs_Params", "B": "Gallery_Runs_Tokens", "C": "Gallery_Runs_Loss"}
+
+
+# Where the reference's generic example would pair columns that mean nothing together.
+_OWN_EXAMPLES = {"FIT_POWER_LAW": "=FIT_POWER_LAW(Gallery_Runs_FLOPs, Gallery_Runs_Loss)"}
+
+
+def _example(entry) -> str:
+    """The catalogue's example as the gallery cell computes it: numbers with an exponent sign
+    (1E+24, which every engine reads) and data ranges on sheet Runs."""
+    if entry.excel_name in _OWN_EXAMPLES:
+        return _OWN_EXAMPLES[entry.excel_name]
+    text = re.sub(r"(\d)[eE](\d)", r"\1E+\2", entry.example)
+    return re.sub(r"\b([A-C])\d+:[A-C]\d+\b", lambda m: _RUN_COLUMNS[m.group(1)], text)
+
+
+def _result(entry) -> tuple[str, int]:
+    """The example's formula and how many cells of a row it fills. A table (several rows) shows
+    its first row: an array formula over fewer cells than its result keeps the top-left part."""
+    if entry.returns in ("row", "table"):
+        return _example(entry), len(entry.fields)
+    return _example(entry), 1
+
+
+_ENTRIES = tuple(CATALOG.values())
+
+FUNCTION_GALLERY = Template(
+    "function_gallery.xlsx",
+    "Function gallery: every planner formula with a worked example",
+    answers=(
+        "What does each planner formula do, what does a working call look like, and what does it "
+        "give? One row per formula: its description, the example from the function reference and "
+        "the result computed in the cell, ready to copy into your own sheet.",
+    ),
+    how=(
+        "Sheet Gallery: copy an example into your own workbook and change its arguments; the "
+        "function reference (docs/FUNCTIONS.md, or the add-in's help) lists every argument.",
+        "A formula that returns several numbers (a law's five numbers, a fit) fills the cells to "
+        "its right; one that returns a block shows its first row here.",
+        "The fitting examples use the runs on sheet Runs (the 240 Chinchilla runs the replication "
+        "fits).",
+    ),
+    sources=LAW_SOURCES + RUNS_SOURCE,
+    sheets=(
+        Sheet("Gallery", "Function gallery", "Each example computes in its own cell; copy it and change it.", (
+            Section("Summary", (
+                Out("The gallery in one line", SUMMARY, "", "General", "Summary", wide=True),
+            )),
+            Table("gallery", (
+                Col("name", "Formula", "", "@", values=tuple(e.excel_name for e in _ENTRIES), rule="none",
+                    name="Gallery_Formula"),
+                Col("summary", "What it does", "", "@", values=tuple(e.summary for e in _ENTRIES), rule="none",
+                    name="Gallery_Summary", wrap=True),
+                Col("example", "Example (copy it)", "", "@", values=tuple(_example(e) for e in _ENTRIES),
+                    rule="none", name="Gallery_Example", wrap=True),
+                Col("unit", "Result in", "", "@", values=tuple(e.result_unit for e in _ENTRIES), rule="none",
+                    name="Gallery_Unit", wrap=True),
+                Col("result", "Result", "", "General", per_row=tuple(_result(e) for e in _ENTRIES)),
+            ), len(_ENTRIES)),
+        ), widths=(24, 40, 32, 10, 11, 10, 10, 10, 10, 10), freeze="B8"),
+        Sheet("Runs", "Training runs used by the fitting examples",
+              "The Chinchilla Figure 4 runs without the five of highest loss (see About).", (
+            Table("runs", (
+                Col("n", "Parameters", "parameters", "0.00E+00", values=tuple(r[0] for r in RUNS[EXCLUDED:]),
+                    name="Gallery_Runs_Params"),
+                Col("d", "Training tokens", "tokens", "0.00E+00", values=tuple(r[1] for r in RUNS[EXCLUDED:]),
+                    name="Gallery_Runs_Tokens"),
+                Col("loss", "Final loss", "nats/token", "0.000", values=tuple(r[2] for r in RUNS[EXCLUDED:]),
+                    name="Gallery_Runs_Loss"),
+                # Data, as the source gives it: the runs' training compute (tokens were derived as C / 6N).
+                Col("flops", "Training FLOPs", "FLOPs", "0.00E+00", name="Gallery_Runs_FLOPs",
+                    values=tuple(float(f"{6 * r[0] * r[1]:.15g}") for r in RUNS[EXCLUDED:])),
+            ), len(RUNS) - EXCLUDED),
+        ), widths=(16, 16, 14, 16), freeze="A6"),
+    ),
+)
+
+TEMPLATE = FUNCTION_GALLERY
