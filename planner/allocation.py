@@ -23,7 +23,7 @@ from .errors import DOMAIN, PlannerError
 from .laws import allocation_rule, resolve_law
 
 __all__ = ["chinchilla_n", "chinchilla_d", "chinchilla_loss", "chinchilla_compute",
-           "compute_for_loss", "tokens_for_loss", "params_for_loss", "overtrain_loss",
+           "compute_for_loss", "tokens_for_loss", "params_for_loss", "smallest_params", "overtrain_loss",
            "overtrain_penalty", "overtrain_overhead"]
 
 COMPUTE = Arg("FLOPs", "Training compute budget C (C = 6ND)")
@@ -155,6 +155,22 @@ def params_for_loss(tokens, target_loss, law="epoch"):
         n = (law.A / (inner - law.B * d ** -law.beta)) ** (1.0 / law.alpha)
         n = _args.in_range(n, "model size", "target_loss", loss)
     return _args.result(n, tokens, target_loss)
+
+
+@formula("Scaling Laws", result="parameters", example="=SMALLEST_PARAMS(2.1)",
+         target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
+def smallest_params(target_loss, law="epoch"):
+    """The smallest model that can reach `target_loss` at all, however many tokens it trains on.
+
+    N_min = (A / (L - E)^(1/gamma))^(1/alpha): with unlimited data the token term vanishes and
+    the parameter term alone must fall to the target. Every larger model reaches the loss with
+    enough tokens (TOKENS_FOR_LOSS); this one and smaller never do.
+    """
+    loss = _args.number(target_loss, "target_loss")
+    law = resolve_law(law)
+    with np.errstate(all="ignore"):
+        n = _args.in_range(law.smallest_n(law.inner_for_loss(loss)), "model size", "target_loss", loss)
+    return _args.result(n, target_loss)
 
 
 TOKENS_PER_PARAM = Arg("tokens/parameter", "Training tokens per parameter M = D/N "

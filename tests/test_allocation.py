@@ -301,3 +301,18 @@ def test_extreme_inputs_give_a_number_or_an_error_never_a_warning(fname, extreme
 def test_mismatched_shapes_are_named(func, args, match):
     with pytest.raises(planner.PlannerError, match=match + r".*: give equal lengths, or a row against a column"):
         func(*args)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_smallest_params_is_where_unlimited_data_just_reaches_the_loss(name):
+    loss = irreducible(name) + np.array([0.05, 0.3, 1.0])
+    if name == "kaplan":  # L = (Nc/N)^aN with D unlimited
+        expected = KAPLAN["Nc"] / loss ** (1 / KAPLAN["aN"])
+    else:
+        q = PUBLISHED[name]
+        expected = (q["A"] / (loss - q["E"])) ** (1 / q["alpha"])
+    np.testing.assert_allclose(planner.smallest_params(loss, name), expected, rtol=1e-12)
+    # Just above it the loss is reachable with enough tokens; at it, never.
+    assert np.all(np.isfinite(planner.tokens_for_loss(expected * 1.01, loss, name)))
+    with pytest.raises(planner.PlannerError):
+        planner.tokens_for_loss(expected[0] * 0.99, loss[0], name)

@@ -865,3 +865,31 @@ def test_the_gallery_has_a_working_example_of_every_formula(computed):
     assert close(result.values[(sheet, f"{get_column_letter(RESULT)}{row['CHINCHILLA_N']}")], planner.chinchilla_n(1e24))
     law = [result.values[(sheet, f"{get_column_letter(RESULT + k)}{row['LAW_PARAMS']}")] for k in range(5)]
     assert law == planner.law_params("epoch").tolist()
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_no_error_is_turned_into_a_word(filename):
+    """An error passes through as an error; a word stands only for a condition tested as such."""
+    for sheet, coord, text in _formulas(filename):
+        assert "IFERROR(" not in text.upper() and "ISERROR(" not in text.upper(), f"{sheet}!{coord}: {text}"
+
+
+def test_a_model_too_small_for_the_optimal_loss_is_called_unreachable_by_its_size(computed):
+    names = computed("overtraining_explorer.xlsx").names
+    smallest = planner.smallest_params(names["Opt_Loss"], names["Law"])
+    with pytest.raises(planner.PlannerError):
+        planner.overtrain_overhead(names["Budget"], smallest * 0.999, names["Law"])
+    assert planner.overtrain_overhead(names["Budget"], smallest * 1.001, names["Law"]) > 1
+    result = computed("overtraining_explorer.xlsx")
+    wb = openpyxl.load_workbook(COMMITTED / "overtraining_explorer.xlsx")
+    sheet, ref = next(wb.defined_names["Ratios"].destinations)
+    first, last = (int(re.sub(r"[^0-9]", "", part)) for part in ref.split(":"))
+    words = 0
+    for r in range(first, last + 1):
+        size, overhead = result.values[(sheet, f"B{r}")], result.values[(sheet, f"G{r}")]
+        if size > smallest:
+            assert close(overhead, planner.overtrain_overhead(names["Budget"], size, names["Law"]))
+        else:
+            assert overhead == "unreachable"
+            words += 1
+    assert words >= 1  # the shipped ratios reach past the smallest model

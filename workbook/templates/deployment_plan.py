@@ -187,18 +187,19 @@ DEPLOYMENT_PLAN = Template(
                 Col("target", "Target loss under the law", "nats/token", LOSS,
                     '=IF(Target_Mode="Loss",Target_Loss_Input,SCALING_LOSS(Target_Params,'
                     'CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,{law}),{law}),{law}))'),
+                Col("floor", "Lowest loss the law allows (E)", "nats/token", LOSS, "=INDEX(LAW_PARAMS({law}),1,1)"),
                 Col("params", "Parameters", "parameters", BILLIONS,
-                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"params",{_COST_ARGS}),"unreachable")'),
+                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"params",{_COST_ARGS}),"below the floor")'),
                 Col("tokens", "Training tokens", "tokens", TOKENS,
-                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"tokens",{_COST_ARGS}),"unreachable")'),
+                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"tokens",{_COST_ARGS}),"below the floor")'),
                 Col("cost", "Total cost", "USD", USD_M,
-                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"total_cost",{_COST_ARGS}),"unreachable")'),
+                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"total_cost",{_COST_ARGS}),"below the floor")'),
                 Col("saving", "Saving against that law's compute-optimal model", "fraction", SAVING,
-                    f'=IFERROR(INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"savings",{_COST_ARGS}),"unreachable")'),
+                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+                    f'Lifetime_Output_Tokens,{{law}},"savings",{_COST_ARGS}),"below the floor")'),
             ),
             Table("volume", (
                 Col("mult", "Volume multiple", "x planned", "0.0#", values=VOLUME_MULTIPLES, name="Volume_Multiples"),

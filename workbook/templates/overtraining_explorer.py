@@ -51,6 +51,8 @@ OVERTRAINING_EXPLORER = Template(
                     "Opt_Tokens_Per_Param", key=True),
                 Out("Compute-optimal loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss",
                     key=True),
+                Out("Smallest model that can reach that loss", "=SMALLEST_PARAMS(Opt_Loss,Law)", "parameters",
+                    BILLIONS, "Smallest_Params", note="smaller models never match it, however long they train"),
             )),
             constants(TRAIN_FLOPS_PER, PER_BILLION),
             law_spread(
@@ -69,7 +71,7 @@ OVERTRAINING_EXPLORER = Template(
                     "=OVERTRAIN_PENALTY(Budget,{ratio},Law)"),
                 Col("penalty_pct", "Penalty", "% of optimal loss", "0.00%", "={penalty}/Opt_Loss"),
                 Col("overhead", "Compute overhead to match the optimum", "x budget", "#,##0.00",
-                    '=IFERROR(OVERTRAIN_OVERHEAD(Budget,{params},Law),"unreachable")'),
+                    '=IF({params}>Smallest_Params,OVERTRAIN_OVERHEAD(Budget,{params},Law),"unreachable")'),
                 Col("inf_flops", "Inference FLOPs per token", "FLOPs/token", SCI, "=INFERENCE_FLOPS({params},1)"),
                 Col("saving", "Inference saving per token", "fraction", PCT, "=1-{params}/Opt_Params"),
             ), len(RATIOS)),
