@@ -127,9 +127,18 @@ def test_no_macros_and_an_about_sheet(filename):
     assert "macroEnabled" not in types
     wb = openpyxl.load_workbook(COMMITTED / filename)
     assert wb.sheetnames[0] == "About"
-    about = " ".join(str(c.value) for row in wb["About"].iter_rows() for c in row if c.value)
-    for heading in ("What it answers", "How to use it", "Sources", "Legend"):
-        assert heading in about
+    ws = wb["About"]
+    headings = [c.value for c in ws["A"] if c.value]
+    # Plain language first; the add-in, the command line and the names after.
+    assert headings[1:6] == ["What it answers", "What to change first", "What the numbers mean", "Legend", "Sources"]
+    assert headings.index("The add-in") > headings.index("Sources")
+    about = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "nats per token" in about and "perplexity" in about
+    # Only the plain-language part is printed, and it ends with the sources.
+    printed_to = range_boundaries(ws.print_area.split("!")[-1].replace("$", ""))[3]
+    sources_row = next(c.row for c in ws["A"] if c.value == "Sources")
+    addin_row = next(c.row for c in ws["A"] if c.value == "The add-in")
+    assert sources_row < printed_to < addin_row
 
 
 def _work_sheets(wb):

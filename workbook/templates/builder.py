@@ -32,6 +32,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from planner import CATALOG
 from planner._args import RULES
 
+from workbook.recalc import calc as calc_module
 from workbook.recalc.xlsx import atomic_write
 from workbook.templates import TEMPLATES, spec
 
@@ -43,6 +44,7 @@ FACE = "Calibri"
 INPUT_FONT = Font(name=FACE, size=11, color="FF0000FF")
 INPUT_FILL = PatternFill("solid", start_color="FFFFF2CC", end_color="FFFFF2CC")
 IGNORED_FILL = PatternFill("solid", fgColor="FFEDEDED", bgColor="FFEDEDED")
+FROZEN_FILL = PatternFill("solid", fgColor=calc_module.FROZEN_FILL)
 IGNORED_FONT = Font(color="FFA6A6A6")
 KEY_FONT = Font(name=FACE, size=11, bold=True)
 TITLE_FONT = Font(name=FACE, bold=True, size=14)
@@ -377,17 +379,33 @@ def _about(wb: Workbook, t: spec.Template) -> None:
     where = ", ".join(f"{n} on sheet {sheet}" for sheet, n in counts.items())
     addin = tuple(text.format(file=t.filename, cells=where, functions=", ".join(functions))
                   for text in spec.ADDIN_NOTE)
-    for title, paragraphs in (("What it answers", t.answers), ("How to use it", t.how),
-                              ("Sources", t.sources), ("The add-in", addin)):
+    # Plain language first, and only that is printed: the answers, what to change, what the
+    # numbers mean, the legend and the sources. The add-in's and the command line's details and
+    # the names follow, for whoever works with the file.
+    for title, paragraphs in (("What it answers", t.answers), ("What to change first", t.how),
+                              ("What the numbers mean", (spec.LOSS_MEANING,))):
         heading(title)
         for text in paragraphs:
-            paragraph(text, (lambda c: setattr(c, "font", CODE_FONT)) if text.startswith("planner ") else None)
+            paragraph(text)
         row += 1
     heading("Legend")
     for label, styler in (("Input: type over it (blue on yellow)", _style_input),
                           ("Formula: computed, do not overwrite (black)", None),
-                          ("Key result (bold)", lambda c: setattr(c, "font", KEY_FONT))):
+                          ("Key result (bold)", lambda c: setattr(c, "font", KEY_FONT)),
+                          ("Hand-off copy: a value the planner computed, frozen (grey)",
+                           lambda c: setattr(c, "fill", FROZEN_FILL)),
+                          ("Greyed input: the chosen mode does not use it", lambda c: (
+                              setattr(c, "fill", IGNORED_FILL), setattr(c, "font", IGNORED_FONT)))):
         paragraph(label, styler)
+    row += 1
+    heading("Sources")
+    for text in t.sources:
+        paragraph(text)
+    printed = row
+    row += 1
+    heading("The add-in")
+    for text in addin:
+        paragraph(text, (lambda c: setattr(c, "font", CODE_FONT)) if text.startswith("planner ") else None)
     inputs, results = _named_items(t)
     for title, items in (("Inputs by name", inputs), ("Key results by name", results)):
         row += 1
@@ -395,9 +413,8 @@ def _about(wb: Workbook, t: spec.Template) -> None:
         for name, label, unit in items:
             paragraph(f"{name}: {label}" + (f" [{unit}]" if unit else ""))
     ws.freeze_panes = "A3"
-    # Printed portrait, one page wide: the text column, not text running past it. The area
-    # leaves room for the note `planner calc --freeze` adds below (about one row per input).
-    ws.print_area = f"A1:B{row + len(inputs) + 16}"
+    # Printed portrait, one page wide: the text column, not text running past it.
+    ws.print_area = f"A1:B{printed}"
     ws.page_setup.orientation = "portrait"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

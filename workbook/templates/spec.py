@@ -216,6 +216,15 @@ ADDIN_NOTE = (
     "planner calc {file} --out result.xlsx --set NAME=VALUE",
 )
 
+# What a loss is, for a reader who plans in dollars (every About sheet says it).
+LOSS_MEANING = (
+    "Loss is a model's average prediction error, in nats per token (lower is better), on the text "
+    "its scaling law was fitted to. Differences matter more than levels: 0.01 nats/token less is "
+    "about 1% lower perplexity (perplexity = e^loss). Losses from laws fitted on different data "
+    "('kaplan', 'muennighoff' and the others) are not comparable with each other; their model "
+    "sizes and token counts are. Accelerator-hours, dollars and energy follow from the model "
+    "size and tokens by the accelerator's figures on sheet Hardware.")
+
 # Why the presets disagree, in plain words (README, reference and every About sheet say it).
 LAW_SPREAD = "Why the presets disagree: " + WHY_PRESETS_DIFFER
 
@@ -225,7 +234,10 @@ LAW_SOURCES = (
     "'chinchilla' Hoffmann et al. 2022, \"Training Compute-Optimal Large Language Models\", "
     "Approach 3 unrounded (E=1.693, A=406.4, B=410.7, alpha=0.33917, beta=0.28491, as Besiroglu "
     "et al. recovered them); 'chinchilla-printed' the same as eq. 10 prints it (E=1.69, alpha=0.34, "
-    "beta=0.28); 'kaplan' Kaplan et al. 2020, \"Scaling Laws for Neural Language Models\", eq. 1.5.",
+    "beta=0.28); 'kaplan' Kaplan et al. 2020, \"Scaling Laws for Neural Language Models\", losses by "
+    "eq. 1.5 with its Table 2 constants and model sizes by its compute-efficient frontier (Table 6, "
+    "N = 1.3e9 Cmin^0.73, non-embedding parameters); 'muennighoff' Muennighoff et al. 2023, \"Scaling "
+    "Data-Constrained Language Models\", the C4 law of Appendix A, eq. 17.",
     LAW_SPREAD,
     "Training compute C = 6ND FLOPs and inference 2N FLOPs per token (Kaplan et al. 2020).",
 )
