@@ -406,7 +406,7 @@ def test_overtraining_explorer(computed):
         assert close(row["L"], planner.overtrain_loss(c, r, law))
         assert close(row["P"], planner.overtrain_penalty(c, r, law))
         assert close(row["F"], 2 * n)
-        assert close(row["S"], 1 - n / n_opt)
+        assert close(row["S"], n / n_opt)  # inference cost per token as a multiple of the optimum's
         try:
             expected = planner.overtrain_overhead(c, n, law)
         except planner.PlannerError:
@@ -722,7 +722,8 @@ def test_accounting_uses_no_planner_formula(filename):
     """Hours, dollars, energy and memory are Excel's own formulas: only decisions need the add-in."""
     decisions = {"CHINCHILLA_N", "CHINCHILLA_D", "CHINCHILLA_LOSS", "CHINCHILLA_COMPUTE", "SCALING_LOSS",
                  "INFERENCE_TRADEOFF", "INFERENCE_TRADEOFF_COST", "LAW_PARAMS", "EFFECTIVE_TOKENS",
-                 "DATA_CONSTRAINED_LOSS", "DATA_CONSTRAINED_N", "DATA_CONSTRAINED_D", "EPOCHS_WORTH_IT"}
+                 "DATA_CONSTRAINED_LOSS", "DATA_CONSTRAINED_N", "DATA_CONSTRAINED_D", "EPOCHS_WORTH_IT",
+                 "SMALLEST_PARAMS", "TOKENS_FOR_LOSS"}
     catalog = {name.upper() for name in planner.CATALOG}
     for sheet, coord, text in _formulas(filename):
         used = set(re.findall(r"([A-Z][A-Z0-9_.]*)\(", text.replace('"', "'"))) & catalog
@@ -902,3 +903,35 @@ def test_a_model_too_small_for_the_optimal_loss_is_called_unreachable_by_its_siz
             assert overhead == "unreachable"
             words += 1
     assert words >= 1  # the shipped ratios reach past the smallest model
+
+
+def _table_rows(result, filename, first_name, keys):
+    """The rows of the table whose first column is the defined range `first_name`."""
+    wb = openpyxl.load_workbook(COMMITTED / filename)
+    sheet, ref = next(wb.defined_names[first_name].destinations)
+    first, last = (int(re.sub(r"[^0-9]", "", part)) for part in ref.split(":"))
+    return [{k: result.values.get((sheet, f"{get_column_letter(i + 1)}{r}")) for i, k in enumerate(keys)}
+            for r in range(first, last + 1)]
+
+
+def test_the_deployment_plan_charts_total_cost_against_size_as_a_u(computed):
+    result = computed("deployment_plan.xlsx")
+    names = result.names
+    rows = _table_rows(result, "deployment_plan.xlsx", "Size_Multiples",
+                       ("mult", "params", "tokens", "train", "serve", "total"))
+    price, hours = names["Price_Per_GPU_Hour"], planner.gpu_hours
+    for row in rows:
+        d = planner.tokens_for_loss(row["params"], names["Target_Loss"], names["Law"])
+        train = hours(planner.train_flops(row["params"], d), names["GPU"], names["Train_MFU"]) * price
+        serve = (hours(planner.inference_flops(row["params"], names["Lifetime_Input_Tokens"]), names["GPU"],
+                       names["Prefill_MFU"])
+                 + hours(planner.inference_flops(row["params"], names["Lifetime_Output_Tokens"]), names["GPU"],
+                         names["Decode_MFU"])) * price
+        assert close(row["total"], train + serve)
+    # The planner's cost-optimal design sits at the bottom of the U its accounting draws.
+    totals = [r["total"] for r in rows]
+    best = [r["mult"] for r in rows][totals.index(min(totals))]
+    assert best == 1 and totals[0] > min(totals) < totals[-1]
+    wb = openpyxl.load_workbook(COMMITTED / "deployment_plan.xlsx")
+    chart = next(c for c in wb["Plan"]._charts if "model size" in str(c.title.tx.rich.p[0].r[0].t))
+    assert len(chart.series) == 4  # the U and three marked designs

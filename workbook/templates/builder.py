@@ -21,6 +21,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart.legend import Legend
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -298,6 +299,7 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
 
 # Series colours: distinct in colour and in greyscale print.
 _COLOURS = ("1F4E78", "C55A11", "548235", "7030A0")
+_MARK_COLOURS = ("C00000", "FFC000", "00B0F0")
 
 
 _ROW_CM = 0.53  # a default row (15 points) in centimetres, to stack charts below each other
@@ -310,7 +312,7 @@ def _chart(sheet, block: spec.Chart, tables: dict, row: int) -> int:
     chart.title = block.title
     chart.style = 13
     # Several series share the height with a legend below the plot.
-    chart.height, chart.width = (9 if len(block.series) == 1 else 12), 18
+    chart.height, chart.width = (9 if len(block.series) + len(block.marks) == 1 else 12), 18
     chart.x_axis.title, chart.y_axis.title = block.x_title, block.y_title
     chart.x_axis.number_format = block.x_fmt
     chart.y_axis.number_format = block.y_fmt
@@ -345,6 +347,21 @@ def _chart(sheet, block: spec.Chart, tables: dict, row: int) -> int:
             series.graphicalProperties.line.noFill = True
         series.smooth = False
         chart.series.append(series)
+    for (table, x, y, title, *only), colour in zip(block.marks, _MARK_COLOURS):
+        mws, mletters, mfirst, mlast = tables[table]
+        if only:  # one row of the table
+            mfirst = mlast = mfirst + only[0]
+        mcol = lambda key: mws[mletters[key]][0].column  # noqa: E731
+        series = Series(Reference(mws, min_col=mcol(y), min_row=mfirst, max_row=mlast),
+                        Reference(mws, min_col=mcol(x), min_row=mfirst, max_row=mlast), title=title)
+        series.marker.symbol, series.marker.size = "diamond", 10
+        series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
+        series.marker.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.noFill = True
+        chart.series.append(series)
+    if block.marks and chart.legend is None:  # marked points need their names
+        chart.legend = Legend()
+        chart.legend.position = "b"
     sheet.add_chart(chart, f"A{row}")
     return row + int(chart.height / _ROW_CM) + 2
 

@@ -17,6 +17,7 @@ SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" 
 DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
            GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
 _COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU"
+SIZE_MULTIPLES = (0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4)  # of the cost-optimal size: the U of total cost
 VOLUME_MULTIPLES = (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
 
 DEPLOYMENT_PLAN = Template(
@@ -64,6 +65,8 @@ DEPLOYMENT_PLAN = Template(
                    ignored_when='Target_Mode<>"Loss"'),
                 Out("Lowest loss the law allows (E)", "=INDEX(LAW_PARAMS(Law),1,1)", "nats/token", LOSS, "Law_E",
                     note="the irreducible loss: no model of any size reaches it"),
+                Out("Smallest model that can reach it", "=SMALLEST_PARAMS(Target_Loss,Law)", "parameters",
+                    BILLIONS, "Smallest_Target_Params", note="smaller models never do, however long they train"),
                 Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'
                     'SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,Law),Law),Law))',
                     "nats/token", LOSS, "Target_Loss", key=True,
@@ -201,6 +204,32 @@ DEPLOYMENT_PLAN = Template(
                     f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
                     f'Lifetime_Output_Tokens,{{law}},"savings",{_COST_ARGS}),"below the floor")'),
             ),
+            Table("sizes", (
+                Col("mult", "Size against the cost-optimal", "x", "0.00", values=SIZE_MULTIPLES,
+                    name="Size_Multiples"),
+                Col("params", "Parameters", "parameters", BILLIONS, "={mult}*CostOpt_Params"),
+                Col("tokens", "Training tokens to reach the target", "tokens", TOKENS,
+                    '=IF({params}>Smallest_Target_Params,TOKENS_FOR_LOSS({params},Target_Loss,Law),"unreachable")'),
+                Col("train", "Training cost", "USD", USD_M,
+                    '=IF(ISNUMBER({tokens}),Train_FLOPs_Per_Param_Token*{params}*{tokens}/(GPU_Peak*Train_MFU*'
+                    'Seconds_Per_Hour)*Price_Per_GPU_Hour,"")'),
+                Col("serve", "Inference cost", "USD", USD_M,
+                    "=Inference_FLOPs_Per_Param_Token*{params}*(Lifetime_Input_Tokens/Prefill_MFU+"
+                    "Lifetime_Output_Tokens/Decode_MFU)/(GPU_Peak*Seconds_Per_Hour)*Price_Per_GPU_Hour"),
+                Col("total", "Total cost", "USD", USD_M, '=IF(ISNUMBER({train}),{train}+{serve},"")'),
+            ), len(SIZE_MULTIPLES), title="Total cost against model size, every size trained to the target"),
+            Table("design_marks", (
+                Col("params", "Parameters", "parameters", BILLIONS,
+                    per_row=(("=Opt_Params", 1), ("=CostOpt_Params", 1), ("=Own_Params", 1))),
+                Col("total", "Total cost", "USD", USD_M,
+                    per_row=(("=Opt_Total_Cost", 1), ("=CostOpt_Total_Cost", 1), ("=Own_Total_Cost", 1))),
+            ), 3, title="Compute-optimal, cost-optimal and your model, marked on the chart below"),
+            Chart("sizes", "Total cost against model size at the planned volume", "params",
+                  (("total", "Total cost, each size trained to the target"),), "Parameters (log scale)",
+                  "Total cost (USD)", x_fmt=SCI, y_fmt='#,##0,,"M"',
+                  marks=(("design_marks", "params", "total", "Compute-optimal", 0),
+                         ("design_marks", "params", "total", "Cost-optimal", 1),
+                         ("design_marks", "params", "total", "Your model", 2))),
             Table("volume", (
                 Col("mult", "Volume multiple", "x planned", "0.0#", values=VOLUME_MULTIPLES, name="Volume_Multiples"),
                 Col("tokens", "Lifetime inference tokens", "tokens", TOKENS, "={mult}*Lifetime_Tokens"),

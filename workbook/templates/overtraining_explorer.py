@@ -26,9 +26,10 @@ OVERTRAINING_EXPLORER = Template(
     how=(
         "Sheet Explorer: set the budget and the law; edit the ratio column to try other ratios.",
         "Compute overhead: how many times the budget a model of that size needs to reach the "
-        "compute-optimal loss (1.0 at the optimum); 'unreachable' when it never can.",
-        "Inference saving: the fraction of inference FLOPs per token saved against the "
-        "compute-optimal model (negative for larger models).",
+        "compute-optimal loss (1.0 at the optimum); 'unreachable' when it never can (it is smaller "
+        "than the smallest model shown above the table). The chart stops at the clip constant.",
+        "Inference cost per token against the optimum: how many times the compute-optimal model's "
+        "inference FLOPs per token each model costs (0.25x: a quarter; 4x: four times).",
     ),
     sources=LAW_SOURCES + (
         "Over-training: Gadre et al. 2024, \"Language models scale reliably with over-training and "
@@ -54,7 +55,9 @@ OVERTRAINING_EXPLORER = Template(
                 Out("Smallest model that can reach that loss", "=SMALLEST_PARAMS(Opt_Loss,Law)", "parameters",
                     BILLIONS, "Smallest_Params", note="smaller models never match it, however long they train"),
             )),
-            constants(TRAIN_FLOPS_PER, PER_BILLION),
+            constants(TRAIN_FLOPS_PER, PER_BILLION,
+                      In("Highest overhead the chart shows", "Overhead_Clip", 5, "x budget", "#,##0",
+                         "at_least_one", "larger overheads, and models that never match, show at this line")),
             law_spread(
                 "The compute-optimal split of this budget under each preset (why they differ: About)",
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
@@ -73,14 +76,24 @@ OVERTRAINING_EXPLORER = Template(
                 Col("overhead", "Compute overhead to match the optimum", "x budget", "#,##0.00",
                     '=IF({params}>Smallest_Params,OVERTRAIN_OVERHEAD(Budget,{params},Law),"unreachable")'),
                 Col("inf_flops", "Inference FLOPs per token", "FLOPs/token", SCI, "=INFERENCE_FLOPS({params},1)"),
-                Col("saving", "Inference saving per token", "fraction", PCT, "=1-{params}/Opt_Params"),
+                Col("inf_ratio", "Inference cost per token against the optimum", "x optimum", '0.00"x"',
+                    "={params}/Opt_Params"),
+                Col("shown", "Overhead as charted", "x budget", "#,##0.00",
+                    "=IF({params}>Smallest_Params,MIN(OVERTRAIN_OVERHEAD(Budget,{params},Law),Overhead_Clip),"
+                    "Overhead_Clip)"),
             ), len(RATIOS)),
             Chart("ratios", "Loss penalty against tokens per parameter", "ratio",
                   (("penalty", "Penalty (nats/token)"),), "Tokens per parameter (log scale)",
                   "Loss above the optimum (nats/token)", y_fmt="0.000"),
-            Chart("ratios", "Compute overhead against tokens per parameter", "ratio",
-                  (("overhead", "Compute overhead (x budget)"),), "Tokens per parameter (log scale)",
-                  "x budget (log scale)", log_y=True, y_fmt="#,##0"),
+            Table("optimum_mark", (
+                Col("ratio", "Compute-optimal tokens per parameter", "tokens/param", ONE,
+                    per_row=(("=Opt_Tokens_Per_Param", 1),)),
+                Col("overhead", "Its overhead", "x budget", "#,##0.00", per_row=(("=1", 1),)),
+            ), 1, title="The optimum, marked on the overhead chart"),
+            Chart("ratios", "Compute overhead against tokens per parameter (clipped at the constant above)",
+                  "ratio", (("shown", "Compute overhead (x budget)"),), "Tokens per parameter (log scale)",
+                  "x budget (top: that much or more, or never)", y_fmt="#,##0.0",
+                  marks=(("optimum_mark", "ratio", "overhead", "Compute-optimal"),)),
         ), widths=(40, 18, 16, 16, 16, 17, 18, 16, 16)),
     ),
 )

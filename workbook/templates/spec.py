@@ -127,6 +127,9 @@ class Chart:
     markers: bool = True
     lines: bool = True
     line_only: tuple = ()  # keys of series drawn as a plain line whatever `lines` and `markers` say
+    # Points marked on the chart, each a series of markers from a small table:
+    # (table key, x column key, y column key, series title[, the one row of the table to mark]).
+    marks: tuple = ()
 
 
 @dataclass(frozen=True)
