@@ -33,7 +33,7 @@ REL = 1e-9
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR", "COUNTIF", "COUNTA"}
+                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR", "COUNTIF", "COUNTA", "AND"}
 
 
 @pytest.fixture(scope="module")
@@ -812,6 +812,18 @@ def test_the_summary_line_says_the_decision_in_words(filename, computed):
     assert f"${cost / 1e6:.2f} M" in summary
     checks = [k for k in names if k.startswith("Check_")]
     assert len(checks) >= 3 and all(names[k] is True for k in checks)
+
+
+@pytest.mark.parametrize("filename", PLANS)
+def test_every_plan_has_a_checks_block_that_passes_as_shipped(filename, computed):
+    names = computed(filename).names
+    checks = {k: v for k, v in names.items() if k.startswith("Check_")}
+    assert len(checks) >= 2 and all(v is True for v in checks.values()), checks
+
+
+def test_a_failed_check_says_so(computed):
+    names = computed("public_models.xlsx", ["Spread_Model=GPT-5"]).names
+    assert names["Check_Model"] is False
 
 
 def test_every_template_has_its_summary_line(computed):

@@ -17,7 +17,7 @@ SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" 
 DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
            GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
 _COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU"
-SIZE_MULTIPLES = (0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4)  # of the cost-optimal size: the U of total cost
+SIZE_MULTIPLES = (0.5, 0.6, 0.7, 0.85, 1, 1.2, 1.4, 2, 2.8, 4)  # of the cost-optimal size: the U of total cost
 VOLUME_MULTIPLES = (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
 
 DEPLOYMENT_PLAN = Template(
@@ -226,7 +226,7 @@ DEPLOYMENT_PLAN = Template(
             ), 3, title="Compute-optimal, cost-optimal and your model, marked on the chart below"),
             Chart("sizes", "Total cost against model size at the planned volume", "params",
                   (("total", "Total cost, each size trained to the target"),), "Parameters (log scale)",
-                  "Total cost (USD)", x_fmt=SCI, y_fmt='#,##0,,"M"',
+                  "Total cost (USD, log scale)", log_y=True, x_fmt=SCI, y_fmt='#,##0.0,,"M"',
                   marks=(("design_marks", "params", "total", "Compute-optimal", 0),
                          ("design_marks", "params", "total", "Cost-optimal", 1),
                          ("design_marks", "params", "total", "Your model", 2))),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, Chart, Col, FLOPS, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SCI,
+    BILLIONS, CHECK, Chart, Col, FLOPS, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, SCI,
     PER_BILLION, Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
 
@@ -85,6 +85,13 @@ OVERTRAINING_EXPLORER = Template(
             Chart("ratios", "Loss penalty against tokens per parameter", "ratio",
                   (("penalty", "Penalty (nats/token)"),), "Tokens per parameter (log scale)",
                   "Loss above the optimum (nats/token)", y_fmt="0.000"),
+            Section("Checks", (
+                Out("Every ratio is positive", '=COUNTIF(Ratios,"<=0")=0', "TRUE/FALSE", CHECK, "Check_Ratios",
+                    note="FALSE: a ratio of 0 or less has no model"),
+                Out("The ratios span the compute-optimal one", "=AND(MIN(Ratios)<=Opt_Tokens_Per_Param,"
+                    "MAX(Ratios)>=Opt_Tokens_Per_Param)", "TRUE/FALSE", CHECK, "Check_Span",
+                    note="FALSE: add ratios around the optimum to see both sides"),
+            )),
             Table("optimum_mark", (
                 Col("ratio", "Compute-optimal tokens per parameter", "tokens/param", ONE,
                     per_row=(("=Opt_Tokens_Per_Param", 1),)),

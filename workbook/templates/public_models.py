@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, Chart, Col, FLOPS, In, LAW_SOURCES, LOSS, ONE, Out, SCI, Section, Sheet, TEXT,
+    BILLIONS, CHECK, Chart, Col, FLOPS, In, LAW_SOURCES, LOSS, ONE, Out, SCI, Section, Sheet, TEXT,
     TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
 
@@ -94,6 +94,12 @@ PUBLIC_MODELS_TEMPLATE = Template(
                     FLOPS, "Spread_FLOPs"),
                 Out("Its parameters", "=INDEX(Models_Params,MATCH(Spread_Model,Models_Name,0))", "parameters",
                     BILLIONS, "Spread_Params"),
+            )),
+            Section("Checks", (
+                Out("The chosen model is in the list", "=ISNUMBER(MATCH(Spread_Model,Models_Name,0))", "TRUE/FALSE",
+                    CHECK, "Check_Model", note="FALSE: type a name exactly as in the Model column"),
+                Out("Every model has both figures", "=COUNT(Models_Params)=COUNT(Models_Tokens)", "TRUE/FALSE",
+                    CHECK, "Check_Figures", note="FALSE: a row has parameters without tokens, or tokens without"),
             )),
             law_spread(
                 "The compute-optimal model for that budget under each preset (why they differ: About)",

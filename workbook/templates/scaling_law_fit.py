@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHOICE, Chart, Col, PER_BILLION, PER_TRILLION, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
+    BILLIONS, CHECK, CHOICE, Chart, Col, PER_BILLION, PER_TRILLION, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
     Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
 )
 
@@ -103,7 +103,15 @@ SCALING_LAW_FIT = Template(
                 Out("Predicted loss at the budget", "=CHINCHILLA_LOSS(Budget,Fit_Law)", "nats/token", LOSS,
                     "Fit_Opt_Loss"),
             )),
-            constants(TRAIN_FLOPS_PER, PER_BILLION, PER_TRILLION),
+            Section("Checks", (
+                Out("Enough runs for five numbers", "=Runs_Count>=Fewest_Runs", "TRUE/FALSE", CHECK,
+                    "Check_Runs", note="FALSE: include more runs (a dozen or more spanning sizes and tokens)"),
+                Out("Both exponents positive", "=AND(Fit_Alpha>0,Fit_Beta>0)", "TRUE/FALSE", CHECK,
+                    "Check_Exponents", note="FALSE: the runs do not show loss falling with size and tokens"),
+            )),
+            constants(TRAIN_FLOPS_PER, PER_BILLION, PER_TRILLION,
+                      In("Fewest runs for a fit", "Fewest_Runs", 5, "runs", INT, "whole",
+                         "one per fitted number; far more are needed for a law that extrapolates")),
             Section("Goodness of fit", (
                 Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual_Used)/Runs_Count)", "nats/token",
                     LOSS, "Fit_RMSE", note="over the runs used"),
