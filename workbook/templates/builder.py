@@ -200,6 +200,7 @@ def _section(ws, wb, dvs, block: spec.Section, row: int) -> int:
         if isinstance(item, spec.Out) and item.wide:  # a sentence: across value, unit and notes
             ws.merge_cells(f"B{row}:D{row}")
             ws[coord].alignment = Alignment(wrap_text=True, vertical="top")
+            ws.cell(row, 1).alignment = Alignment(vertical="top")
             ws.row_dimensions[row].height = 62  # four lines
         row += 1
     top = row - len(block.rows)

@@ -54,7 +54,7 @@ DEPLOYMENT_PLAN = Template(
             Section("Summary", (
                 Out("The plan in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
-            Section("Quality target", (
+            Section("Inputs: quality target", (
                 LAW_IN,
                 In("Quality target given as", "Target_Mode", "Model size", "choice", CHOICE, "list:target_mode",
                    "Model size: as good as a compute-optimal model of that size; Loss: the loss below"),
@@ -63,28 +63,14 @@ DEPLOYMENT_PLAN = Template(
                 In("Target loss", "Target_Loss_Input", 2.0, "nats/token", LOSS,
                    note="used when the target is a loss; must be above the lowest loss below",
                    ignored_when='Target_Mode<>"Loss"'),
-                Out("Lowest loss the law allows (E)", "=INDEX(LAW_PARAMS(Law),1,1)", "nats/token", LOSS, "Law_E",
-                    note="the irreducible loss: no model of any size reaches it"),
-                Out("Smallest model that can reach it", "=SMALLEST_PARAMS(Target_Loss,Law)", "parameters",
-                    BILLIONS, "Smallest_Target_Params", note="smaller models never do, however long they train"),
-                Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'
-                    'SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,Law),Law),Law))',
-                    "nats/token", LOSS, "Target_Loss", key=True,
-                    note="a model size: the loss of the law's recommended model of that size"),
             )),
-            Section("Demand over the deployment", (
+            Section("Inputs: demand over the deployment", (
                 In("Requests per day", "Requests_Per_Day", 10e6, "requests/day", INT),
                 In("Input (prompt) tokens per request", "Input_Tokens_Per_Request", 1000, "tokens", INT),
                 In("Output (generated) tokens per request", "Output_Tokens_Per_Request", 250, "tokens", INT),
                 In("Days in service", "Days_In_Service", 365, "days", INT),
-                Out("Lifetime input tokens", "=Requests_Per_Day*Input_Tokens_Per_Request*Days_In_Service",
-                    "tokens", TOKENS, "Lifetime_Input_Tokens"),
-                Out("Lifetime output tokens", "=Requests_Per_Day*Output_Tokens_Per_Request*Days_In_Service",
-                    "tokens", TOKENS, "Lifetime_Output_Tokens"),
-                Out("Lifetime inference tokens", "=Lifetime_Input_Tokens+Lifetime_Output_Tokens", "tokens",
-                    TOKENS, "Lifetime_Tokens", key=True),
             )),
-            Section("Hardware and price", (
+            Section("Inputs: hardware and price", (
                 In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu", "or a peak FLOP/s number"),
                 In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
                 In("Training MFU", "Train_MFU", 0.4, "fraction", PCT, "fraction"),
@@ -100,12 +86,34 @@ DEPLOYMENT_PLAN = Template(
                    "KV_CACHE_GB(layers, kv_heads, head_dim, context, batch) computes it from a shape"),
                 In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
                    note="needed when the accelerator is given as a peak FLOP/s number"),
+            )),
+            constants(SECONDS_PER_HOUR, TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
+                      PER_BILLION, PER_TRILLION,
+                      In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
+                         "fraction", "a need within this fraction of a whole number counts as that number"),
+                      In("Tolerance for meeting the target loss", "Loss_Tolerance", 1e-9, "fraction", SCI,
+                         "fraction", "a loss this close above the target counts as meeting it (rounding)")),
+            Section("Calculations", (
+                Out("Lowest loss the law allows (E)", "=INDEX(LAW_PARAMS(Law),1,1)", "nats/token", LOSS, "Law_E",
+                    note="the irreducible loss: no model of any size reaches it"),
+                Out("Smallest model that can reach it", "=SMALLEST_PARAMS(Target_Loss,Law)", "parameters",
+                    BILLIONS, "Smallest_Target_Params", note="smaller models never do, however long they train"),
+                Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'
+                    'SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,Law),Law),Law))',
+                    "nats/token", LOSS, "Target_Loss", key=True,
+                    note="a model size: the loss of the law's recommended model of that size"),
+                Out("Lifetime input tokens", "=Requests_Per_Day*Input_Tokens_Per_Request*Days_In_Service",
+                    "tokens", TOKENS, "Lifetime_Input_Tokens"),
+                Out("Lifetime output tokens", "=Requests_Per_Day*Output_Tokens_Per_Request*Days_In_Service",
+                    "tokens", TOKENS, "Lifetime_Output_Tokens"),
+                Out("Lifetime inference tokens", "=Lifetime_Input_Tokens+Lifetime_Output_Tokens", "tokens",
+                    TOKENS, "Lifetime_Tokens", key=True),
                 GPU_PEAK_OUT,
                 Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),INDEX(HW_Memory_GB,'
                     'MATCH(GPU,HW_Name,0)),GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB",
                     note="from sheet Hardware unless typed above"),
             )),
-            Grid("Designs compared", DESIGNS, (
+            Grid("Output: the designs compared", DESIGNS, (
                 "Model",
                 GridRow("Parameters", "Params", None, "parameters", BILLIONS, {
                     "Opt": '=INFERENCE_TRADEOFF(Target_Loss,0,Law,"params")',
@@ -179,12 +187,6 @@ DEPLOYMENT_PLAN = Template(
                 Out("Serving memory inputs complete", "=CostOpt_Serve_GPUs>=1",
                     "TRUE/FALSE", CHECK, "Check_Serving", note="FALSE: the memory inputs are incomplete"),
             )),
-            constants(SECONDS_PER_HOUR, TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
-                      PER_BILLION, PER_TRILLION,
-                      In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
-                         "fraction", "a need within this fraction of a whole number counts as that number"),
-                      In("Tolerance for meeting the target loss", "Loss_Tolerance", 1e-9, "fraction", SCI,
-                         "fraction", "a loss this close above the target counts as meeting it (rounding)")),
             law_spread(
                 "The cost-optimal design under each scaling-law preset (why they differ: About)",
                 Col("target", "Target loss under the law", "nats/token", LOSS,

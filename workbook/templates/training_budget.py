@@ -46,8 +46,8 @@ TRAINING_BUDGET = Template(
             Section("Summary", (
                 Out("The plan in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
-            Section("Scaling law", (LAW_IN,)),
-            Section("Budget", (
+            Section("Inputs", (
+                LAW_IN,
                 In("Budget from", "Budget_Mode", "Cluster", "choice", CHOICE, "list:budget_mode",
                    "Cluster: the cluster below; FLOPs: the FLOPs budget below"),
                 In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu",
@@ -63,33 +63,36 @@ TRAINING_BUDGET = Template(
                    note="needed for TPU v5e/v5p (unpublished) or an accelerator given as FLOP/s"),
                 In("FLOPs budget (when 'Budget from' is FLOPs)", "FLOPs_Budget", 1e24, "FLOPs", FLOPS,
                    ignored_when='Budget_Mode<>"FLOPs"', note="greyed when the budget comes from the cluster"),
+                In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
+                   note="deduplicated corpus size"),
+            )),
+            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, PER_MILLION, PER_BILLION, PER_TRILLION),
+            Section("Calculations", (
                 GPU_PEAK_OUT,
                 Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
                     'GPU_Count*Cluster_Days*Hours_Per_Day*Seconds_Per_Hour*GPU_Peak*MFU)', "FLOPs", FLOPS,
                     "Budget", key=True, note="cluster: GPUs x days x peak x MFU"),
+                Out("Board power from sheet Hardware", "=IF(ISNUMBER(GPU),0,INDEX(HW_Power_W,MATCH(GPU,HW_Name,0)))",
+                    "W", INT, "Table_Power_W", note="0: not published, or the accelerator is a number"),
+                Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
+                    "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
             )),
-            Section("Compute-optimal model", (
+            Section("Output: the compute-optimal model", (
                 Out("Parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS, "Opt_Params", key=True),
                 Out("Training tokens", "=CHINCHILLA_D(Budget,Law)", "tokens", TOKENS, "Opt_Tokens", key=True),
                 Out("Tokens per parameter", "=Opt_Tokens/Opt_Params", "tokens/parameter", ONE, "Opt_Tokens_Per_Param"),
                 Out("Predicted loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss", key=True),
             )),
-            Section("Time, cost and energy", (
+            Section("Output: time, cost and energy", (
                 Out("Accelerator-hours", "=Budget/(GPU_Peak*MFU*Seconds_Per_Hour)", "GPU-hours", INT,
                     "GPU_Hours", key=True),
                 Out("Wall-clock time on the cluster", "=GPU_Hours/GPU_Count/Hours_Per_Day", "days", ONE,
                     "Wall_Days"),
                 Out("Training cost", "=GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Cost_Total", key=True),
-                Out("Board power from sheet Hardware", "=IF(ISNUMBER(GPU),0,INDEX(HW_Power_W,MATCH(GPU,HW_Name,0)))",
-                    "W", INT, "Table_Power_W", note="0: not published, or the accelerator is a number"),
-                Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
-                    "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
                 Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "GWh", GWH, "Energy_kWh",
                     note="board power x hours x PUE"),
             )),
-            Section("Data limit", (
-                In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
-                   note="deduplicated corpus size"),
+            Section("Output: the data limit", (
                 Out("Epochs over the unique data", "=Opt_Tokens/Unique_Tokens", "epochs", TWO, "Epochs"),
                 Out("Effective tokens (repeats discounted)", "=EFFECTIVE_TOKENS(Opt_Tokens,Unique_Tokens)",
                     "tokens", TOKENS, "Effective_Tokens", note="equals the tokens when nothing repeats"),
@@ -116,7 +119,6 @@ TRAINING_BUDGET = Template(
                 Out("Unique data covers the optimal tokens", "=Opt_Tokens<=Unique_Tokens", "TRUE/FALSE",
                     CHECK, "Check_Data", note="FALSE: the data-limited plan above is the one to use"),
             )),
-            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, PER_MILLION, PER_BILLION, PER_TRILLION),
             law_spread(
                 "The same budget under each scaling-law preset (why they differ: About)",
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
