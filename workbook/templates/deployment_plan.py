@@ -17,6 +17,15 @@ SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" 
 DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
            GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
 _COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU"
+
+
+def _spread_design(field: str) -> str:
+    """One field of a law-spread row's cost-optimal design: the row's target under the row's
+    law, or words for a target below that law's floor (a condition tested, not an error hidden)."""
+    return (f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
+            f'Lifetime_Output_Tokens,{{law}},"{field}",{_COST_ARGS}),"below the floor")')
+
+
 SIZE_MULTIPLES = (0.5, 0.6, 0.7, 0.85, 1, 1.2, 1.4, 2, 2.8, 4)  # of the cost-optimal size: the U of total cost
 VOLUME_MULTIPLES = (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)
 
@@ -193,18 +202,11 @@ DEPLOYMENT_PLAN = Template(
                     '=IF(Target_Mode="Loss",Target_Loss_Input,SCALING_LOSS(Target_Params,'
                     'CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,{law}),{law}),{law}))'),
                 Col("floor", "Lowest loss the law allows (E)", "nats/token", LOSS, "=INDEX(LAW_PARAMS({law}),1,1)"),
-                Col("params", "Parameters", "parameters", BILLIONS,
-                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"params",{_COST_ARGS}),"below the floor")'),
-                Col("tokens", "Training tokens", "tokens", TOKENS,
-                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"tokens",{_COST_ARGS}),"below the floor")'),
-                Col("cost", "Total cost", "USD", USD_M,
-                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"total_cost",{_COST_ARGS}),"below the floor")'),
+                Col("params", "Parameters", "parameters", BILLIONS, _spread_design("params")),
+                Col("tokens", "Training tokens", "tokens", TOKENS, _spread_design("tokens")),
+                Col("cost", "Total cost", "USD", USD_M, _spread_design("total_cost")),
                 Col("saving", "Saving against that law's compute-optimal model", "fraction", SAVING,
-                    f'=IF({{target}}>{{floor}},INFERENCE_TRADEOFF_COST({{target}},Lifetime_Input_Tokens,'
-                    f'Lifetime_Output_Tokens,{{law}},"savings",{_COST_ARGS}),"below the floor")'),
+                    _spread_design("savings")),
             ),
             Table("sizes", (
                 Col("mult", "Size against the cost-optimal", "x", "0.00", values=SIZE_MULTIPLES,
