@@ -42,9 +42,14 @@ OVERTRAINING_EXPLORER = Template(
             Section("Summary", (
                 Out("The budget in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
-            Section("Budget and law", (
+            Section("Inputs", (
                 In("Training budget", "Budget", 1e24, "FLOPs", FLOPS),
                 LAW_IN,
+            )),
+            constants(TRAIN_FLOPS_PER, PER_BILLION,
+                      In("Highest overhead the chart shows", "Overhead_Clip", 5, "x budget", "#,##0",
+                         "at_least_one", "larger overheads, and models that never match, show at this line")),
+            Section("Output: the compute-optimal split", (
                 Out("Compute-optimal parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS,
                     "Opt_Params", key=True),
                 Out("Compute-optimal tokens", "=CHINCHILLA_D(Budget,Law)", "tokens", TOKENS, "Opt_Tokens"),
@@ -55,9 +60,13 @@ OVERTRAINING_EXPLORER = Template(
                 Out("Smallest model that can reach that loss", "=SMALLEST_PARAMS(Opt_Loss,Law)", "parameters",
                     BILLIONS, "Smallest_Params", note="smaller models never match it, however long they train"),
             )),
-            constants(TRAIN_FLOPS_PER, PER_BILLION,
-                      In("Highest overhead the chart shows", "Overhead_Clip", 5, "x budget", "#,##0",
-                         "at_least_one", "larger overheads, and models that never match, show at this line")),
+            Section("Checks", (
+                Out("Every ratio is positive", '=COUNTIF(Ratios,"<=0")=0', "TRUE/FALSE", CHECK, "Check_Ratios",
+                    note="FALSE: a ratio of 0 or less has no model"),
+                Out("The ratios span the compute-optimal one", "=AND(MIN(Ratios)<=Opt_Tokens_Per_Param,"
+                    "MAX(Ratios)>=Opt_Tokens_Per_Param)", "TRUE/FALSE", CHECK, "Check_Span",
+                    note="FALSE: add ratios around the optimum to see both sides"),
+            )),
             law_spread(
                 "The compute-optimal split of this budget under each preset (why they differ: About)",
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
@@ -85,13 +94,6 @@ OVERTRAINING_EXPLORER = Template(
             Chart("ratios", "Loss penalty against tokens per parameter", "ratio",
                   (("penalty", "Penalty (nats/token)"),), "Tokens per parameter (log scale)",
                   "Loss above the optimum (nats/token)", y_fmt="0.000"),
-            Section("Checks", (
-                Out("Every ratio is positive", '=COUNTIF(Ratios,"<=0")=0', "TRUE/FALSE", CHECK, "Check_Ratios",
-                    note="FALSE: a ratio of 0 or less has no model"),
-                Out("The ratios span the compute-optimal one", "=AND(MIN(Ratios)<=Opt_Tokens_Per_Param,"
-                    "MAX(Ratios)>=Opt_Tokens_Per_Param)", "TRUE/FALSE", CHECK, "Check_Span",
-                    note="FALSE: add ratios around the optimum to see both sides"),
-            )),
             Table("optimum_mark", (
                 Col("ratio", "Compute-optimal tokens per parameter", "tokens/param", ONE,
                     per_row=(("=Opt_Tokens_Per_Param", 1),)),

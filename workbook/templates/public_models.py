@@ -87,9 +87,11 @@ PUBLIC_MODELS_TEMPLATE = Template(
                     wrap=True),
             ), len(PUBLIC_MODELS) + 4),
             constants(TRAIN_FLOPS_PER),
-            Section("One model's budget under each law", (
+            Section("Input: one model to compare under each law", (
                 In("Model", "Spread_Model", "Llama 2 70B", "name", TEXT, "none",
                    "a name from the Model column"),
+            )),
+            Section("Calculations", (
                 Out("Its training FLOPs", "=INDEX(Models_FLOPs,MATCH(Spread_Model,Models_Name,0))", "FLOPs",
                     FLOPS, "Spread_FLOPs"),
                 Out("Its parameters", "=INDEX(Models_Params,MATCH(Spread_Model,Models_Name,0))", "parameters",

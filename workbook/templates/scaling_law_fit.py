@@ -75,14 +75,15 @@ SCALING_LAW_FIT = Template(
             Section("Summary", (
                 Out("The fit in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
-            Section("Fit settings", (
+            Section("Inputs: fit settings", (
                 In("Huber delta", "Huber_Delta", 1e-3, "nats (log-loss)", "0.0E+00",
                    note="1e-3 as in Hoffmann et al. 2022; larger is closer to least squares"),
                 In("Budget to plan for", "Budget", 1e24, "FLOPs", FLOPS),
-                Out("Runs used", "=SUM(Runs_Weight)", "runs", INT, "Runs_Count",
-                    note="the runs whose Include is 'yes' (sheet Runs)"),
             )),
-            Section("Fitted law  L = E + A/N^alpha + B/D^beta", tuple(
+            constants(TRAIN_FLOPS_PER, PER_BILLION, PER_TRILLION,
+                      In("Fewest runs for a fit", "Fewest_Runs", 5, "runs", INT, "whole",
+                         "one per fitted number; far more are needed for a law that extrapolates")),
+            Section("Output: the fitted law  L = E + A/N^alpha + B/D^beta", tuple(
                 Out(label, None, unit, fmt, f"Fit_{key}", key=True)
                 for label, key, unit, fmt in (
                     ("E (irreducible loss)", "E", "nats/token", LOSS),
@@ -91,7 +92,7 @@ SCALING_LAW_FIT = Template(
                     ("alpha (parameter exponent)", "Alpha", "exponent", "0.0000"),
                     ("beta (token exponent)", "Beta", "exponent", "0.0000"),
                 )), range_name="Fit_Law", array=f"=TRANSPOSE({_FIT})"),
-            Section("What the law implies", (
+            Section("Output: what the law implies", (
                 Out("a: N_opt grows as C^a", "=Fit_Beta/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Params_Exponent",
                     key=True, note="Hoffmann et al. 2022 find about 0.5"),
                 Out("b: D_opt grows as C^b", "=Fit_Alpha/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Tokens_Exponent",
@@ -103,20 +104,19 @@ SCALING_LAW_FIT = Template(
                 Out("Predicted loss at the budget", "=CHINCHILLA_LOSS(Budget,Fit_Law)", "nats/token", LOSS,
                     "Fit_Opt_Loss"),
             )),
+            Section("Output: goodness of fit", (
+                Out("Runs used", "=SUM(Runs_Weight)", "runs", INT, "Runs_Count",
+                    note="the runs whose Include is 'yes' (sheet Runs)"),
+                Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual_Used)/Runs_Count)", "nats/token",
+                    LOSS, "Fit_RMSE", note="over the runs used"),
+                Out("Largest absolute residual", "=MAX(MAX(Runs_Residual_Used),-MIN(Runs_Residual_Used))",
+                    "nats/token", LOSS, "Fit_Max_Residual", note="over the runs used"),
+            )),
             Section("Checks", (
                 Out("Enough runs for five numbers", "=Runs_Count>=Fewest_Runs", "TRUE/FALSE", CHECK,
                     "Check_Runs", note="FALSE: include more runs (a dozen or more spanning sizes and tokens)"),
                 Out("Both exponents positive", "=AND(Fit_Alpha>0,Fit_Beta>0)", "TRUE/FALSE", CHECK,
                     "Check_Exponents", note="FALSE: the runs do not show loss falling with size and tokens"),
-            )),
-            constants(TRAIN_FLOPS_PER, PER_BILLION, PER_TRILLION,
-                      In("Fewest runs for a fit", "Fewest_Runs", 5, "runs", INT, "whole",
-                         "one per fitted number; far more are needed for a law that extrapolates")),
-            Section("Goodness of fit", (
-                Out("Root-mean-square residual", "=SQRT(SUMSQ(Runs_Residual_Used)/Runs_Count)", "nats/token",
-                    LOSS, "Fit_RMSE", note="over the runs used"),
-                Out("Largest absolute residual", "=MAX(MAX(Runs_Residual_Used),-MIN(Runs_Residual_Used))",
-                    "nats/token", LOSS, "Fit_Max_Residual", note="over the runs used"),
             )),
             law_spread(
                 "The presets at the same budget, against the fitted law (why they differ: About)",
