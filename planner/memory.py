@@ -17,7 +17,8 @@ from .catalog import Arg, formula
 from .errors import TYPE, PlannerError
 from .shape import LAYERS
 
-__all__ = ["train_memory_gb", "gpus_for_memory", "kv_cache_gb", "inference_memory_gb"]
+__all__ = ["train_memory_gb", "activation_memory_gb", "gpus_for_memory", "kv_cache_gb",
+           "inference_memory_gb"]
 
 CATEGORY = "Data, Shape & Memory"
 GB = 1e9  # bytes
@@ -45,6 +46,62 @@ def train_memory_gb(params, bytes_per_param=16):
     with np.errstate(all="ignore"):
         gb = n * b / GB
     return _args.result(_args.in_range(gb, "memory", "params", n), params, bytes_per_param)
+
+
+RECOMPUTE = ("none", "selective", "full")
+
+
+@formula(CATEGORY, result="GB", example='=ACTIVATION_MEMORY_GB(80, 8192, 64, 4096, 1, "selective", 8)',
+         layers=LAYERS,
+         d_model=Arg("width", "Model width d_model (hidden size h)", rule="whole"),
+         heads=Arg("heads", "Attention heads a", rule="whole"),
+         context=Arg("tokens", "Sequence length s of a training sample", rule="whole"),
+         micro_batch=Arg("sequences", "Micro-batch size b: sequences one accelerator processes at once",
+                         rule="whole"),
+         recompute=Arg("", "Activation recomputation: 'none' (default, store everything), "
+                           "'selective' (recompute the attention scores, softmax and dropout, "
+                           "the part that grows with s^2) or 'full' (store only each layer's input)",
+                       kind="text", choices=RECOMPUTE),
+         tensor_parallel=Arg("GPUs", "Tensor-parallel degree t (accelerators sharing each layer)",
+                             rule="whole"),
+         sequence_parallel=Arg("", "TRUE (default): sequence parallelism splits what tensor "
+                                   "parallelism leaves whole (layer norms, dropout) over the t "
+                                   "accelerators too; FALSE: plain tensor parallelism", kind="flag"))
+def activation_memory_gb(layers, d_model, heads, context, micro_batch=1, recompute="none",
+                         tensor_parallel=1, sequence_parallel=True):
+    """Activation memory one accelerator holds for the backward pass, in GB.
+
+    Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models",
+    bytes per layer with 16-bit activations: s b h (34 + 5 a s / h) storing everything (eq. 1);
+    with tensor parallelism s b h (10 + 24/t + 5 a s / (h t)) (eq. 2), and with sequence
+    parallelism as well s b h (34 + 5 a s / h) / t (eq. 4); selective recomputation drops the
+    5 a s / h term (eq. 6: s b h 34 / t with sequence parallelism, s b h (10 + 24/t) without);
+    full recomputation keeps each layer's input, 2 s b h (split over t with sequence
+    parallelism). Times the number of layers: with pipeline parallelism and the 1F1B schedule
+    the first stage holds L/p layers for p micro-batches in flight, the same total (section
+    4.2.3). Embeddings, the output layer and framework buffers are not included.
+    """
+    n_layers = _args.number(layers, "layers")
+    h = _args.number(d_model, "d_model")
+    a = _args.number(heads, "heads")
+    s = _args.number(context, "context")
+    b = _args.number(micro_batch, "micro_batch")
+    how = _args.choice(recompute, "recompute", RECOMPUTE)
+    t = _args.number(tensor_parallel, "tensor_parallel")
+    sp = _args.flag(sequence_parallel, "sequence_parallel", True)
+    _args.broadcast(layers=n_layers, d_model=h, heads=a, context=s, micro_batch=b, tensor_parallel=t,
+                    sequence_parallel=sp)
+    with np.errstate(all="ignore"):
+        sbh = s * b * h
+        attention = 5.0 * a * s / h  # the scores, softmax and dropout: grows with s^2
+        if how == "full":
+            per_layer = 2.0 * sbh / np.where(sp, t, 1.0)
+        else:
+            kept = 0.0 if how == "selective" else attention
+            per_layer = np.where(sp, sbh * (34.0 + kept) / t, sbh * (10.0 + 24.0 / t + kept / t))
+        gb = n_layers * per_layer / GB
+    gb = _args.in_range(gb, "activation memory", "context", s)
+    return _args.result(gb, layers, d_model, heads, context, micro_batch, tensor_parallel, sequence_parallel)
 
 
 def _gpu_memory_gb(gpu, memory_gb):

@@ -72,3 +72,45 @@ def test_inference_memory_adds_weights_and_cache():
 def test_bad_input_names_argument_rule_and_value(call, message):
     with pytest.raises(planner.PlannerError, match=message):
         call()
+
+
+# --- activation memory (Korthikanti et al. 2022) -----------------------------------------------
+
+GPT3 = dict(layers=96, d_model=12288, heads=96, context=2048)  # their GPT-3 175B
+
+
+def korthikanti_bytes_per_layer(s, b, h, a, t, sp, recompute):
+    """Their Table 2, written out case by case (bytes per layer, 16-bit activations)."""
+    if recompute == "full":
+        return 2 * s * b * h / (t if sp else 1)
+    if recompute == "selective":
+        return s * b * h * 34 / t if sp else s * b * h * (10 + 24 / t)
+    return s * b * h * (34 + 5 * a * s / h) / t if sp else s * b * h * (10 + 24 / t + 5 * a * s / (h * t))
+
+
+@pytest.mark.parametrize("recompute", ["none", "selective", "full"])
+@pytest.mark.parametrize("t, sp", [(1, True), (1, False), (8, True), (8, False)])
+def test_activation_memory_follows_korthikanti_table_2(recompute, t, sp):
+    s, b, h, a, n_layers = 4096, 2, 8192, 64, 80
+    expected = n_layers * korthikanti_bytes_per_layer(s, b, h, a, t, sp, recompute) / 1e9
+    got = planner.activation_memory_gb(n_layers, h, a, s, b, recompute, t, sp)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_selective_recomputation_saves_seventy_percent_for_gpt3():
+    """Korthikanti et al. 2022, section 4.2: for GPT-3, 5as/h = 80 against 34 for the rest of
+    the layer, so recomputing the attention part saves about 70% of activation memory."""
+    assert 5 * GPT3["heads"] * GPT3["context"] / GPT3["d_model"] == 80
+    full = planner.activation_memory_gb(**GPT3, tensor_parallel=8)
+    selective = planner.activation_memory_gb(**GPT3, recompute="selective", tensor_parallel=8)
+    assert round(1 - selective / full, 2) == 0.70
+    # Without tensor parallelism, one layer of one 2,048-token sequence: 2.87 GB.
+    assert planner.activation_memory_gb(1, 12288, 96, 2048) == pytest.approx(
+        2048 * 12288 * (34 + 80) / 1e9, rel=1e-12)
+
+
+def test_activation_memory_broadcasts_and_refuses_unknown_recomputation():
+    got = planner.activation_memory_gb([[80], [96]], 8192, 64, [2048, 4096, 8192])
+    assert got.shape == (2, 3) and np.all(np.diff(got, axis=1) > 0)
+    with pytest.raises(planner.PlannerError, match="recompute"):
+        planner.activation_memory_gb(80, 8192, 64, 4096, 1, "some")
