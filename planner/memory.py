@@ -29,23 +29,80 @@ TRAIN_BYTES = Arg("bytes", "Bytes per parameter for weights, gradients and optim
                            "16 for mixed-precision Adam (2 bf16 weights + 2 bf16 gradients + "
                            "4 fp32 master weights + 4 Adam m + 4 Adam v)")
 
-@formula(CATEGORY, result="GB", example="=TRAIN_MEMORY_GB(70E9)",
-         params=TOTAL_PARAMS, bytes_per_param=TRAIN_BYTES)
-def train_memory_gb(params, bytes_per_param=16):
-    """Memory for the weights, gradients and Adam optimizer state of a training run, in GB.
+# Optimizer state per parameter in bytes, kept in fp32 beside a copy of the weights in fp32
+# ("master weights") when the weights themselves are 16-bit:
+# - adamw: momentum and variance, 4 + 4 (Rajbhandari et al. 2020, "ZeRO", section 3.1: with the
+#   fp32 master weights, K = 12 bytes per parameter);
+# - adafactor: the second moment factored into row and column sums, next to nothing per
+#   parameter, and no momentum (Shazeer & Stern 2018, "Adafactor", sections 3 and 5, beta1 = 0);
+# - sgd-momentum: one momentum buffer, 4;
+# - muon: one momentum buffer, 4 (Jordan et al. 2024, "Muon"; its orthogonalisation keeps no state).
+OPTIMIZER_STATE = {"adamw": 8.0, "adafactor": 0.0, "sgd-momentum": 4.0, "muon": 4.0}
+MASTER_WEIGHTS = 4.0  # an fp32 copy of 16-bit weights, which the optimizer updates
 
-    params * bytes_per_param / 1e9. The default 16 bytes per parameter is mixed-precision
-    Adam (Rajbhandari et al. 2020, "ZeRO", section 3.1): bf16 (or fp16) weights 2 + their
-    gradients 2 + fp32 master weights 4 + Adam momentum 4 + Adam variance 4. Activations,
-    which grow with batch size and sequence length and can be cut by recomputation, are NOT
-    included, nor are framework buffers and fragmentation.
+
+@formula(CATEGORY, result="GB", example="=TRAIN_MEMORY_GB(70E9)",
+         params=TOTAL_PARAMS,
+         bytes_per_param=Arg("bytes", "All training state per parameter, if you know it (16 for "
+                                      "mixed-precision Adam); empty: weights + gradients + the "
+                                      "optimizer's state, from the arguments after it"),
+         optimizer=Arg("", "Optimizer: 'adamw' (default; momentum and variance), 'adafactor' "
+                           "(factored second moment, no momentum), 'sgd-momentum' or 'muon' (one "
+                           "momentum buffer each)", kind="text", choices=tuple(OPTIMIZER_STATE)),
+         weight_bytes=Arg("bytes", "Bytes per weight: 2 for bf16 (default; an fp32 master copy is "
+                                   "then kept for the optimizer), 4 for fp32"),
+         grad_bytes=Arg("bytes", "Bytes per gradient: 2 for bf16 (default), 4 for fp32"),
+         zero_stage=Arg("stage", "ZeRO stage (Rajbhandari et al. 2020): 0 none (default), 1 shards "
+                                 "the optimizer state over the data-parallel accelerators, 2 also "
+                                 "the gradients, 3 also the weights (as FSDP does)", rule="count",
+                        bounds=(0, 3)),
+         data_parallel=Arg("GPUs", "Data-parallel degree: the replicas ZeRO shards over", rule="whole"),
+         tensor_parallel=Arg("GPUs", "Tensor-parallel degree: accelerators sharing each layer", rule="whole"),
+         pipeline_parallel=Arg("GPUs", "Pipeline-parallel degree: stages the layers are split into",
+                               rule="whole"),
+         per_gpu=Arg("", "FALSE (default): the whole training state; TRUE: what one accelerator "
+                         "holds after ZeRO, tensor and pipeline parallelism", kind="flag"))
+def train_memory_gb(params, bytes_per_param=None, optimizer="adamw", weight_bytes=2, grad_bytes=2,
+                    zero_stage=0, data_parallel=1, tensor_parallel=1, pipeline_parallel=1, per_gpu=False):
+    """Memory for the weights, gradients and optimizer state of a training run, in GB.
+
+    params x (weight_bytes + grad_bytes + optimizer state) / 1e9: mixed-precision AdamW, the
+    default, is 2 + 2 + (4 fp32 master weights + 4 momentum + 4 variance) = 16 bytes per
+    parameter (Rajbhandari et al. 2020, "ZeRO", section 3.1). With per_gpu, one accelerator's
+    share: tensor and pipeline parallelism split everything over t x p accelerators, and ZeRO
+    stage 1, 2 or 3 further splits the optimizer state, then the gradients, then the weights
+    over the data-parallel degree (ZeRO, section 5.1: 4 + 12/Nd, 2 + 14/Nd and 16/Nd bytes
+    per parameter for Adam). Activations (ACTIVATION_MEMORY_GB), framework buffers and
+    fragmentation are NOT included.
     """
     n = _args.number(params, "params")
-    b = _args.number(bytes_per_param, "bytes_per_param")
-    _args.broadcast(params=n, bytes_per_param=b)
+    wb = _args.number(weight_bytes, "weight_bytes")
+    gb_ = _args.number(grad_bytes, "grad_bytes")
+    stage = _args.number(zero_stage, "zero_stage")
+    dp = _args.number(data_parallel, "data_parallel")
+    tp = _args.number(tensor_parallel, "tensor_parallel")
+    pp = _args.number(pipeline_parallel, "pipeline_parallel")
+    share = _args.flag(per_gpu, "per_gpu", False)
+    state = OPTIMIZER_STATE[_args.choice(optimizer, "optimizer", tuple(OPTIMIZER_STATE))]
+    _args.broadcast(params=n, weight_bytes=wb, grad_bytes=gb_, zero_stage=stage, data_parallel=dp,
+                    tensor_parallel=tp, pipeline_parallel=pp, per_gpu=share)
     with np.errstate(all="ignore"):
-        gb = n * b / GB
-    return _args.result(_args.in_range(gb, "memory", "params", n), params, bytes_per_param)
+        opt = state + np.where(wb < 4.0, MASTER_WEIGHTS, 0.0)
+        if bytes_per_param is not None:  # the whole state given as one figure: it cannot be sharded by part
+            total = _args.number(bytes_per_param, "bytes_per_param")
+            if np.any(share & (stage > 0)):
+                raise PlannerError("bytes_per_param gives the training state as one figure, which ZeRO "
+                                   "cannot shard part by part; leave it empty and give weight_bytes, "
+                                   "grad_bytes and the optimizer", argument="bytes_per_param", kind=TYPE)
+            parts = total
+        else:
+            # Weights, gradients and optimizer state, each divided by Nd once ZeRO reaches its stage.
+            parts = (wb / np.where(share & (stage >= 3), dp, 1.0) + gb_ / np.where(share & (stage >= 2), dp, 1.0)
+                     + opt / np.where(share & (stage >= 1), dp, 1.0))
+        gb = n * parts / np.where(share, tp * pp, 1.0) / GB
+    gb = _args.in_range(gb, "memory", "params", n)
+    return _args.result(gb, params, bytes_per_param, weight_bytes, grad_bytes, zero_stage, data_parallel,
+                        tensor_parallel, pipeline_parallel, per_gpu)
 
 
 RECOMPUTE = ("none", "selective", "full")

@@ -114,3 +114,39 @@ def test_activation_memory_broadcasts_and_refuses_unknown_recomputation():
     assert got.shape == (2, 3) and np.all(np.diff(got, axis=1) > 0)
     with pytest.raises(planner.PlannerError, match="recompute"):
         planner.activation_memory_gb(80, 8192, 64, 4096, 1, "some")
+
+
+# --- training state: optimizers, precision, ZeRO and model parallelism ---------------------------
+
+def test_zero_reproduces_its_figure_one():
+    """Rajbhandari et al. 2020, Figure 1: a 7.5 B-parameter model with Adam on 64 data-parallel
+    GPUs holds 120 GB per GPU, 31.4 GB with optimizer-state sharding (ZeRO-1), 16.6 GB adding
+    gradients (ZeRO-2) and 1.9 GB adding the parameters (ZeRO-3)."""
+    per_gpu = [planner.train_memory_gb(7.5e9, zero_stage=k, data_parallel=64, per_gpu=True) for k in range(4)]
+    assert [round(x, 1) for x in per_gpu] == [120.0, 31.4, 16.6, 1.9]
+    # The same, written out: (2 + 2 + 12) Psi, then 4 + 12/Nd, 2 + 14/Nd, 16/Nd bytes per parameter.
+    psi, nd = 7.5e9, 64
+    assert per_gpu == pytest.approx([16 * psi / 1e9, (4 + 12 / nd) * psi / 1e9, (2 + 14 / nd) * psi / 1e9,
+                                     16 / nd * psi / 1e9], rel=1e-12)
+
+
+@pytest.mark.parametrize("optimizer, state", [("adamw", 8), ("adafactor", 0), ("sgd-momentum", 4), ("muon", 4)])
+def test_optimizers_and_precisions(optimizer, state):
+    n = 1e9
+    # 16-bit weights keep an fp32 master copy (4 bytes) beside the optimizer's own state.
+    assert planner.train_memory_gb(n, optimizer=optimizer) == pytest.approx(n * (2 + 2 + 4 + state) / 1e9)
+    assert planner.train_memory_gb(n, optimizer=optimizer, weight_bytes=4, grad_bytes=4) == pytest.approx(
+        n * (4 + 4 + state) / 1e9)
+
+
+def test_model_parallelism_divides_each_accelerators_share():
+    n = 70e9
+    whole = planner.train_memory_gb(n)
+    assert planner.train_memory_gb(n, per_gpu=True) == whole  # one accelerator, nothing sharded
+    share = planner.train_memory_gb(n, zero_stage=1, data_parallel=16, tensor_parallel=8,
+                                    pipeline_parallel=4, per_gpu=True)
+    assert share == pytest.approx(n * (2 + 2 + 12 / 16) / (8 * 4) / 1e9, rel=1e-12)
+    with pytest.raises(planner.PlannerError, match="ZeRO cannot shard"):
+        planner.train_memory_gb(n, 16, zero_stage=2, data_parallel=8, per_gpu=True)
+    with pytest.raises(planner.PlannerError, match="zero_stage"):
+        planner.train_memory_gb(n, zero_stage=4)
