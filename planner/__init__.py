@@ -15,3 +15,4 @@ from .fitting import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
 from .memory import *  # noqa: F401,F403
+from .serving import *  # noqa: F401,F403

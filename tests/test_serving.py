@@ -1,0 +1,73 @@
+"""Serving rates and measured utilisation, against the roofline written out again and
+against the figures PaLM's Appendix B publishes."""
+
+import numpy as np
+import pytest
+
+import planner
+
+H100_PEAK, H100_BANDWIDTH = 989.4e12, 3.35e12  # NVIDIA H100 SXM datasheet: dense bf16, HBM3
+
+
+def test_the_presets_figures_are_the_datasheets():
+    assert planner.gpu_spec("H100", "bf16_flops") == H100_PEAK
+    assert planner.gpu_spec("H100", "memory_bandwidth") == H100_BANDWIDTH
+
+
+def test_a_small_batch_is_bound_by_reading_the_weights():
+    # Llama 2 70B in bf16 on one H100: 140 GB read per step at 3.35 TB/s.
+    step = 70e9 * 2 / H100_BANDWIDTH
+    assert planner.decode_tokens_per_second(70e9) == pytest.approx(1 / step, rel=1e-12)
+    # A KV cache adds to every read; eight accelerators read eight times as fast.
+    assert planner.decode_tokens_per_second(70e9, "H100", 4, 40) == pytest.approx(
+        4 / ((140e9 + 40e9) / H100_BANDWIDTH), rel=1e-12)
+    assert planner.decode_tokens_per_second(70e9, tensor_parallel=8) == pytest.approx(8 / step, rel=1e-12)
+
+
+def test_a_large_batch_is_bound_by_compute():
+    batch, mfu = 4096, 0.4
+    compute = 2 * 70e9 * batch / (H100_PEAK * mfu)
+    assert compute > 70e9 * 2 / H100_BANDWIDTH
+    assert planner.decode_tokens_per_second(70e9, "H100", batch) == pytest.approx(batch / compute, rel=1e-12)
+    # Mixture-of-experts: the FLOPs follow the active parameters, the reads all of them.
+    moe = planner.decode_tokens_per_second(47e9, "H100", batch, active_params=13e9)
+    assert moe == pytest.approx(batch / max(2 * 13e9 * batch / (H100_PEAK * mfu), 47e9 * 2 / H100_BANDWIDTH))
+
+
+def test_the_rate_grows_with_the_batch_until_compute_takes_over():
+    batches = np.array([1, 4, 16, 64, 256, 1024, 4096])
+    rates = planner.decode_tokens_per_second(70e9, "H100", batches)
+    assert np.all(np.diff(rates) >= 0) and rates[3] > rates[0]
+    # Memory-bound, each sequence keeps its speed; compute-bound, the total stops growing.
+    per_sequence = rates / batches
+    assert per_sequence[0] == pytest.approx(per_sequence[2]) and per_sequence[-1] < per_sequence[0]
+    assert rates[-1] == pytest.approx(rates[-2]) == pytest.approx(H100_PEAK * 0.4 / (2 * 70e9))
+
+
+def test_a_number_as_gpu_needs_its_bandwidth():
+    with pytest.raises(planner.PlannerError, match="bandwidth is needed"):
+        planner.decode_tokens_per_second(7e9, 500e12)
+    assert planner.decode_tokens_per_second(7e9, 500e12, bandwidth=1e12) == pytest.approx(1e12 / 14e9)
+
+
+def test_prefill_is_compute_bound():
+    assert planner.prefill_seconds(70e9, 2000) == pytest.approx(2 * 70e9 * 2000 / (H100_PEAK * 0.4))
+    assert planner.prefill_seconds(70e9, 2000, "H100", 0.5, 8, 8) == pytest.approx(
+        2 * 70e9 * 2000 * 8 / (8 * H100_PEAK * 0.5))
+
+
+def test_mfu_from_throughput_reproduces_palm_appendix_b():
+    """Chowdhery et al. 2022, section 4 and Appendix B: PaLM 540B (118 layers, 48 heads of 256,
+    sequence 2048, 540.35 B parameters) trained at 238.3K tokens/s on 6144 TPU v4 chips of
+    275 TFLOP/s: 46.2% MFU with the attention term; Megatron-Turing NLG 530B (105 layers,
+    d_model 20480) at 65.43K tokens/s on 2240 A100s of 312 TFLOP/s: 30.2%."""
+    def printed(x):  # the paper cuts its percentages to one decimal (29.77% is printed 29.7%)
+        return int(x * 1000) / 10
+
+    palm = planner.mfu_from_throughput(238.3e3, 540.35e9, 118, 48 * 256, 2048, 6144, "TPU v4")
+    assert printed(palm) == 46.2
+    mtnlg = planner.mfu_from_throughput(65.43e3, 530e9, 105, 20480, 2048, 2240, "A100")
+    assert printed(mtnlg) == 30.2
+    # Without the attention term their figures are 45.7% and 29.7%: the 6N part alone.
+    assert printed(238.3e3 * 6 * 540.35e9 / (6144 * 275e12)) == 45.7
+    assert printed(65.43e3 * 6 * 530e9 / (2240 * 312e12)) == 29.7
