@@ -183,14 +183,18 @@ WHOLE_TOLERANCE = 1e-9  # a count within this relative distance of a whole numbe
 @formula(CATEGORY, result="GPUs", example='=GPUS_FOR_MEMORY(70E9, "H100")',
          params=TOTAL_PARAMS, gpu=hardware.GPU, bytes_per_param=TRAIN_BYTES,
          memory_gb=Arg("GB", "Memory of one accelerator; empty: the preset's figure (needed when "
-                             "gpu is a number)"))
-def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None):
+                             "gpu is a number)"),
+         activation_gb=Arg("GB", "Activations each accelerator also holds (ACTIVATION_MEMORY_GB); "
+                                 "0 (default) for the training state alone", rule="nonnegative"))
+def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None, activation_gb=0):
     """The fewest whole accelerators whose memory together holds the model state.
 
     ceil(params * bytes_per_param / 1e9 / memory per accelerator in GB), with the state
     sharded evenly across them (ZeRO stage 3 / FSDP). The default 16 bytes per parameter is
     mixed-precision Adam training; use 2 for bf16 inference weights. Activations and the KV
-    cache are not included: this is a lower bound. The memory per accelerator is the preset's
+    cache are not included unless `activation_gb` gives the activations each accelerator holds
+    as well: the state then shares what they leave, ceil(state / (memory - activation_gb)).
+    Without them this is a lower bound. The memory per accelerator is the preset's
     unless `memory_gb` gives it. An exact fit is not rounded up: ratios within one part in
     1e9 of a whole number (float rounding) count as that number, as GPUS_FOR_DEADLINE does.
     The count is a whole number (an int for scalar inputs).
@@ -198,14 +202,20 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None):
     n = _args.number(params, "params")
     b = _args.number(bytes_per_param, "bytes_per_param")
     mem = _gpu_memory_gb(gpu, memory_gb)
-    _args.broadcast(params=n, bytes_per_param=b, memory_gb=mem)
+    act = _args.number(activation_gb, "activation_gb")
+    _args.broadcast(params=n, bytes_per_param=b, memory_gb=mem, activation_gb=act)
+    room = mem - act
+    if np.any(room <= 0):
+        raise _args.fail("activation_gb", "leaves no memory for the model state: the activations alone "
+                         "fill the accelerator (recompute them, or use a smaller micro-batch)", act,
+                         np.broadcast_to(room <= 0, np.broadcast_shapes(np.shape(act), np.shape(mem))), unit="GB")
     with np.errstate(all="ignore"):
-        ratio = n * b / GB / mem
+        ratio = n * b / GB / room
         # An exact fit (e.g. 70e9 params * 16 B on 80 GB) must not round up on float noise,
         # however the parameter count was computed.
         count = np.ceil(ratio * (1.0 - WHOLE_TOLERANCE))
     count = _args.in_range(count, "number of accelerators", "params", n)
-    return _args.count(count, params, mem if memory_gb is not None else 0, bytes_per_param)
+    return _args.count(count, params, mem if memory_gb is not None else 0, bytes_per_param, activation_gb)
 
 
 @formula(CATEGORY, result="GB", example="=KV_CACHE_GB(80, 8, 128, 4096, 16)",

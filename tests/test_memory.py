@@ -150,3 +150,14 @@ def test_model_parallelism_divides_each_accelerators_share():
         planner.train_memory_gb(n, 16, zero_stage=2, data_parallel=8, per_gpu=True)
     with pytest.raises(planner.PlannerError, match="zero_stage"):
         planner.train_memory_gb(n, zero_stage=4)
+
+
+def test_activations_take_their_share_of_each_accelerator():
+    # 1,120 GB of state on 80 GB H100s: 14 of them alone, 23 when each also holds 30 GB of activations.
+    assert planner.gpus_for_memory(70e9, "H100") == 14
+    assert planner.gpus_for_memory(70e9, "H100", activation_gb=30) == math.ceil(1120 / 50) == 23
+    act = planner.activation_memory_gb(80, 8192, 64, 4096, 1, "selective", 8)
+    assert planner.gpus_for_memory(70e9, "H100", activation_gb=act) == math.ceil(1120 / (80 - act))
+    with pytest.raises(planner.PlannerError, match="activations alone fill the accelerator") as err:
+        planner.gpus_for_memory(70e9, "H100", activation_gb=[10, 90])
+    assert err.value.argument == "activation_gb" and err.value.elements.tolist() == [False, True]
