@@ -396,6 +396,8 @@ def law_params(law="epoch"):
     A law of the Chinchilla form (gamma = 1: 'chinchilla', 'epoch', a fitted law) always
     gives exactly these five. Kaplan et al. 2020's law is L = E + (A/N^alpha + B/D^beta)^gamma
     with gamma = aD = 0.103, so its row has gamma as a sixth number after beta; every law
-    argument accepts the six as it accepts five.
+    argument accepts the six as it accepts five. The numbers carry the loss surface only:
+    kaplan's own allocation frontier (CHINCHILLA_N under "kaplan") is not among them, so
+    allocating from its six numbers gives that surface's optimum instead.
     """
     return resolve_law(law).params()

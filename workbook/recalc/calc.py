@@ -421,8 +421,11 @@ def _calc(src: Path, out: Path, sets, freeze: bool, now) -> CalcResult:
         result.frozen.extend(_freeze_names(pkg, name_values))
         _set_full_calc_on_load(pkg)
         when = now or dt.datetime.now(dt.timezone.utc)
+        items = depends.frozen_inputs(pkg, result.formulas, _destinations)
         sheet, row = _write_note(pkg, result, src, when)
-        _write_input_check(pkg, result, src, when, sheet, row)
+        _write_input_check(pkg, result, src, when, sheet, row, items)
+        _mark_and_lock(pkg, result, items)
+        _date_headers(pkg, f"Hand-off copy, frozen {_stamp(when)}")
     try:
         pkg.save(out)
     except OSError as exc:
@@ -634,7 +637,7 @@ def _display(v) -> object:
 
 
 def _note_rows(result: CalcResult, pkg: xlsx.Package, src: Path, when: dt.datetime) -> list[list]:
-    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = _stamp(when)
     used = sorted({engine.addin_name(n) for fc in result.formulas.values() if fc.addin
                    for n in engine.function_names(fc.text)} - {None})
     story = (f"{len(result.frozen)} cells that used planner formulas ({', '.join(used) or 'none'}) "
@@ -722,14 +725,16 @@ def _changed_condition(item, values: dict) -> str:
             f"ABS({xlsx.number_text(total)})*{_SUM_TOLERANCE})")
 
 
+def _stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _write_input_check(pkg: xlsx.Package, result: CalcResult, src: Path, when: dt.datetime,
-                       sheet: xlsx.Sheet, row: int) -> None:
-    """List the inputs the frozen values depend on, each with a live "changed" flag, and point
-    the workbook's banners (Handoff_Banners, Handoff_Changed) at them."""
-    items = depends.frozen_inputs(pkg, result.formulas, _destinations)
-    _mark_and_lock(pkg, result, items)
-    stamp = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    _date_headers(pkg, f"Hand-off copy, frozen {stamp}")
+                       sheet: xlsx.Sheet, row: int, items: list) -> None:
+    """List `items`, the inputs the frozen values depend on, each with a live "changed" flag,
+    from `row` of `sheet` on, and point the workbook's banners (Handoff_Banners,
+    Handoff_Changed) at them."""
+    stamp = _stamp(when)
     if not items:
         return
     root = pkg.edit(sheet.part)

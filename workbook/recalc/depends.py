@@ -35,8 +35,8 @@ def _own_text(fc) -> str:
 
 def _cells(sheet: str, ref: str):
     c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
-    if (c2 - c1 + 1) * (r2 - r1 + 1) > MAX_CELLS:
-        return []
+    if None in (c1, r1, c2, r2) or (c2 - c1 + 1) * (r2 - r1 + 1) > MAX_CELLS:
+        return []  # a whole row or column, or a vast block: not followed
     return [(sheet, f"{get_column_letter(c)}{r}") for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
