@@ -293,8 +293,6 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
             col = letters[c.key]
             _name(wb, c.name, ws.title, f"${col}${first}:${col}${last}")
     tables[block.key] = (ws, letters, first, last)
-    if block.printed is not None:  # print up to the last row holding data
-        ws._printed_to = first + block.printed - 1
     return last + 2
 
 
@@ -569,7 +567,9 @@ def build(t: spec.Template) -> Workbook:
                 row = _table(ws, wb, dvs, block, row, tables)
             elif isinstance(block, spec.Chart):
                 charts.append((ws, block))
-        ends[ws.title] = getattr(ws, "_printed_to", row)
+        # Print to the sheet's end, or to the last row of data of a table that says so.
+        ends[ws.title] = next((tables[b.key][2] + b.printed - 1 for b in sheet.blocks
+                               if isinstance(b, spec.Table) and b.printed is not None), row)
         ws.freeze_panes = sheet.freeze
         lists += [rule[5:] for rule in dvs.rules if rule.startswith("list:")]
     for ws, block in charts:

@@ -291,8 +291,8 @@ _HW = tuple(GPU_PRESETS.values())
 _SPARE = ("",) * 3
 HARDWARE_SHEET = Sheet(
     "Hardware", "Accelerator figures",
-    "Vendor datasheet figures (dense bf16, not \"with sparsity\") that the accounting formulas look up; "
-    "add your own accelerator in the blank rows.", (
+    "Vendor datasheet figures (dense bf16, not \"with sparsity\") that the accounting formulas look up. "
+    "An accelerator added in a blank row is accounted for; planner formulas need a preset or its peak.", (
         Table("hw", (
             Col("name", "Accelerator", "", TEXT, values=tuple(a.name for a in _HW) + _SPARE,
                 name="HW_Name", rule="none"),
