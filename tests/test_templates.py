@@ -866,7 +866,7 @@ def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, co
 
 
 def test_the_gallery_has_a_working_example_of_every_formula(computed):
-    from workbook.templates.function_gallery import _ENTRIES, _result
+    from workbook.templates.function_gallery import _ENTRIES, _example, _result
 
     RESULT = 5  # column E: formula, description, example, unit, then the result
 
@@ -880,8 +880,10 @@ def test_the_gallery_has_a_working_example_of_every_formula(computed):
         formula, width = _result(entry)
         got = [result.values[(sheet, f"{get_column_letter(RESULT + k)}{first + i}")] for k in range(width)]
         assert all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got), (entry.excel_name, got)
-        # The example text shown for copying is the formula the cell computes.
-        assert wb[sheet][f"C{first + i}"].value == formula
+        # The example shown for copying is text (not a formula) reading as the one the cell computes.
+        shown = wb[sheet][f"C{first + i}"]
+        assert shown.data_type == "s" and shown.quotePrefix and shown.value == _example(entry)
+        assert result.values[(sheet, f"C{first + i}")] == _example(entry)
     # Spot checks against the planner: a number, a row and a block's first row.
     row = {e.excel_name: first + i for i, e in enumerate(_ENTRIES)}
     assert close(result.values[(sheet, f"{get_column_letter(RESULT)}{row['CHINCHILLA_N']}")], planner.chinchilla_n(1e24))

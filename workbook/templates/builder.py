@@ -123,6 +123,9 @@ def _validation(rule: str) -> DataValidation | None:
 def _write_input(ws, wb, dvs, coord: str, value, fmt: str, rule: str, name: str | None) -> None:
     cell = ws[coord]
     cell.value = value
+    if isinstance(value, str) and value.startswith("="):  # a formula shown as text, to copy
+        cell.data_type = "s"
+        cell.quotePrefix = True
     cell.number_format = fmt
     _style_input(cell)
     dvs.add(rule, coord)
