@@ -71,7 +71,7 @@ FUNCTION_GALLERY = Template(
                     name="Gallery_Unit", wrap=True),
                 Col("result", "Result", "", "General", per_row=tuple(_result(e) for e in _ENTRIES)),
             ), len(_ENTRIES)),
-        ), widths=(24, 40, 32, 10, 11, 10, 10, 10, 10, 10), freeze="B8"),
+        ), widths=(24, 40, 32, 10, 14, 10, 10, 10, 10, 10), freeze="B8"),
         Sheet("Runs", "Training runs used by the fitting examples",
               "The Chinchilla Figure 4 runs without the five of highest loss (see About).", (
             Table("runs", (
