@@ -15,9 +15,10 @@ from . import _args, hardware
 from .catalog import ACTIVE_PARAMS, Arg, formula
 from .cost import MFU
 from .errors import TYPE, PlannerError
+from .memory import WHOLE_TOLERANCE, _gpu_memory_gb, kv_cache_gb
 from .shape import LAYERS, flops_per_token
 
-__all__ = ["decode_tokens_per_second", "prefill_seconds", "mfu_from_throughput"]
+__all__ = ["decode_tokens_per_second", "prefill_seconds", "max_batch", "mfu_from_throughput"]
 
 CATEGORY = "Serving & Utilisation"
 GB = 1e9
@@ -109,6 +110,49 @@ def prefill_seconds(params, prompt_tokens, gpu="H100", mfu=0.4, batch=1, tensor_
         seconds = 2.0 * n * s * b / (t * p * u)
     seconds = _args.in_range(seconds, "prefill time", "prompt_tokens", s)
     return _args.result(seconds, params, prompt_tokens, mfu, batch, tensor_parallel, p)
+
+
+@formula(CATEGORY, result="sequences", example='=MAX_BATCH(70E9, 80, 8, 128, 4096, "H100", 2, 2)',
+         params=Arg("parameters", "Total parameters held in memory (for mixture-of-experts, all experts)"),
+         layers=LAYERS,
+         kv_heads=Arg("heads", "Key/value heads (fewer than query heads with grouped-query attention)",
+                      rule="whole"),
+         head_dim=Arg("width", "Size of one attention head (d_model / heads)", rule="whole"),
+         context=Arg("tokens", "Tokens cached per sequence (prompt plus generated)"),
+         gpu=hardware.GPU,
+         bytes_per_param=WEIGHT_BYTES,
+         tensor_parallel=TENSOR_PARALLEL,
+         memory_gb=Arg("GB", "Memory of one accelerator; empty: the preset's figure (needed when gpu "
+                             "is a number)"),
+         bytes_per_value=Arg("bytes", "Bytes per cached number: 2 for bf16 (default), 1 for fp8"))
+def max_batch(params, layers, kv_heads, head_dim, context, gpu="H100", bytes_per_param=2,
+              tensor_parallel=1, memory_gb=None, bytes_per_value=2):
+    """The most sequences one replica can serve at once: what its memory holds beside the weights.
+
+    floor((tensor_parallel x memory - params x bytes_per_param / 1e9) / KV cache of one
+    sequence), the cache as KV_CACHE_GB gives it for `context` tokens. Activations and
+    framework buffers are not included, so leave headroom. A replica whose memory does not
+    hold the weights at all is an error saying to raise the tensor-parallel degree.
+    """
+    n = _args.number(params, "params")
+    w = _args.number(bytes_per_param, "bytes_per_param")
+    t = _args.number(tensor_parallel, "tensor_parallel")
+    mem = _gpu_memory_gb(gpu, memory_gb)
+    shape = {name: _args.number(v, name) for name, v in (("layers", layers), ("kv_heads", kv_heads),
+             ("head_dim", head_dim), ("context", context), ("bytes_per_value", bytes_per_value))}
+    _args.broadcast(params=n, **shape, bytes_per_param=w, tensor_parallel=t, memory_gb=mem)
+    per_sequence = kv_cache_gb(layers, kv_heads, head_dim, context, 1, bytes_per_value)
+    with np.errstate(all="ignore"):
+        room = t * mem - n * w / GB
+        if np.any(room <= 0):  # the weights alone overflow the replica
+            raise _args.fail("params", "do not fit the replica's memory at bytes_per_param bytes each; "
+                             "spread the model over more accelerators (tensor_parallel) or store it in "
+                             "fewer bytes", n,
+                             np.broadcast_to(room <= 0, np.broadcast_shapes(np.shape(n), np.shape(room))))
+        fit = np.floor(room / per_sequence * (1.0 + WHOLE_TOLERANCE))
+    fit = _args.in_range(fit, "batch", "context", _args.number(context, "context"), positive=False)
+    return _args.count(fit, params, layers, kv_heads, head_dim, context, bytes_per_param, tensor_parallel,
+                       mem if memory_gb is not None else 0, bytes_per_value)
 
 
 @formula(CATEGORY, result="fraction", example='=MFU_FROM_THROUGHPUT(238.3E3, 540.35E9, 118, 12288, 2048, 6144, "TPU v4")',

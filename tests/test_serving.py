@@ -71,3 +71,19 @@ def test_mfu_from_throughput_reproduces_palm_appendix_b():
     # Without the attention term their figures are 45.7% and 29.7%: the 6N part alone.
     assert printed(238.3e3 * 6 * 540.35e9 / (6144 * 275e12)) == 45.7
     assert printed(65.43e3 * 6 * 530e9 / (2240 * 312e12)) == 29.7
+
+
+def test_max_batch_is_what_memory_holds_beside_the_weights():
+    # Llama 2 70B (80 layers, 8 KV heads of 128) in bf16 on two H100s: 160 GB less 140 GB of
+    # weights leaves 20 GB for caches of 1.34 GB per 4,096-token sequence.
+    per_sequence = 2 * 80 * 8 * 128 * 4096 * 2 / 1e9
+    assert planner.max_batch(70e9, 80, 8, 128, 4096, "H100", 2, 2) == int((160 - 140) // per_sequence) == 14
+    grid = planner.max_batch(70e9, 80, 8, 128, [2048, 4096, 8192], "H100", 2, [[2], [4]])
+    assert grid.shape == (2, 3) and np.all(np.diff(grid, axis=1) < 0) and np.all(grid[1] > grid[0])
+    # The batch it gives fits, one more does not.
+    b = planner.max_batch(70e9, 80, 8, 128, 4096, "H100", 2, 2)
+    assert planner.inference_memory_gb(70e9, 2, planner.kv_cache_gb(80, 8, 128, 4096, b)) <= 160
+    assert planner.inference_memory_gb(70e9, 2, planner.kv_cache_gb(80, 8, 128, 4096, b + 1)) > 160
+    with pytest.raises(planner.PlannerError, match="do not fit the replica's memory") as err:
+        planner.max_batch(70e9, 80, 8, 128, 4096)  # 140 GB of weights on one 80 GB accelerator
+    assert err.value.argument == "params" and "tensor_parallel" in str(err.value)
