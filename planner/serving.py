@@ -150,7 +150,7 @@ def max_batch(params, layers, kv_heads, head_dim, context, gpu="H100", bytes_per
                              "fewer bytes", n,
                              np.broadcast_to(room <= 0, np.broadcast_shapes(np.shape(n), np.shape(room))))
         fit = np.floor(room / per_sequence * (1.0 + WHOLE_TOLERANCE))
-    fit = _args.in_range(fit, "batch", "context", _args.number(context, "context"), positive=False)
+    fit = _args.in_range(fit, "batch", "context", shape["context"], positive=False)
     return _args.count(fit, params, layers, kv_heads, head_dim, context, bytes_per_param, tensor_parallel,
                        mem if memory_gb is not None else 0, bytes_per_value)
 
