@@ -161,20 +161,24 @@ def activation_memory_gb(layers, d_model, heads, context, micro_batch=1, recompu
     return _args.result(gb, layers, d_model, heads, context, micro_batch, tensor_parallel, sequence_parallel)
 
 
-def _gpu_memory_gb(gpu, memory_gb):
-    """Memory per accelerator in GB: `memory_gb` when given, else the preset's figure.
-
-    A number as `gpu` is a peak FLOP/s figure, as everywhere, and says nothing of memory.
-    """
-    if memory_gb is not None:
+def preset_or_given(gpu, given, name: str, field: str, what: str):
+    """One figure of an accelerator: `given` (argument `name`) when given, else the preset's
+    `field`. A number as `gpu` is a peak FLOP/s figure, as everywhere, and says nothing of
+    `what`, so then the figure must be given."""
+    if given is not None:
         if gpu is not None and not isinstance(gpu, str | hardware.Accelerator):
             hardware.resolve_gpu(gpu)  # still a valid accelerator argument
-        return _args.number(memory_gb, "memory_gb")
+        return _args.number(given, name)
     acc = hardware.resolve_gpu(gpu)
     if not isinstance(acc, hardware.Accelerator):
-        raise PlannerError("memory_gb is needed when gpu is given as a number (a peak FLOP/s "
-                           "figure says nothing of memory)", argument="memory_gb", kind=TYPE)
-    return np.asarray(float(acc.memory_gb))
+        raise PlannerError(f"{name} is needed when gpu is given as a number (a peak FLOP/s "
+                           f"figure says nothing of {what})", argument=name, kind=TYPE)
+    return np.asarray(float(getattr(acc, field)))
+
+
+def _gpu_memory_gb(gpu, memory_gb):
+    """Memory per accelerator in GB: `memory_gb` when given, else the preset's figure."""
+    return preset_or_given(gpu, memory_gb, "memory_gb", "memory_gb", "memory")
 
 
 WHOLE_TOLERANCE = 1e-9  # a count within this relative distance of a whole number is that number

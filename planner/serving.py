@@ -14,8 +14,7 @@ import numpy as np
 from . import _args, hardware
 from .catalog import ACTIVE_PARAMS, Arg, formula
 from .cost import MFU
-from .errors import TYPE, PlannerError
-from .memory import WHOLE_TOLERANCE, _gpu_memory_gb, kv_cache_gb
+from .memory import WHOLE_TOLERANCE, _gpu_memory_gb, kv_cache_gb, preset_or_given
 from .shape import LAYERS, flops_per_token
 
 __all__ = ["decode_tokens_per_second", "prefill_seconds", "max_batch", "mfu_from_throughput"]
@@ -27,18 +26,6 @@ TENSOR_PARALLEL = Arg("GPUs", "Accelerators one replica spreads the model over (
                       rule="whole")
 WEIGHT_BYTES = Arg("bytes", "Bytes per weight read at each step: 2 for bf16 (default), 1 for 8-bit, "
                             "0.5 for 4-bit")
-
-
-def _bandwidth(gpu, bandwidth):
-    """Memory bandwidth in bytes/s: `bandwidth` when given, else the preset's figure."""
-    if bandwidth is not None:
-        hardware.resolve_gpu(gpu)  # still a valid accelerator argument
-        return _args.number(bandwidth, "bandwidth")
-    acc = hardware.resolve_gpu(gpu)
-    if not isinstance(acc, hardware.Accelerator):
-        raise PlannerError("bandwidth is needed when gpu is given as a number (a peak FLOP/s figure "
-                           "says nothing of memory bandwidth)", argument="bandwidth", kind=TYPE)
-    return np.asarray(float(acc.memory_bandwidth))
 
 
 @formula(CATEGORY, result="tokens/s", example='=DECODE_TOKENS_PER_SECOND(70E9, "H100", 16, 42.9)',
@@ -75,7 +62,7 @@ def decode_tokens_per_second(params, gpu="H100", batch=1, kv_cache_gb=0, bytes_p
     t = _args.number(tensor_parallel, "tensor_parallel")
     active = n if active_params is None else _args.number(active_params, "active_params")
     p = hardware.peak(gpu)
-    bw = _bandwidth(gpu, bandwidth)
+    bw = preset_or_given(gpu, bandwidth, "bandwidth", "memory_bandwidth", "memory bandwidth")
     _args.broadcast(params=n, batch=b, kv_cache_gb=kv, bytes_per_param=w, mfu=u, tensor_parallel=t,
                     active_params=active, gpu=p, bandwidth=bw)
     with np.errstate(all="ignore"):
