@@ -107,7 +107,7 @@ def gpus_for_deadline(flops, days, gpu="H100", mfu=0.4):
     t = _args.number(days, "days")
     rate, p = _rate(gpu, mfu, flops=c, days=t)
     exact = _finite(lambda: c / (rate * t * DAY), "number of GPUs", "flops", c)
-    gpus = np.where(c > 0, np.maximum(np.ceil(exact * (1 - 1e-9)), 1.0), 0.0)
+    gpus = np.where(c > 0, np.maximum(np.ceil(exact * (1 - _args.WHOLE_TOLERANCE)), 1.0), 0.0)
     return _args.count(gpus, flops, days, p, mfu)
 
 

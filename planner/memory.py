@@ -181,9 +181,6 @@ def _gpu_memory_gb(gpu, memory_gb):
     return preset_or_given(gpu, memory_gb, "memory_gb", "memory_gb", "memory")
 
 
-WHOLE_TOLERANCE = 1e-9  # a count within this relative distance of a whole number is that number
-
-
 @formula(CATEGORY, result="GPUs", example='=GPUS_FOR_MEMORY(70E9, "H100")',
          params=TOTAL_PARAMS, gpu=hardware.GPU, bytes_per_param=TRAIN_BYTES,
          memory_gb=Arg("GB", "Memory of one accelerator; empty: the preset's figure (needed when "
@@ -217,7 +214,7 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None, acti
         ratio = n * b / GB / room
         # An exact fit (e.g. 70e9 params * 16 B on 80 GB) must not round up on float noise,
         # however the parameter count was computed.
-        count = np.ceil(ratio * (1.0 - WHOLE_TOLERANCE))
+        count = np.ceil(ratio * (1.0 - _args.WHOLE_TOLERANCE))
     count = _args.in_range(count, "number of accelerators", "params", n)
     return _args.count(count, params, mem if memory_gb is not None else 0, bytes_per_param, activation_gb)
 

@@ -14,7 +14,7 @@ import numpy as np
 from . import _args, hardware
 from .catalog import ACTIVE_PARAMS, Arg, formula
 from .cost import MFU
-from .memory import WHOLE_TOLERANCE, _gpu_memory_gb, kv_cache_gb, preset_or_given
+from .memory import _gpu_memory_gb, kv_cache_gb, preset_or_given
 from .shape import LAYERS, flops_per_token
 
 __all__ = ["decode_tokens_per_second", "prefill_seconds", "max_batch", "mfu_from_throughput"]
@@ -136,7 +136,7 @@ def max_batch(params, layers, kv_heads, head_dim, context, gpu="H100", bytes_per
                              "spread the model over more accelerators (tensor_parallel) or store it in "
                              "fewer bytes", n,
                              np.broadcast_to(room <= 0, np.broadcast_shapes(np.shape(n), np.shape(room))))
-        fit = np.floor(room / per_sequence * (1.0 + WHOLE_TOLERANCE))
+        fit = np.floor(room / per_sequence * (1.0 + _args.WHOLE_TOLERANCE))
     fit = _args.in_range(fit, "batch", "context", shape["context"], positive=False)
     return _args.count(fit, params, layers, kv_heads, head_dim, context, bytes_per_param, tensor_parallel,
                        mem if memory_gb is not None else 0, bytes_per_value)
