@@ -21,7 +21,6 @@ from pathlib import Path
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import coordinate_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet.cell_range import MultiCellRange
-from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
 
 from workbook.addin.cells import CellError
 from workbook.recalc import depends, engine, xlsx
@@ -102,15 +101,6 @@ def parse_value(text: str):
     return text
 
 
-def _destinations(text: str, pkg: xlsx.Package):
-    """(sheet, "A1") cells a defined name's formula refers to, via openpyxl's parser."""
-    try:
-        return [(sheet, ref.replace("$", "")) for sheet, ref in
-                _OpenpyxlName("n", attr_text=text).destinations]
-    except Exception:  # noqa: BLE001 - not a plain reference (a constant or a formula)
-        return []
-
-
 def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
     target, sep, text = spec.partition("=")
     target = target.strip()
@@ -122,7 +112,7 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
     where = _target_cell(pkg, target)
     if isinstance(where, xlsx.DefinedName):
         name = where
-        cells = _destinations(name.text, pkg)
+        cells = depends.destinations(name.text)
         if not cells:
             if re.fullmatch(r"\s*[-+]?[0-9.]+(E[-+]?[0-9]+)?\s*|\s*\".*\"\s*", name.text, re.IGNORECASE):
                 return Assignment(target, text, value, name=name)  # a named constant
@@ -260,7 +250,7 @@ def _list_choices(pkg: xlsx.Package, source: str) -> list:
     name = pkg.workbook_name(source)
     choices: list = []
     strings = None
-    for sheet_name, rng in _destinations(name.text if name else source, pkg):
+    for sheet_name, rng in depends.destinations(name.text if name else source):
         try:
             root = pkg.xml(pkg.sheet(sheet_name).part)
             c1, r1, c2, r2 = range_boundaries(rng)
@@ -421,7 +411,7 @@ def _calc(src: Path, out: Path, sets, freeze: bool, now) -> CalcResult:
         result.frozen.extend(_freeze_names(pkg, name_values))
         _set_full_calc_on_load(pkg)
         when = now or dt.datetime.now(dt.timezone.utc)
-        items = depends.frozen_inputs(pkg, result.formulas, _destinations)
+        items = depends.frozen_inputs(pkg, result.formulas)
         sheet, row = _write_note(pkg, result, src, when)
         _write_input_check(pkg, result, src, when, sheet, row, items)
         _mark_and_lock(pkg, result, items)
@@ -438,7 +428,7 @@ def _named_cells(pkg: xlsx.Package) -> dict[str, tuple[str, str]]:
     out = {}
     for n in pkg.names:
         if n.sheet_index is None and not n.name.startswith("_xl"):
-            cells = _destinations(n.text, pkg)
+            cells = depends.destinations(n.text)
             if len(cells) == 1 and ":" not in cells[0][1]:
                 try:
                     out[n.name] = (pkg.sheet(cells[0][0]).name, cells[0][1].upper())
@@ -774,7 +764,7 @@ def _write_input_check(pkg: xlsx.Package, result: CalcResult, src: Path, when: d
         if name.sheet_index is not None:
             continue
         if name.name.upper() == "HANDOFF_BANNERS":
-            for target, ref in _destinations(name.text, pkg):
+            for target, ref in depends.destinations(name.text):
                 ws = pkg.sheet(target)
                 wroot = root if ws.part == sheet.part else pkg.edit(ws.part)
                 windex = index if ws.part == sheet.part else xlsx.index_cells(wroot)
@@ -859,7 +849,7 @@ def _mark_and_lock(pkg: xlsx.Package, result: CalcResult, items: list) -> None:
         if "!" in where:  # a cell; the frozen defined names need no style
             sheet, ref = where.rsplit("!", 1)
             frozen.setdefault(sheet, []).append(ref)
-    named = {cell for n in pkg.names if n.sheet_index is None for cell in depends.name_cells(n.text, pkg, _destinations)}
+    named = {cell for n in pkg.names if n.sheet_index is None for cell in depends.name_cells(n.text, pkg)}
     computed = {(fc.sheet, ref) for fc in result.formulas.values() for ref in fc.cells}
     editable = sorted(named - behind - computed)
     sheets = set(frozen) | {cell[0] for cell in behind}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
 
 from workbook.recalc import engine, xlsx
 
@@ -21,6 +22,15 @@ MAX_CELLS = 100_000  # cells one reference may expand to before the analysis giv
 class Input:
     label: str  # the defined name, or Sheet!A1 for an unnamed cell
     cells: tuple  # ((sheet, "A1"), ...): one for a cell, several for a named range
+
+
+def destinations(text: str) -> list:
+    """(sheet, "A1") cells a defined name's formula refers to, via openpyxl's parser."""
+    try:
+        return [(sheet, ref.replace("$", "")) for sheet, ref in
+                _OpenpyxlName("n", attr_text=text).destinations]
+    except Exception:  # noqa: BLE001 - not a plain reference (a constant or a formula)
+        return []
 
 
 def _own_text(fc) -> str:
@@ -44,29 +54,29 @@ def _sheet_names(pkg) -> dict:
     return {s.name.upper(): s.name for s in pkg.sheets}
 
 
-def name_cells(text: str, pkg, destinations) -> list:
+def name_cells(text: str, pkg) -> list:
     """The cells a defined name's formula refers to, every cell of a range."""
     sheets = _sheet_names(pkg)
     cells = []
-    for sheet, ref in destinations(text, pkg):
+    for sheet, ref in destinations(text):
         cells += _cells(sheets.get(sheet.upper(), sheet), ref)
     return cells
 
 
-def _name_cells(pkg, destinations) -> dict:
+def _name_cells(pkg) -> dict:
     """Upper-case workbook name -> its cells."""
-    return {n.name.upper(): name_cells(n.text, pkg, destinations) for n in pkg.names
+    return {n.name.upper(): name_cells(n.text, pkg) for n in pkg.names
             if n.sheet_index is None}
 
 
-def frozen_inputs(pkg, formulas: dict, destinations) -> list[Input]:
+def frozen_inputs(pkg, formulas: dict) -> list[Input]:
     """The inputs behind every planner formula cell, grouped by the defined name they carry.
 
-    `formulas` maps (sheet, top-left) to engine.FormulaCell; `destinations(text, pkg)` reads a
-    defined name's cells. Inputs come in workbook order of their first cell.
+    `formulas` maps (sheet, top-left) to engine.FormulaCell. Inputs come in workbook order of
+    their first cell.
     """
     by_cell = {(fc.sheet, ref): fc for fc in formulas.values() for ref in fc.cells}
-    names = _name_cells(pkg, destinations)
+    names = _name_cells(pkg)
     sheets = _sheet_names(pkg)
     seen, inputs = set(), set()
     todo = [fc for fc in formulas.values() if fc.addin]
