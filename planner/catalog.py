@@ -232,6 +232,7 @@ def formula(category: str, *, result: str, example: str, returns: str = "number"
         rules = {p.name: (p.arg.rule, p.arg.unit, p.arg.bounds) for p in params
                  if p.arg.kind in ("number", "option")}
         law_arg = next((p.name for p in params if p.arg.kind == "law"), None)
+        law_at = list(sig.parameters).index(law_arg) if law_arg else -1
 
         def call(a, kw):
             token = _args.declared.set(rules)
@@ -242,11 +243,11 @@ def formula(category: str, *, result: str, example: str, returns: str = "number"
 
         @functools.wraps(func)
         def checked(*a, **kw):
-            if law_arg is not None:
-                bound = sig.bind_partial(*a, **kw)
-                several = _several_laws(bound.arguments.get(law_arg))
+            if law_arg is not None:  # read the law without binding every call (a hot path)
+                law = kw[law_arg] if law_arg in kw else (a[law_at] if len(a) > law_at else None)
+                several = _several_laws(law)
                 if several is not None:
-                    return _under_each_law(call, bound, law_arg, several, returns)
+                    return _under_each_law(call, sig.bind_partial(*a, **kw), law_arg, several, returns)
             return call(a, kw)
 
         checked.__doc__ = f"{doc}\n\n{_arguments_doc(params, result)}"
