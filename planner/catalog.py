@@ -25,10 +25,12 @@ from .errors import SHAPE, PlannerError
 #            never broadcast, so a range given there is an error, not one call per cell
 #   law    - a preset name, five (or six) numbers, or a tokens-per-parameter number
 #   gpu    - an accelerator preset name or a peak FLOP/s number
+#   model  - a number like `number`, or a model preset name (MODEL_SPEC) that fills the
+#            shape arguments left empty
 #   text   - a choice among names (e.g. a result field)
 #   flag   - TRUE/FALSE
 #   data   - a 1-D column of observations (fitting), blanks allowed
-KINDS = ("number", "option", "law", "gpu", "text", "flag", "data")
+KINDS = ("number", "option", "law", "gpu", "model", "text", "flag", "data")
 
 # What a function returns:
 #   number - a float, or an array broadcast to the number arguments' shape
@@ -139,7 +141,7 @@ def _arguments_doc(params: tuple[Param, ...], result_unit: str) -> str:
     lines = ["Arguments (from the catalogue):"]
     for p in params:
         unit = f" [{p.arg.unit}]" if p.arg.unit else ""
-        numeric = p.arg.kind in ("number", "option") and p.arg.rule != "any"
+        numeric = p.arg.kind in ("number", "option", "model") and p.arg.rule != "any"
         rule = f", {_args.RULES[p.arg.rule][1]}" if numeric else ""
         if numeric and p.arg.bounds:
             rule += f", {_args.bounds_phrase(p.arg.bounds)}"
@@ -230,7 +232,7 @@ def formula(category: str, *, result: str, example: str, returns: str = "number"
             raise TypeError(f"{func.__name__}: a public function needs a docstring")
         params = tuple(Param(n, args[n], p.default) for n, p in sig.parameters.items())
         rules = {p.name: (p.arg.rule, p.arg.unit, p.arg.bounds) for p in params
-                 if p.arg.kind in ("number", "option")}
+                 if p.arg.kind in ("number", "option", "model")}
         law_arg = next((p.name for p in params if p.arg.kind == "law"), None)
         law_at = list(sig.parameters).index(law_arg) if law_arg else -1
 

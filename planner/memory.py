@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _args, hardware
+from . import _args, hardware, models
 from .catalog import Arg, formula
 from .errors import TYPE, PlannerError
 from .shape import LAYERS
@@ -25,6 +25,10 @@ GB = 1e9  # bytes
 
 TOTAL_PARAMS = Arg("parameters", "Total parameters held in memory (for mixture-of-experts: "
                                  "all experts, not only the active ones)")
+KV_HEADS = Arg("heads", "Key/value heads (fewer than query heads with grouped-query attention); "
+                        "empty: the named model's", rule="whole")
+HEAD_DIM = Arg("width", "Size of one attention head (d_model / heads); empty: the named model's",
+               rule="whole")
 TRAIN_BYTES = Arg("bytes", "Bytes per parameter for weights, gradients and optimizer state: "
                            "16 for mixed-precision Adam (2 bf16 weights + 2 bf16 gradients + "
                            "4 fp32 master weights + 4 Adam m + 4 Adam v)")
@@ -110,9 +114,10 @@ RECOMPUTE = ("none", "selective", "full")
 
 @formula(CATEGORY, result="GB", example='=ACTIVATION_MEMORY_GB(80, 8192, 64, 4096, 1, "selective", 8)',
          layers=LAYERS,
-         d_model=Arg("width", "Model width d_model (hidden size h)", rule="whole"),
-         heads=Arg("heads", "Attention heads a", rule="whole"),
-         context=Arg("tokens", "Sequence length s of a training sample", rule="whole"),
+         d_model=Arg("width", "Model width d_model (hidden size h); empty: the named model's", rule="whole"),
+         heads=Arg("heads", "Attention heads a; empty: the named model's", rule="whole"),
+         context=Arg("tokens", "Sequence length s of a training sample; empty: the named model's "
+                               "trained context", rule="whole"),
          micro_batch=Arg("sequences", "Micro-batch size b: sequences one accelerator processes at once",
                          rule="whole"),
          recompute=Arg("", "Activation recomputation: 'none' (default, store everything), "
@@ -124,7 +129,7 @@ RECOMPUTE = ("none", "selective", "full")
          sequence_parallel=Arg("", "TRUE (default): sequence parallelism splits what tensor "
                                    "parallelism leaves whole (layer norms, dropout) over the t "
                                    "accelerators too; FALSE: plain tensor parallelism", kind="flag"))
-def activation_memory_gb(layers, d_model, heads, context, micro_batch=1, recompute="none",
+def activation_memory_gb(layers, d_model=None, heads=None, context=None, micro_batch=1, recompute="none",
                          tensor_parallel=1, sequence_parallel=True):
     """Activation memory one accelerator holds for the backward pass, in GB.
 
@@ -138,10 +143,11 @@ def activation_memory_gb(layers, d_model, heads, context, micro_batch=1, recompu
     the first stage holds L/p layers for p micro-batches in flight, the same total (section
     4.2.3). Embeddings, the output layer and framework buffers are not included.
     """
-    n_layers = _args.number(layers, "layers")
-    h = _args.number(d_model, "d_model")
-    a = _args.number(heads, "heads")
-    s = _args.number(context, "context")
+    shape = models.fill(layers, d_model=d_model, heads=heads, context=context)
+    n_layers = _args.number(shape["layers"], "layers")
+    h = _args.number(shape["d_model"], "d_model")
+    a = _args.number(shape["heads"], "heads")
+    s = _args.number(shape["context"], "context")
     b = _args.number(micro_batch, "micro_batch")
     how = _args.choice(recompute, "recompute", RECOMPUTE)
     t = _args.number(tensor_parallel, "tensor_parallel")
@@ -158,7 +164,7 @@ def activation_memory_gb(layers, d_model, heads, context, micro_batch=1, recompu
             per_layer = np.where(sp, sbh * (34.0 + kept) / t, sbh * (10.0 + 24.0 / t + kept / t))
         gb = n_layers * per_layer / GB
     gb = _args.in_range(gb, "activation memory", "context", s)
-    return _args.result(gb, layers, d_model, heads, context, micro_batch, tensor_parallel, sequence_parallel)
+    return _args.result(gb, n_layers, h, a, s, micro_batch, tensor_parallel, sequence_parallel)
 
 
 def preset_or_given(gpu, given, name: str, field: str, what: str):
@@ -221,23 +227,23 @@ def gpus_for_memory(params, gpu="H100", bytes_per_param=16, memory_gb=None, acti
 
 @formula(CATEGORY, result="GB", example="=KV_CACHE_GB(80, 8, 128, 4096, 16)",
          layers=LAYERS,
-         kv_heads=Arg("heads", "Key/value heads (fewer than query heads with grouped-query "
-                               "attention)", rule="whole"),
-         head_dim=Arg("width", "Size of one attention head (d_model / heads)", rule="whole"),
-         context=Arg("tokens", "Tokens cached per sequence (prompt plus generated tokens)"),
+         kv_heads=KV_HEADS, head_dim=HEAD_DIM,
+         context=Arg("tokens", "Tokens cached per sequence (prompt plus generated tokens); empty: "
+                               "the named model's full context"),
          batch=Arg("sequences", "Sequences held at once (1: a single conversation)"),
          bytes_per_value=Arg("bytes", "Bytes per cached number: 2 for bf16/fp16 (the default, "
                                       "the precision models are usually served in), 1 for fp8"))
-def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2):
+def kv_cache_gb(layers, kv_heads=None, head_dim=None, context=None, batch=1, bytes_per_value=2):
     """Memory of the attention key/value cache during generation, in GB.
 
     2 (keys and values) * layers * kv_heads * head_dim * context * batch * bytes_per_value
     / 1e9. Grouped-query attention shrinks it by heads / kv_heads.
     """
-    n_layers = _args.number(layers, "layers")
-    kv = _args.number(kv_heads, "kv_heads")
-    hd = _args.number(head_dim, "head_dim")
-    ctx = _args.number(context, "context")
+    shape = models.fill(layers, kv_heads=kv_heads, head_dim=head_dim, context=context)
+    n_layers = _args.number(shape["layers"], "layers")
+    kv = _args.number(shape["kv_heads"], "kv_heads")
+    hd = _args.number(shape["head_dim"], "head_dim")
+    ctx = _args.number(shape["context"], "context")
     seqs = _args.number(batch, "batch")
     b = _args.number(bytes_per_value, "bytes_per_value")
     _args.broadcast(layers=n_layers, kv_heads=kv, head_dim=hd, context=ctx, batch=seqs,
@@ -245,7 +251,7 @@ def kv_cache_gb(layers, kv_heads, head_dim, context, batch=1, bytes_per_value=2)
     with np.errstate(all="ignore"):
         gb = 2.0 * n_layers * kv * hd * ctx * seqs * b / GB
     gb = _args.in_range(gb, "KV cache", "context", ctx)
-    return _args.result(gb, layers, kv_heads, head_dim, context, batch, bytes_per_value)
+    return _args.result(gb, n_layers, kv, hd, ctx, batch, bytes_per_value)
 
 
 @formula(CATEGORY, result="GB", example="=INFERENCE_MEMORY_GB(70E9, 2, KV_CACHE_GB(80, 8, 128, 4096, 16))",

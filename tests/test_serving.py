@@ -87,3 +87,56 @@ def test_max_batch_is_what_memory_holds_beside_the_weights():
     with pytest.raises(planner.PlannerError, match="do not fit the replica's memory") as err:
         planner.max_batch(70e9, 80, 8, 128, 4096)  # 140 GB of weights on one 80 GB accelerator
     assert err.value.argument == "params" and "tensor_parallel" in str(err.value)
+
+
+# --- serving_gpus ---------------------------------------------------------------------
+
+def _fleet_by_hand(rate, prompt, out, n, peak, target_s, layers, kv_heads, head_dim, t, mfu=0.4, w=2.0):
+    """The fleet written out again: batch by memory and by the latency target, then replicas."""
+    per_seq = 2 * layers * kv_heads * head_dim * (prompt + out) * 2  # bytes, bf16 cache
+    by_room = np.floor((t * 80e9 - n * w) / per_seq)
+    by_compute = target_s * t * H100_PEAK * mfu / (2 * n)
+    by_reads = (target_s - n * w / (t * H100_BANDWIDTH)) * t * H100_BANDWIDTH / per_seq
+    batch = np.floor(min(by_room, by_compute, by_reads))
+    step = max(2 * n * batch / (t * H100_PEAK * mfu), (n * w + batch * per_seq) / (t * H100_BANDWIDTH))
+    busy = 2 * n * prompt / (t * H100_PEAK * mfu) + out * step / batch
+    replicas = np.ceil(rate / 86400 * busy * peak)
+    return batch, step, replicas, rate / 86400 * busy / replicas
+
+
+def test_serving_gpus_against_the_fleet_written_out():
+    n = planner.model_spec("Llama 3 70B", "params")
+    got = planner.serving_gpus(10e6, 1000, 300, layers="Llama 3 70B", tensor_parallel=2)
+    batch, step, replicas, utilisation = _fleet_by_hand(10e6, 1000, 300, n, 2, 0.05, 80, 8, 128, 2)
+    assert got.batch == batch and got.replicas == replicas and got.gpus == 2 * replicas
+    assert got.ms_per_token == pytest.approx(step * 1000, rel=1e-12)
+    assert got.utilisation == pytest.approx(utilisation, rel=1e-12)
+    assert got.first_token_s == pytest.approx(planner.prefill_seconds(n, 1000, tensor_parallel=2), rel=1e-12)
+    # A tight target bounds the batch by the step time instead of by memory.
+    tight = planner.serving_gpus(10e6, 1000, 300, layers="Llama 3 70B", tensor_parallel=2, latency_target_ms=22)
+    batch, step, replicas, _ = _fleet_by_hand(10e6, 1000, 300, n, 2, 0.022, 80, 8, 128, 2)
+    assert tight.batch == batch < got.batch and tight.ms_per_token <= 22 and tight.replicas == replicas
+
+
+def test_serving_fleet_properties():
+    kw = dict(layers="Llama 3 70B", tensor_parallel=4)
+    peaks = np.array([1.0, 1.5, 2.0, 3.0, 5.0])
+    fleets = planner.serving_gpus(5e6, 2000, 500, peak_to_average=peaks, **kw)
+    assert np.all(np.diff(fleets.gpus) >= 0)  # a spikier load never needs fewer accelerators
+    assert np.all(fleets.utilisation <= 1 / peaks + 1e-12)  # the headroom is idle on average
+    targets = np.array([25.0, 30.0, 40.0, 60.0, 100.0])
+    loose = planner.serving_gpus(5e6, 2000, 500, latency_target_ms=targets, **kw)
+    assert np.all(np.diff(loose.batch) >= 0) and np.all(np.diff(loose.gpus) <= 0)
+    assert np.all(loose.ms_per_token <= targets)
+    more = planner.serving_gpus(np.array([1e5, 1e6, 1e7, 1e8]), 2000, 500, field="gpus", **kw)
+    assert np.all(np.diff(more) >= 0) and more[0] == 4  # at least one replica
+
+
+def test_serving_targets_that_cannot_be_met():
+    with pytest.raises(planner.PlannerError, match="latency_target_ms cannot be met") as err:
+        planner.serving_gpus(1e6, 1000, 300, layers="Llama 3 70B", tensor_parallel=2, latency_target_ms=20)
+    assert err.value.argument == "latency_target_ms" and err.value.kind == "domain"
+    with pytest.raises(planner.PlannerError, match="params do not fit") as err:
+        planner.serving_gpus(1e6, 1000, 300, layers="Llama 3 70B")
+    with pytest.raises(planner.PlannerError, match=r"layers is required \(or name a model in layers\)"):
+        planner.serving_gpus(1e6, 1000, 300, 7e9)

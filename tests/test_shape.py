@@ -119,7 +119,7 @@ def test_flops_broadcast_over_context():
     (lambda: planner.params_from_shape(1e300, 1e300, 10), "out of range"),
     (lambda: planner.flops_per_token(7e9, 32, 4096, 0), "context must be positive; got 0"),
     (lambda: planner.flops_per_token(7e9, 32, 4096, 4096, "no"), "training must be TRUE or FALSE"),
-    (lambda: planner.flops_per_token(None, 32, 4096, 4096), "params must be a number"),
+    (lambda: planner.flops_per_token(None, 32, 4096, 4096), r"params is required \(or name a model in layers\)"),
     (lambda: planner.flops_per_token(7e9, 32, 4096, 4096, 10**400), "training must be TRUE or FALSE"),
     (lambda: planner.params_from_shape(32, 4096, 32000, gated_ffn=np.array([1 + 1j])),
      "gated_ffn must be TRUE or FALSE"),

@@ -119,6 +119,16 @@ def function(name: str) -> Entry | None:
 _BROADCAST = ("number",)
 
 
+def _kind(param: Param, value) -> str:
+    """How a value is converted: by its argument's kind, except that a `model` argument (layers,
+    or a model preset's name) holding a name is passed like a choice, and numbers like numbers."""
+    if param.arg.kind != "model":
+        return param.arg.kind
+    v = _scalar(value)
+    named = isinstance(v, str) or (_is_range(v) and any(isinstance(c, str) for c in _as_grid(v).ravel()))
+    return "model name" if named else "number"
+
+
 class _Bad(Exception):
     """An argument that makes the whole call one error value."""
 
@@ -366,7 +376,8 @@ def _default(param: Param):
     return param.default
 
 
-_CONVERT = {"option": _option_arg, "law": _law_arg, "gpu": _gpu_arg, "text": _text_arg, "flag": _flag_arg, "data": _data_arg}
+_CONVERT = {"option": _option_arg, "law": _law_arg, "gpu": _gpu_arg, "text": _text_arg, "flag": _flag_arg,
+            "data": _data_arg, "model name": _text_arg}
 
 
 # ---------------------------------------------------------------------------------------
@@ -431,7 +442,7 @@ def _evaluate(name: str, args: list):
             if laws is not None:
                 args[i] = laws
     choices = [i for i, (p, v) in enumerate(zip(entry.params, args))
-               if (p.arg.kind in _PER_VALUE or isinstance(v, _Laws)) and _is_range(_scalar(v))]
+               if (_kind(p, v) in _PER_VALUE or isinstance(v, _Laws)) and _is_range(_scalar(v))]
     if choices:
         return _per_choice_call(entry, args, choices)
 
@@ -440,7 +451,8 @@ def _evaluate(name: str, args: list):
     for param, value in zip(entry.params, args):
         if isinstance(value, np.generic):
             value = value.item()
-        if param.arg.kind in _BROADCAST:
+        kind = _kind(param, value)
+        if kind in _BROADCAST:
             value = _scalar(value)
             if _is_range(value):
                 arrays[param.name] = _number_arg(value, param)
@@ -452,7 +464,7 @@ def _evaluate(name: str, args: list):
                     return err
                 fixed[param.name] = f
         else:
-            fixed[param.name] = _CONVERT[param.arg.kind](value, param)
+            fixed[param.name] = _CONVERT[kind](value, param)
 
     if not arrays:
         try:
@@ -466,7 +478,7 @@ def _evaluate(name: str, args: list):
 # Kinds of argument that take one name or flag per call but may be given as a range (a
 # column of GPU names, a row of result fields): the formula is evaluated once per distinct
 # value and the results are laid out like the range, as if it broadcast.
-_PER_VALUE = ("gpu", "text", "flag")
+_PER_VALUE = ("gpu", "text", "flag", "model name")
 
 
 class _Laws(np.ndarray):
@@ -496,7 +508,7 @@ def _per_choice_call(entry: Entry, args: list, choices: list[int]):
     grids = {}
     for i, (p, v) in enumerate(zip(entry.params, args)):
         v = _scalar(v)
-        if _is_range(v) and (i in choices or p.arg.kind in _BROADCAST):
+        if _is_range(v) and (i in choices or _kind(p, v) in _BROADCAST):
             grids[i] = _as_grid(v)
     try:
         shape = np.broadcast_shapes(*(g.shape for g in grids.values()))
