@@ -108,7 +108,7 @@ def test_serving_gpus_against_the_fleet_written_out():
     n = planner.model_spec("Llama 3 70B", "params")
     got = planner.serving_gpus(10e6, 1000, 300, layers="Llama 3 70B", tensor_parallel=2)
     batch, step, replicas, utilisation = _fleet_by_hand(10e6, 1000, 300, n, 2, 0.05, 80, 8, 128, 2)
-    assert got.batch == batch and got.replicas == replicas and got.gpus == 2 * replicas
+    assert got.batch == batch and got.replicas == replicas and got.gpus == 2 * replicas == 158  # as the README says
     assert got.ms_per_token == pytest.approx(step * 1000, rel=1e-12)
     assert got.utilisation == pytest.approx(utilisation, rel=1e-12)
     assert got.first_token_s == pytest.approx(planner.prefill_seconds(n, 1000, tensor_parallel=2), rel=1e-12)

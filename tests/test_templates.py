@@ -180,7 +180,7 @@ def test_every_input_is_named_styled_and_validated(filename):
                     assert (ws.title, c.coordinate) in named, f"{ws.title}!{c.coordinate} has no defined name"
                     if isinstance(c.value, (int, float)):
                         assert c.coordinate in validated, f"{ws.title}!{c.coordinate} has no validation"
-                        assert c.value > 0
+                        assert c.value >= 0  # 0 only where it means none (no activations counted)
     assert n_inputs > 0
     # names are workbook-scoped (none attached to a sheet), distinct in any case (as Excel
     # compares them), and none reads as a cell reference
@@ -312,6 +312,23 @@ def test_training_budget_from_flops_and_sensitivity(computed):
         budget = m * x["FLOPs_Budget"]
         assert close(result.values[(sheet, f"B{r}")], budget)
         assert close(result.values[(sheet, f"E{r}")], planner.chinchilla_loss(budget, x["Law"]))
+
+
+def test_training_budget_states_the_accelerators_memory_and_deadline_need(computed):
+    x = inputs("training_budget.xlsx")
+    names = computed("training_budget.xlsx")
+    assert names.names["Deadline_GPUs"] == x["GPU_Count"]  # the cluster meets its own days
+    sets = ["Budget_Mode=FLOPs", "FLOPs_Budget=3e23", "Cluster_Days=20", "Activation_GB=30", "GPU_Count=64"]
+    got = computed("training_budget.xlsx", sets).names
+    n = planner.chinchilla_n(3e23, x["Law"])
+    deadline = planner.gpus_for_deadline(3e23, 20, x["GPU"], x["MFU"])
+    memory = planner.gpus_for_memory(n, x["GPU"], x["Train_Bytes_Per_Param"], activation_gb=30)
+    assert (got["Deadline_GPUs"], got["Memory_GPUs"], got["Plan_GPUs"]) == (deadline, memory, max(deadline, memory))
+    assert got["Check_Memory"] is (64 >= memory)
+    assert f"needs at least {memory:,} accelerators" in got["Summary"] and f"needs {deadline:,}." in got["Summary"]
+    # A cluster too small for the state fails its check.
+    small = computed("training_budget.xlsx", ["Budget_Mode=FLOPs", "GPU_Count=8"]).names
+    assert small["Memory_GPUs"] > 8 and small["Check_Memory"] is False
 
 
 def _deployment_expected(x) -> dict:
@@ -845,7 +862,6 @@ def public_models_rows():
 
 
 @pytest.mark.parametrize("filename, name, condition", [
-    ("training_budget.xlsx", "Cluster_Days", 'Budget_Mode="FLOPs"'),
     ("training_budget.xlsx", "FLOPs_Budget", 'Budget_Mode<>"FLOPs"'),
     ("deployment_plan.xlsx", "Target_Params", 'Target_Mode="Loss"'),
     ("deployment_plan.xlsx", "Target_Loss_Input", 'Target_Mode<>"Loss"'),

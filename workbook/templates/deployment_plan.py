@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, FLOPS, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol,
+    BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol,
     GridRow, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
     PER_BILLION, PER_MILLION, PER_TRILLION, SAVING, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS,
     TRAIN_FLOPS_PER, Table, Template, USD, USD_M, constants, law_spread,
@@ -98,8 +98,7 @@ DEPLOYMENT_PLAN = Template(
             )),
             constants(SECONDS_PER_HOUR, TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
                       PER_BILLION, PER_TRILLION,
-                      In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
-                         "fraction", "a need within this fraction of a whole number counts as that number"),
+                      COUNT_TOLERANCE,
                       In("Tolerance for meeting the target loss", "Loss_Tolerance", 1e-9, "fraction", SCI,
                          "fraction", "a loss this close above the target counts as meeting it (rounding)")),
             Section("Calculations", (
@@ -118,9 +117,7 @@ DEPLOYMENT_PLAN = Template(
                 Out("Lifetime inference tokens", "=Lifetime_Input_Tokens+Lifetime_Output_Tokens", "tokens",
                     TOKENS, "Lifetime_Tokens", key=True),
                 GPU_PEAK_OUT,
-                Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),INDEX(HW_Memory_GB,'
-                    'MATCH(GPU,HW_Name,0)),GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB",
-                    note="from sheet Hardware unless typed above"),
+                GPU_MEMORY_OUT,
             )),
             Grid("Output: the designs compared", DESIGNS, (
                 "Model",

@@ -314,6 +314,11 @@ GPU_PEAK_OUT = Out("Accelerator peak (dense bf16)",
                    TFLOPS_S, "GPU_Peak", note="from sheet Hardware")
 
 
+GPU_MEMORY_OUT = Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),INDEX(HW_Memory_GB,'
+                     'MATCH(GPU,HW_Name,0)),GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB",
+                     note="from sheet Hardware unless typed above")
+
+
 def constants(*rows: In) -> Section:
     """The named constants a template's formulas use instead of literals."""
     return Section("Constants (units and conventions; change only with reason)", rows)
@@ -330,6 +335,8 @@ PER_BILLION = In("One billion", "Per_Billion", 1e9, "count", "#,##0")
 PER_TRILLION = In("One trillion", "Per_Trillion", 1e12, "count", "#,##0")
 BYTES_PER_GB = In("Bytes per GB", "Bytes_Per_GB", 1e9, "bytes", "#,##0")
 WATTS_PER_KW = In("Watts per kW", "Watts_Per_kW", 1000, "W", "#,##0")
+COUNT_TOLERANCE = In("Rounding tolerance for whole accelerators", "Count_Tolerance", 1e-9, "fraction", SCI,
+                     "fraction", "a need within this fraction of a whole number counts as that number")
 
 # A TRUE/FALSE check shown as the words, in every program (LibreOffice shows a bare 1 or 0).
 CHECK = '"TRUE";"TRUE";"FALSE"'

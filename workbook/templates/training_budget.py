@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHECK, CHOICE, Chart, Col, FLOPS, GPU_PEAK_OUT, GWH, GPU_SOURCES, HARDWARE_SHEET,
+    BILLIONS, BYTES_PER_GB, CHECK, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_OUT, GPU_PEAK_OUT, GWH, GPU_SOURCES, HARDWARE_SHEET,
     HOURS_PER_DAY, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_MILLION,
     PER_TRILLION, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table,
     Template, USD, USD_M, WATTS_PER_KW, constants, law_spread,
@@ -13,7 +13,8 @@ SUMMARY = ('="Train a "&TEXT(Opt_Params/Per_Billion,"0.0")&" B-parameter model o
            '&TEXT(Opt_Tokens/Per_Trillion,"0.00")&" T tokens: $"&TEXT(Cost_Total/Per_Million,"0.00")'
            '&" M, "&TEXT(GPU_Hours,"#,##0")&" accelerator-hours ("&TEXT(Wall_Days,"0")&" days on "'
            '&TEXT(GPU_Count,"#,##0")&" x "&GPU&"); predicted loss "&TEXT(Opt_Loss,"0.000")&" under the "'
-           '&Law&" law."')
+           '&Law&" law. Its training state needs at least "&TEXT(Memory_GPUs,"#,##0")&" accelerators; "'
+           '&"the "&TEXT(Cluster_Days,"0")&"-day deadline needs "&TEXT(Deadline_GPUs,"#,##0")&"."')
 
 SENS_MULTIPLES = (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10)
 
@@ -27,6 +28,8 @@ TRAINING_BUDGET = Template(
         "Does the training data suffice: how many epochs over the unique tokens available, and "
         "how much loss the repetition costs?",
         "How do model, loss and cost move for budgets from 0.1x to 10x (table and chart)?",
+        "How many accelerators does the plan need: for the deadline, and to hold the training state "
+        "in memory?",
     ),
     how=(
         "Sheet Budget: change the blue-on-yellow inputs. 'Budget from' chooses between the "
@@ -53,8 +56,8 @@ TRAINING_BUDGET = Template(
                 In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu",
                    "or a peak FLOP/s number"),
                 In("Number of accelerators", "GPU_Count", 2048, "GPUs", INT),
-                In("Training time", "Cluster_Days", 60, "days", ONE, ignored_when='Budget_Mode="FLOPs"',
-                   note="greyed when the budget is typed in FLOPs"),
+                In("Training time (the deadline)", "Cluster_Days", 60, "days", ONE,
+                   note="the cluster's days; with a FLOPs budget, the time it must take"),
                 In("Model FLOPs utilisation (MFU)", "MFU", 0.4, "fraction", PCT, "fraction",
                    "0.3-0.5 is typical for large dense models"),
                 In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
@@ -65,8 +68,15 @@ TRAINING_BUDGET = Template(
                    ignored_when='Budget_Mode<>"FLOPs"', note="greyed when the budget comes from the cluster"),
                 In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
                    note="deduplicated corpus size"),
+                In("Training bytes per parameter", "Train_Bytes_Per_Param", 16, "bytes", INT,
+                   note="16: mixed-precision AdamW; TRAIN_MEMORY_GB(1E9, , optimizer) for others"),
+                In("Activation memory per accelerator", "Activation_GB", 0, "GB", ONE, "nonnegative",
+                   "ACTIVATION_MEMORY_GB for your shape; 0: the training state alone"),
+                In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
+                   note="needed when the accelerator is given as a peak FLOP/s number"),
             )),
-            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, PER_MILLION, PER_BILLION, PER_TRILLION),
+            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, BYTES_PER_GB, PER_MILLION, PER_BILLION,
+                      PER_TRILLION, COUNT_TOLERANCE),
             Section("Calculations", (
                 GPU_PEAK_OUT,
                 Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
@@ -76,6 +86,7 @@ TRAINING_BUDGET = Template(
                     "W", INT, "Table_Power_W", note="0: not published, or the accelerator is a number"),
                 Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
                     "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
+                GPU_MEMORY_OUT,
             )),
             Section("Output: the compute-optimal model", (
                 Out("Parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS, "Opt_Params", key=True),
@@ -91,6 +102,17 @@ TRAINING_BUDGET = Template(
                 Out("Training cost", "=GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Cost_Total", key=True),
                 Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "GWh", GWH, "Energy_kWh",
                     note="board power x hours x PUE"),
+            )),
+            Section("Output: accelerators the plan needs", (
+                Out("For the deadline", "=ROUNDUP(GPU_Hours/(Cluster_Days*Hours_Per_Day)*(1-Count_Tolerance),0)",
+                    "GPUs", INT, "Deadline_GPUs", key=True, note="to finish the budget in the training time"),
+                Out("Training state (weights, gradients, optimizer)", "=Opt_Params*Train_Bytes_Per_Param/Bytes_Per_GB",
+                    "GB", INT, "Train_Memory_GB"),
+                Out("For the memory", "=ROUNDUP(Train_Memory_GB/(GPU_Memory_GB-Activation_GB)*(1-Count_Tolerance),0)",
+                    "GPUs", INT, "Memory_GPUs", key=True,
+                    note="the state sharded evenly (ZeRO-3 / FSDP) beside the activations"),
+                Out("To plan for", "=MAX(Deadline_GPUs,Memory_GPUs)", "GPUs", INT, "Plan_GPUs", key=True,
+                    note="the larger of the two"),
             )),
             Section("Output: the data limit", (
                 Out("Epochs over the unique data", "=Opt_Tokens/Unique_Tokens", "epochs", TWO, "Epochs"),
@@ -118,6 +140,8 @@ TRAINING_BUDGET = Template(
                     CHECK, "Check_Power", note="FALSE: type the board power above (TPU v5e/v5p publish none)"),
                 Out("Unique data covers the optimal tokens", "=Opt_Tokens<=Unique_Tokens", "TRUE/FALSE",
                     CHECK, "Check_Data", note="FALSE: the data-limited plan above is the one to use"),
+                Out("The cluster holds the training state", "=GPU_Count>=Memory_GPUs", "TRUE/FALSE",
+                    CHECK, "Check_Memory", note="FALSE: add accelerators, or shard or shrink the state"),
             )),
             law_spread(
                 "The same budget under each scaling-law preset (why they differ: About)",
