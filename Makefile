@@ -24,10 +24,12 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 install: $(VENV)/.installed
 
-# LibreOffice Calc is the real spreadsheet program the hand-off tests open sheets in.
+# LibreOffice Calc is the real spreadsheet program the hand-off tests open sheets in. Carlito
+# is metrically the same as Calibri, the templates' font, so LibreOffice lays out and prints
+# pages as Excel does (LibreOffice's own installers bundle it; Debian packages it apart).
 libreoffice:
-	@command -v soffice >/dev/null 2>&1 || { $(APT) update -qq && \
-	  $(APT) install -y -qq libreoffice-calc-nogui >/dev/null; }
+	@{ command -v soffice && fc-list | grep -qi carlito; } >/dev/null 2>&1 || { $(APT) update -qq && \
+	  $(APT) install -y -qq libreoffice-calc-nogui fonts-crosextra-carlito >/dev/null; }
 
 demo: install
 	$(VENV)/bin/planner demo

@@ -51,6 +51,12 @@ _PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 
 def libreoffice_recalc(src: Path, workdir: Path) -> Path:
     """Open `src` in headless LibreOffice, recalculate everything, save as .xlsx; return the copy."""
+    return libreoffice_convert(src, workdir, "xlsx:Calc MS Excel 2007 XML", ".xlsx")
+
+
+def libreoffice_convert(src: Path, workdir: Path, target: str, suffix: str) -> Path:
+    """Open `src` in headless LibreOffice, recalculate everything and save it as `target` (a
+    --convert-to filter, e.g. a PDF of every sheet as printed); return the file written."""
     run_id = uuid.uuid4().hex[:8]
     profile = workdir / f"lo-profile-{run_id}"
     (profile / "user").mkdir(parents=True)
@@ -58,7 +64,7 @@ def libreoffice_recalc(src: Path, workdir: Path) -> Path:
     outdir = workdir / f"lo-out-{run_id}"
     outdir.mkdir()
     cmd = [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-           "--nolockcheck", "--nodefault", "--convert-to", "xlsx:Calc MS Excel 2007 XML",
+           "--nolockcheck", "--nodefault", "--convert-to", target,
            "--outdir", str(outdir), str(src)]
     env = dict(os.environ, HOME=str(profile))  # nothing shared with other runs
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -69,7 +75,7 @@ def libreoffice_recalc(src: Path, workdir: Path) -> Path:
         os.killpg(proc.pid, signal.SIGKILL)  # soffice and the office process it started
         proc.communicate()
         pytest.fail(f"LibreOffice did not finish converting {src.name} within {TIMEOUT} s")
-    result = outdir / (src.stem + ".xlsx")
+    result = outdir / (src.stem + suffix)
     if proc.returncode != 0 or not result.exists():
         pytest.fail(f"LibreOffice failed on {src.name} (exit {proc.returncode}): {out} {err}")
     return result
@@ -242,7 +248,7 @@ def test_training_budget_copy_accounts_for_an_edited_price_and_accelerator(tmp_p
 
 def test_a_copy_edited_only_where_it_accounts_stays_calm(tmp_path):
     got = _edited_in_libreoffice("training_budget.xlsx", {"Price_Per_GPU_Hour": 2.5, "PUE": 1.1}, tmp_path)
-    assert len(got["banners"]) == 2  # Budget and Hardware
+    assert len(got["banners"]) == 3  # Budget, Details and Hardware
     for banner in got["banners"]:
         assert banner.startswith("Hand-off copy, frozen ") and "from training_budget.xlsx" in banner
     assert same(got["Cost_Total"], got["GPU_Hours"] * 2.5)
@@ -289,3 +295,45 @@ def test_a_model_added_to_the_public_models_copy_is_accounted_without_errors(tmp
     assert same(shown[f"D{row}"].value, 200.0) and same(shown[f"E{row}"].value, 6 * 30e9 * 6e12)
     # Its predicted losses need the add-in: the banner says the copy is stale, naming the inputs.
     assert shown["A3"].value.startswith("Changed since this copy was frozen: Models_Name Models_Params Models_Tokens")
+
+
+# --- printing ----------------------------------------------------------------------------
+
+BODY_POINTS = 11  # the templates' cell font size
+MIN_PRINT_SCALE = 0.70
+
+
+def _printed_pages(pdf: Path, sheets: list[str]) -> list[tuple[str, float]]:
+    """(sheet, most common text size in points) of each printed page. A work sheet's header
+    names it (its last word); About prints without a header."""
+    from pypdf import PdfReader
+
+    pages = []
+    for page in PdfReader(pdf).pages:
+        sizes: dict = {}
+
+        def seen(text, cm, tm, font, size):
+            if text.strip():
+                points = round(size * abs(tm[0]) * abs(cm[0]), 1)
+                sizes[points] = sizes.get(points, 0) + 1
+
+        first = (page.extract_text(visitor_text=seen).strip().split("\n") or [""])[0]
+        sheet = next((name for name in sheets if first.endswith(" " + name)), "About")
+        pages.append((sheet, max(sizes, key=sizes.get) if sizes else 0.0))
+    return pages
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_printed_the_main_sheet_is_one_readable_page(path, tmp_path):
+    """A hand-off copy as LibreOffice prints it: the main sheet on one landscape page at 70%
+    or more (read from the text size on the page), About on at most two pages."""
+    copy = tmp_path / path.name
+    assert main(["calc", str(path), "--out", str(copy), "--freeze"]) == 0
+    sheets = [s for s in openpyxl.load_workbook(copy).sheetnames if s not in ("About", "Lists")]
+    pages = _printed_pages(libreoffice_convert(copy, tmp_path, "pdf:calc_pdf_Export", ".pdf"), sheets)
+    printed = [sheet for sheet, _ in pages]
+    assert printed.count(sheets[0]) == 1, printed
+    assert 1 <= printed.count("About") <= 2, printed
+    scale = next(size for sheet, size in pages if sheet == sheets[0]) / BODY_POINTS
+    assert scale >= MIN_PRINT_SCALE, (sheets[0], scale)
+    assert all(sheet in printed for sheet in sheets)  # every work sheet prints

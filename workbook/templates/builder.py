@@ -13,6 +13,7 @@ written with an explicit exponent sign (1E+24), the form every host parses.
 from __future__ import annotations
 
 import io
+from copy import copy
 import re
 import sys
 import zipfile
@@ -29,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.page import PageMargins
 
 from planner import CATALOG
 from planner._args import RULES
@@ -182,7 +184,9 @@ def _header(ws, row: int, texts, first_col: int = 1) -> None:
     _fit_row(ws, row, [(first_col + i, t) for i, t in enumerate(texts)], bold=True)
 
 
-def _section(ws, wb, dvs, block: spec.Section, row: int) -> int:
+def _section(ws, wb, dvs, block: spec.Section, row: int, columns: int = 4) -> int:
+    """The rows of a section; a wide output (the summary) spans the value column to the sheet's
+    last of `columns`."""
     _header(ws, row, (block.title, "Value", "Unit", "Notes"))
     row += 1
     for item in block.rows:
@@ -200,8 +204,8 @@ def _section(ws, wb, dvs, block: spec.Section, row: int) -> int:
             _write_output(ws, wb, coord, item.formula, item.fmt, item.name, item.key)
         for col in range(1, 5):
             ws.cell(row, col).border = THIN
-        if isinstance(item, spec.Out) and item.wide:  # a sentence: across value, unit and notes
-            ws.merge_cells(f"B{row}:D{row}")
+        if isinstance(item, spec.Out) and item.wide:  # a sentence: across value, unit, notes and on
+            ws.merge_cells(f"B{row}:{get_column_letter(max(columns, 4))}{row}")
             ws[coord].alignment = Alignment(wrap_text=True, vertical="top")
             ws.cell(row, 1).alignment = Alignment(vertical="top")
             ws.row_dimensions[row].height = 62  # four lines
@@ -504,11 +508,17 @@ def _lists(wb: Workbook, used: list[str]) -> None:
     ws.sheet_state = "hidden"  # a helper: neither shown among the tabs nor printed
 
 
-def _print_setup(ws, columns: int, end: int) -> None:
-    """Printed for a hand-off: landscape, one page wide, the content only, with the file name
-    above and page numbers below (a frozen copy adds its date to the header)."""
+# Narrow margins leave a landscape page room for a whole main sheet at a readable scale.
+MARGINS = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+
+
+def _print_setup(ws, columns: int, end: int, one_page: bool = False) -> None:
+    """Printed for a hand-off: landscape, one page wide (and one page tall for a main sheet),
+    the content only, with the file name above and page numbers below (a frozen copy adds its
+    date to the header)."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_margins = copy(MARGINS)
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, (1 if one_page else 0)
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_area = f"A1:{get_column_letter(columns)}{end}"
     ws.oddHeader.left.text = "&F"
@@ -561,7 +571,7 @@ def build(t: spec.Template) -> Workbook:
         row = 4
         for block in sheet.blocks:
             if isinstance(block, spec.Section):
-                row = _section(ws, wb, dvs, block, row)
+                row = _section(ws, wb, dvs, block, row, len(sheet.widths))
             elif isinstance(block, spec.Grid):
                 row = _grid(ws, wb, dvs, block, row)
             elif isinstance(block, spec.Table):
@@ -578,7 +588,7 @@ def build(t: spec.Template) -> Workbook:
     for ws, block in charts:
         ends[ws.title] = _chart(ws, block, tables, ends[ws.title])
     for sheet in t.sheets:
-        _print_setup(wb[sheet.title], len(sheet.widths), ends[sheet.title])
+        _print_setup(wb[sheet.title], len(sheet.widths), ends[sheet.title], sheet.one_page)
     _banner_cells(wb, list(t.sheets))
     _lists(wb, lists)
     _about(wb, t)

@@ -59,7 +59,8 @@ DEPLOYMENT_PLAN = Template(
         "in bf16 holds 2 bytes per parameter plus the KV cache. Activations are not included.",
     ),
     sheets=(
-        Sheet("Plan", "Deployment plan", "Inputs in blue on yellow; everything else is computed.", (
+        Sheet("Plan", "Deployment plan", "Inputs in blue on yellow; everything else is computed. Details: "
+              "sheet Details.", (
             Section("Summary", (
                 Out("The plan in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
@@ -87,6 +88,44 @@ DEPLOYMENT_PLAN = Template(
                    "prompts are processed in parallel, like training"),
                 In("Decode (output tokens) MFU", "Decode_MFU", 0.1, "fraction", PCT, "fraction",
                    "generation is memory-bound: far below the training MFU"),
+            )),
+            Grid("Output: the designs compared", DESIGNS, (
+                GridRow("Parameters", "Params", None, "parameters", BILLIONS, {
+                    "Opt": '=INFERENCE_TRADEOFF(Target_Loss,0,Law,"params")',
+                    "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"params")',
+                    "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
+                               f'Lifetime_Output_Tokens,Law,"params",{_COST_ARGS})',
+                    "Own": 50e9}, key_row=True),
+                GridRow("Training tokens", "Tokens", None, "tokens", TOKENS, {
+                    "Opt": '=INFERENCE_TRADEOFF(Target_Loss,0,Law,"tokens")',
+                    "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"tokens")',
+                    "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
+                               f'Lifetime_Output_Tokens,Law,"tokens",{_COST_ARGS})',
+                    "Own": 2e12}, key_row=True),
+                GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
+                GridRow("Meets the quality target", "Meets_Target",
+                        '=IF({p}_Loss<=Target_Loss*(1+Loss_Tolerance),"yes","no")', "yes/no", alert="no"),
+                GridRow("Total cost", "Total_Cost", "={p}_Train_Cost+{p}_Inference_Cost", "USD", USD_M,
+                        key_row=True),
+                GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
+                        "fraction", SAVING, {"Opt": None}),
+                GridRow("Break-even in days of service", "Breakeven_Days",
+                        '=IF(ISNUMBER({p}_Breakeven_Tokens),{p}_Breakeven_Tokens/(Requests_Per_Day*'
+                        '(Input_Tokens_Per_Request+Output_Tokens_Per_Request)),"never")',
+                        "days", ONE, {"Opt": None}, note="at the planned request rate"),
+            )),
+            Section("Checks", (
+                Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
+                    CHECK, "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("Target loss above the law's floor", "=Target_Loss>Law_E", "TRUE/FALSE", CHECK,
+                    "Check_Target", note="FALSE: no model reaches it; raise the target loss"),
+                Out("Serving memory inputs complete", "=CostOpt_Serve_GPUs>=1",
+                    "TRUE/FALSE", CHECK, "Check_Serving", note="FALSE: the memory inputs are incomplete"),
+            )),
+        ), widths=(44, 20, 20, 20, 20, 16, 40), freeze="B4", one_page=True),
+        Sheet("Details", "Deployment plan: details", "How the designs were computed, their memory, the "
+              "other laws, other sizes and other volumes.", (
+            Section("Inputs: memory", (
                 In("Training bytes per parameter", "Train_Bytes_Per_Param", 16, "bytes", INT,
                    note="16: mixed-precision Adam"),
                 In("Serving bytes per parameter", "Serve_Bytes_Per_Param", 2, "bytes", INT,
@@ -119,25 +158,10 @@ DEPLOYMENT_PLAN = Template(
                 GPU_PEAK_OUT,
                 GPU_MEMORY_OUT,
             )),
-            Grid("Output: the designs compared", DESIGNS, (
+            Grid("The designs in detail", DESIGNS, (
                 "Model",
-                GridRow("Parameters", "Params", None, "parameters", BILLIONS, {
-                    "Opt": '=INFERENCE_TRADEOFF(Target_Loss,0,Law,"params")',
-                    "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"params")',
-                    "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
-                               f'Lifetime_Output_Tokens,Law,"params",{_COST_ARGS})',
-                    "Own": 50e9}, key_row=True),
-                GridRow("Training tokens", "Tokens", None, "tokens", TOKENS, {
-                    "Opt": '=INFERENCE_TRADEOFF(Target_Loss,0,Law,"tokens")',
-                    "FlopOpt": '=INFERENCE_TRADEOFF(Target_Loss,Lifetime_Tokens,Law,"tokens")',
-                    "CostOpt": f'=INFERENCE_TRADEOFF_COST(Target_Loss,Lifetime_Input_Tokens,'
-                               f'Lifetime_Output_Tokens,Law,"tokens",{_COST_ARGS})',
-                    "Own": 2e12}, key_row=True),
                 GridRow("Tokens per parameter", "Tokens_Per_Param", "={p}_Tokens/{p}_Params",
                         "tokens/parameter", ONE),
-                GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
-                GridRow("Meets the quality target", "Meets_Target",
-                        '=IF({p}_Loss<=Target_Loss*(1+Loss_Tolerance),"yes","no")', "yes/no", alert="no"),
                 "Compute",
                 GridRow("Training FLOPs", "Train_FLOPs", "=Train_FLOPs_Per_Param_Token*{p}_Params*{p}_Tokens", "FLOPs", FLOPS),
                 GridRow("Inference FLOPs", "Inference_FLOPs", "=Inference_FLOPs_Per_Param_Token*{p}_Params*Lifetime_Tokens",
@@ -156,12 +180,8 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Training cost", "Train_Cost", "={p}_Train_GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M),
                 GridRow("Inference cost", "Inference_Cost", "={p}_Inference_GPU_Hours*Price_Per_GPU_Hour",
                         "USD", USD_M),
-                GridRow("Total cost", "Total_Cost", "={p}_Train_Cost+{p}_Inference_Cost", "USD", USD_M,
-                        key_row=True),
                 GridRow("Inference cost per million tokens", "Cost_Per_M_Tokens",
                         "={p}_Inference_Cost/Lifetime_Tokens*Per_Million", "USD/M tokens", "#,##0.000"),
-                GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
-                        "fraction", SAVING, {"Opt": None}),
                 GridRow("FLOPs saving against the compute-optimal model", "FLOPs_Savings",
                         "=1-{p}_Total_FLOPs/Opt_Total_FLOPs", "fraction", SAVING, {"Opt": None}),
                 GridRow("Break-even lifetime volume", "Breakeven_Tokens",
@@ -170,10 +190,6 @@ DEPLOYMENT_PLAN = Template(
                         "tokens", TOKENS, {"Opt": None},
                         note="inference volume beyond which this model costs less in total than the "
                              "compute-optimal one"),
-                GridRow("Break-even in days of service", "Breakeven_Days",
-                        '=IF(ISNUMBER({p}_Breakeven_Tokens),{p}_Breakeven_Tokens/(Requests_Per_Day*'
-                        '(Input_Tokens_Per_Request+Output_Tokens_Per_Request)),"never")',
-                        "days", ONE, {"Opt": None}, note="at the planned request rate"),
                 "Memory",
                 GridRow("Training memory (weights, gradients, Adam)", "Train_Memory_GB",
                         "={p}_Params*Train_Bytes_Per_Param/Bytes_Per_GB", "GB", INT,
@@ -184,14 +200,6 @@ DEPLOYMENT_PLAN = Template(
                         "={p}_Params*Serve_Bytes_Per_Param/Bytes_Per_GB+KV_Cache_GB", "GB", ONE),
                 GridRow("Accelerators per serving replica", "Serve_GPUs",
                         "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
-            )),
-            Section("Checks", (
-                Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
-                    CHECK, "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
-                Out("Target loss above the law's floor", "=Target_Loss>Law_E", "TRUE/FALSE", CHECK,
-                    "Check_Target", note="FALSE: no model reaches it; raise the target loss"),
-                Out("Serving memory inputs complete", "=CostOpt_Serve_GPUs>=1",
-                    "TRUE/FALSE", CHECK, "Check_Serving", note="FALSE: the memory inputs are incomplete"),
             )),
             law_spread(
                 "The cost-optimal design under each scaling-law preset (why they differ: About)",

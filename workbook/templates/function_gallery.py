@@ -37,6 +37,7 @@ def _result(entry) -> tuple[str, int]:
 
 
 _ENTRIES = tuple(CATALOG.values())
+CATEGORIES = tuple(dict.fromkeys(e.category for e in _ENTRIES))  # in the catalogue's order
 
 FUNCTION_GALLERY = Template(
     "function_gallery.xlsx",
@@ -47,7 +48,7 @@ FUNCTION_GALLERY = Template(
         "the result computed in the cell, ready to copy into your own sheet.",
     ),
     how=(
-        "Sheet Gallery: copy an example into your own workbook and change its arguments; the "
+        "Sheet Gallery lists the formulas by category; sheet Formulas has each one. Copy an example into your own workbook and change its arguments; the "
         "function reference (docs/FUNCTIONS.md, or the add-in's help) lists every argument.",
         "A formula that returns several numbers (a law's five numbers, a fit) fills the cells to "
         "its right; one that returns a block shows its first row here.",
@@ -56,13 +57,25 @@ FUNCTION_GALLERY = Template(
     ),
     sources=LAW_SOURCES + RUNS_SOURCE,
     sheets=(
-        Sheet("Gallery", "Function gallery", "Each example computes in its own cell; copy it and change it.", (
+        Sheet("Gallery", "Function gallery", "The formulas by category; sheet Formulas has each one with an "
+              "example to copy.", (
             Section("Summary", (
                 Out("The gallery in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
+            Table("categories", (
+                Col("category", "Category", "", "@", values=CATEGORIES, rule="none", name="Gallery_Categories"),
+                Col("count", "Formulas", "formulas", "0", "=COUNTIF(Gallery_Category,{category})"),
+                Col("names", "Formulas in it", "", "@", rule="none", wrap=True, name="Gallery_Category_Formulas",
+                    values=tuple(", ".join(e.excel_name for e in _ENTRIES if e.category == c) for c in CATEGORIES)),
+            ), len(CATEGORIES), title="The formulas by category"),
+        ), widths=(24, 10, 100), one_page=True),
+        Sheet("Formulas", "Every formula with an example", "Each example computes in its own cell; copy it and "
+              "change it.", (
             Table("gallery", (
                 Col("name", "Formula", "", "@", values=tuple(e.excel_name for e in _ENTRIES), rule="none",
                     name="Gallery_Formula"),
+                Col("category", "Category", "", "@", values=tuple(e.category for e in _ENTRIES), rule="none",
+                    name="Gallery_Category", wrap=True),
                 Col("summary", "What it does", "", "@", values=tuple(e.summary for e in _ENTRIES), rule="none",
                     name="Gallery_Summary", wrap=True),
                 Col("example", "Example (copy it)", "", "@", values=tuple(_example(e) for e in _ENTRIES),
@@ -71,7 +84,7 @@ FUNCTION_GALLERY = Template(
                     name="Gallery_Unit", wrap=True),
                 Col("result", "Result", "", "General", per_row=tuple(_result(e) for e in _ENTRIES)),
             ), len(_ENTRIES)),
-        ), widths=(24, 40, 32, 10, 14, 10, 10, 10, 10, 10), freeze="B8"),
+        ), widths=(24, 12, 40, 32, 10, 14, 10, 10, 10, 10), freeze="B5"),
         Sheet("Runs", "Training runs used by the fitting examples",
               "The Chinchilla Figure 4 runs without the five of highest loss (see About).", (
             Table("runs", (

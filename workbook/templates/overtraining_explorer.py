@@ -46,9 +46,6 @@ OVERTRAINING_EXPLORER = Template(
                 In("Training budget", "Budget", 1e24, "FLOPs", FLOPS),
                 LAW_IN,
             )),
-            constants(TRAIN_FLOPS_PER, PER_BILLION,
-                      In("Highest overhead the chart shows", "Overhead_Clip", 5, "x budget", "#,##0",
-                         "at_least_one", "larger overheads, and models that never match, show at this line")),
             Section("Output: the compute-optimal split", (
                 Out("Compute-optimal parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS,
                     "Opt_Params", key=True),
@@ -67,13 +64,6 @@ OVERTRAINING_EXPLORER = Template(
                     "MAX(Ratios)>=Opt_Tokens_Per_Param)", "TRUE/FALSE", CHECK, "Check_Span",
                     note="FALSE: add ratios around the optimum to see both sides"),
             )),
-            law_spread(
-                "The compute-optimal split of this budget under each preset (why they differ: About)",
-                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
-                Col("tpp", "Tokens per parameter", "tokens/parameter", ONE,
-                    "=CHINCHILLA_D(Budget,{law})/{params}"),
-                Col("vs", "Size against the chosen law's", "x", TWO, "={params}/Opt_Params"),
-            ),
             Table("ratios", (
                 Col("ratio", "Tokens per parameter", "tokens/param", INT, values=RATIOS, name="Ratios"),
                 Col("params", "Parameters", "parameters", BILLIONS, "=SQRT(Budget/(Train_FLOPs_Per_Param_Token*{ratio}))"),
@@ -91,6 +81,19 @@ OVERTRAINING_EXPLORER = Template(
                     "=IF({params}>Smallest_Params,MIN(OVERTRAIN_OVERHEAD(Budget,{params},Law),Overhead_Clip),"
                     "Overhead_Clip)"),
             ), len(RATIOS)),
+        ), widths=(40, 18, 16, 16, 16, 17, 18, 16, 16), one_page=True),
+        Sheet("Details", "Over-training explorer: details", "The other laws and the charts of the table on "
+              "sheet Explorer.", (
+            constants(TRAIN_FLOPS_PER, PER_BILLION,
+                      In("Highest overhead the chart shows", "Overhead_Clip", 5, "x budget", "#,##0",
+                         "at_least_one", "larger overheads, and models that never match, show at this line")),
+            law_spread(
+                "The compute-optimal split of this budget under each preset (why they differ: About)",
+                Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
+                Col("tpp", "Tokens per parameter", "tokens/parameter", ONE,
+                    "=CHINCHILLA_D(Budget,{law})/{params}"),
+                Col("vs", "Size against the chosen law's", "x", TWO, "={params}/Opt_Params"),
+            ),
             Chart("ratios", "Loss penalty against tokens per parameter", "ratio",
                   (("penalty", "Penalty (nats/token)"),), "Tokens per parameter (log scale)",
                   "Loss above the optimum (nats/token)", y_fmt="0.000"),

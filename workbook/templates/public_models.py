@@ -82,10 +82,22 @@ PUBLIC_MODELS_TEMPLATE = Template(
                 Col("size_ratio", "Size against the compute-optimal", "x optimal", TWO,
                     # A row added to a hand-off copy has no frozen optimum yet: blank, not #VALUE!.
                     '=IF(OR({params}="",{opt_n}=""),"",{params}/{opt_n})', name="Models_Size_Ratio"),
-                Col("source", "Source of N and D", "", TEXT,
-                    values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4, name="Models_Source", rule="none",
-                    wrap=True),
             ), len(PUBLIC_MODELS) + 4),
+            Section("Checks", (
+                Out("The chosen model is in the list", "=ISNUMBER(MATCH(Spread_Model,Models_Name,0))", "TRUE/FALSE",
+                    CHECK, "Check_Model", note="FALSE: type a name exactly as in the Model column"),
+                Out("Every model has both figures", "=COUNT(Models_Params)=COUNT(Models_Tokens)", "TRUE/FALSE",
+                    CHECK, "Check_Figures", note="FALSE: a row has parameters without tokens, or tokens without"),
+            )),
+        ), widths=(16, 11, 11, 9, 14, 9, 9, 9, 13, 10), freeze="B6", one_page=True),
+        Sheet("Details", "Public models: details", "Where each model's figures come from, one model under "
+              "each law, and the models charted.", (
+            Table("sources", (
+                Col("model", "Model", "", TEXT, values=tuple(m[0] for m in PUBLIC_MODELS) + ("",) * 4,
+                    name="Sources_Model", rule="none"),
+                Col("source", "Source of N and D", "", TEXT, values=tuple(m[3] for m in PUBLIC_MODELS) + ("",) * 4,
+                    name="Models_Source", rule="none", wrap=True),
+            ), len(PUBLIC_MODELS) + 4, title="Sources of the published figures (add yours beside a model you add)"),
             constants(TRAIN_FLOPS_PER),
             Section("Input: one model to compare under each law", (
                 In("Model", "Spread_Model", "Llama 2 70B", "name", TEXT, "none",
@@ -96,12 +108,6 @@ PUBLIC_MODELS_TEMPLATE = Template(
                     FLOPS, "Spread_FLOPs"),
                 Out("Its parameters", "=INDEX(Models_Params,MATCH(Spread_Model,Models_Name,0))", "parameters",
                     BILLIONS, "Spread_Params"),
-            )),
-            Section("Checks", (
-                Out("The chosen model is in the list", "=ISNUMBER(MATCH(Spread_Model,Models_Name,0))", "TRUE/FALSE",
-                    CHECK, "Check_Model", note="FALSE: type a name exactly as in the Model column"),
-                Out("Every model has both figures", "=COUNT(Models_Params)=COUNT(Models_Tokens)", "TRUE/FALSE",
-                    CHECK, "Check_Figures", note="FALSE: a row has parameters without tokens, or tokens without"),
             )),
             law_spread(
                 "The compute-optimal model for that budget under each preset (why they differ: About)",
@@ -114,7 +120,7 @@ PUBLIC_MODELS_TEMPLATE = Template(
             Chart("models", "Training tokens against parameters", "params", (("tokens", "Public models"),),
                   "Parameters (log scale)", "Training tokens (log scale)", log_y=True,
                   x_fmt=SCI, y_fmt=SCI, lines=False),
-        ), widths=(16, 11, 11, 9, 14, 9, 9, 9, 13, 10, 32), freeze="B6"),
+        ), widths=(24, 64, 14, 14, 14, 14)),
     ),
 )
 

@@ -80,9 +80,6 @@ SCALING_LAW_FIT = Template(
                    note="1e-3 as in Hoffmann et al. 2022; larger is closer to least squares"),
                 In("Budget to plan for", "Budget", 1e24, "FLOPs", FLOPS),
             )),
-            constants(TRAIN_FLOPS_PER, PER_BILLION, PER_TRILLION,
-                      In("Fewest runs for a fit", "Fewest_Runs", 5, "runs", INT, "whole",
-                         "one per fitted number; far more are needed for a law that extrapolates")),
             Section("Output: the fitted law  L = E + A/N^alpha + B/D^beta", tuple(
                 Out(label, None, unit, fmt, f"Fit_{key}", key=True)
                 for label, key, unit, fmt in (
@@ -118,6 +115,12 @@ SCALING_LAW_FIT = Template(
                 Out("Both exponents positive", "=AND(Fit_Alpha>0,Fit_Beta>0)", "TRUE/FALSE", CHECK,
                     "Check_Exponents", note="FALSE: the runs do not show loss falling with size and tokens"),
             )),
+        ), widths=(44, 18, 16, 62), one_page=True),
+        Sheet("Details", "Scaling-law fit: details", "The presets against the fitted law, and how well it "
+              "fits the runs.", (
+            constants(TRAIN_FLOPS_PER, PER_BILLION, PER_TRILLION,
+                      In("Fewest runs for a fit", "Fewest_Runs", 5, "runs", INT, "whole",
+                         "one per fitted number; far more are needed for a law that extrapolates")),
             law_spread(
                 "The presets at the same budget, against the fitted law (why they differ: About)",
                 Col("params", "Parameters", "parameters", BILLIONS, "=CHINCHILLA_N(Budget,{law})"),
@@ -131,7 +134,7 @@ SCALING_LAW_FIT = Template(
             Chart("runs", "Residual against training FLOPs", "flops", (("resid", "Observed - predicted"),),
                   "Training FLOPs (log scale)", "Residual (nats/token)", x_fmt=SCI, y_fmt=TWO,
                   lines=False),
-        ), widths=(44, 18, 16, 62)),
+        ), widths=(44, 18, 16, 16, 16, 16)),
         Sheet("Runs", "Training runs", "Paste your runs over the blue columns; blank rows are skipped.", (
             Table("runs", (
                 Col("n", "Parameters", "parameters", MILLIONS, values=tuple(r[0] for r in RUNS), name="Runs_Params"),

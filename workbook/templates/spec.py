@@ -140,6 +140,8 @@ class Sheet:
     blocks: tuple
     widths: tuple = (40, 18, 16, 60)
     freeze: str = "B4"
+    # A template's main sheet prints on one page (its details go on the sheets after it).
+    one_page: bool = False
 
 
 @dataclass(frozen=True)

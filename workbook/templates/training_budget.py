@@ -32,7 +32,8 @@ TRAINING_BUDGET = Template(
         "in memory?",
     ),
     how=(
-        "Sheet Budget: change the blue-on-yellow inputs. 'Budget from' chooses between the "
+        "Sheet Budget: change the blue-on-yellow inputs; sheet Details shows the workings, the "
+        "data limit, the other laws and the sensitivity table and charts. 'Budget from' chooses between the "
         "cluster (GPUs x days x MFU) and the FLOPs budget typed below it.",
         "MFU is the model FLOPs utilisation, a fraction (0.4 = 40% of the dense peak). The price "
         "is per GPU-hour. PUE scales board power to facility power.",
@@ -45,7 +46,8 @@ TRAINING_BUDGET = Template(
         "(effective tokens with R* = 15.4).",
     ),
     sheets=(
-        Sheet("Budget", "Training budget", "Inputs in blue on yellow; everything else is computed.", (
+        Sheet("Budget", "Training budget", "Inputs in blue on yellow; everything else is computed. Details: "
+              "sheet Details.", (
             Section("Summary", (
                 Out("The plan in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
@@ -69,32 +71,19 @@ TRAINING_BUDGET = Template(
                 In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
                    note="deduplicated corpus size"),
                 In("Training bytes per parameter", "Train_Bytes_Per_Param", 16, "bytes", INT,
-                   note="16: mixed-precision AdamW; TRAIN_MEMORY_GB(1E9, , optimizer) for others"),
+                   note="16: mixed-precision AdamW (TRAIN_MEMORY_GB for others)"),
                 In("Activation memory per accelerator", "Activation_GB", 0, "GB", ONE, "nonnegative",
                    "ACTIVATION_MEMORY_GB for your shape; 0: the training state alone"),
                 In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
                    note="needed when the accelerator is given as a peak FLOP/s number"),
             )),
-            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, BYTES_PER_GB, PER_MILLION, PER_BILLION,
-                      PER_TRILLION, COUNT_TOLERANCE),
-            Section("Calculations", (
-                GPU_PEAK_OUT,
+            Section("Output: the compute-optimal plan", (
                 Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
                     'GPU_Count*Cluster_Days*Hours_Per_Day*Seconds_Per_Hour*GPU_Peak*MFU)', "FLOPs", FLOPS,
                     "Budget", key=True, note="cluster: GPUs x days x peak x MFU"),
-                Out("Board power from sheet Hardware", "=IF(ISNUMBER(GPU),0,INDEX(HW_Power_W,MATCH(GPU,HW_Name,0)))",
-                    "W", INT, "Table_Power_W", note="0: not published, or the accelerator is a number"),
-                Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
-                    "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
-                GPU_MEMORY_OUT,
-            )),
-            Section("Output: the compute-optimal model", (
                 Out("Parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS, "Opt_Params", key=True),
                 Out("Training tokens", "=CHINCHILLA_D(Budget,Law)", "tokens", TOKENS, "Opt_Tokens", key=True),
-                Out("Tokens per parameter", "=Opt_Tokens/Opt_Params", "tokens/parameter", ONE, "Opt_Tokens_Per_Param"),
                 Out("Predicted loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss", key=True),
-            )),
-            Section("Output: time, cost and energy", (
                 Out("Accelerator-hours", "=Budget/(GPU_Peak*MFU*Seconds_Per_Hour)", "GPU-hours", INT,
                     "GPU_Hours", key=True),
                 Out("Wall-clock time on the cluster", "=GPU_Hours/GPU_Count/Hours_Per_Day", "days", ONE,
@@ -102,17 +91,41 @@ TRAINING_BUDGET = Template(
                 Out("Training cost", "=GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Cost_Total", key=True),
                 Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "GWh", GWH, "Energy_kWh",
                     note="board power x hours x PUE"),
-            )),
-            Section("Output: accelerators the plan needs", (
-                Out("For the deadline", "=ROUNDUP(GPU_Hours/(Cluster_Days*Hours_Per_Day)*(1-Count_Tolerance),0)",
+                Out("Accelerators for the deadline", "=ROUNDUP(GPU_Hours/(Cluster_Days*Hours_Per_Day)*(1-Count_Tolerance),0)",
                     "GPUs", INT, "Deadline_GPUs", key=True, note="to finish the budget in the training time"),
-                Out("Training state (weights, gradients, optimizer)", "=Opt_Params*Train_Bytes_Per_Param/Bytes_Per_GB",
-                    "GB", INT, "Train_Memory_GB"),
-                Out("For the memory", "=ROUNDUP(Train_Memory_GB/(GPU_Memory_GB-Activation_GB)*(1-Count_Tolerance),0)",
+                Out("Accelerators to hold the training state", "=ROUNDUP(Train_Memory_GB/(GPU_Memory_GB-Activation_GB)*(1-Count_Tolerance),0)",
                     "GPUs", INT, "Memory_GPUs", key=True,
                     note="the state sharded evenly (ZeRO-3 / FSDP) beside the activations"),
-                Out("To plan for", "=MAX(Deadline_GPUs,Memory_GPUs)", "GPUs", INT, "Plan_GPUs", key=True,
+                Out("Accelerators to plan for", "=MAX(Deadline_GPUs,Memory_GPUs)", "GPUs", INT, "Plan_GPUs", key=True,
                     note="the larger of the two"),
+            )),
+            Section("Checks", (
+                Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
+                    CHECK, "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("Board power known (for the energy)", "=ISNUMBER(GPU_Power_W)", "TRUE/FALSE",
+                    CHECK, "Check_Power", note="FALSE: type the board power above (TPU v5e/v5p publish none)"),
+                Out("Unique data covers the optimal tokens", "=Opt_Tokens<=Unique_Tokens", "TRUE/FALSE",
+                    CHECK, "Check_Data", note="FALSE: the data-limited plan (sheet Details) is the one to use"),
+                Out("The cluster holds the training state", "=GPU_Count>=Memory_GPUs", "TRUE/FALSE",
+                    CHECK, "Check_Memory", note="FALSE: add accelerators, or shard or shrink the state"),
+            )),
+        ), widths=(40, 18, 16, 60), one_page=True),
+        Sheet("Details", "Training budget: details", "How the plan was computed, the data limit, the "
+              "other laws and other budgets.", (
+            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, BYTES_PER_GB, PER_MILLION, PER_BILLION,
+                      PER_TRILLION, COUNT_TOLERANCE),
+            Section("Calculations", (
+                GPU_PEAK_OUT,
+                Out("Board power from sheet Hardware", "=IF(ISNUMBER(GPU),0,INDEX(HW_Power_W,MATCH(GPU,HW_Name,0)))",
+                    "W", INT, "Table_Power_W", note="0: not published, or the accelerator is a number"),
+                Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
+                    "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
+                GPU_MEMORY_OUT,
+            )),
+            Section("Output: the plan in detail", (
+                Out("Tokens per parameter", "=Opt_Tokens/Opt_Params", "tokens/parameter", ONE, "Opt_Tokens_Per_Param"),
+                Out("Training state (weights, gradients, optimizer)", "=Opt_Params*Train_Bytes_Per_Param/Bytes_Per_GB",
+                    "GB", INT, "Train_Memory_GB"),
             )),
             Section("Output: the data limit", (
                 Out("Epochs over the unique data", "=Opt_Tokens/Unique_Tokens", "epochs", TWO, "Epochs"),
@@ -132,16 +145,6 @@ TRAINING_BUDGET = Template(
                 Out("Data-limited plan: loss",
                     "=DATA_CONSTRAINED_LOSS(Data_Limited_Params,Data_Limited_Tokens,Unique_Tokens,Law)",
                     "nats/token", LOSS, "Data_Limited_Plan_Loss"),
-            )),
-            Section("Checks", (
-                Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
-                    CHECK, "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
-                Out("Board power known (for the energy)", "=ISNUMBER(GPU_Power_W)", "TRUE/FALSE",
-                    CHECK, "Check_Power", note="FALSE: type the board power above (TPU v5e/v5p publish none)"),
-                Out("Unique data covers the optimal tokens", "=Opt_Tokens<=Unique_Tokens", "TRUE/FALSE",
-                    CHECK, "Check_Data", note="FALSE: the data-limited plan above is the one to use"),
-                Out("The cluster holds the training state", "=GPU_Count>=Memory_GPUs", "TRUE/FALSE",
-                    CHECK, "Check_Memory", note="FALSE: add accelerators, or shard or shrink the state"),
             )),
             law_spread(
                 "The same budget under each scaling-law preset (why they differ: About)",
