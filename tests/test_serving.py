@@ -3,6 +3,7 @@ against the figures PaLM's Appendix B publishes."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import planner
 
@@ -140,3 +141,24 @@ def test_serving_targets_that_cannot_be_met():
         planner.serving_gpus(1e6, 1000, 300, layers="Llama 3 70B")
     with pytest.raises(planner.PlannerError, match=r"layers is required \(or name a model in layers\)"):
         planner.serving_gpus(1e6, 1000, 300, 7e9)
+
+
+# --- properties --------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(params=st.floats(1e8, 1e12), batch=st.integers(1, 4096), kv=st.floats(0, 500),
+       bandwidth=st.floats(1e11, 1e13), more=st.floats(1.0, 10.0), tp=st.integers(1, 16))
+def test_more_bandwidth_never_lowers_decode_throughput(params, batch, kv, bandwidth, more, tp):
+    slow = planner.decode_tokens_per_second(params, 989.4e12, batch, kv, tensor_parallel=tp, bandwidth=bandwidth)
+    fast = planner.decode_tokens_per_second(params, 989.4e12, batch, kv, tensor_parallel=tp,
+                                            bandwidth=bandwidth * more)
+    assert fast >= slow * (1 - 1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(context=st.integers(128, 100_000), longer=st.integers(0, 100_000), layers=st.integers(8, 128),
+       kv_heads=st.sampled_from([1, 4, 8, 16, 32]), tp=st.sampled_from([2, 4, 8]))
+def test_a_longer_context_never_raises_the_largest_batch(context, longer, layers, kv_heads, tp):
+    args = dict(params=30e9, layers=layers, kv_heads=kv_heads, head_dim=128, gpu="H100", tensor_parallel=tp)
+    assert planner.max_batch(context=context + longer, **args) <= planner.max_batch(context=context, **args)

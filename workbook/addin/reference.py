@@ -67,9 +67,9 @@ def _default(param) -> str:
 
 def _domain(param) -> str:
     """The argument's domain, from the catalogue's rule (the words Excel's validation uses)."""
-    if param.arg.kind not in ("number", "option") or param.arg.rule == "any":
+    if param.arg.kind not in ("number", "option", "model") or param.arg.rule == "any":
         return "-"
-    words = RULES[param.arg.rule][2]
+    words = RULES[param.arg.rule][2] + (", or a model name" if param.arg.kind == "model" else "")
     if param.arg.bounds:
         low, high = param.arg.bounds
         words += f", at least {low:g}" if high == float("inf") else f", {low:g} to {high:g}"
