@@ -61,7 +61,8 @@ def test_every_number_argument_shows_its_catalogue_rule():
         for p in entry.params:
             row = next(line for line in section.splitlines() if line.startswith(f"| `{excel_arg_name(p.name)}` |"))
             taken = row.split(" | ")[3]
-            if p.arg.kind in ("number", "option") and p.arg.rule != "any":
+            if p.arg.kind in ("number", "option", "model") and p.arg.rule != "any":
                 assert taken.startswith(RULES[p.arg.rule][2]), (entry.name, p.name, taken)
+                assert taken.endswith(", or a model name") == (p.arg.kind == "model"), (entry.name, p.name)
             else:
                 assert taken == "-"
