@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol,
-    GridRow, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
+    BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_IN,
+    GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol, GridRow, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
     PER_BILLION, PER_MILLION, PER_TRILLION, SAVING, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS,
-    TRAIN_FLOPS_PER, Table, Template, USD, USD_M, constants, law_spread,
+    TRAIN_BYTES_IN, TRAIN_FLOPS_PER, Table, Template, USD, USD_M, constants, law_spread,
 )
 
 SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" B-parameter model on "'
@@ -126,14 +126,12 @@ DEPLOYMENT_PLAN = Template(
         Sheet("Details", "Deployment plan: details", "How the designs were computed, their memory, the "
               "other laws, other sizes and other volumes.", (
             Section("Inputs: memory", (
-                In("Training bytes per parameter", "Train_Bytes_Per_Param", 16, "bytes", INT,
-                   note="16: mixed-precision Adam"),
+                TRAIN_BYTES_IN,
                 In("Serving bytes per parameter", "Serve_Bytes_Per_Param", 2, "bytes", INT,
                    note="2: bf16 weights; 1: 8-bit"),
                 In("KV cache per serving replica", "KV_Cache_GB", 20, "GB", ONE, "positive",
                    "KV_CACHE_GB(layers, kv_heads, head_dim, context, batch) computes it from a shape"),
-                In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
-                   note="needed when the accelerator is given as a peak FLOP/s number"),
+                GPU_MEMORY_IN,
             )),
             constants(SECONDS_PER_HOUR, TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
                       PER_BILLION, PER_TRILLION,

@@ -316,6 +316,11 @@ GPU_PEAK_OUT = Out("Accelerator peak (dense bf16)",
                    TFLOPS_S, "GPU_Peak", note="from sheet Hardware")
 
 
+# The memory inputs the training budget and the deployment plan share.
+TRAIN_BYTES_IN = In("Training bytes per parameter", "Train_Bytes_Per_Param", 16, "bytes", INT,
+                    note="16: mixed-precision AdamW (TRAIN_MEMORY_GB for other optimizers)")
+GPU_MEMORY_IN = In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
+                   note="needed when the accelerator is given as a peak FLOP/s number")
 GPU_MEMORY_OUT = Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),INDEX(HW_Memory_GB,'
                      'MATCH(GPU,HW_Name,0)),GPU_Memory_Input)', "GB", INT, "GPU_Memory_GB",
                      note="from sheet Hardware unless typed above")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    BILLIONS, BYTES_PER_GB, CHECK, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_OUT, GPU_PEAK_OUT, GWH, GPU_SOURCES, HARDWARE_SHEET,
-    HOURS_PER_DAY, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_MILLION,
-    PER_TRILLION, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table,
+    BILLIONS, BYTES_PER_GB, CHECK, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_IN,
+    GPU_MEMORY_OUT, GPU_PEAK_OUT, GWH, GPU_SOURCES, HARDWARE_SHEET, HOURS_PER_DAY, INT, In, LAW_IN,
+    LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_MILLION, PER_TRILLION, SCI, SECONDS_PER_HOUR,
+    Section, Sheet, TOKENS, TRAIN_BYTES_IN, TRAIN_FLOPS_PER, TWO, Table,
     Template, USD, USD_M, WATTS_PER_KW, constants, law_spread,
 )
 
@@ -70,12 +71,10 @@ TRAINING_BUDGET = Template(
                    ignored_when='Budget_Mode<>"FLOPs"', note="greyed when the budget comes from the cluster"),
                 In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
                    note="deduplicated corpus size"),
-                In("Training bytes per parameter", "Train_Bytes_Per_Param", 16, "bytes", INT,
-                   note="16: mixed-precision AdamW (TRAIN_MEMORY_GB for others)"),
+                TRAIN_BYTES_IN,
                 In("Activation memory per accelerator", "Activation_GB", 0, "GB", ONE, "nonnegative",
                    "ACTIVATION_MEMORY_GB for your shape; 0: the training state alone"),
-                In("Memory per accelerator (blank: the preset's)", "GPU_Memory_Input", None, "GB", INT,
-                   note="needed when the accelerator is given as a peak FLOP/s number"),
+                GPU_MEMORY_IN,
             )),
             Section("Output: the compute-optimal plan", (
                 Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
