@@ -189,50 +189,68 @@ INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated
          output_tokens=Arg("tokens", "Generated (output) tokens over the model's lifetime",
                            rule="nonnegative"),
          law=LAW_FOR_LOSS, field=field_choice(COST_FIELDS),
-         gpu=GPU, price_per_gpu_hour=PRICE,
+         gpu=Arg(GPU.unit, GPU.doc + "; training and serving both run on it unless train_gpu or "
+                                     "serve_gpu says otherwise", kind="gpu"),
+         price_per_gpu_hour=Arg(PRICE.unit, PRICE.doc + ", for training and serving alike unless "
+                                                        "train_price or serve_price is given"),
          train_mfu=Arg("fraction", "Utilisation in training, in (0, 1] (0.4: large runs "
                                    "report 38-46%)", rule="fraction"),
          prefill_mfu=Arg("fraction", "Utilisation while reading prompts (prefill), in (0, 1]; "
                                      "compute-bound like training, 0.4", rule="fraction"),
          decode_mfu=Arg("fraction", "Utilisation while generating tokens (decode), in (0, 1]; "
-                                    "memory-bound, so low: 0.1", rule="fraction"))
+                                    "memory-bound, so low: 0.1", rule="fraction"),
+         train_gpu=Arg(GPU.unit, "The accelerator training runs on, if not gpu (a preset name or "
+                                 "its peak FLOP/s)", kind="gpu"),
+         train_price=Arg(PRICE.unit, "Price of a training accelerator-hour, if not price_per_gpu_hour"),
+         serve_gpu=Arg(GPU.unit, "The accelerator serving runs on, if not gpu (a preset name, or the "
+                                 "peak FLOP/s of the number format served in, e.g. 624E12 for an "
+                                 "A100 in int8)", kind="gpu"),
+         serve_price=Arg(PRICE.unit, "Price of a serving accelerator-hour, if not price_per_gpu_hour"))
 def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch", field=None,
                             gpu="H100", price_per_gpu_hour=2.0, train_mfu=0.4, prefill_mfu=0.4,
-                            decode_mfu=0.1):
+                            decode_mfu=0.1, train_gpu=None, train_price=None, serve_gpu=None,
+                            serve_price=None):
     """The model that reaches `target_loss` at the least dollar cost of training plus serving.
 
     Like INFERENCE_TRADEOFF, but in dollars, with training, prompt (input) tokens and
-    generated (output) tokens each run at its own utilisation, as in the cost analysis of
-    Sardana et al. 2024. Returns a dict of params, tokens (training tokens), train_cost,
-    inference_cost, total_cost (dollars), chinchilla_total_cost (the compute-optimal model of
-    the same loss serving the same tokens) and savings (fraction of chinchilla_total_cost
-    saved); with `field`, just that value.
+    generated (output) tokens each run at its own utilisation, and training and serving each
+    on its own accelerator at its own price, as in the cost analysis of Sardana et al. 2024.
+    Returns a dict of params, tokens (training tokens), train_cost, inference_cost,
+    total_cost (dollars), chinchilla_total_cost (the compute-optimal model of the same loss
+    serving the same tokens) and savings (fraction of chinchilla_total_cost saved); with
+    `field`, just that value.
 
     Costs: training 6 N D FLOPs at train_mfu, each prompt token 2 N FLOPs at prefill_mfu,
-    each generated token 2 N FLOPs at decode_mfu, all at price_per_gpu_hour on `gpu`. Decode
-    defaults to 0.1 because each decoding step reads every weight (and the KV cache) from
-    memory to do 2 FLOPs per parameter per sequence in the batch: it is bound by memory
-    bandwidth (Pope et al. 2022, "Efficiently Scaling Transformer Inference"). An H100 does
-    about 295 FLOPs per byte it reads (989.4 TFLOP/s over 3.35 TB/s), so with bf16 weights a
-    decode batch needs ~300 sequences to be compute-bound; 0.1 is a batch of ~30. Prefill
-    processes whole prompts at once and runs near training efficiency, hence 0.4.
-    Cheap-to-serve tokens favour bigger models; expensive decoding (low decode_mfu, many
-    output tokens) moves the optimum to a smaller model trained on more tokens. The model does not depend on the price or the accelerator, only
-    on the ratios of the utilisations.
+    each generated token 2 N FLOPs at decode_mfu; training FLOPs at train_price per hour of
+    train_gpu's peak, serving FLOPs at serve_price per hour of serve_gpu's (each defaulting to
+    gpu and price_per_gpu_hour). Decode defaults to 0.1 because each decoding step reads every
+    weight (and the KV cache) from memory to do 2 FLOPs per parameter per sequence in the
+    batch: it is bound by memory bandwidth (Pope et al. 2022, "Efficiently Scaling
+    Transformer Inference"). An H100 does about 295 FLOPs per byte it reads (989.4 TFLOP/s
+    over 3.35 TB/s), so with bf16 weights a decode batch needs ~300 sequences to be
+    compute-bound; 0.1 is a batch of ~30. Prefill processes whole prompts at once and runs
+    near training efficiency, hence 0.4. Cheap-to-serve tokens favour bigger models;
+    expensive decoding (low decode_mfu, many output tokens, dear serving hardware) moves the
+    optimum to a smaller model trained on more tokens. The model depends on the prices and
+    accelerators only through the ratio of a serving FLOP's price to a training FLOP's.
     """
     key = _args.choice(field, "field", COST_FIELDS, optional=True)
     loss = _args.number(target_loss, "target_loss")
     prompt = _args.number(input_tokens, "input_tokens")
     generated = _args.number(output_tokens, "output_tokens")
     law = resolve_law(law)
-    p = peak(gpu)
     price = _args.number(price_per_gpu_hour, "price_per_gpu_hour")
+    p_train = peak(gpu if train_gpu is None else train_gpu, "gpu" if train_gpu is None else "train_gpu")
+    p_serve = peak(gpu if serve_gpu is None else serve_gpu, "gpu" if serve_gpu is None else "serve_gpu")
+    price_train = price if train_price is None else _args.number(train_price, "train_price")
+    price_serve = price if serve_price is None else _args.number(serve_price, "serve_price")
     u_train = _args.number(train_mfu, "train_mfu")
     u_prefill = _args.number(prefill_mfu, "prefill_mfu")
     u_decode = _args.number(decode_mfu, "decode_mfu")
-    _args.broadcast(target_loss=loss, input_tokens=prompt, output_tokens=generated, gpu=p,
-                    price_per_gpu_hour=price, train_mfu=u_train, prefill_mfu=u_prefill,
-                    decode_mfu=u_decode)
+    inputs = dict(target_loss=loss, input_tokens=prompt, output_tokens=generated, train_gpu=p_train,
+                  serve_gpu=p_serve, train_price=price_train, serve_price=price_serve, train_mfu=u_train,
+                  prefill_mfu=u_prefill, decode_mfu=u_decode)
+    _args.broadcast(**inputs)
 
     # A serving figure out of range is blamed on the traffic that dominates it.
     with np.errstate(all="ignore"):
@@ -242,23 +260,25 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
     serve_per_param = _finite(
         lambda: INFERENCE_FLOPS_PER_PARAM_TOKEN * (prompt / u_prefill + generated / u_decode),
         "inference work", *traffic)
-    # Cost = price/(3600 peak) * [6 N D / u_train + N serve] = w N (D + extra): lifetime_optimum.
-    extra = _finite(lambda: serve_per_param * u_train / TRAIN_FLOPS_PER_PARAM_TOKEN,
-                    "extra tokens", *traffic)
+    with np.errstate(all="ignore"):
+        train_dollars_per_flop = price_train / (HOUR * p_train)  # at 100% utilisation
+        serve_dollars_per_flop = price_serve / (HOUR * p_serve)
+    # Cost = w_train [6 N D / u_train + N serve (w_serve / w_train)] = w N (D + extra): the
+    # lifetime optimum with the serving work priced in training FLOPs.
+    extra = _finite(lambda: serve_per_param * (serve_dollars_per_flop / train_dollars_per_flop) * u_train
+                    / TRAIN_FLOPS_PER_PARAM_TOKEN, "extra tokens", *traffic)
     n, d = lifetime_optimum(loss, law, extra)
     n0, d0 = lifetime_optimum(loss, law, 0.0)
     with np.errstate(all="ignore"):
-        dollars_per_flop = price / (HOUR * p)  # at 100% utilisation
-        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d / u_train * dollars_per_flop
-        serve = n * serve_per_param * dollars_per_flop
+        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d / u_train * train_dollars_per_flop
+        serve = n * serve_per_param * serve_dollars_per_flop
         total = train + serve
-        baseline = (TRAIN_FLOPS_PER_PARAM_TOKEN * n0 * d0 / u_train + n0 * serve_per_param) \
-            * dollars_per_flop
+        baseline = (TRAIN_FLOPS_PER_PARAM_TOKEN * n0 * d0 / u_train * train_dollars_per_flop
+                    + n0 * serve_per_param * serve_dollars_per_flop)
         # The optimum never costs more than the compute-optimal model; clip rounding below 0.
         savings = np.maximum(1.0 - total / baseline, 0.0)
     train = _args.in_range(train, "training cost", "target_loss", loss)
     total = _args.in_range(total, "total cost", *traffic)
     baseline = _args.in_range(baseline, "total cost", *traffic)
     return _args.record(COST_FIELDS, (n, d, train, serve, total, baseline, savings), key,
-                        target_loss, input_tokens, output_tokens, p, price_per_gpu_hour,
-                        train_mfu, prefill_mfu, decode_mfu, units=COST_UNITS)
+                        target_loss, input_tokens, output_tokens, *inputs.values(), units=COST_UNITS)

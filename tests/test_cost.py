@@ -304,3 +304,68 @@ def test_tradeoff_cost_catalogue_entry():
     defaults = {p.name: p.default for p in entry.params}
     assert defaults["decode_mfu"] == 0.1 and defaults["prefill_mfu"] == 0.4
     assert defaults["train_mfu"] == 0.4 and defaults["gpu"] == "H100" and defaults["field"] is None
+
+
+# --- training and serving on their own hardware ------------------------------------------
+
+# The Chinchilla constants of Sardana et al.'s code (github.com/nikhilsardana/beyond-chinchilla,
+# model_calculator.py, ChinchillaConstants): Hoffmann et al.'s eq. 10 with 3-digit exponents.
+SARDANA_LAW = [1.69, 406.4, 410.7, 0.336, 0.283]
+
+
+def test_reproduces_sardanas_published_cost_optimal_example():
+    # Their README's cost_optimal.py example: loss 1.947, 1e10 requests of 1,000 input and 250
+    # output tokens; training on A100-80GB at $1.40/h in bf16 (312 TFLOP/s), serving on
+    # A100-40GB at $0.60/h in int8 (624 TOPS); MFU 0.5 training, 0.4 prefill, 0.2 decode.
+    # Published: 2.053e10 parameters, 3.302e12 tokens, 60.23% of the parameters and 182.41% of
+    # the tokens of the equal-quality Chinchilla-style model, at 88.76% of its cost.
+    r = planner.inference_tradeoff_cost(1.947, 1e10 * 1000, 1e10 * 250, SARDANA_LAW, train_gpu=312e12,
+                                        train_price=1.40, serve_gpu=624e12, serve_price=0.60,
+                                        train_mfu=0.5, prefill_mfu=0.4, decode_mfu=0.2)
+    assert f"{r.params:.3e}" == "2.053e+10" and f"{r.tokens:.3e}" == "3.302e+12"
+    n0 = planner.inference_tradeoff(1.947, 0, SARDANA_LAW, "params")
+    d0 = planner.inference_tradeoff(1.947, 0, SARDANA_LAW, "tokens")
+    assert round(100 * r.params / n0, 2) == 60.23 and round(100 * r.tokens / d0, 2) == 182.41
+    assert round(100 * r.total_cost / r.chinchilla_total_cost, 2) == 88.76
+
+
+def test_reproduces_sardanas_published_compute_optimal_example():
+    # Their README's compute_optimal.py example: loss 1.947 and 2e12 inference tokens give
+    # 2.418e10 parameters and 2.657e12 tokens, 70.96% and 146.77% of the Chinchilla-style model.
+    n = planner.inference_tradeoff(1.947, 2e12, SARDANA_LAW, "params")
+    d = planner.inference_tradeoff(1.947, 2e12, SARDANA_LAW, "tokens")
+    assert f"{n:.3e}" == "2.418e+10" and f"{d:.3e}" == "2.657e+12"
+    assert round(100 * n / planner.inference_tradeoff(1.947, 0, SARDANA_LAW, "params"), 2) == 70.96
+
+
+def test_split_hardware_against_an_independent_cost():
+    kw = dict(train_gpu="H100", train_price=2.5, serve_gpu="L4", serve_price=0.8)
+    r = planner.inference_tradeoff_cost(2.0, 1e13, 2e12, **kw)
+    n, d = r.params, r.tokens
+    train = 6 * n * d / 0.4 * 2.5 / (3600 * H100_BF16)
+    serve = (2 * n * 1e13 / 0.4 + 2 * n * 2e12 / 0.1) * 0.8 / (3600 * 121e12)  # L4: 121 TFLOP/s dense
+    assert r.train_cost == pytest.approx(train, rel=1e-12) and r.inference_cost == pytest.approx(serve, rel=1e-12)
+    # It is the cheapest model on the loss curve under these prices: a nudge either way costs more.
+    for factor in (0.97, 1.03):
+        m = n * factor
+        dm = planner.tokens_for_loss(m, 2.0)
+        cost = (6 * m * dm / 0.4 * 2.5 / (3600 * H100_BF16)
+                + (2 * m * 1e13 / 0.4 + 2 * m * 2e12 / 0.1) * 0.8 / (3600 * 121e12))
+        assert cost > r.total_cost
+    # Serving dearer per FLOP than training moves the optimum smaller than the one-accelerator call.
+    assert n < planner.inference_tradeoff_cost(2.0, 1e13, 2e12, price_per_gpu_hour=2.5, field="params")
+    # The single-accelerator call is the split call with both sides equal.
+    same = planner.inference_tradeoff_cost(2.0, 1e13, 2e12, gpu="A100", price_per_gpu_hour=1.5)
+    split = planner.inference_tradeoff_cost(2.0, 1e13, 2e12, train_gpu="A100", train_price=1.5,
+                                            serve_gpu="A100", serve_price=1.5)
+    assert all(same[k] == pytest.approx(split[k], rel=1e-12) for k in FIELDS)
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(serve_gpu="Z80"), "serve_gpu 'Z80' is not a known accelerator"),
+    (dict(train_price=-1), "train_price must be positive"),
+    (dict(serve_price=[1, 2], train_price=[1, 2, 3]), "does not match"),
+])
+def test_split_hardware_bad_input(kwargs, pattern):
+    with pytest.raises(planner.PlannerError, match=pattern):
+        planner.inference_tradeoff_cost(2.0, 1e13, 2e12, **kwargs)
