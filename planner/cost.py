@@ -240,15 +240,21 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
     generated = _args.number(output_tokens, "output_tokens")
     law = resolve_law(law)
     price = _args.number(price_per_gpu_hour, "price_per_gpu_hour")
-    p_train = peak(gpu if train_gpu is None else train_gpu, "gpu" if train_gpu is None else "train_gpu")
-    p_serve = peak(gpu if serve_gpu is None else serve_gpu, "gpu" if serve_gpu is None else "serve_gpu")
+    shared = peak(gpu) if train_gpu is None or serve_gpu is None else None
+    p_train = shared if train_gpu is None else peak(train_gpu, "train_gpu")
+    p_serve = shared if serve_gpu is None else peak(serve_gpu, "serve_gpu")
     price_train = price if train_price is None else _args.number(train_price, "train_price")
     price_serve = price if serve_price is None else _args.number(serve_price, "serve_price")
     u_train = _args.number(train_mfu, "train_mfu")
     u_prefill = _args.number(prefill_mfu, "prefill_mfu")
     u_decode = _args.number(decode_mfu, "decode_mfu")
-    inputs = dict(target_loss=loss, input_tokens=prompt, output_tokens=generated, train_gpu=p_train,
-                  serve_gpu=p_serve, train_price=price_train, serve_price=price_serve, train_mfu=u_train,
+    # Each figure under the argument it came from, so that a shape clash names what was typed.
+    given = dict(gpu=shared, train_gpu=None if train_gpu is None else p_train,
+                 serve_gpu=None if serve_gpu is None else p_serve,
+                 train_price=None if train_price is None else price_train,
+                 serve_price=None if serve_price is None else price_serve)
+    inputs = dict(target_loss=loss, input_tokens=prompt, output_tokens=generated, price_per_gpu_hour=price,
+                  **{k: v for k, v in given.items() if v is not None}, train_mfu=u_train,
                   prefill_mfu=u_prefill, decode_mfu=u_decode)
     _args.broadcast(**inputs)
 
