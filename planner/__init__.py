@@ -11,6 +11,7 @@ from .allocation import *  # noqa: F401,F403
 from .inference import *  # noqa: F401,F403
 from .hardware import *  # noqa: F401,F403
 from .cost import *  # noqa: F401,F403
+from .pricing import *  # noqa: F401,F403
 from .fitting import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403

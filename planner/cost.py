@@ -152,23 +152,25 @@ def energy_kwh(flops, gpu="H100", mfu=0.4, pue=1.2, power_w=None):
     """
     c = _args.number(flops, "flops")
     ratio = _args.number(pue, "pue")
-    if power_w is None:
-        acc = resolve_gpu(gpu)
-        if not isinstance(acc, Accelerator):
-            raise PlannerError("power_w is needed when gpu is given as a number (FLOP/s only)", argument="power_w", kind=TYPE)
-        watts = _args.number(_power(acc), "power_w", unit="W")
-    else:
-        watts = _args.number(power_w, "power_w")
+    watts = board_power(gpu, power_w)
     rate, p = _rate(gpu, mfu, flops=c, pue=ratio, power_w=watts)
     kwh = _finite(lambda: c / rate / HOUR * watts * ratio / 1000.0, "energy", "flops", c)
     return _args.result(kwh, flops, p, mfu, pue, watts if power_w is not None else 0.0)
 
 
-def _power(acc: Accelerator) -> float:
+def board_power(gpu, power_w):
+    """Board power in W: `power_w` when given, else the preset's, or a PlannerError when the
+    accelerator is a number (a peak FLOP/s says nothing of power) or publishes none."""
+    if power_w is not None:
+        return _args.number(power_w, "power_w")
+    acc = resolve_gpu(gpu)
+    if not isinstance(acc, Accelerator):
+        raise PlannerError("power_w is needed when gpu is given as a number (FLOP/s only)", argument="power_w",
+                           kind=TYPE)
     if acc.power_w is None:
         raise PlannerError(f"gpu {acc.name!r} has no published board power ({acc.note}); "
                            f"give power_w in W", argument="power_w", kind=TYPE)
-    return acc.power_w
+    return _args.number(acc.power_w, "power_w", unit="W")
 
 
 # --- the cost-optimal deployment ------------------------------------------------------------
