@@ -455,7 +455,7 @@ def test_list_inputs_prints_names_values_units_and_choices(capsys, tmp_path):
 def test_a_misspelt_name_gets_the_closest_inputs(capsys, tmp_path):
     src = ROOT / "templates" / "deployment_plan.xlsx"
     code, _, err = run(capsys, "calc", src, "--out", tmp_path / "o.xlsx", "--set", "Requests_Per_Dya=5")
-    one_line_error(code, err, "did you mean Requests_Per_Day?")
+    one_line_error(code, err, "did you mean Requests_Per_Day")
 
 
 @pytest.mark.parametrize("given, stored", [("h100", "H100 SXM"), ("H100-SXM", "H100 SXM"), ("b200", "B200"),

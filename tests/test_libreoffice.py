@@ -258,23 +258,38 @@ def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(
     import planner
 
     got = _edited_in_libreoffice("deployment_plan.xlsx", {
-        "Requests_Per_Day": 25e6, "Price_Per_GPU_Hour": 1.4, "GPU": "H200"}, tmp_path)
+        "Requests_Per_Day": 25e6, "Price_Per_GPU_Hour": 1.4, "GPU": "H200", "Serve_GPU": "B200",
+        "Serve_Price_Per_GPU_Hour": 2.6, "API_Output_Price": 12}, tmp_path)
     inputs = got["Lifetime_Input_Tokens"], got["Lifetime_Output_Tokens"]
     assert same(inputs[0], 25e6 * got["Input_Tokens_Per_Request"] * got["Days_In_Service"])
+    assert same(got["API_Cost"], (inputs[0] * got["API_Input_Price"] + inputs[1] * 12) / 1e6)
     for p in ("Opt", "FlopOpt", "CostOpt", "Own"):
         n, d = got[f"{p}_Params"], got[f"{p}_Tokens"]  # the frozen decisions
         train = planner.gpu_hours(planner.train_flops(n, d), "H200", got["Train_MFU"])
-        serve = (planner.gpu_hours(planner.inference_flops(n, inputs[0]), "H200", got["Prefill_MFU"])
-                 + planner.gpu_hours(planner.inference_flops(n, inputs[1]), "H200", got["Decode_MFU"]))
+        serve = (planner.gpu_hours(planner.inference_flops(n, inputs[0]), "B200", got["Prefill_MFU"])
+                 + planner.gpu_hours(planner.inference_flops(n, inputs[1]), "B200", got["Decode_MFU"]))
         assert same(got[f"{p}_Train_Cost"], train * 1.4), p
-        assert same(got[f"{p}_Inference_Cost"], serve * 1.4), p
-        assert same(got[f"{p}_Cost_Per_M_Tokens"], serve * 1.4 / sum(inputs) * 1e6), p
+        assert same(got[f"{p}_Inference_Cost"], serve * 2.6), p
+        assert same(got[f"{p}_Cost_Per_M_Tokens"], serve * 2.6 / sum(inputs) * 1e6), p
         assert got[f"{p}_Train_Memory_GPUs"] == planner.gpus_for_memory(n, "H200", got["Train_Bytes_Per_Param"]), p
         memory = planner.inference_memory_gb(n, got["Serve_Bytes_Per_Param"], got["KV_Cache_GB"])
         assert same(got[f"{p}_Serve_Memory_GB"], memory), p
-    # The cost-optimal design depends on the price and the traffic: the copy says it is stale.
-    assert all(b.startswith("Changed since this copy was frozen: Requests_Per_Day GPU Price_Per_GPU_Hour -")
-               for b in got["banners"])
+        # The serving fleet, in Excel's own formulas, is what SERVING_GPUS sizes.
+        fleet = planner.serving_gpus(25e6, got["Input_Tokens_Per_Request"], got["Output_Tokens_Per_Request"], n,
+                                     "B200", got["Peak_To_Average"], got["Latency_Target_MS"], got["Serve_Layers"],
+                                     got["Serve_KV_Heads"], got["Serve_Head_Dim"], got[f"{p}_Serve_GPUs"],
+                                     bytes_per_param=got["Serve_Bytes_Per_Param"],
+                                     bytes_per_value=got["Serve_KV_Bytes"], mfu=got["Prefill_MFU"])
+        assert (got[f"{p}_Fleet_GPUs"], got[f"{p}_Batch"]) == (fleet.gpus, fleet.batch), p
+        assert same(got[f"{p}_Fleet_Utilisation"], fleet.utilisation), p
+        assert same(got[f"{p}_TCO"], train * 1.4 + fleet.gpus * got["Days_In_Service"] * 24 * 2.6), p
+    # The cost-optimal design depends on the prices and the traffic: the copy says it is stale,
+    # naming them; the API price only accounts.
+    for banner in got["banners"]:
+        changed = banner.split(" - ")[0]
+        assert changed.startswith("Changed since this copy was frozen: ") and "API" not in changed
+        assert all(name in changed.split() for name in ("Requests_Per_Day", "GPU", "Price_Per_GPU_Hour",
+                                                        "Serve_GPU", "Serve_Price_Per_GPU_Hour"))
 
 
 def test_a_model_added_to_the_public_models_copy_is_accounted_without_errors(tmp_path):

@@ -33,7 +33,7 @@ REL = 1e-9
 # Excel's own functions the templates may use: each computes in Excel, LibreOffice and the
 # `formulas` package (checked below against formulas' function table).
 EXCEL_FUNCTIONS = {"IF", "IFERROR", "ISNUMBER", "SQRT", "MIN", "MAX", "SUM", "SUMSQ", "COUNT",
-                   "ROUNDUP", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR", "COUNTIF", "COUNTA", "AND"}
+                   "ROUNDUP", "ROUNDDOWN", "INDEX", "MATCH", "ISBLANK", "TEXT", "NA", "TRANSPOSE", "OR", "COUNTIF", "COUNTA", "AND"}
 
 
 @pytest.fixture(scope="module")
@@ -637,8 +637,9 @@ def test_the_runs_the_replication_drops_are_the_first_five():
 
 
 def test_memory_rows_work_with_an_accelerator_given_as_a_peak(tmp_path):
-    """The hint "or a peak FLOP/s number" beside the accelerator holds in the memory rows too:
-    they take the memory per accelerator from its own input then."""
+    """The hint "or a peak FLOP/s number" beside the training accelerator holds in the memory
+    rows too: they take the memory per accelerator from its own input then; serving takes the
+    serving accelerator's memory from sheet Hardware."""
     src = ROOT / "templates" / "deployment_plan.xlsx"
     result = calc(src, tmp_path / "o.xlsx", ["GPU=989.4e12", "GPU_Memory_Input=40"])
     names = {k.casefold(): v for k, v in result.names.items()}
@@ -646,9 +647,9 @@ def test_memory_rows_work_with_an_accelerator_given_as_a_peak(tmp_path):
         n = names[f"{p}_params"]
         assert names[f"{p}_train_memory_gpus"] == planner.gpus_for_memory(n, 989.4e12, names["train_bytes_per_param"],
                                                                          memory_gb=40)
-        # Float noise at an exact fit (160 GB on 4 x 40 GB) does not add an accelerator.
-        assert names[f"{p}_serve_gpus"] == math.ceil(names[f"{p}_serve_memory_gb"] / 40 * (1 - names["count_tolerance"]))
-    assert names["opt_serve_gpus"] == 4
+        # Float noise at an exact fit (160 GB on 2 x 80 GB) does not add an accelerator.
+        assert names[f"{p}_serve_gpus"] == math.ceil(names[f"{p}_serve_memory_gb"] / 80 * (1 - names["count_tolerance"]))
+    assert names["opt_serve_memory_gb"] == pytest.approx(160) and names["opt_serve_gpus"] == 2
 
 
 def test_lamda_note_says_its_tokens_are_not_its_reported_compute():
@@ -828,7 +829,7 @@ def test_the_summary_line_says_the_decision_in_words(filename, computed):
     summary = names["Summary"]
     params = names["Opt_Params" if filename == "training_budget.xlsx" else "CostOpt_Params"]
     assert summary.startswith("Train ") and f"{params / 1e9:.1f} B-parameter model" in summary
-    cost = names["Cost_Total" if filename == "training_budget.xlsx" else "CostOpt_Total_Cost"]
+    cost = names["Cost_Total" if filename == "training_budget.xlsx" else "CostOpt_TCO"]
     assert f"${cost / 1e6:.2f} M" in summary
     checks = [k for k in names if k.startswith("Check_")]
     assert len(checks) >= 3 and all(names[k] is True for k in checks)
@@ -968,3 +969,34 @@ def test_the_deployment_plan_charts_total_cost_against_size_as_a_u(computed):
     wb = openpyxl.load_workbook(COMMITTED / "deployment_plan.xlsx")
     chart = next(c for c in wb["Details"]._charts if "model size" in str(c.title.tx.rich.p[0].r[0].t))
     assert len(chart.series) == 4  # the U and three marked designs
+
+
+def test_deployment_plan_sizes_the_serving_fleet_as_serving_gpus_does(computed):
+    x = inputs("deployment_plan.xlsx")
+    names = computed("deployment_plan.xlsx").names
+    days, rate = x["Days_In_Service"], x["Requests_Per_Day"]
+    lifetime = rate * days * (x["Input_Tokens_Per_Request"] + x["Output_Tokens_Per_Request"])
+    api = rate * days * (x["Input_Tokens_Per_Request"] * x["API_Input_Price"]
+                         + x["Output_Tokens_Per_Request"] * x["API_Output_Price"]) / 1e6
+    for p in ("Opt", "FlopOpt", "CostOpt", "Own"):
+        fleet = planner.serving_gpus(rate, x["Input_Tokens_Per_Request"], x["Output_Tokens_Per_Request"],
+                                     names[f"{p}_Params"], x["Serve_GPU"], x["Peak_To_Average"],
+                                     x["Latency_Target_MS"], x["Serve_Layers"], x["Serve_KV_Heads"],
+                                     x["Serve_Head_Dim"], names[f"{p}_Serve_GPUs"],
+                                     bytes_per_param=x["Serve_Bytes_Per_Param"], bytes_per_value=x["Serve_KV_Bytes"],
+                                     mfu=x["Prefill_MFU"])
+        assert (names[f"{p}_Fleet_GPUs"], names[f"{p}_Replicas"], names[f"{p}_Batch"]) == \
+            (fleet.gpus, fleet.replicas, fleet.batch), p
+        assert close(names[f"{p}_Fleet_Utilisation"], fleet.utilisation) and close(names[f"{p}_Step_S"], fleet.ms_per_token)
+        tco = names[f"{p}_Train_Cost"] + fleet.gpus * days * 24 * x["Serve_Price_Per_GPU_Hour"]
+        assert close(names[f"{p}_TCO"], tco) and close(names[f"{p}_All_In_Per_M"], tco / lifetime * 1e6)
+        assert close(names[f"{p}_API_Saving"], 1 - tco / api)
+        # Input and output tokens share the all-in cost: together they make it up.
+        shares = (names[f"{p}_All_In_Input_Per_M"] * rate * days * x["Input_Tokens_Per_Request"]
+                  + names[f"{p}_All_In_Output_Per_M"] * rate * days * x["Output_Tokens_Per_Request"]) / 1e6
+        assert close(shares, tco)
+        # At the break-even rate the fleet and training cost what the API charges.
+        r = names[f"{p}_API_Breakeven"]
+        per_request = names[f"{p}_Fleet_Cost"] / (rate * days)
+        assert close(names[f"{p}_Train_Cost"] + r * days * per_request, r * days * api / (rate * days))
+    assert names["Check_Latency"] is True

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_IN,
-    GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol, GridRow, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
+    GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol, GridRow, HOURS_PER_DAY, MS_PER_SECOND, TBS,
+    TFLOPS_S, TWO, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
     PER_BILLION, PER_MILLION, PER_TRILLION, SAVING, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS,
     TRAIN_BYTES_IN, TRAIN_FLOPS_PER, Table, Template, USD, USD_M, constants, law_spread,
 )
 
 SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" B-parameter model on "'
-           '&TEXT(CostOpt_Tokens/Per_Trillion,"0.00")&" T tokens: $"&TEXT(CostOpt_Total_Cost/Per_Million,"0.00")'
-           '&" M over "&TEXT(Days_In_Service,"#,##0")&" days of service, "&TEXT(CostOpt_Savings,"0.0%")'
-           '&" less than the compute-optimal "&TEXT(Opt_Params/Per_Billion,"0.0")&" B model."')
+           '&TEXT(CostOpt_Tokens/Per_Trillion,"0.00")&" T tokens and serve it on "&TEXT(CostOpt_Fleet_GPUs,"#,##0")'
+           '&" x "&Serve_GPU&": $"&TEXT(CostOpt_TCO/Per_Million,"0.00")&" M over "&TEXT(Days_In_Service,"#,##0")'
+           '&" days of service ($"&TEXT(CostOpt_All_In_Per_M,"0.00")&" per million tokens), "'
+           '&TEXT(CostOpt_TCO_Savings,"0.0%")&" less than the compute-optimal "&TEXT(Opt_Params/Per_Billion,"0.0")'
+           '&" B model."')
 
 DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
            GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
-_COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU"
+# Training on GPU at Price_Per_GPU_Hour, serving on Serve_GPU at Serve_Price_Per_GPU_Hour.
+_COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU,,,Serve_GPU,Serve_Price_Per_GPU_Hour"
 
 
 def _spread_design(field: str) -> str:
@@ -40,6 +44,9 @@ DEPLOYMENT_PLAN = Template(
         "From what inference volume does a smaller, longer-trained model pay for itself (the "
         "break-even volume), and how does the total cost grow with volume (table and chart)?",
         "Does each model fit in memory: training and serving memory against the accelerator's?",
+        "How many accelerators does each design need to serve the traffic at its peak within a latency "
+        "target, how busy are they, and what does it all cost to own: training plus the serving fleet, "
+        "per million tokens, and against buying the same tokens from an API?",
     ),
     how=(
         "Sheet Plan: set the quality target, either as a loss or as 'as good as the "
@@ -47,8 +54,11 @@ DEPLOYMENT_PLAN = Template(
         "Describe the demand: requests per day, input (prompt) and output (generated) tokens per "
         "request, days in service. Prompt tokens are processed in parallel (prefill MFU), output "
         "tokens one at a time (decode MFU, much lower).",
-        "Pick the accelerator and price; type your own candidate's parameters and tokens in the "
-        "'Your model' column.",
+        "Pick the training and the serving accelerator and their prices (a contract's or owned "
+        "hardware's price: COMMITTED_HOUR_PRICE, OWNED_HOUR_COST); type your own candidate's "
+        "parameters and tokens in the 'Your model' column.",
+        "Sheet Details: the utilisations, the traffic's peak and the latency target the fleet is "
+        "sized for, and the served model's shape for its KV cache (Llama 3 70B's by default).",
         "The volume table below multiplies the planned lifetime volume; edit its multiples.",
     ),
     sources=LAW_SOURCES + GPU_SOURCES + (
@@ -57,6 +67,12 @@ DEPLOYMENT_PLAN = Template(
         "Memory: mixed-precision Adam holds about 16 bytes per parameter (bf16 weights and "
         "gradients, fp32 master weights and two moments; Rajbhandari et al. 2020, ZeRO); serving "
         "in bf16 holds 2 bytes per parameter plus the KV cache. Activations are not included.",
+        "Serving fleet: a roofline (Pope et al. 2022, \"Efficiently Scaling Transformer Inference\"), as "
+        "SERVING_GPUS computes it: the largest batch that fits the replica's memory and keeps each decode "
+        "step within the latency target; each request holds its replica for its prefill and its share of "
+        "the decode steps; whole replicas for the peak.",
+        "API prices: OpenAI's list price of GPT-4o (gpt-4o-2024-08-06), $2.50 per million input and "
+        "$10.00 per million output tokens, from its pricing page in August 2024.",
     ),
     sheets=(
         Sheet("Plan", "Deployment plan", "Inputs in blue on yellow; everything else is computed. Details: "
@@ -80,14 +96,17 @@ DEPLOYMENT_PLAN = Template(
                 In("Output (generated) tokens per request", "Output_Tokens_Per_Request", 250, "tokens", INT),
                 In("Days in service", "Days_In_Service", 365, "days", INT),
             )),
-            Section("Inputs: hardware and price", (
-                In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu", "or a peak FLOP/s number"),
-                In("Price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
-                In("Training MFU", "Train_MFU", 0.4, "fraction", PCT, "fraction"),
-                In("Prefill (input tokens) MFU", "Prefill_MFU", 0.4, "fraction", PCT, "fraction",
-                   "prompts are processed in parallel, like training"),
-                In("Decode (output tokens) MFU", "Decode_MFU", 0.1, "fraction", PCT, "fraction",
-                   "generation is memory-bound: far below the training MFU"),
+            Section("Inputs: training and serving hardware", (
+                In("Training accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu", "or a peak FLOP/s number"),
+                In("Training price per accelerator-hour", "Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD,
+                   note="COMMITTED_HOUR_PRICE or OWNED_HOUR_COST for a contract or owned hardware"),
+                In("Serving accelerator", "Serve_GPU", "H100 SXM", "preset", CHOICE, "list:gpu",
+                   "a preset on sheet Hardware"),
+                In("Serving price per accelerator-hour", "Serve_Price_Per_GPU_Hour", 2.0, "USD/GPU-hour", USD),
+                In("API price of input tokens", "API_Input_Price", 2.5, "USD/M tokens", USD,
+                   note="to buy the tokens instead; GPT-4o's list price from August 2024"),
+                In("API price of output tokens", "API_Output_Price", 10, "USD/M tokens", USD,
+                   note="GPT-4o's list price from August 2024; type your vendor's"),
             )),
             Grid("Output: the designs compared", DESIGNS, (
                 GridRow("Parameters", "Params", None, "parameters", BILLIONS, {
@@ -105,14 +124,18 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
                 GridRow("Meets the quality target", "Meets_Target",
                         '=IF({p}_Loss<=Target_Loss*(1+Loss_Tolerance),"yes","no")', "yes/no", alert="no"),
-                GridRow("Total cost", "Total_Cost", "={p}_Train_Cost+{p}_Inference_Cost", "USD", USD_M,
-                        key_row=True),
-                GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
+                GridRow("Serving fleet for the peak", "Fleet_GPUs", "={p}_Replicas*{p}_Serve_GPUs", "GPUs", INT,
+                        key_row=True, note="whole replicas, within the latency target"),
+                GridRow("Its average utilisation", "Fleet_Utilisation",
+                        "=Requests_Per_Second*{p}_Busy_S/{p}_Replicas", "fraction", PCT),
+                GridRow("Total cost of ownership", "TCO", "={p}_Train_Cost+{p}_Fleet_Cost", "USD", USD_M,
+                        key_row=True, note="training plus the fleet over the days in service"),
+                GridRow("Its saving against the compute-optimal model", "TCO_Savings", "=1-{p}_TCO/Opt_TCO",
                         "fraction", SAVING, {"Opt": None}),
-                GridRow("Break-even in days of service", "Breakeven_Days",
-                        '=IF(ISNUMBER({p}_Breakeven_Tokens),{p}_Breakeven_Tokens/(Requests_Per_Day*'
-                        '(Input_Tokens_Per_Request+Output_Tokens_Per_Request)),"never")',
-                        "days", ONE, {"Opt": None}, note="at the planned request rate"),
+                GridRow("All-in cost per million tokens served", "All_In_Per_M", "={p}_TCO/Lifetime_Tokens*Per_Million",
+                        "USD/M tokens", "#,##0.000", note="training spread over the lifetime tokens"),
+                GridRow("Saving against buying the tokens from the API", "API_Saving", "=1-{p}_TCO/API_Cost",
+                        "fraction", SAVING),
             )),
             Section("Checks", (
                 Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
@@ -121,19 +144,43 @@ DEPLOYMENT_PLAN = Template(
                     "Check_Target", note="FALSE: no model reaches it; raise the target loss"),
                 Out("Serving memory inputs complete", "=CostOpt_Serve_GPUs>=1",
                     "TRUE/FALSE", CHECK, "Check_Serving", note="FALSE: the memory inputs are incomplete"),
+                Out("Serving accelerator found on sheet Hardware", "=ISNUMBER(Serve_Peak)", "TRUE/FALSE", CHECK,
+                    "Check_Serve_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("Every design's fleet meets the latency target", "=MIN(Opt_Batch,FlopOpt_Batch,CostOpt_Batch,"
+                    "Own_Batch)>=1", "TRUE/FALSE", CHECK, "Check_Latency",
+                    note="FALSE: allow more time per token, or a replica of more accelerators"),
             )),
         ), widths=(44, 20, 20, 20, 20, 16, 40), freeze="B4", one_page=True),
         Sheet("Details", "Deployment plan: details", "How the designs were computed, their memory, the "
               "other laws, other sizes and other volumes.", (
-            Section("Inputs: memory", (
+            Section("Inputs: utilisation and traffic shape", (
+                In("Training MFU", "Train_MFU", 0.4, "fraction", PCT, "fraction"),
+                In("Prefill (input tokens) MFU", "Prefill_MFU", 0.4, "fraction", PCT, "fraction",
+                   "prompts are processed in parallel, like training"),
+                In("Decode (output tokens) MFU", "Decode_MFU", 0.1, "fraction", PCT, "fraction",
+                   "the average the cost-optimal design assumes; the fleet below computes its own"),
+                In("Busiest hour's traffic over the average", "Peak_To_Average", 2, "ratio", TWO, "at_least_one",
+                   "the fleet serves the peak; 2 is a planning assumption, use your traffic's"),
+                In("Longest time per output token", "Latency_Target_MS", 50, "ms", INT,
+                   note="50 ms is 20 tokens/s per user, faster than people read"),
+            )),
+            Section("Inputs: memory and the served model's shape", (
                 TRAIN_BYTES_IN,
                 In("Serving bytes per parameter", "Serve_Bytes_Per_Param", 2, "bytes", INT,
                    note="2: bf16 weights; 1: 8-bit"),
                 In("KV cache per serving replica", "KV_Cache_GB", 20, "GB", ONE, "positive",
                    "KV_CACHE_GB(layers, kv_heads, head_dim, context, batch) computes it from a shape"),
                 GPU_MEMORY_IN,
+                In("Served model: layers", "Serve_Layers", 80, "layers", INT, "whole",
+                   'for the KV cache; Llama 3 70B\'s by default (MODEL_SPEC gives a public model\'s)'),
+                In("Served model: key/value heads", "Serve_KV_Heads", 8, "heads", INT, "whole"),
+                In("Served model: head size", "Serve_Head_Dim", 128, "width", INT, "whole"),
+                In("Bytes per cached key/value number", "Serve_KV_Bytes", 2, "bytes", INT,
+                   note="2: bf16; 1: fp8"),
             )),
-            constants(SECONDS_PER_HOUR, TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
+            constants(SECONDS_PER_HOUR, HOURS_PER_DAY, MS_PER_SECOND,
+                      In("Cached tensors per layer", "KV_Tensors", 2, "tensors", INT, "whole",
+                         "a key and a value per token and head"), TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
                       PER_BILLION, PER_TRILLION,
                       COUNT_TOLERANCE,
                       In("Tolerance for meeting the target loss", "Loss_Tolerance", 1e-9, "fraction", SCI,
@@ -155,6 +202,22 @@ DEPLOYMENT_PLAN = Template(
                     TOKENS, "Lifetime_Tokens", key=True),
                 GPU_PEAK_OUT,
                 GPU_MEMORY_OUT,
+                Out("Serving accelerator peak (dense bf16)", "=INDEX(HW_Peak_FLOPs,MATCH(Serve_GPU,HW_Name,0))",
+                    "TFLOP/s", TFLOPS_S, "Serve_Peak", note="from sheet Hardware"),
+                Out("Serving accelerator memory", "=INDEX(HW_Memory_GB,MATCH(Serve_GPU,HW_Name,0))", "GB", INT,
+                    "Serve_GPU_Memory_GB", note="from sheet Hardware"),
+                Out("Serving accelerator bandwidth", "=INDEX(HW_Bandwidth,MATCH(Serve_GPU,HW_Name,0))", "TB/s",
+                    TBS, "Serve_Bandwidth", note="from sheet Hardware"),
+                Out("KV cache of one sequence", "=KV_Tensors*Serve_Layers*Serve_KV_Heads*Serve_Head_Dim*"
+                    "(Input_Tokens_Per_Request+Output_Tokens_Per_Request)*Serve_KV_Bytes/Bytes_Per_GB", "GB", TWO,
+                    "KV_Per_Sequence_GB", note="keys and values of the prompt and the output"),
+                Out("Requests per second on average", "=Requests_Per_Day/(Hours_Per_Day*Seconds_Per_Hour)",
+                    "requests/s", ONE, "Requests_Per_Second"),
+                Out("Buying the lifetime tokens from the API", "=(Lifetime_Input_Tokens*API_Input_Price+"
+                    "Lifetime_Output_Tokens*API_Output_Price)/Per_Million", "USD", USD_M, "API_Cost"),
+                Out("The API's price of one request", "=(Input_Tokens_Per_Request*API_Input_Price+"
+                    "Output_Tokens_Per_Request*API_Output_Price)/Per_Million", "USD", "0.0000",
+                    "API_Cost_Per_Request"),
             )),
             Grid("The designs in detail", DESIGNS, (
                 "Model",
@@ -170,16 +233,21 @@ DEPLOYMENT_PLAN = Template(
                         "GPU-hours", INT),
                 GridRow("Inference accelerator-hours", "Inference_GPU_Hours",
                         "=Inference_FLOPs_Per_Param_Token*{p}_Params*(Lifetime_Input_Tokens/Prefill_MFU"
-                        "+Lifetime_Output_Tokens/Decode_MFU)/(GPU_Peak*Seconds_Per_Hour)",
+                        "+Lifetime_Output_Tokens/Decode_MFU)/(Serve_Peak*Seconds_Per_Hour)",
                         "GPU-hours", INT, note="input tokens at the prefill MFU, output at the decode MFU"),
                 GridRow("Total accelerator-hours", "Total_GPU_Hours", "={p}_Train_GPU_Hours+{p}_Inference_GPU_Hours",
                         "GPU-hours", INT),
                 "Cost",
                 GridRow("Training cost", "Train_Cost", "={p}_Train_GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M),
-                GridRow("Inference cost", "Inference_Cost", "={p}_Inference_GPU_Hours*Price_Per_GPU_Hour",
+                GridRow("Inference cost", "Inference_Cost", "={p}_Inference_GPU_Hours*Serve_Price_Per_GPU_Hour",
                         "USD", USD_M),
                 GridRow("Inference cost per million tokens", "Cost_Per_M_Tokens",
                         "={p}_Inference_Cost/Lifetime_Tokens*Per_Million", "USD/M tokens", "#,##0.000"),
+                GridRow("Lifetime cost, inference at the MFU assumed", "Total_Cost",
+                        "={p}_Train_Cost+{p}_Inference_Cost", "USD", USD_M, key_row=True,
+                        note="what the cost-optimal design minimises"),
+                GridRow("Cost saving against the compute-optimal model", "Savings", "=1-{p}_Total_Cost/Opt_Total_Cost",
+                        "fraction", SAVING, {"Opt": None}),
                 GridRow("FLOPs saving against the compute-optimal model", "FLOPs_Savings",
                         "=1-{p}_Total_FLOPs/Opt_Total_FLOPs", "fraction", SAVING, {"Opt": None}),
                 GridRow("Break-even lifetime volume", "Breakeven_Tokens",
@@ -188,6 +256,10 @@ DEPLOYMENT_PLAN = Template(
                         "tokens", TOKENS, {"Opt": None},
                         note="inference volume beyond which this model costs less in total than the "
                              "compute-optimal one"),
+                GridRow("Break-even in days of service", "Breakeven_Days",
+                        '=IF(ISNUMBER({p}_Breakeven_Tokens),{p}_Breakeven_Tokens/(Requests_Per_Day*'
+                        '(Input_Tokens_Per_Request+Output_Tokens_Per_Request)),"never")',
+                        "days", ONE, {"Opt": None}, note="at the planned request rate"),
                 "Memory",
                 GridRow("Training memory (weights, gradients, Adam)", "Train_Memory_GB",
                         "={p}_Params*Train_Bytes_Per_Param/Bytes_Per_GB", "GB", INT,
@@ -197,7 +269,49 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Serving memory per replica", "Serve_Memory_GB",
                         "={p}_Params*Serve_Bytes_Per_Param/Bytes_Per_GB+KV_Cache_GB", "GB", ONE),
                 GridRow("Accelerators per serving replica", "Serve_GPUs",
-                        "=ROUNDUP({p}_Serve_Memory_GB/GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
+                        "=ROUNDUP({p}_Serve_Memory_GB/Serve_GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
+                "Serving fleet (a roofline, as SERVING_GPUS computes it)",
+                GridRow("Largest batch the replica's memory holds", "Batch_Memory",
+                        "=ROUNDDOWN(({p}_Serve_GPUs*Serve_GPU_Memory_GB-{p}_Params*Serve_Bytes_Per_Param/Bytes_Per_GB)"
+                        "/KV_Per_Sequence_GB*(1+Count_Tolerance),0)", "sequences", INT),
+                GridRow("Largest batch whose compute meets the target", "Batch_Compute",
+                        "=ROUNDDOWN(Latency_Target_MS/Ms_Per_Second*{p}_Serve_GPUs*Serve_Peak*Prefill_MFU"
+                        "/(Inference_FLOPs_Per_Param_Token*{p}_Params)*(1+Count_Tolerance),0)", "sequences", INT,
+                        note="at the prefill MFU, the compute-bound rate"),
+                GridRow("Largest batch whose memory reads meet the target", "Batch_Reads",
+                        "=ROUNDDOWN((Latency_Target_MS/Ms_Per_Second-{p}_Params*Serve_Bytes_Per_Param/({p}_Serve_GPUs"
+                        "*Serve_Bandwidth))*{p}_Serve_GPUs*Serve_Bandwidth/(KV_Per_Sequence_GB*Bytes_Per_GB)"
+                        "*(1+Count_Tolerance),0)", "sequences", INT, note="weights and the KV cache read each step"),
+                GridRow("Batch per replica", "Batch", "=MIN({p}_Batch_Memory,{p}_Batch_Compute,{p}_Batch_Reads)",
+                        "sequences", INT, note="below 1: the target cannot be met (see Checks)"),
+                GridRow("Time per output token", "Step_S",
+                        "=MAX(Inference_FLOPs_Per_Param_Token*{p}_Params*{p}_Batch/({p}_Serve_GPUs*Serve_Peak*Prefill_MFU),"
+                        "({p}_Params*Serve_Bytes_Per_Param+{p}_Batch*KV_Per_Sequence_GB*Bytes_Per_GB)/({p}_Serve_GPUs"
+                        "*Serve_Bandwidth))*Ms_Per_Second", "ms", ONE),
+                GridRow("Time to first token", "Prefill_S",
+                        "=Inference_FLOPs_Per_Param_Token*{p}_Params*Input_Tokens_Per_Request/({p}_Serve_GPUs"
+                        "*Serve_Peak*Prefill_MFU)", "s", "0.000", note="the prompt, compute-bound"),
+                GridRow("Replica time per request", "Busy_S",
+                        "={p}_Prefill_S+Output_Tokens_Per_Request*{p}_Step_S/Ms_Per_Second/{p}_Batch", "s", "0.000",
+                        note="its prefill and its share of the batch's decode steps"),
+                GridRow("Replicas for the peak", "Replicas",
+                        "=MAX(1,ROUNDUP(Requests_Per_Second*Peak_To_Average*{p}_Busy_S*(1-Count_Tolerance),0))",
+                        "replicas", INT),
+                GridRow("Serving fleet cost over the days in service", "Fleet_Cost",
+                        "={p}_Fleet_GPUs*Days_In_Service*Hours_Per_Day*Serve_Price_Per_GPU_Hour", "USD", USD_M,
+                        note="every provisioned hour, busy or not"),
+                GridRow("All-in cost per million input tokens", "All_In_Input_Per_M",
+                        "=({p}_Train_Cost*Lifetime_Input_Tokens/Lifetime_Tokens+{p}_Fleet_Cost*{p}_Prefill_S/{p}_Busy_S)"
+                        "/Lifetime_Input_Tokens*Per_Million", "USD/M tokens", "#,##0.000",
+                        note="training by token count, the fleet by replica time"),
+                GridRow("All-in cost per million output tokens", "All_In_Output_Per_M",
+                        "=({p}_Train_Cost*Lifetime_Output_Tokens/Lifetime_Tokens+{p}_Fleet_Cost*(1-{p}_Prefill_S"
+                        "/{p}_Busy_S))/Lifetime_Output_Tokens*Per_Million", "USD/M tokens", "#,##0.000"),
+                GridRow("Requests per day from which it beats the API", "API_Breakeven",
+                        '=IF(API_Cost_Per_Request>{p}_Fleet_Cost/(Requests_Per_Day*Days_In_Service),{p}_Train_Cost/'
+                        '(Days_In_Service*(API_Cost_Per_Request-{p}_Fleet_Cost/(Requests_Per_Day*Days_In_Service))),'
+                        '"never")', "requests/day", INT,
+                        note="never: each request costs more to serve than to buy"),
             )),
             law_spread(
                 "The cost-optimal design under each scaling-law preset (why they differ: About)",

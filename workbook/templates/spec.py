@@ -255,6 +255,7 @@ GPU_SOURCES = (
 # format only scales the number.
 FLOPS = "0.00E+00"
 TFLOPS_S = "#,##0.0,,,,"  # FLOP/s shown in TFLOP/s (each trailing comma divides by 1000)
+TBS = "#,##0.00,,,,"  # bytes/s shown in TB/s
 GWH = "#,##0.00,,"  # kWh shown in GWh
 # Scaled by size (conditions in brackets, which Excel and LibreOffice both read): 70.0 B, 1.2 T.
 BILLIONS = '[>=1000000000000]#,##0.00,,,," T";[>=1000000000]#,##0.0,,," B";#,##0.0,," M"'
@@ -301,7 +302,7 @@ HARDWARE_SHEET = Sheet(
             Col("peak", "Dense bf16 peak", "TFLOP/s", TFLOPS_S, values=tuple(a.bf16_flops for a in _HW),
                 name="HW_Peak_FLOPs"),
             Col("memory", "Memory", "GB", "#,##0", values=tuple(a.memory_gb for a in _HW), name="HW_Memory_GB"),
-            Col("bandwidth", "Memory bandwidth", "bytes/s", "0.00E+00",
+            Col("bandwidth", "Memory bandwidth", "TB/s", TBS,
                 values=tuple(a.memory_bandwidth for a in _HW), name="HW_Bandwidth"),
             Col("power", "Board power (blank: not published)", "W", "#,##0",
                 values=tuple(a.power_w for a in _HW), name="HW_Power_W"),
@@ -333,6 +334,7 @@ def constants(*rows: In) -> Section:
 
 SECONDS_PER_HOUR = In("Seconds per hour", "Seconds_Per_Hour", 3600, "s/h", "#,##0")
 HOURS_PER_DAY = In("Hours per day", "Hours_Per_Day", 24, "h/day", "#,##0")
+MS_PER_SECOND = In("Milliseconds per second", "Ms_Per_Second", 1000, "ms/s", "#,##0")
 TRAIN_FLOPS_PER = In("Training FLOPs per parameter per token", "Train_FLOPs_Per_Param_Token", 6,
                      "FLOPs", "#,##0", note="forward 2 + backward 4 (Kaplan et al. 2020)")
 INFER_FLOPS_PER = In("Inference FLOPs per parameter per token", "Inference_FLOPs_Per_Param_Token", 2,
