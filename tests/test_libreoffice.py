@@ -261,7 +261,10 @@ def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(
         "Requests_Per_Day": 25e6, "Price_Per_GPU_Hour": 1.4, "GPU": "H200", "Serve_GPU": "B200",
         "Serve_Price_Per_GPU_Hour": 2.6, "API_Output_Price": 12}, tmp_path)
     inputs = got["Lifetime_Input_Tokens"], got["Lifetime_Output_Tokens"]
-    assert same(inputs[0], 25e6 * got["Input_Tokens_Per_Request"] * got["Days_In_Service"])
+    # Days of full traffic: the service's days less half the ramp, which grows evenly from nothing.
+    traffic_days = got["Days_In_Service"] - got["Ramp_Days"] / 2
+    assert same(got["Traffic_Days"], traffic_days)
+    assert same(inputs[0], 25e6 * got["Input_Tokens_Per_Request"] * traffic_days)
     assert same(got["API_Cost"], (inputs[0] * got["API_Input_Price"] + inputs[1] * 12) / 1e6)
     for p in ("Opt", "FlopOpt", "CostOpt", "Own"):
         n, d = got[f"{p}_Params"], got[f"{p}_Tokens"]  # the frozen decisions
@@ -282,7 +285,7 @@ def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(
                                      bytes_per_value=got["Serve_KV_Bytes"], mfu=got["Prefill_MFU"])
         assert (got[f"{p}_Fleet_GPUs"], got[f"{p}_Batch"]) == (fleet.gpus, fleet.batch), p
         assert same(got[f"{p}_Fleet_Utilisation"], fleet.utilisation), p
-        assert same(got[f"{p}_TCO"], train * 1.4 + fleet.gpus * got["Days_In_Service"] * 24 * 2.6), p
+        assert same(got[f"{p}_TCO"], train * 1.4 + fleet.gpus * traffic_days * 24 * 2.6), p
     # The cost-optimal design depends on the prices and the traffic: the copy says it is stale,
     # naming them; the API price only accounts.
     for banner in got["banners"]:

@@ -331,6 +331,12 @@ def test_training_budget_states_the_accelerators_memory_and_deadline_need(comput
     assert small["Memory_GPUs"] > 8 and small["Check_Memory"] is False
 
 
+def traffic_days(x) -> float:
+    """Days of full traffic over the service: the traffic ramps up evenly from nothing."""
+    ramp, days = x["Ramp_Days"], x["Days_In_Service"]
+    return days - ramp / 2 if ramp <= days else days * days / (2 * ramp)
+
+
 def _deployment_expected(x) -> dict:
     law, gpu, price = x["Law"], x["GPU"], x["Price_Per_GPU_Hour"]
     mfus = x["Train_MFU"], x["Prefill_MFU"], x["Decode_MFU"]
@@ -338,11 +344,12 @@ def _deployment_expected(x) -> dict:
         loss = x["Target_Loss_Input"]
     else:  # as good as the compute-optimal model of Target_Params parameters
         loss = planner.chinchilla_loss(planner.chinchilla_compute(x["Target_Params"], law), law)
-    days = x["Days_In_Service"]
+    days = traffic_days(x)
     t_in = x["Requests_Per_Day"] * x["Input_Tokens_Per_Request"] * days
     t_out = x["Requests_Per_Day"] * x["Output_Tokens_Per_Request"] * days
     flop = planner.inference_tradeoff(loss, t_in + t_out, law)
-    cost = planner.inference_tradeoff_cost(loss, t_in, t_out, law, None, gpu, price, *mfus)
+    cost = planner.inference_tradeoff_cost(loss, t_in, t_out, law, None, gpu, price, *mfus,
+                                           serve_gpu=x["Serve_GPU"], serve_price=x["Serve_Price_Per_GPU_Hour"])
     c_opt = planner.compute_for_loss(loss, law)
     designs = {"Opt": (planner.chinchilla_n(c_opt, law), planner.chinchilla_d(c_opt, law)),
                "FlopOpt": (flop["params"], flop["tokens"]),
@@ -974,7 +981,7 @@ def test_the_deployment_plan_charts_total_cost_against_size_as_a_u(computed):
 def test_deployment_plan_sizes_the_serving_fleet_as_serving_gpus_does(computed):
     x = inputs("deployment_plan.xlsx")
     names = computed("deployment_plan.xlsx").names
-    days, rate = x["Days_In_Service"], x["Requests_Per_Day"]
+    days, rate = traffic_days(x), x["Requests_Per_Day"]
     lifetime = rate * days * (x["Input_Tokens_Per_Request"] + x["Output_Tokens_Per_Request"])
     api = rate * days * (x["Input_Tokens_Per_Request"] * x["API_Input_Price"]
                          + x["Output_Tokens_Per_Request"] * x["API_Output_Price"]) / 1e6
@@ -1000,3 +1007,36 @@ def test_deployment_plan_sizes_the_serving_fleet_as_serving_gpus_does(computed):
         per_request = names[f"{p}_Fleet_Cost"] / (rate * days)
         assert close(names[f"{p}_Train_Cost"] + r * days * per_request, r * days * api / (rate * days))
     assert names["Check_Latency"] is True
+
+
+def test_deployment_plan_schedule_and_payback(computed):
+    x = inputs("deployment_plan.xlsx")
+    result = computed("deployment_plan.xlsx")
+    names = result.names
+    months = column(result, "deployment_plan.xlsx", "Schedule_Months")
+    per_month = 365.25 / 12
+    ramp, days = x["Ramp_Days"], x["Days_In_Service"]
+
+    def served(t):  # days of full traffic served t days after the service starts
+        t = min(max(t, 0.0), days)
+        return t * t / (2 * ramp) if t <= ramp else t - ramp / 2
+
+    spent = {}
+    for p in ("Opt", "FlopOpt", "CostOpt", "Own"):
+        hours = names[f"{p}_Train_GPU_Hours"]
+        cluster = max(math.ceil(hours / (x["Train_Days"] * 24) * (1 - 1e-9)), names[f"{p}_Train_Memory_GPUs"])
+        assert names[f"{p}_Train_Cluster_GPUs"] == cluster
+        train_days = hours / (cluster * 24)
+        assert train_days <= x["Train_Days"] + 1e-9
+        rate = names[f"{p}_Fleet_GPUs"] * 24 * x["Serve_Price_Per_GPU_Hour"]
+        spent[p] = [names[f"{p}_Train_Cost"] * min(1, m * per_month / train_days) + rate * served(m * per_month - train_days)
+                    for m in months]
+        got = column(result, "deployment_plan.xlsx", f"Schedule_{p}")
+        assert all(close(a, b) for a, b in zip(got, spent[p])), p
+        assert close(got[-1], names[f"{p}_TCO"]), p  # the schedule ends with the whole cost of ownership
+    trained = max(names["Opt_Train_Wall_Days"], names["CostOpt_Train_Wall_Days"])
+    payback = next(m for m, a, b in zip(months, spent["CostOpt"], spent["Opt"]) if m * per_month >= trained and a <= b)
+    assert names["Payback_Month"] == payback and names["Check_Schedule"] is True
+    # Spend only grows, and the cost-optimal design is ahead from its payback on.
+    assert all(b >= a for a, b in zip(spent["CostOpt"], spent["CostOpt"][1:]))
+    assert all(a <= b for m, a, b in zip(months, spent["CostOpt"], spent["Opt"]) if m >= payback)

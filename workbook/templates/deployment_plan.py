@@ -15,11 +15,16 @@ SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" 
            '&" x "&Serve_GPU&": $"&TEXT(CostOpt_TCO/Per_Million,"0.00")&" M over "&TEXT(Days_In_Service,"#,##0")'
            '&" days of service ($"&TEXT(CostOpt_All_In_Per_M,"0.00")&" per million tokens), "'
            '&TEXT(CostOpt_TCO_Savings,"0.0%")&" less than the compute-optimal "&TEXT(Opt_Params/Per_Billion,"0.0")'
-           '&" B model."')
+           '&" B model, which it pays back against in month "&Payback_Month&"."')
+
+SCHEDULE_MONTHS = 36
+PAYBACK = ('=IF(COUNTIF(Schedule_Ahead,1)=0,"not within the schedule",'
+           'INDEX(Schedule_Months,MATCH(1,Schedule_Ahead,0)))')
 
 DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (inference-aware)"),
            GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
 # Training on GPU at Price_Per_GPU_Hour, serving on Serve_GPU at Serve_Price_Per_GPU_Hour.
+DESIGN_TITLES = tuple((d.prefix, d.title.split(" (")[0]) for d in DESIGNS)
 _COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU,,,Serve_GPU,Serve_Price_Per_GPU_Hour"
 
 
@@ -124,6 +129,8 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
                 GridRow("Meets the quality target", "Meets_Target",
                         '=IF({p}_Loss<=Target_Loss*(1+Loss_Tolerance),"yes","no")', "yes/no", alert="no"),
+                GridRow("Training cluster", "Train_Cluster_GPUs", "=MAX({p}_Train_Deadline_GPUs,{p}_Train_Memory_GPUs)",
+                        "GPUs", INT, note="for the days to train in, or what the training state needs"),
                 GridRow("Serving fleet for the peak", "Fleet_GPUs", "={p}_Replicas*{p}_Serve_GPUs", "GPUs", INT,
                         key_row=True, note="whole replicas, within the latency target"),
                 GridRow("Its average utilisation", "Fleet_Utilisation",
@@ -154,6 +161,10 @@ DEPLOYMENT_PLAN = Template(
         Sheet("Details", "Deployment plan: details", "How the designs were computed, their memory, the "
               "other laws, other sizes and other volumes.", (
             Section("Inputs: utilisation and traffic shape", (
+                In("Days to ramp up to the planned traffic", "Ramp_Days", 90, "days", INT, "nonnegative",
+                   "traffic grows evenly from nothing; 0: full traffic from the first day"),
+                In("Days to train in", "Train_Days", 60, "days", INT,
+                   note="the training deadline: it sizes each design's training cluster"),
                 In("Training MFU", "Train_MFU", 0.4, "fraction", PCT, "fraction"),
                 In("Prefill (input tokens) MFU", "Prefill_MFU", 0.4, "fraction", PCT, "fraction",
                    "prompts are processed in parallel, like training"),
@@ -180,7 +191,9 @@ DEPLOYMENT_PLAN = Template(
             )),
             constants(SECONDS_PER_HOUR, HOURS_PER_DAY, MS_PER_SECOND,
                       In("Cached tensors per layer", "KV_Tensors", 2, "tensors", INT, "whole",
-                         "a key and a value per token and head"), TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
+                         "a key and a value per token and head"),
+                      In("Days per month", "Days_Per_Month", 30.4375, "days", "0.0000", note="365.25 / 12"),
+                      In("Mean traffic share over an even ramp", "Ramp_Mean_Share", 0.5, "fraction", TWO, "fraction"), TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
                       PER_BILLION, PER_TRILLION,
                       COUNT_TOLERANCE,
                       In("Tolerance for meeting the target loss", "Loss_Tolerance", 1e-9, "fraction", SCI,
@@ -194,9 +207,12 @@ DEPLOYMENT_PLAN = Template(
                     'SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,Law),Law),Law))',
                     "nats/token", LOSS, "Target_Loss", key=True,
                     note="a model size: the loss of the law's recommended model of that size"),
-                Out("Lifetime input tokens", "=Requests_Per_Day*Input_Tokens_Per_Request*Days_In_Service",
+                Out("Days of full traffic the service carries", "=IF(Ramp_Days<=Days_In_Service,Days_In_Service-"
+                    "Ramp_Days*Ramp_Mean_Share,Days_In_Service*Days_In_Service/Ramp_Days*Ramp_Mean_Share)", "days", ONE,
+                    "Traffic_Days", note="the days in service less half the ramp"),
+                Out("Lifetime input tokens", "=Requests_Per_Day*Input_Tokens_Per_Request*Traffic_Days",
                     "tokens", TOKENS, "Lifetime_Input_Tokens"),
-                Out("Lifetime output tokens", "=Requests_Per_Day*Output_Tokens_Per_Request*Days_In_Service",
+                Out("Lifetime output tokens", "=Requests_Per_Day*Output_Tokens_Per_Request*Traffic_Days",
                     "tokens", TOKENS, "Lifetime_Output_Tokens"),
                 Out("Lifetime inference tokens", "=Lifetime_Input_Tokens+Lifetime_Output_Tokens", "tokens",
                     TOKENS, "Lifetime_Tokens", key=True),
@@ -266,6 +282,11 @@ DEPLOYMENT_PLAN = Template(
                         note="activations not included"),
                 GridRow("Accelerators to hold the training state", "Train_Memory_GPUs",
                         "=ROUNDUP({p}_Train_Memory_GB/GPU_Memory_GB*(1-Count_Tolerance),0)", "GPUs", INT),
+                "Training cluster",
+                GridRow("Accelerators to train in the days given", "Train_Deadline_GPUs",
+                        "=ROUNDUP({p}_Train_GPU_Hours/(Train_Days*Hours_Per_Day)*(1-Count_Tolerance),0)", "GPUs", INT),
+                GridRow("Days it trains", "Train_Wall_Days", "={p}_Train_GPU_Hours/({p}_Train_Cluster_GPUs*Hours_Per_Day)",
+                        "days", ONE),
                 GridRow("Serving memory per replica", "Serve_Memory_GB",
                         "={p}_Params*Serve_Bytes_Per_Param/Bytes_Per_GB+KV_Cache_GB", "GB", ONE),
                 GridRow("Accelerators per serving replica", "Serve_GPUs",
@@ -298,8 +319,8 @@ DEPLOYMENT_PLAN = Template(
                         "=MAX(1,ROUNDUP(Requests_Per_Second*Peak_To_Average*{p}_Busy_S*(1-Count_Tolerance),0))",
                         "replicas", INT),
                 GridRow("Serving fleet cost over the days in service", "Fleet_Cost",
-                        "={p}_Fleet_GPUs*Days_In_Service*Hours_Per_Day*Serve_Price_Per_GPU_Hour", "USD", USD_M,
-                        note="every provisioned hour, busy or not"),
+                        "={p}_Fleet_GPUs*Traffic_Days*Hours_Per_Day*Serve_Price_Per_GPU_Hour", "USD", USD_M,
+                        note="every provisioned hour, busy or not; the fleet grows with the ramp"),
                 GridRow("All-in cost per million input tokens", "All_In_Input_Per_M",
                         "=({p}_Train_Cost*Lifetime_Input_Tokens/Lifetime_Tokens+{p}_Fleet_Cost*{p}_Prefill_S/{p}_Busy_S)"
                         "/Lifetime_Input_Tokens*Per_Million", "USD/M tokens", "#,##0.000",
@@ -308,8 +329,8 @@ DEPLOYMENT_PLAN = Template(
                         "=({p}_Train_Cost*Lifetime_Output_Tokens/Lifetime_Tokens+{p}_Fleet_Cost*(1-{p}_Prefill_S"
                         "/{p}_Busy_S))/Lifetime_Output_Tokens*Per_Million", "USD/M tokens", "#,##0.000"),
                 GridRow("Requests per day from which it beats the API", "API_Breakeven",
-                        '=IF(API_Cost_Per_Request>{p}_Fleet_Cost/(Requests_Per_Day*Days_In_Service),{p}_Train_Cost/'
-                        '(Days_In_Service*(API_Cost_Per_Request-{p}_Fleet_Cost/(Requests_Per_Day*Days_In_Service))),'
+                        '=IF(API_Cost_Per_Request>{p}_Fleet_Cost/(Requests_Per_Day*Traffic_Days),{p}_Train_Cost/'
+                        '(Traffic_Days*(API_Cost_Per_Request-{p}_Fleet_Cost/(Requests_Per_Day*Traffic_Days))),'
                         '"never")', "requests/day", INT,
                         note="never: each request costs more to serve than to buy"),
             )),
@@ -368,6 +389,41 @@ DEPLOYMENT_PLAN = Template(
                   "Lifetime inference tokens (log scale)", "Total cost, USD (log scale)", log_y=True,
                   x_fmt=SCI, y_fmt='"$"#,##0'),
         ), widths=(44, 20, 20, 20, 20, 16, 40), freeze="B4"),
+        Sheet("Schedule", "Deployment plan: month by month", "Cumulative spend of each design: its training, "
+              "then its serving fleet as the traffic ramps up.", (
+            Section("Output: when the cost-optimal design pays back", (
+                Out("Month from which the cost-optimal design has cost less", PAYBACK, "month", INT, "Payback_Month",
+                    key=True, note="against the compute-optimal model, counted from the start of training"),
+                Out("The schedule covers the whole plan", "=MAX(Schedule_End)>=MAX(Opt_Train_Wall_Days,"
+                    "FlopOpt_Train_Wall_Days,CostOpt_Train_Wall_Days,Own_Train_Wall_Days)+Days_In_Service",
+                    "TRUE/FALSE", CHECK, "Check_Schedule", note="FALSE: the months below end before the service does"),
+            )),
+            Table("schedule", (
+                Col("month", "Month", "month", INT, values=tuple(range(1, SCHEDULE_MONTHS + 1)), name="Schedule_Months"),
+                Col("end", "Days from the start, at its end", "days", INT, "={month}*Days_Per_Month",
+                    name="Schedule_End"),
+                *(col for p, title in DESIGN_TITLES for col in (
+                    Col(f"{p.lower()}_x", f"{title}: days in service", "days", INT,
+                        f"=MIN(MAX(0,{{end}}-{p}_Train_Wall_Days),Days_In_Service)"),
+                    Col(f"{p.lower()}_cum", f"{title}: spent so far", "USD", USD_M,
+                        f"={p}_Train_Cost*MIN(1,{{end}}/{p}_Train_Wall_Days)+{p}_Fleet_GPUs*Hours_Per_Day"
+                        f"*Serve_Price_Per_GPU_Hour*IF({{{p.lower()}_x}}<=Ramp_Days,IF(Ramp_Days>0,{{{p.lower()}_x}}"
+                        f"*{{{p.lower()}_x}}/Ramp_Days*Ramp_Mean_Share,0),{{{p.lower()}_x}}-Ramp_Days*Ramp_Mean_Share)",
+                        name=f"Schedule_{p}"))),
+                Col("ahead", "Cost-optimal ahead, both trained", "1 = yes", INT,
+                    "=IF(AND({end}>=MAX(Opt_Train_Wall_Days,CostOpt_Train_Wall_Days),{costopt_cum}<={opt_cum}),1,0)",
+                    name="Schedule_Ahead"),
+            ), SCHEDULE_MONTHS),
+            Table("payback_mark", (
+                Col("month", "Payback month", "month", INT, per_row=(("=IF(ISNUMBER(Payback_Month),Payback_Month,NA())", 1),)),
+                Col("spend", "The cost-optimal design's spend by then", "USD", USD_M,
+                    per_row=(("=IF(ISNUMBER(Payback_Month),INDEX(Schedule_CostOpt,Payback_Month),NA())", 1),)),
+            ), 1, title="The payback month, marked on the chart below"),
+            Chart("schedule", "Cumulative spend: training, then serving", "month",
+                  tuple((f"{p.lower()}_cum", title) for p, title in DESIGN_TITLES), "Month", "USD spent so far",
+                  log_x=False, x_fmt=INT, y_fmt='#,##0.0,,"M"', markers=False,
+                  marks=(("payback_mark", "month", "spend", "Payback of the cost-optimal design"),)),
+        ), widths=(8, 14, 12, 14, 12, 14, 12, 14, 12, 14, 12)),
         HARDWARE_SHEET,
     ),
 )
