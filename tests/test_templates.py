@@ -632,8 +632,8 @@ def test_charts_read_well(filename):
                 assert title
                 assert ("log scale" in title) == (axis.scaling.logBase == 10), title
             assert (chart.legend is not None) == (len(chart.series) > 1)
-            for s in chart.series:
-                assert s.marker.spPr.solidFill is not None
+            for s in chart.series:  # points show filled markers; bars (a tornado) a filled bar
+                assert (s.spPr.solidFill if chart.tagname == "barChart" else s.marker.spPr.solidFill) is not None
 
 
 def test_the_runs_the_replication_drops_are_the_first_five():
@@ -1040,3 +1040,59 @@ def test_deployment_plan_schedule_and_payback(computed):
     # Spend only grows, and the cost-optimal design is ahead from its payback on.
     assert all(b >= a for a, b in zip(spent["CostOpt"], spent["CostOpt"][1:]))
     assert all(a <= b for m, a, b in zip(months, spent["CostOpt"], spent["Opt"]) if m >= payback)
+
+
+def test_deployment_plan_tornado_moves_one_input_at_a_time(computed):
+    x = inputs("deployment_plan.xlsx")
+    result = computed("deployment_plan.xlsx")
+    names = result.names
+    drivers = column(result, "deployment_plan.xlsx", "Tornado_Driver")
+    lows = column(result, "deployment_plan.xlsx", "Tornado_Low")
+    highs = column(result, "deployment_plan.xlsx", "Tornado_High")
+    wb = openpyxl.load_workbook(COMMITTED / "deployment_plan.xlsx")
+    sheet, ref = next(wb.defined_names["Tornado_Driver"].destinations)
+    first = int(re.sub(r"[^0-9]", "", ref.split(":")[0]))
+    train, n = names["CostOpt_Train_Cost"], names["CostOpt_Params"]
+    price, rate = x["Serve_Price_Per_GPU_Hour"], x["Requests_Per_Day"]
+    tokens_per_day = rate * (x["Input_Tokens_Per_Request"] + x["Output_Tokens_Per_Request"])
+
+    def fleet(requests, peak):
+        return planner.serving_gpus(requests, x["Input_Tokens_Per_Request"], x["Output_Tokens_Per_Request"], n,
+                                    x["Serve_GPU"], peak, x["Latency_Target_MS"], x["Serve_Layers"],
+                                    x["Serve_KV_Heads"], x["Serve_Head_Dim"], names["CostOpt_Serve_GPUs"],
+                                    bytes_per_param=x["Serve_Bytes_Per_Param"], bytes_per_value=x["Serve_KV_Bytes"],
+                                    mfu=x["Prefill_MFU"], field="gpus")
+
+    def expected(driver, m):
+        """(cost of ownership, per million tokens) with only `driver` at m times its value."""
+        days = traffic_days(x)
+        gpus = fleet(rate, x["Peak_To_Average"])
+        t, serve_price, tokens = train, price, tokens_per_day * days
+        if driver == "Training MFU":
+            t = train / m
+        elif driver == "Training price per accelerator-hour":
+            t = train * m
+        elif driver == "Serving price per accelerator-hour":
+            serve_price = price * m
+        elif driver == "Requests per day":
+            gpus, tokens = fleet(rate * m, x["Peak_To_Average"]), tokens * m
+        elif driver == "Busiest hour over the average":
+            gpus = fleet(rate, x["Peak_To_Average"] * m)
+        elif driver == "Days in service":
+            days = traffic_days(dict(x, Days_In_Service=x["Days_In_Service"] * m))
+            tokens = tokens_per_day * days
+        tco = t + gpus * days * 24 * serve_price
+        return tco, tco / tokens * 1e6
+
+    assert len(drivers) == 6
+    for i, (driver, low, high) in enumerate(zip(drivers, lows, highs)):
+        r = first + i
+        for m, tco_col, per_m_col in ((low, "D", "F"), (high, "E", "G")):
+            tco, per_m = expected(driver, m)
+            assert close(result.values[(sheet, f"{tco_col}{r}")], tco), (driver, m)
+            assert close(result.values[(sheet, f"{per_m_col}{r}")], per_m), (driver, m)
+        assert close(result.values[(sheet, f"H{r}")], result.values[(sheet, f"D{r}")] - names["CostOpt_TCO"])
+    # The plan's own values are the base every bar starts from.
+    assert close(expected("Training MFU", 1)[0], names["CostOpt_TCO"])
+    chart = next(c for c in wb[sheet]._charts if c.tagname == "barChart")
+    assert chart.type == "bar" and chart.overlap == 100 and len(chart.series) == 2

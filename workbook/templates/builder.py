@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.chart.legend import Legend
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
@@ -280,6 +280,8 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
                 _write_output(ws, wb, coord, c.formula.format(**refs), c.fmt, None, False)
             elif c.per_row is not None and r - first < len(c.per_row):
                 formula, width = c.per_row[r - first]
+                # {key} is the same row's cell of column `key`, as in a column's own formula.
+                formula = re.sub(r"\{(\w+)\}", lambda m: refs.get(m.group(1), m.group(0)), formula)
                 if width == 1:
                     _write_output(ws, wb, coord, formula, c.fmt, None, False)
                 else:  # a row of results: one array formula across its cells
@@ -311,8 +313,35 @@ _MARK_COLOURS = ("C00000", "FFC000", "00B0F0")
 _ROW_CM = 0.53  # a default row (15 points) in centimetres, to stack charts below each other
 
 
+def _tornado(sheet, block: spec.Chart, tables: dict, row: int) -> int:
+    """A tornado: one horizontal bar per table row, each series' bar drawn from the base (its
+    values are differences from it), the bars of a row overlapping; the first row at the top."""
+    ws, letters, first, last = tables[block.table]
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap, chart.gapWidth = "bar", "clustered", 100, 40
+    chart.title = block.title
+    chart.style = 13
+    chart.height, chart.width = 9, 18
+    chart.x_axis.title, chart.y_axis.title = block.x_title, block.y_title
+    chart.y_axis.number_format = block.y_fmt
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.x_axis.scaling.orientation = "maxMin"  # the table's first row at the top
+    chart.x_axis.tickLblPos = "low"  # the names beside the bars, clear of bars left of the base
+    chart.legend.position = "b"
+    col = lambda key: ws[letters[key]][0].column  # noqa: E731
+    for (key, title), colour in zip(block.series, _COLOURS):
+        series = Series(Reference(ws, min_col=col(key), min_row=first, max_row=last), title=title)
+        series.graphicalProperties = GraphicalProperties(solidFill=colour)
+        chart.series.append(series)
+    chart.set_categories(Reference(ws, min_col=col(block.x), min_row=first, max_row=last))
+    sheet.add_chart(chart, f"A{row}")
+    return row + int(chart.height / _ROW_CM) + 2
+
+
 def _chart(sheet, block: spec.Chart, tables: dict, row: int) -> int:
     """Draw the chart at column A of `row`; return the first row below it."""
+    if block.kind == "tornado":
+        return _tornado(sheet, block, tables, row)
     ws, letters, first, last = tables[block.table]
     chart = ScatterChart()
     chart.title = block.title

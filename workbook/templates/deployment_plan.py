@@ -5,7 +5,7 @@ from __future__ import annotations
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_IN,
     GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol, GridRow, HOURS_PER_DAY, MS_PER_SECOND, TBS,
-    TFLOPS_S, TWO, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
+    TEXT, TFLOPS_S, TWO, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
     PER_BILLION, PER_MILLION, PER_TRILLION, SAVING, SCI, SECONDS_PER_HOUR, Section, Sheet, TOKENS,
     TRAIN_BYTES_IN, TRAIN_FLOPS_PER, Table, Template, USD, USD_M, constants, law_spread,
 )
@@ -16,6 +16,28 @@ SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" 
            '&" days of service ($"&TEXT(CostOpt_All_In_Per_M,"0.00")&" per million tokens), "'
            '&TEXT(CostOpt_TCO_Savings,"0.0%")&" less than the compute-optimal "&TEXT(Opt_Params/Per_Billion,"0.0")'
            '&" B model, which it pays back against in month "&Payback_Month&"."')
+
+# The tornado's inputs, each with its low and high multiple of the plan's value and the cost
+# of ownership of the cost-optimal design ({m}: the multiple) and its cost per million tokens
+# ({tco}: that cost) when only that input moves. The traffic and the peak change the fleet
+# (whole replicas); the days change the days of full traffic (the ramp stays).
+_FLEET_AT = ("CostOpt_Serve_GPUs*MAX(1,ROUNDUP(Requests_Per_Second*{traffic}*Peak_To_Average*{peak}"
+             "*CostOpt_Busy_S*(1-Count_Tolerance),0))")
+_DAYS_AT = ("IF(Ramp_Days<=Days_In_Service*{m},Days_In_Service*{m}-Ramp_Days*Ramp_Mean_Share,"
+            "Days_In_Service*{m}*Days_In_Service*{m}/Ramp_Days*Ramp_Mean_Share)")
+_SERVING = "Hours_Per_Day*Serve_Price_Per_GPU_Hour"
+_PER_M = "={tco}/Lifetime_Tokens*Per_Million"
+DRIVERS = (
+    ("Training MFU", 0.75, 1.25, "=CostOpt_Train_Cost/{m}+CostOpt_Fleet_Cost", _PER_M),
+    ("Training price per accelerator-hour", 0.75, 1.25, "=CostOpt_Train_Cost*{m}+CostOpt_Fleet_Cost", _PER_M),
+    ("Serving price per accelerator-hour", 0.75, 1.25, "=CostOpt_Train_Cost+CostOpt_Fleet_Cost*{m}", _PER_M),
+    ("Requests per day", 0.5, 2, "=CostOpt_Train_Cost+" + _FLEET_AT.format(traffic="{m}", peak="1")
+     + "*Traffic_Days*" + _SERVING, "={tco}/(Lifetime_Tokens*{m})*Per_Million"),
+    ("Busiest hour over the average", 0.75, 1.5, "=CostOpt_Train_Cost+" + _FLEET_AT.format(traffic="1", peak="{m}")
+     + "*Traffic_Days*" + _SERVING, _PER_M),
+    ("Days in service", 0.5, 2, "=CostOpt_Train_Cost+CostOpt_Fleet_GPUs*" + _DAYS_AT + "*" + _SERVING,
+     "={tco}/(Lifetime_Tokens*" + _DAYS_AT + "/Traffic_Days)*Per_Million"),
+)
 
 SCHEDULE_MONTHS = 36
 PAYBACK = ('=IF(COUNTIF(Schedule_Ahead,1)=0,"not within the schedule",'
@@ -64,7 +86,11 @@ DEPLOYMENT_PLAN = Template(
         "parameters and tokens in the 'Your model' column.",
         "Sheet Details: the utilisations, the traffic's peak and the latency target the fleet is "
         "sized for, and the served model's shape for its KV cache (Llama 3 70B's by default).",
-        "The volume table below multiplies the planned lifetime volume; edit its multiples.",
+        "The volume table (sheet Details) multiplies the planned lifetime volume; edit its multiples.",
+        "Sheet Sensitivity: the cost-optimal design's cost when one input at a time moves to its low "
+        "or high multiple (edit them), as tornado charts. Sheet Schedule: each design's spend month "
+        "by month, training then serving as the traffic ramps up, and the month the cost-optimal "
+        "design pays back against the compute-optimal one.",
     ),
     sources=LAW_SOURCES + GPU_SOURCES + (
         "Inference-aware scaling: Sardana et al. 2024, \"Beyond Chinchilla-Optimal: Accounting for "
@@ -389,6 +415,37 @@ DEPLOYMENT_PLAN = Template(
                   "Lifetime inference tokens (log scale)", "Total cost, USD (log scale)", log_y=True,
                   x_fmt=SCI, y_fmt='"$"#,##0'),
         ), widths=(44, 20, 20, 20, 20, 16, 40), freeze="B4"),
+        Sheet("Sensitivity", "Deployment plan: what moves its cost", "The cost-optimal design held fixed, one "
+              "input at a time set low and high: its total cost of ownership and its all-in cost per million "
+              "tokens.", (
+            Table("tornado", (
+                Col("driver", "Input varied", "", TEXT, values=tuple(d[0] for d in DRIVERS), rule="none",
+                    name="Tornado_Driver"),
+                Col("low", "Low", "x base", TWO, values=tuple(d[1] for d in DRIVERS), name="Tornado_Low"),
+                Col("high", "High", "x base", TWO, values=tuple(d[2] for d in DRIVERS), name="Tornado_High"),
+                Col("tco_low", "Cost of ownership, low", "USD", USD_M, per_row=tuple((d[3].format(m="{low}"), 1)
+                                                                                  for d in DRIVERS)),
+                Col("tco_high", "Cost of ownership, high", "USD", USD_M, per_row=tuple((d[3].format(m="{high}"), 1)
+                                                                                    for d in DRIVERS)),
+                Col("per_m_low", "Per million tokens, low", "USD/M tokens", "#,##0.000",
+                    per_row=tuple((d[4].format(tco="{tco_low}", m="{low}"), 1) for d in DRIVERS)),
+                Col("per_m_high", "Per million tokens, high", "USD/M tokens", "#,##0.000",
+                    per_row=tuple((d[4].format(tco="{tco_high}", m="{high}"), 1) for d in DRIVERS)),
+                Col("bar_low", "Low against the base", "USD", USD_M, "={tco_low}-CostOpt_TCO"),
+                Col("bar_high", "High against the base", "USD", USD_M, "={tco_high}-CostOpt_TCO"),
+                Col("per_m_bar_low", "Low against the base, per million", "USD/M tokens", "#,##0.000",
+                    "={per_m_low}-CostOpt_All_In_Per_M"),
+                Col("per_m_bar_high", "High against the base, per million", "USD/M tokens", "#,##0.000",
+                    "={per_m_high}-CostOpt_All_In_Per_M"),
+            ), len(DRIVERS), title="One input at a time, low and high (edit the multiples)"),
+            Chart("tornado", "Total cost of ownership: what moves it", "driver",
+                  (("bar_low", "Input low"), ("bar_high", "Input high")), "Input moved (table above)",
+                  "USD against the plan's",
+                  y_fmt='#,##0.0,,"M"', kind="tornado"),
+            Chart("tornado", "All-in cost per million tokens: what moves it", "driver",
+                  (("per_m_bar_low", "Input low"), ("per_m_bar_high", "Input high")), "Input moved (table above)",
+                  "USD per million tokens against the plan's", y_fmt="0.000", kind="tornado"),
+        ), widths=(30, 8, 8, 13, 13, 13, 13, 13, 13, 13, 13)),
         Sheet("Schedule", "Deployment plan: month by month", "Cumulative spend of each design: its training, "
               "then its serving fleet as the traffic ramps up.", (
             Section("Output: when the cost-optimal design pays back", (

@@ -130,6 +130,10 @@ class Chart:
     # Points marked on the chart, each a series of markers from a small table:
     # (table key, x column key, y column key, series title[, the one row of the table to mark]).
     marks: tuple = ()
+    # "scatter" (the default) or "tornado": horizontal bars, one row of the table per bar, `x`
+    # naming each bar and the series drawn from a common base (each series' values are its
+    # difference from the base)
+    kind: str = "scatter"
 
 
 @dataclass(frozen=True)
