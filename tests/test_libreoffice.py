@@ -232,10 +232,11 @@ def test_training_budget_copy_accounts_for_an_edited_price_and_accelerator(tmp_p
 
     got = _edited_in_libreoffice("training_budget.xlsx", {
         "Price_Per_GPU_Hour": 3.25, "PUE": 1.5, "GPU": "A100 80GB", "GPU_Count": 1000}, tmp_path)
-    budget = planner.compute_from_gpus(1000, got["Cluster_Days"], "A100 80GB", got["MFU"])
+    restarts = 1 + got["Restart_Overhead"]  # the cluster's days include its restarts
+    budget = planner.compute_from_gpus(1000, got["Cluster_Days"], "A100 80GB", got["MFU"]) / restarts
     hours = planner.gpu_hours(budget, "A100 80GB", got["MFU"])
     assert same(got["Budget"], budget) and same(got["GPU_Hours"], hours)
-    assert same(got["Wall_Days"], planner.train_days(budget, 1000, "A100 80GB", got["MFU"]))
+    assert same(got["Wall_Days"], planner.train_days(budget * restarts, 1000, "A100 80GB", got["MFU"]))
     assert same(got["Cost_Total"], planner.compute_cost(budget, 3.25, "A100 80GB", got["MFU"]))
     assert same(got["Energy_kWh"], planner.energy_kwh(budget, "A100 80GB", got["MFU"], 1.5))
     assert got["GPU_Peak"] == planner.peak_flops("A100 80GB")

@@ -273,14 +273,24 @@ def test_training_budget(computed):
     names = computed("training_budget.xlsx").names
     law, gpu, mfu = x["Law"], x["GPU"], x["MFU"]
     assert x["Budget_Mode"] == "Cluster"
-    c = planner.compute_from_gpus(x["GPU_Count"], x["Cluster_Days"], gpu, mfu)
+    # The cluster's days include its failed and restarted runs: the final run gets the rest.
+    restarts = x["Restart_Overhead"]
+    c = planner.compute_from_gpus(x["GPU_Count"], x["Cluster_Days"], gpu, mfu) / (1 + restarts)
     n, d = planner.chinchilla_n(c, law), planner.chinchilla_d(c, law)
     expected = {
         "Budget": c, "Opt_Params": n, "Opt_Tokens": d, "Opt_Tokens_Per_Param": d / n,
         "Opt_Loss": planner.chinchilla_loss(c, law),
         "GPU_Hours": planner.gpu_hours(c, gpu, mfu),
-        "Wall_Days": planner.train_days(c, x["GPU_Count"], gpu, mfu),
+        "Wall_Days": planner.train_days(c * (1 + restarts), x["GPU_Count"], gpu, mfu),
         "Cost_Total": planner.compute_cost(c, x["Price_Per_GPU_Hour"], gpu, mfu),
+        "Development_Cost": planner.compute_cost(c, x["Price_Per_GPU_Hour"], gpu, mfu)
+        * (1 + x["Experiments_Overhead"] + restarts + x["Eval_Overhead"]),
+        # The cluster for whole terms of a commitment (a 60-day run pays one 1-year term).
+        "Committed_Cost": x["GPU_Count"] * 365.25 * 24 * x["Commit_Term_Years"] * planner.committed_hour_price(
+            x["Price_Per_GPU_Hour"], x["Commit_Discount"], x["Commit_Term_Years"]),
+        "Dollar_Budget_FLOPs": planner.compute_from_gpus(
+            x["Dollar_Budget"] / (1 + x["Experiments_Overhead"] + restarts + x["Eval_Overhead"])
+            / x["Price_Per_GPU_Hour"], 1 / 24, gpu, mfu),
         "Energy_kWh": planner.energy_kwh(c, gpu, mfu, x["PUE"], x["Board_Power_W"]),
         "Effective_Tokens": planner.effective_tokens(d, x["Unique_Tokens"]),
         "Data_Limited_Loss": planner.data_constrained_loss(n, d, x["Unique_Tokens"], law),
@@ -321,7 +331,7 @@ def test_training_budget_states_the_accelerators_memory_and_deadline_need(comput
     sets = ["Budget_Mode=FLOPs", "FLOPs_Budget=3e23", "Cluster_Days=20", "Activation_GB=30", "GPU_Count=64"]
     got = computed("training_budget.xlsx", sets).names
     n = planner.chinchilla_n(3e23, x["Law"])
-    deadline = planner.gpus_for_deadline(3e23, 20, x["GPU"], x["MFU"])
+    deadline = planner.gpus_for_deadline(3e23 * (1 + x["Restart_Overhead"]), 20, x["GPU"], x["MFU"])
     memory = planner.gpus_for_memory(n, x["GPU"], x["Train_Bytes_Per_Param"], activation_gb=30)
     assert (got["Deadline_GPUs"], got["Memory_GPUs"], got["Plan_GPUs"]) == (deadline, memory, max(deadline, memory))
     assert got["Check_Memory"] is (64 >= memory)

@@ -41,6 +41,9 @@ TRAINING_BUDGET = Template(
         "Unique tokens available: the size of your deduplicated training corpus; when the "
         "optimal token count exceeds it, the data-limit rows show the repetition's cost.",
         "Sensitivity: edit the multiples column to try other budgets.",
+        "Sheet Details also holds the overheads beyond the final run (experiments, restarts, "
+        "evaluation, with their sources), a commitment's discount and term, and what a budget in "
+        "dollars buys in FLOPs.",
     ),
     sources=LAW_SOURCES + GPU_SOURCES + (
         "Repeated data: Muennighoff et al. 2023, \"Scaling Data-Constrained Language Models\" "
@@ -58,7 +61,8 @@ TRAINING_BUDGET = Template(
                    "Cluster: the cluster below; FLOPs: the FLOPs budget below"),
                 In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu",
                    "or a peak FLOP/s number"),
-                In("Number of accelerators", "GPU_Count", 2048, "GPUs", INT),
+                In("Number of accelerators (available)", "GPU_Count", 2048, "GPUs", INT,
+                   note="the cluster; with a FLOPs or dollar budget, the most you can get"),
                 In("Training time (the deadline)", "Cluster_Days", 60, "days", ONE,
                    note="the cluster's days; with a FLOPs budget, the time it must take"),
                 In("Model FLOPs utilisation (MFU)", "MFU", 0.4, "fraction", PCT, "fraction",
@@ -68,7 +72,7 @@ TRAINING_BUDGET = Template(
                 In("Board power per accelerator (blank: the preset's)", "Board_Power_W", None, "W", INT,
                    note="needed for TPU v5e/v5p (unpublished) or an accelerator given as FLOP/s"),
                 In("FLOPs budget (when 'Budget from' is FLOPs)", "FLOPs_Budget", 1e24, "FLOPs", FLOPS,
-                   ignored_when='Budget_Mode<>"FLOPs"', note="greyed when the budget comes from the cluster"),
+                   ignored_when='Budget_Mode<>"FLOPs"', note="the final run's (Details: what dollars buy)"),
                 In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
                    note="deduplicated corpus size"),
                 TRAIN_BYTES_IN,
@@ -78,19 +82,27 @@ TRAINING_BUDGET = Template(
             )),
             Section("Output: the compute-optimal plan", (
                 Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
-                    'GPU_Count*Cluster_Days*Hours_Per_Day*Seconds_Per_Hour*GPU_Peak*MFU)', "FLOPs", FLOPS,
-                    "Budget", key=True, note="cluster: GPUs x days x peak x MFU"),
+                    'GPU_Count*Cluster_Days*Hours_Per_Day*Seconds_Per_Hour*GPU_Peak*MFU/(1+Restart_Overhead))',
+                    "FLOPs", FLOPS, "Budget", key=True, note="the final run's: a cluster also spends its restarts"),
                 Out("Parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS, "Opt_Params", key=True),
                 Out("Training tokens", "=CHINCHILLA_D(Budget,Law)", "tokens", TOKENS, "Opt_Tokens", key=True),
                 Out("Predicted loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss", key=True),
                 Out("Accelerator-hours", "=Budget/(GPU_Peak*MFU*Seconds_Per_Hour)", "GPU-hours", INT,
                     "GPU_Hours", key=True),
-                Out("Wall-clock time on the cluster", "=GPU_Hours/GPU_Count/Hours_Per_Day", "days", ONE,
-                    "Wall_Days"),
-                Out("Training cost", "=GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Cost_Total", key=True),
+                Out("Wall-clock time on the accelerators available", "=GPU_Hours*(1+Restart_Overhead)/GPU_Count"
+                    "/Hours_Per_Day", "days", ONE, "Wall_Days", note="restarts included"),
+                Out("Training cost of the final run", "=GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Cost_Total",
+                    key=True),
+                Out("With experiments, restarts and evaluation", "=Cost_Total*(1+Overheads)", "USD", USD_M,
+                    "Development_Cost", key=True, note="the overheads on sheet Details"),
+                Out("The final run at the committed price", "=GPU_Count*ROUNDUP(Wall_Days/(Commit_Term_Years*"
+                    "Days_Per_Year)*(1-Count_Tolerance),0)*Commit_Term_Years*Days_Per_Year*Hours_Per_Day*"
+                    "Price_Per_GPU_Hour*(1-Commit_Discount)", "USD", USD_M, "Committed_Cost",
+                    note="whole terms of the accelerators available, used or not"),
                 Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "GWh", GWH, "Energy_kWh",
                     note="board power x hours x PUE"),
-                Out("Accelerators for the deadline", "=ROUNDUP(GPU_Hours/(Cluster_Days*Hours_Per_Day)*(1-Count_Tolerance),0)",
+                Out("Accelerators for the deadline", "=ROUNDUP(GPU_Hours*(1+Restart_Overhead)/(Cluster_Days*"
+                    "Hours_Per_Day)*(1-Count_Tolerance),0)",
                     "GPUs", INT, "Deadline_GPUs", key=True, note="to finish the budget in the training time"),
                 Out("Accelerators to hold the training state", "=ROUNDUP(Train_Memory_GB/(GPU_Memory_GB-Activation_GB)*(1-Count_Tolerance),0)",
                     "GPUs", INT, "Memory_GPUs", key=True,
@@ -107,12 +119,30 @@ TRAINING_BUDGET = Template(
                     CHECK, "Check_Data", note="FALSE: the data-limited plan (sheet Details) is the one to use"),
                 Out("The cluster holds the training state", "=GPU_Count>=Memory_GPUs", "TRUE/FALSE",
                     CHECK, "Check_Memory", note="FALSE: add accelerators, or shard or shrink the state"),
+                Out("The accelerators available meet the deadline", "=GPU_Count>=Deadline_GPUs", "TRUE/FALSE",
+                    CHECK, "Check_Deadline", note="FALSE: the run takes the wall-clock days above instead"),
             )),
         ), widths=(40, 18, 16, 60), one_page=True),
         Sheet("Details", "Training budget: details", "How the plan was computed, the data limit, the "
               "other laws and other budgets.", (
+            Section("Inputs: overheads and a committed price", (
+                In("Experiments and ablations before the final run", "Experiments_Overhead", 0.5, "x final run",
+                   TWO, "nonnegative", "0.5: 10:20 experimentation to training at Facebook (Wu et al. 2022); "
+                   "GPT-3's smaller models alone were 0.14 (Brown et al. 2020, Table 2.1)"),
+                In("Failed and restarted runs", "Restart_Overhead", 0.1, "x final run", TWO, "nonnegative",
+                   "0.1: Llama 3 405B kept over 90% effective training time (Dubey et al. 2024, 3.3.4)"),
+                In("Evaluation", "Eval_Overhead", 0.0, "x final run", TWO, "nonnegative",
+                   "not counted unless you set it"),
+                In("Commitment discount on the price", "Commit_Discount", 0.41, "fraction", PCT, "open_fraction",
+                   "1-year: AWS p4d A100, $4.10 on demand, $2.40 committed (Cottier et al. 2024's price data)"),
+                In("Commitment term", "Commit_Term_Years", 1, "years", TWO),
+                In("A budget in dollars", "Dollar_Budget", 10e6, "USD", USD_M,
+                   note="all in, overheads included: the FLOPs it buys are below"),
+            )),
             constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, BYTES_PER_GB, PER_MILLION, PER_BILLION,
-                      PER_TRILLION, COUNT_TOLERANCE),
+                      PER_TRILLION, COUNT_TOLERANCE,
+                      In("Days per year", "Days_Per_Year", 365.25, "days", "0.00"),
+                      In("Days per month", "Days_Per_Month", 30.4375, "days", "0.0000", note="365.25 / 12")),
             Section("Calculations", (
                 GPU_PEAK_OUT,
                 Out("Board power from sheet Hardware", "=IF(ISNUMBER(GPU),0,INDEX(HW_Power_W,MATCH(GPU,HW_Name,0)))",
@@ -120,6 +150,11 @@ TRAINING_BUDGET = Template(
                 Out("Board power used", "=IF(ISBLANK(Board_Power_W),IF(Table_Power_W>0,Table_Power_W,NA()),"
                     "Board_Power_W)", "W", INT, "GPU_Power_W", note="#N/A until a board power is known"),
                 GPU_MEMORY_OUT,
+                Out("Overheads on the final run", "=Experiments_Overhead+Restart_Overhead+Eval_Overhead",
+                    "x final run", TWO, "Overheads"),
+                Out("The final run's FLOPs the dollar budget buys", "=Dollar_Budget/(1+Overheads)/Price_Per_GPU_Hour*"
+                    "GPU_Peak*MFU*Seconds_Per_Hour", "FLOPs", FLOPS, "Dollar_Budget_FLOPs",
+                    note="type it as the FLOPs budget on sheet Budget to plan for the dollars"),
             )),
             Section("Output: the plan in detail", (
                 Out("Tokens per parameter", "=Opt_Tokens/Opt_Params", "tokens/parameter", ONE, "Opt_Tokens_Per_Param"),
@@ -159,7 +194,7 @@ TRAINING_BUDGET = Template(
                 Col("tokens", "Training tokens", "tokens", TOKENS, "=CHINCHILLA_D({budget},Law)"),
                 Col("loss", "Predicted loss", "nats/token", LOSS, "=CHINCHILLA_LOSS({budget},Law)"),
                 Col("hours", "Accelerator-hours", "GPU-hours", INT, "={budget}/(GPU_Peak*MFU*Seconds_Per_Hour)"),
-                Col("days", "Days on the cluster", "days", ONE, "={hours}/GPU_Count/Hours_Per_Day"),
+                Col("days", "Days on the cluster", "days", ONE, "={hours}*(1+Restart_Overhead)/GPU_Count/Hours_Per_Day"),
                 Col("cost", "Training cost", "USD", USD_M, "={hours}*Price_Per_GPU_Hour"),
             ), len(SENS_MULTIPLES)),
             Table("plan_mark", (
