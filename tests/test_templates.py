@@ -1106,3 +1106,18 @@ def test_deployment_plan_tornado_moves_one_input_at_a_time(computed):
     assert close(expected("Training MFU", 1)[0], names["CostOpt_TCO"])
     chart = next(c for c in wb[sheet]._charts if c.tagname == "barChart")
     assert chart.type == "bar" and chart.overlap == 100 and len(chart.series) == 2
+
+
+def test_training_budget_monthly_spend(computed):
+    result = computed("training_budget.xlsx", ["Cluster_Days=75"])
+    names = result.names
+    months = column(result, "training_budget.xlsx", "Spend_Months")
+    monthly = column(result, "training_budget.xlsx", "Spend_Monthly")
+    cumulative = column(result, "training_budget.xlsx", "Spend_Cumulative")
+    run = names["Cost_Total"] * (1 + names["Restart_Overhead"])  # the cluster's days, restarts included
+    per_month = 365.25 / 12
+    assert close(names["Wall_Days"], 75)
+    for m, spend, so_far in zip(months, monthly, cumulative):
+        done = min(1.0, m * per_month / 75)
+        assert close(so_far, run * done) and close(spend, run * (done - min(1.0, max(0.0, (m - 1) * per_month / 75))))
+    assert close(sum(monthly), run) and monthly[3] == 0  # a 75-day run is paid in its first three months

@@ -18,6 +18,7 @@ SUMMARY = ('="Train a "&TEXT(Opt_Params/Per_Billion,"0.0")&" B-parameter model o
            '&"the "&TEXT(Cluster_Days,"0")&"-day deadline needs "&TEXT(Deadline_GPUs,"#,##0")&"."')
 
 SENS_MULTIPLES = (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10)
+SCHEDULE_MONTHS = 12
 
 TRAINING_BUDGET = Template(
     "training_budget.xlsx",
@@ -197,6 +198,15 @@ TRAINING_BUDGET = Template(
                 Col("days", "Days on the cluster", "days", ONE, "={hours}*(1+Restart_Overhead)/GPU_Count/Hours_Per_Day"),
                 Col("cost", "Training cost", "USD", USD_M, "={hours}*Price_Per_GPU_Hour"),
             ), len(SENS_MULTIPLES)),
+            Table("months", (
+                Col("month", "Month", "month", INT, values=tuple(range(1, SCHEDULE_MONTHS + 1)), name="Spend_Months"),
+                Col("end", "Days from the start, at its end", "days", INT, "={month}*Days_Per_Month"),
+                Col("spend", "Spent on the final run in the month", "USD", USD_M,
+                    "=Cost_Total*(1+Restart_Overhead)*(MIN(1,{end}/Wall_Days)-MAX(0,MIN(1,({end}-Days_Per_Month)"
+                    "/Wall_Days)))", name="Spend_Monthly"),
+                Col("cumulative", "Spent so far", "USD", USD_M,
+                    "=Cost_Total*(1+Restart_Overhead)*MIN(1,{end}/Wall_Days)", name="Spend_Cumulative"),
+            ), SCHEDULE_MONTHS, title="Monthly spend of the final run on the accelerators available (restarts included)"),
             Table("plan_mark", (
                 Col("cost", "Training cost of the plan", "USD", USD_M, per_row=(("=Cost_Total", 1),)),
                 Col("loss", "Its predicted loss", "nats/token", LOSS, per_row=(("=Opt_Loss", 1),)),
