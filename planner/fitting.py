@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 # scipy.optimize is imported when a fit runs, not with the planner: it is most of the import
 # time and memory of the formulas (0.35 s, 40 MiB), which xlwings Lite pays in the browser.
 
-from . import _args
+from . import _args, diskcache
 from .catalog import Arg, formula
 from .errors import DOMAIN, SHAPE, TYPE, PlannerError, PlannerWarning
 
@@ -453,17 +453,26 @@ def _resample_fits(obj: _HuberLSE, inner, resamples: int, seed: int, progress) -
 
 
 def _bootstrap_laws(key, inner, resamples: int, seed: int, progress, use: str) -> np.ndarray:
-    """The laws {E, A, B, alpha, beta} fitted to `resamples` resamples, one row each.
+    """The laws {E, A, B, alpha, beta} fitted to `resamples` resamples, one row each (read
+    from the disk cache when these data, options and code were resampled before).
 
     A resample whose fit did not converge, or converged to numbers beyond the float range (a
     run with an outlying loss drawn many times), is left out and counted in a warning; past
     one in ten the law is too poorly determined to resample, and that is an error.
     """
-    with _one_blas_thread():
-        fits = _resample_fits(_objective(key), inner, resamples, seed, progress)
-    with np.errstate(over="ignore", invalid="ignore"):
-        values = np.column_stack([np.exp(fits[:, 2]), np.exp(fits[:, 0]), np.exp(fits[:, 1]),
-                                  fits[:, 3], fits[:, 4]])
+    parts = (*key, resamples, seed)
+    stored = diskcache.load("bootstrap", parts)
+    if stored is not None and stored.get("values", np.empty(0)).shape == (resamples, 5):
+        values = stored["values"]
+        if progress is not None:
+            progress(resamples)
+    else:
+        with _one_blas_thread():
+            fits = _resample_fits(_objective(key), inner, resamples, seed, progress)
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = np.column_stack([np.exp(fits[:, 2]), np.exp(fits[:, 0]), np.exp(fits[:, 1]),
+                                      fits[:, 3], fits[:, 4]])
+        diskcache.store("bootstrap", parts, values=values)
     ok = np.isfinite(values).all(axis=1)
     failed = resamples - int(ok.sum())
     if failed > resamples // 10:

@@ -1,0 +1,81 @@
+"""Bootstrap fits remembered on disk across runs: read back instead of recomputed, and never a failure."""
+
+import numpy as np
+import pytest
+
+import planner
+from planner import diskcache, fitting
+
+
+def runs():
+    n = np.repeat(np.logspace(7, 9, 5), 4)
+    d = n * np.tile([5.0, 20.0, 80.0, 320.0], 5)
+    rng = np.random.default_rng(3)
+    loss = (1.8 + 400 / n ** 0.34 + 410 / d ** 0.28) * np.exp(rng.normal(0, 0.003, n.size))
+    return n, d, loss
+
+
+@pytest.fixture
+def counted(monkeypatch, tmp_path):
+    """The cache in a fresh directory, and a count of the resampling runs actually done."""
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path))
+    done = []
+    real = fitting._resample_fits
+    monkeypatch.setattr(fitting, "_resample_fits", lambda *a: done.append(1) or real(*a))
+    fitting.clear_cache()
+    yield tmp_path, done
+    fitting.clear_cache()
+
+
+def test_a_second_run_reads_the_bootstrap_from_disk(counted):
+    where, done = counted
+    first = planner.fit_scaling_law_ci(*runs(), 0.8, 50, 1)
+    assert len(done) == 1 and len(list(where.glob("bootstrap-*.npz"))) == 1
+    fitting.clear_cache()  # as a new process would start
+    again = planner.fit_scaling_law_ci(*runs(), 0.8, 50, 1)
+    assert len(done) == 1 and np.array_equal(first, again)
+    samples = planner.fit_scaling_law_samples(*runs(), 50, 1)  # the same resamples
+    assert len(done) == 1 and samples.shape == (50, 5)
+
+
+def test_other_data_or_options_are_fitted_afresh(counted):
+    where, done = counted
+    n, d, loss = runs()
+    planner.fit_scaling_law_ci(n, d, loss, 0.8, 50, 1)
+    planner.fit_scaling_law_ci(n, d, loss, 0.8, 50, 2)  # another seed
+    planner.fit_scaling_law_ci(n, d, loss * 1.001, 0.8, 50, 1)  # other losses
+    assert len(done) == 3 and len(list(where.glob("bootstrap-*.npz"))) == 3
+    # Another level reuses the resamples: only the percentiles change.
+    planner.fit_scaling_law_ci(n, d, loss, 0.9, 50, 1)
+    assert len(done) == 3
+
+
+def test_a_damaged_or_planted_entry_is_recomputed(counted):
+    where, done = counted
+    first = planner.fit_scaling_law_ci(*runs(), 0.8, 50, 1)
+    (entry,) = where.glob("bootstrap-*.npz")
+    entry.write_bytes(b"not a numpy file")
+    fitting.clear_cache()
+    assert np.array_equal(planner.fit_scaling_law_ci(*runs(), 0.8, 50, 1), first) and len(done) == 2
+    # An entry of the wrong shape (or a pickle, which is never loaded) is not trusted either.
+    np.savez(entry, values=np.zeros((3, 5)))
+    fitting.clear_cache()
+    assert np.array_equal(planner.fit_scaling_law_ci(*runs(), 0.8, 50, 1), first) and len(done) == 3
+
+
+def test_off_writes_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLANNER_CACHE_DIR", "off")
+    assert diskcache.directory() is None
+    diskcache.store("bootstrap", (b"x", 1), values=np.ones((1, 5)))
+    assert diskcache.load("bootstrap", (b"x", 1)) is None
+    monkeypatch.delenv("PLANNER_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert diskcache.directory() == tmp_path / "compute-planner"
+
+
+def test_an_unwritable_directory_is_no_error(monkeypatch, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the directory would go")
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(blocked / "cache"))
+    fitting.clear_cache()
+    assert planner.fit_scaling_law_ci(*runs(), 0.8, 20, 1).shape == (3, 5)
