@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
+    DAYS_PER_MONTH,
     BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_IN,
     GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol, GridRow, HOURS_PER_DAY, MS_PER_SECOND, TBS,
     TEXT, TFLOPS_S, TWO, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
@@ -218,7 +219,7 @@ DEPLOYMENT_PLAN = Template(
             constants(SECONDS_PER_HOUR, HOURS_PER_DAY, MS_PER_SECOND,
                       In("Cached tensors per layer", "KV_Tensors", 2, "tensors", INT, "whole",
                          "a key and a value per token and head"),
-                      In("Days per month", "Days_Per_Month", 30.4375, "days", "0.0000", note="365.25 / 12"),
+                      DAYS_PER_MONTH,
                       In("Mean traffic share over an even ramp", "Ramp_Mean_Share", 0.5, "fraction", TWO, "fraction"), TRAIN_FLOPS_PER, INFER_FLOPS_PER, BYTES_PER_GB, PER_MILLION,
                       PER_BILLION, PER_TRILLION,
                       COUNT_TOLERANCE,

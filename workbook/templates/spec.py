@@ -339,6 +339,8 @@ def constants(*rows: In) -> Section:
 SECONDS_PER_HOUR = In("Seconds per hour", "Seconds_Per_Hour", 3600, "s/h", "#,##0")
 HOURS_PER_DAY = In("Hours per day", "Hours_Per_Day", 24, "h/day", "#,##0")
 MS_PER_SECOND = In("Milliseconds per second", "Ms_Per_Second", 1000, "ms/s", "#,##0")
+DAYS_PER_YEAR = In("Days per year", "Days_Per_Year", 365.25, "days", "0.00")
+DAYS_PER_MONTH = In("Days per month", "Days_Per_Month", 30.4375, "days", "0.0000", note="365.25 / 12")
 TRAIN_FLOPS_PER = In("Training FLOPs per parameter per token", "Train_FLOPs_Per_Param_Token", 6,
                      "FLOPs", "#,##0", note="forward 2 + backward 4 (Kaplan et al. 2020)")
 INFER_FLOPS_PER = In("Inference FLOPs per parameter per token", "Inference_FLOPs_Per_Param_Token", 2,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
+    DAYS_PER_MONTH, DAYS_PER_YEAR,
     BILLIONS, BYTES_PER_GB, CHECK, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_IN,
     GPU_MEMORY_OUT, GPU_PEAK_OUT, GWH, GPU_SOURCES, HARDWARE_SHEET, HOURS_PER_DAY, INT, In, LAW_IN,
     LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_MILLION, PER_TRILLION, SCI, SECONDS_PER_HOUR,
@@ -142,8 +143,7 @@ TRAINING_BUDGET = Template(
             )),
             constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, BYTES_PER_GB, PER_MILLION, PER_BILLION,
                       PER_TRILLION, COUNT_TOLERANCE,
-                      In("Days per year", "Days_Per_Year", 365.25, "days", "0.00"),
-                      In("Days per month", "Days_Per_Month", 30.4375, "days", "0.0000", note="365.25 / 12")),
+                      DAYS_PER_YEAR, DAYS_PER_MONTH),
             Section("Calculations", (
                 GPU_PEAK_OUT,
                 Out("Board power from sheet Hardware", "=IF(ISNUMBER(GPU),0,INDEX(HW_Power_W,MATCH(GPU,HW_Name,0)))",
