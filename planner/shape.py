@@ -103,7 +103,7 @@ def _counts(layers, d_model, vocab_size, ffn_hidden, gated_ffn, tied_embeddings,
     moe = routed > 0
     # A dense preset's 0 active experts is no one's input; a given count must be a count.
     used = shape["active_experts"] if active_experts is None else _args.number(active_experts, "active_experts")
-    if np.any(moe) and used in (None, 0):
+    if np.any(moe) and (used is None or (np.ndim(used) == 0 and float(used) == 0)):
         raise PlannerError("active_experts is needed with experts: how many routed experts each token "
                            "uses", argument="active_experts", kind=TYPE)
     used = np.asarray(0.0) if used is None else _args.number(used, "active_experts", "count")

@@ -52,6 +52,14 @@ def test_mixtral_active_count():
     assert planner.active_params_from_shape("Llama 2 7B") == planner.params_from_shape("Llama 2 7B")
 
 
+def test_expert_counts_broadcast():
+    per_token = planner.active_params_from_shape(32, 4096, 32000, 14336, True, False, 32, 8, 8, [1, 2, 4])
+    expert = 32 * 3 * 4096 * 14336  # one SwiGLU expert in each of 32 layers
+    assert per_token.shape == (3,) and np.array_equal(np.diff(per_token), [expert, 2 * expert])
+    total = planner.params_from_shape(32, 4096, 32000, 14336, True, False, 32, 8, [8, 16], [[2], [4]])
+    assert total.shape == (2, 2) and np.all(total[0] == total[1])  # the total holds every expert
+
+
 def test_shared_experts_against_an_independent_count():
     # DeepSeekMoE-style: 64 routed experts of width 1408, 6 used per token, 2 always used.
     L, d, v, f, e, k, s = 28, 2048, 102400, 1408, 64, 6, 2
