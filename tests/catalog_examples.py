@@ -44,8 +44,16 @@ def _isoflop_runs():
     return {"params": n, "tokens": d, "losses": law.loss(n, d)}
 
 
+def _error_law_data():
+    """Models' losses and the errors of an error law (Gadre et al. 2024's form), and that law."""
+    law = np.array([0.85, 2.2, 0.7])  # epsilon, k, gamma
+    losses = np.linspace(2.5, 4.5, 6)
+    return {"losses": losses, "errors": law[0] - law[1] * np.exp(-law[2] * losses), "error_law": law}
+
+
 # Range data for the examples of functions that need runs of another design.
-DATA_FOR = {"fit_isoflop": _isoflop_runs()}
+DATA_FOR = {"fit_isoflop": _isoflop_runs(), "fit_error_law": _error_law_data(),
+            "downstream_error": _error_law_data(), "loss_for_error": _error_law_data()}
 
 
 def column(values) -> list[list[float]]:

@@ -16,7 +16,11 @@ _RUN_COLUMNS = {"A": "Gallery_Runs_Params", "B": "Gallery_Runs_Tokens", "C": "Ga
 
 
 # Where the reference's generic example would pair columns that mean nothing together.
-_OWN_EXAMPLES = {"FIT_POWER_LAW": "=FIT_POWER_LAW(Gallery_Runs_FLOPs, Gallery_Runs_Loss)"}
+_OWN_EXAMPLES = {"FIT_POWER_LAW": "=FIT_POWER_LAW(Gallery_Runs_FLOPs, Gallery_Runs_Loss)",
+                 # An error law and models on it, typed as array constants (the runs hold no errors).
+                 "FIT_ERROR_LAW": "=FIT_ERROR_LAW({2.5;3;3.5;4;4.5}, {0.4677;0.5806;0.6602;0.7162;0.7557})",
+                 "DOWNSTREAM_ERROR": "=DOWNSTREAM_ERROR(2.5, {0.85,2.2,0.7})",
+                 "LOSS_FOR_ERROR": "=LOSS_FOR_ERROR(0.5, {0.85,2.2,0.7})"}
 
 
 def _example(entry) -> str:
