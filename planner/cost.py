@@ -289,4 +289,4 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
     total = _args.in_range(total, "total cost", *traffic)
     baseline = _args.in_range(baseline, "total cost", *traffic)
     return _args.record(COST_FIELDS, (n, d, train, serve, total, baseline, savings), key,
-                        target_loss, input_tokens, output_tokens, *inputs.values(), units=COST_UNITS)
+                        *inputs.values(), units=COST_UNITS)

@@ -91,8 +91,7 @@ TRAINING_BUDGET = Template(
                 Out("Predicted loss", "=CHINCHILLA_LOSS(Budget,Law)", "nats/token", LOSS, "Opt_Loss", key=True),
                 Out("Accelerator-hours", "=Budget/(GPU_Peak*MFU*Seconds_Per_Hour)", "GPU-hours", INT,
                     "GPU_Hours", key=True),
-                Out("Wall-clock time on the accelerators available", "=GPU_Hours*(1+Restart_Overhead)/GPU_Count"
-                    "/Hours_Per_Day", "days", ONE, "Wall_Days", note="restarts included"),
+                Out("Wall-clock time on the accelerators available", "=Run_GPU_Hours/GPU_Count/Hours_Per_Day", "days", ONE, "Wall_Days", note="restarts included"),
                 Out("Training cost of the final run", "=GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Cost_Total",
                     key=True),
                 Out("With experiments, restarts and evaluation", "=Cost_Total*(1+Overheads)", "USD", USD_M,
@@ -103,8 +102,8 @@ TRAINING_BUDGET = Template(
                     note="whole terms of the accelerators available, used or not"),
                 Out("Energy", "=GPU_Hours*GPU_Power_W/Watts_Per_kW*PUE", "GWh", GWH, "Energy_kWh",
                     note="board power x hours x PUE"),
-                Out("Accelerators for the deadline", "=ROUNDUP(GPU_Hours*(1+Restart_Overhead)/(Cluster_Days*"
-                    "Hours_Per_Day)*(1-Count_Tolerance),0)",
+                Out("Accelerators for the deadline", "=ROUNDUP(Run_GPU_Hours/(Cluster_Days*Hours_Per_Day)"
+                    "*(1-Count_Tolerance),0)",
                     "GPUs", INT, "Deadline_GPUs", key=True, note="to finish the budget in the training time"),
                 Out("Accelerators to hold the training state", "=ROUNDUP(Train_Memory_GB/(GPU_Memory_GB-Activation_GB)*(1-Count_Tolerance),0)",
                     "GPUs", INT, "Memory_GPUs", key=True,
@@ -158,6 +157,9 @@ TRAINING_BUDGET = Template(
                     note="type it as the FLOPs budget on sheet Budget to plan for the dollars"),
             )),
             Section("Output: the plan in detail", (
+                Out("Accelerator-hours with the restarts", "=GPU_Hours*(1+Restart_Overhead)", "GPU-hours", INT,
+                    "Run_GPU_Hours", note="what the accelerators available are busy for"),
+                Out("Their cost", "=Run_GPU_Hours*Price_Per_GPU_Hour", "USD", USD_M, "Run_Cost"),
                 Out("Tokens per parameter", "=Opt_Tokens/Opt_Params", "tokens/parameter", ONE, "Opt_Tokens_Per_Param"),
                 Out("Training state (weights, gradients, optimizer)", "=Opt_Params*Train_Bytes_Per_Param/Bytes_Per_GB",
                     "GB", INT, "Train_Memory_GB"),
@@ -202,10 +204,10 @@ TRAINING_BUDGET = Template(
                 Col("month", "Month", "month", INT, values=tuple(range(1, SCHEDULE_MONTHS + 1)), name="Spend_Months"),
                 Col("end", "Days from the start, at its end", "days", INT, "={month}*Days_Per_Month"),
                 Col("spend", "Spent on the final run in the month", "USD", USD_M,
-                    "=Cost_Total*(1+Restart_Overhead)*(MIN(1,{end}/Wall_Days)-MAX(0,MIN(1,({end}-Days_Per_Month)"
+                    "=Run_Cost*(MIN(1,{end}/Wall_Days)-MAX(0,MIN(1,({end}-Days_Per_Month)"
                     "/Wall_Days)))", name="Spend_Monthly"),
                 Col("cumulative", "Spent so far", "USD", USD_M,
-                    "=Cost_Total*(1+Restart_Overhead)*MIN(1,{end}/Wall_Days)", name="Spend_Cumulative"),
+                    "=Run_Cost*MIN(1,{end}/Wall_Days)", name="Spend_Cumulative"),
             ), SCHEDULE_MONTHS, title="Monthly spend of the final run on the accelerators available (restarts included)"),
             Table("plan_mark", (
                 Col("cost", "Training cost of the plan", "USD", USD_M, per_row=(("=Cost_Total", 1),)),
