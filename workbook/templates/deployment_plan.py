@@ -355,10 +355,11 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("All-in cost per million output tokens", "All_In_Output_Per_M",
                         "=({p}_Train_Cost*Lifetime_Output_Tokens/Lifetime_Tokens+{p}_Fleet_Cost*(1-{p}_Prefill_S"
                         "/{p}_Busy_S))/Lifetime_Output_Tokens*Per_Million", "USD/M tokens", "#,##0.000"),
+                GridRow("Serving fleet cost per request", "Fleet_Per_Request",
+                        "={p}_Fleet_Cost/(Requests_Per_Day*Traffic_Days)", "USD", "0.0000"),
                 GridRow("Requests per day from which it beats the API", "API_Breakeven",
-                        '=IF(API_Cost_Per_Request>{p}_Fleet_Cost/(Requests_Per_Day*Traffic_Days),{p}_Train_Cost/'
-                        '(Traffic_Days*(API_Cost_Per_Request-{p}_Fleet_Cost/(Requests_Per_Day*Traffic_Days))),'
-                        '"never")', "requests/day", INT,
+                        '=IF(API_Cost_Per_Request>{p}_Fleet_Per_Request,{p}_Train_Cost/(Traffic_Days*'
+                        '(API_Cost_Per_Request-{p}_Fleet_Per_Request)),"never")', "requests/day", INT,
                         note="never: each request costs more to serve than to buy"),
             )),
             law_spread(
