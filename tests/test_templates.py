@@ -324,6 +324,57 @@ def test_training_budget_from_flops_and_sensitivity(computed):
         assert close(result.values[(sheet, f"E{r}")], planner.chinchilla_loss(budget, x["Law"]))
 
 
+def test_training_budget_from_dollars_spends_them_all_in(computed):
+    x = inputs("training_budget.xlsx")
+    got = computed("training_budget.xlsx", ["Budget_Mode=Dollars", "Dollar_Budget=5e6"]).names
+    overheads = x["Experiments_Overhead"] + x["Restart_Overhead"] + x["Eval_Overhead"]
+    # The final run's accelerator-hours are what is left of the dollars after the overheads.
+    c = planner.compute_from_gpus(5e6 / (1 + overheads) / x["Price_Per_GPU_Hour"], 1 / 24, x["GPU"], x["MFU"])
+    assert close(got["Budget"], c) and close(got["Opt_Params"], planner.chinchilla_n(c, x["Law"]))
+    assert close(got["Development_Cost"], 5e6)
+    # A higher price buys a smaller model for the same dollars.
+    dear = computed("training_budget.xlsx", ["Budget_Mode=Dollars", "Dollar_Budget=5e6",
+                                             "Price_Per_GPU_Hour=4"]).names
+    assert close(dear["Budget"], c * x["Price_Per_GPU_Hour"] / 4) and dear["Opt_Params"] < got["Opt_Params"]
+
+
+def test_a_hand_off_copy_locks_only_the_inputs_of_the_mode_chosen(tmp_path):
+    """A mode switch's IF is followed into its chosen branch: the price becomes a decision input
+    in the Dollars mode only, and the cluster's size in the Cluster mode only."""
+    def locked(sets):
+        out = tmp_path / f"handoff-{len(sets)}.xlsx"
+        calc(COMMITTED / "training_budget.xlsx", out, sets=sets, freeze=True)
+        wb = openpyxl.load_workbook(out)
+
+        def cell(name):
+            sheet, ref = next(wb.defined_names[name].destinations)
+            return wb[sheet][ref.replace("$", "")]
+        return {n: cell(n).protection.locked for n in
+                ("Budget_Mode", "Price_Per_GPU_Hour", "GPU_Count", "FLOPs_Budget", "Dollar_Budget", "MFU")}
+
+    assert locked([]) == {"Budget_Mode": True, "Price_Per_GPU_Hour": False, "GPU_Count": True,
+                          "FLOPs_Budget": False, "Dollar_Budget": False, "MFU": True}
+    assert locked(["Budget_Mode=FLOPs"]) == {"Budget_Mode": True, "Price_Per_GPU_Hour": False, "GPU_Count": False,
+                                             "FLOPs_Budget": True, "Dollar_Budget": False, "MFU": False}
+    assert locked(["Budget_Mode=Dollars", "Dollar_Budget=5e6"]) == {
+        "Budget_Mode": True, "Price_Per_GPU_Hour": True, "GPU_Count": False, "FLOPs_Budget": False,
+        "Dollar_Budget": True, "MFU": True}
+
+
+def test_the_dependency_analysis_follows_the_branch_an_if_took():
+    from workbook.recalc.depends import live_parts
+
+    table = {"A1>0": True, "A1<0": False}
+    pick = table.get
+    assert live_parts("IF(A1>0,B1,C1)+D1", pick) == ["0+D1", "A1>0", "B1"]
+    assert live_parts("IF(A1<0,B1,C1)", pick) == ["0", "A1<0", "C1"]
+    assert live_parts("IF(A1<0,B1)", pick) == ["0", "A1<0"]  # no FALSE branch: nothing more
+    # Unknown conditions follow both branches; nested IFs are followed inside the branch taken.
+    assert live_parts("IF(E1=2,B1,C1)", pick) == ["0", "E1=2", "B1", "C1"]
+    assert live_parts("SUM(IF(A1>0,IF(A1<0,B1,C1),D1),F1)", pick) == ["SUM(0,F1)", "A1>0", "0", "A1<0", "C1"]
+    assert live_parts("MAX(B1,C1)", pick) == ["MAX(B1,C1)"]
+
+
 def test_training_budget_states_the_accelerators_memory_and_deadline_need(computed):
     x = inputs("training_budget.xlsx")
     names = computed("training_budget.xlsx")
@@ -882,12 +933,14 @@ def public_models_rows():
     return PUBLIC_MODELS
 
 
-@pytest.mark.parametrize("filename, name, condition", [
-    ("training_budget.xlsx", "FLOPs_Budget", 'Budget_Mode<>"FLOPs"'),
-    ("deployment_plan.xlsx", "Target_Params", 'Target_Mode="Loss"'),
-    ("deployment_plan.xlsx", "Target_Loss_Input", 'Target_Mode<>"Loss"'),
+@pytest.mark.parametrize("filename, name, condition, shown", [
+    ("training_budget.xlsx", "FLOPs_Budget", 'Budget_Mode<>"FLOPs"', ()),
+    # What the dollars would buy stays shown on Details, whichever mode is chosen.
+    ("training_budget.xlsx", "Dollar_Budget", 'Budget_Mode<>"Dollars"', ("Dollar_Budget_FLOPs",)),
+    ("deployment_plan.xlsx", "Target_Params", 'Target_Mode="Loss"', ()),
+    ("deployment_plan.xlsx", "Target_Loss_Input", 'Target_Mode<>"Loss"', ()),
 ])
-def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, computed):
+def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, shown, computed):
     wb = openpyxl.load_workbook(COMMITTED / filename)
     sheet, ref = next(wb.defined_names[name].destinations)
     ref = ref.replace("$", "")
@@ -899,7 +952,8 @@ def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, co
     chosen = mode[1][0] if "<>" not in condition else mode[1][1]
     base = computed(filename, [f"{mode[0]}={chosen}"]).names
     moved = computed(filename, [f"{mode[0]}={chosen}", f"{name}={base[name] * 1.5!r}"]).names
-    assert all(moved[k] == v for k, v in base.items() if k != name)
+    assert all(moved[k] == v for k, v in base.items() if k != name and k not in shown)
+    assert all(moved[k] != base[k] for k in shown)
 
 
 def test_the_gallery_has_a_working_example_of_every_formula(computed):

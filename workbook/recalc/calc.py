@@ -411,7 +411,7 @@ def _calc(src: Path, out: Path, sets, freeze: bool, now) -> CalcResult:
         result.frozen.extend(_freeze_names(pkg, name_values))
         _set_full_calc_on_load(pkg)
         when = now or dt.datetime.now(dt.timezone.utc)
-        items = depends.frozen_inputs(pkg, result.formulas)
+        items = depends.frozen_inputs(pkg, result.formulas, result.values)
         sheet, row = _write_note(pkg, result, src, when)
         _write_input_check(pkg, result, src, when, sheet, row, items)
         _mark_and_lock(pkg, result, items)

@@ -3,12 +3,20 @@
 A hand-off copy freezes the cells that call planner formulas; the inputs those values were
 computed from (followed through every formula in between, Excel's own included) are what a
 reader must not change without recomputing. References are read with formulas' tokenizer.
+
+An IF is followed into the branch its condition chose when it was computed (the condition's
+own inputs always count): a switch such as "Budget from: Cluster / FLOPs / Dollars" then
+locks the inputs of the chosen mode only, and a price that only a mode not chosen would turn
+into a decision stays editable. A condition that cannot be evaluated here (an error, a range)
+follows both branches, on the safe side.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import formulas
+from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
@@ -69,11 +77,80 @@ def _name_cells(pkg) -> dict:
             if n.sheet_index is None}
 
 
-def frozen_inputs(pkg, formulas: dict) -> list[Input]:
+def live_parts(text: str, condition) -> list[str]:
+    """The parts of a formula whose references its value depended on: the formula with each
+    IF(c, a, b) cut down to c and the branch `condition(c)` chose (True, False, or None when
+    unknown: both). Read with openpyxl's tokenizer; each part is a whole expression."""
+    try:
+        tokens = Tokenizer("=" + text).items
+    except Exception:  # noqa: BLE001 - openpyxl's TokenizerError: every reference counts
+        return [text]
+    start = next((i for i, t in enumerate(tokens) if t.type == Token.FUNC and t.subtype == Token.OPEN
+                  and t.value.upper().removeprefix("_XLFN.") == "IF("), None)
+    if start is None:
+        return [text]
+    depth, cuts, end = 0, [start + 1], None
+    for i in range(start, len(tokens)):
+        t = tokens[i]
+        if t.type == Token.FUNC and t.subtype == Token.OPEN or t.type == Token.PAREN and t.subtype == Token.OPEN:
+            depth += 1
+        elif t.type == Token.FUNC and t.subtype == Token.CLOSE or t.type == Token.PAREN and t.subtype == Token.CLOSE:
+            depth -= 1
+            if depth == 0:
+                end = i
+                break
+        elif t.type == Token.SEP and t.subtype == Token.ARG and depth == 1:
+            cuts.append(i + 1)
+    if end is None:
+        return [text]
+    bounds = list(zip(cuts, [c - 1 for c in cuts[1:]] + [end]))
+    args = ["".join(t.value for t in tokens[a:b]).strip() for a, b in bounds]
+    outside = "".join(t.value for t in tokens[:start]) + "0" + "".join(t.value for t in tokens[end + 1:])
+    chosen = condition(args[0]) if args[0] else None
+    branches = args[1:] if chosen is None else args[1:2] if chosen else args[2:3]
+    parts = live_parts(outside, condition) + live_parts(args[0], condition)
+    for branch in branches:
+        if branch:
+            parts += live_parts(branch, condition)
+    return parts
+
+
+def _condition(sheet: str, values: dict, names: dict, sheets: dict):
+    """condition(text) -> True/False as the computed values make it, or None when unknown."""
+
+    def cell_value(key: str):
+        where, _, ref = key.rpartition("!")
+        if key in names:
+            cells = names[key]
+        elif ":" in ref:
+            return None
+        else:
+            cells = [(sheets.get(where.strip("'").upper(), where.strip("'")) if where else sheet, ref.replace("$", ""))]
+        if len(cells) != 1 or cells[0] not in values:
+            return None
+        return values[cells[0]]
+
+    def condition(text: str):
+        try:
+            func = formulas.Parser().ast("=" + text)[1].compile()
+            args = [cell_value(key) for key in func.inputs]
+            if any(a is None or isinstance(a, Exception) or hasattr(a, "code") for a in args):
+                return None
+            out = func(*args)
+            out = out.item() if hasattr(out, "item") else out
+            return bool(out) if isinstance(out, (bool, int, float)) else None
+        except Exception:  # noqa: BLE001 - not evaluable here: follow both branches
+            return None
+
+    return condition
+
+
+def frozen_inputs(pkg, formulas: dict, values: dict | None = None) -> list[Input]:
     """The inputs behind every planner formula cell, grouped by the defined name they carry.
 
-    `formulas` maps (sheet, top-left) to engine.FormulaCell. Inputs come in workbook order of
-    their first cell.
+    `formulas` maps (sheet, top-left) to engine.FormulaCell; `values` ((sheet, "A1") -> the
+    computed value) lets an IF be followed into the branch it took. Inputs come in workbook
+    order of their first cell.
     """
     by_cell = {(fc.sheet, ref): fc for fc in formulas.values() for ref in fc.cells}
     names = _name_cells(pkg)
@@ -86,10 +163,17 @@ def frozen_inputs(pkg, formulas: dict) -> list[Input]:
         if (fc.sheet, fc.ref) in done:
             continue
         done.add((fc.sheet, fc.ref))
-        try:
-            refs = engine.references(_own_text(fc))
-        except Exception:  # noqa: BLE001 - the engine has read it already; nothing more to learn
-            continue
+        text = _own_text(fc)
+        if values is not None and "IF(" in text.upper():
+            parts = live_parts(text, _condition(fc.sheet, values, names, sheets))
+        else:
+            parts = [text]
+        refs = []
+        for part in parts:
+            try:
+                refs += engine.references(part)
+            except Exception:  # noqa: BLE001 - the engine has read it already; nothing more to learn
+                continue
         for kind, sheet, ref in refs:
             if kind == "name":  # a sheet-scoped or unknown name adds nothing the engine has not refused
                 cells = names.get(ref, [])

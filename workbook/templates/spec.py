@@ -181,9 +181,10 @@ LISTS = {
     "include": Choices("List_Include", "Include in the fit", ("yes", "no"),
                        "yes: the fit uses this run; no: it is left out",
                        "Choose yes or no."),
-    "budget_mode": Choices("List_Budget_Modes", "Budget from", ("Cluster", "FLOPs"),
-                           "Cluster: GPUs x days x MFU; FLOPs: the budget typed below",
-                           "Choose Cluster or FLOPs."),
+    "budget_mode": Choices("List_Budget_Modes", "Budget from", ("Cluster", "FLOPs", "Dollars"),
+                           "Cluster: GPUs x days x MFU; FLOPs: the FLOPs typed below; Dollars: the "
+                           "dollars typed below, overheads included",
+                           "Choose Cluster, FLOPs or Dollars."),
     "target_mode": Choices("List_Target_Modes", "Quality target", ("Model size", "Loss"),
                            "Model size: as good as the compute-optimal model of that size; "
                            "Loss: a loss in nats/token",

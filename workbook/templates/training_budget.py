@@ -23,10 +23,10 @@ SCHEDULE_MONTHS = 12
 
 TRAINING_BUDGET = Template(
     "training_budget.xlsx",
-    "Training budget: from a cluster or a FLOPs budget to the compute-optimal model",
+    "Training budget: from a cluster, FLOPs or dollars to the compute-optimal model",
     answers=(
-        "Given a cluster (accelerator, count, days, utilisation, price) or a FLOPs budget, what is "
-        "the compute-optimal model: parameters, training tokens, tokens per parameter, predicted "
+        "Given a cluster (accelerator, count, days, utilisation, price), a FLOPs budget or a dollar "
+        "budget, what is the compute-optimal model: parameters, training tokens, tokens per parameter, predicted "
         "loss, and what it costs in GPU-hours, days, dollars and energy?",
         "Does the training data suffice: how many epochs over the unique tokens available, and "
         "how much loss the repetition costs?",
@@ -37,15 +37,15 @@ TRAINING_BUDGET = Template(
     how=(
         "Sheet Budget: change the blue-on-yellow inputs; sheet Details shows the workings, the "
         "data limit, the other laws and the sensitivity table and charts. 'Budget from' chooses between the "
-        "cluster (GPUs x days x MFU) and the FLOPs budget typed below it.",
+        "cluster (GPUs x days x MFU), the FLOPs budget and the dollar budget typed below it (the dollars "
+        "pay for the final run and its overheads at the price per accelerator-hour).",
         "MFU is the model FLOPs utilisation, a fraction (0.4 = 40% of the dense peak). The price "
         "is per GPU-hour. PUE scales board power to facility power.",
         "Unique tokens available: the size of your deduplicated training corpus; when the "
         "optimal token count exceeds it, the data-limit rows show the repetition's cost.",
         "Sensitivity: edit the multiples column to try other budgets.",
         "Sheet Details also holds the overheads beyond the final run (experiments, restarts, "
-        "evaluation, with their sources), a commitment's discount and term, and what a budget in "
-        "dollars buys in FLOPs.",
+        "evaluation, with their sources) and a commitment's discount and term.",
     ),
     sources=LAW_SOURCES + GPU_SOURCES + (
         "Repeated data: Muennighoff et al. 2023, \"Scaling Data-Constrained Language Models\" "
@@ -60,7 +60,7 @@ TRAINING_BUDGET = Template(
             Section("Inputs", (
                 LAW_IN,
                 In("Budget from", "Budget_Mode", "Cluster", "choice", CHOICE, "list:budget_mode",
-                   "Cluster: the cluster below; FLOPs: the FLOPs budget below"),
+                   "Cluster: the cluster below; FLOPs or Dollars: the budget below"),
                 In("Accelerator", "GPU", "H100 SXM", "preset", CHOICE, "list:gpu",
                    "or a peak FLOP/s number"),
                 In("Number of accelerators (available)", "GPU_Count", 2048, "GPUs", INT,
@@ -74,7 +74,10 @@ TRAINING_BUDGET = Template(
                 In("Board power per accelerator (blank: the preset's)", "Board_Power_W", None, "W", INT,
                    note="needed for TPU v5e/v5p (unpublished) or an accelerator given as FLOP/s"),
                 In("FLOPs budget (when 'Budget from' is FLOPs)", "FLOPs_Budget", 1e24, "FLOPs", FLOPS,
-                   ignored_when='Budget_Mode<>"FLOPs"', note="the final run's (Details: what dollars buy)"),
+                   ignored_when='Budget_Mode<>"FLOPs"', note="the final run's"),
+                In("Dollar budget (when 'Budget from' is Dollars)", "Dollar_Budget", 10e6, "USD", USD_M,
+                   ignored_when='Budget_Mode<>"Dollars"',
+                   note="all in: the final run and its overheads (sheet Details) at the price above"),
                 In("Unique tokens available", "Unique_Tokens", 5e12, "tokens", TOKENS,
                    note="deduplicated corpus size"),
                 TRAIN_BYTES_IN,
@@ -83,8 +86,9 @@ TRAINING_BUDGET = Template(
                 GPU_MEMORY_IN,
             )),
             Section("Output: the compute-optimal plan", (
-                Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,'
-                    'GPU_Count*Cluster_Days*Hours_Per_Day*Seconds_Per_Hour*GPU_Peak*MFU/(1+Restart_Overhead))',
+                Out("Training budget used", '=IF(Budget_Mode="FLOPs",FLOPs_Budget,IF(Budget_Mode="Dollars",'
+                    'Dollar_Budget_FLOPs,GPU_Count*Cluster_Days*Hours_Per_Day*Seconds_Per_Hour*GPU_Peak*MFU'
+                    '/(1+Restart_Overhead)))',
                     "FLOPs", FLOPS, "Budget", key=True, note="the final run's: a cluster also spends its restarts"),
                 Out("Parameters", "=CHINCHILLA_N(Budget,Law)", "parameters", BILLIONS, "Opt_Params", key=True),
                 Out("Training tokens", "=CHINCHILLA_D(Budget,Law)", "tokens", TOKENS, "Opt_Tokens", key=True),
@@ -137,8 +141,6 @@ TRAINING_BUDGET = Template(
                 In("Commitment discount on the price", "Commit_Discount", 0.41, "fraction", PCT, "open_fraction",
                    "1-year: AWS p4d A100, $4.10 on demand, $2.40 committed (Cottier et al. 2024's price data)"),
                 In("Commitment term", "Commit_Term_Years", 1, "years", TWO),
-                In("A budget in dollars", "Dollar_Budget", 10e6, "USD", USD_M,
-                   note="all in, overheads included: the FLOPs it buys are below"),
             )),
             constants(SECONDS_PER_HOUR, HOURS_PER_DAY, WATTS_PER_KW, BYTES_PER_GB, PER_MILLION, PER_BILLION,
                       PER_TRILLION, COUNT_TOLERANCE,
@@ -154,7 +156,7 @@ TRAINING_BUDGET = Template(
                     "x final run", TWO, "Overheads"),
                 Out("The final run's FLOPs the dollar budget buys", "=Dollar_Budget/(1+Overheads)/Price_Per_GPU_Hour*"
                     "GPU_Peak*MFU*Seconds_Per_Hour", "FLOPs", FLOPS, "Dollar_Budget_FLOPs",
-                    note="type it as the FLOPs budget on sheet Budget to plan for the dollars"),
+                    note="the budget when 'Budget from' is Dollars"),
             )),
             Section("Output: the plan in detail", (
                 Out("Accelerator-hours with the restarts", "=GPU_Hours*(1+Restart_Overhead)", "GPU-hours", INT,
