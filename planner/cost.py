@@ -27,17 +27,19 @@ works, and `=TRAIN_DAYS(1E24, 4096, "B200")` reads left to right.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import _args
 from .catalog import LAW_FOR_LOSS, TARGET_LOSS, Arg, field_choice, formula
 from .errors import TYPE, PlannerError
 from .hardware import GPU, Accelerator, peak, resolve_gpu
-from .inference import lifetime_optimum
+from .inference import lifetime_optimum, log_model, solve_split
 from .laws import resolve_law
 
 __all__ = ["gpu_hours", "train_days", "gpus_for_deadline", "compute_from_gpus", "compute_cost",
-           "energy_kwh", "inference_tradeoff_cost"]
+           "energy_kwh", "inference_tradeoff_cost", "inference_tradeoff_budget"]
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -182,32 +184,33 @@ TRAIN_FLOPS_PER_PARAM_TOKEN = 6.0  # forward 2 + backward 4 (Kaplan et al. 2020)
 INFERENCE_FLOPS_PER_PARAM_TOKEN = 2.0  # forward pass only, prompt and generated tokens alike
 
 
+# The arguments the two deployment functions share (after their first, law and field).
+_DEPLOYMENT_ARGS = dict(
+    input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime", rule="nonnegative"),
+    output_tokens=Arg("tokens", "Generated (output) tokens over the model's lifetime", rule="nonnegative"),
+    gpu=Arg(GPU.unit, GPU.doc + "; training and serving both run on it unless train_gpu or serve_gpu says "
+                                "otherwise", kind="gpu"),
+    price_per_gpu_hour=Arg(PRICE.unit, PRICE.doc + ", for training and serving alike unless train_price or "
+                                                   "serve_price is given"),
+    train_mfu=Arg("fraction", "Utilisation in training, in (0, 1] (0.4: large runs report 38-46%)", rule="fraction"),
+    prefill_mfu=Arg("fraction", "Utilisation while reading prompts (prefill), in (0, 1]; compute-bound like "
+                                "training, 0.4", rule="fraction"),
+    decode_mfu=Arg("fraction", "Utilisation while generating tokens (decode), in (0, 1]; memory-bound, so "
+                               "low: 0.1", rule="fraction"),
+    train_gpu=Arg(GPU.unit, "The accelerator training runs on, if not gpu (a preset name or its peak FLOP/s)",
+                  kind="gpu"),
+    train_price=Arg(PRICE.unit, "Price of a training accelerator-hour, if not price_per_gpu_hour"),
+    serve_gpu=Arg(GPU.unit, "The accelerator serving runs on, if not gpu (a preset name, or the peak FLOP/s of "
+                            "the number format served in, e.g. 624E12 for an A100 in int8)", kind="gpu"),
+    serve_price=Arg(PRICE.unit, "Price of a serving accelerator-hour, if not price_per_gpu_hour"),
+)
+
+
 @formula(CATEGORY, result="$ (params, tokens: counts; savings: fraction)", returns="record",
          fields=COST_FIELDS, field_units=COST_UNITS,
          example='=INFERENCE_TRADEOFF_COST(2.0, 1E13, 2E12, "chinchilla", "params")',
          target_loss=TARGET_LOSS,
-         input_tokens=Arg("tokens", "Prompt (input) tokens processed over the model's lifetime",
-                          rule="nonnegative"),
-         output_tokens=Arg("tokens", "Generated (output) tokens over the model's lifetime",
-                           rule="nonnegative"),
-         law=LAW_FOR_LOSS, field=field_choice(COST_FIELDS),
-         gpu=Arg(GPU.unit, GPU.doc + "; training and serving both run on it unless train_gpu or "
-                                     "serve_gpu says otherwise", kind="gpu"),
-         price_per_gpu_hour=Arg(PRICE.unit, PRICE.doc + ", for training and serving alike unless "
-                                                        "train_price or serve_price is given"),
-         train_mfu=Arg("fraction", "Utilisation in training, in (0, 1] (0.4: large runs "
-                                   "report 38-46%)", rule="fraction"),
-         prefill_mfu=Arg("fraction", "Utilisation while reading prompts (prefill), in (0, 1]; "
-                                     "compute-bound like training, 0.4", rule="fraction"),
-         decode_mfu=Arg("fraction", "Utilisation while generating tokens (decode), in (0, 1]; "
-                                    "memory-bound, so low: 0.1", rule="fraction"),
-         train_gpu=Arg(GPU.unit, "The accelerator training runs on, if not gpu (a preset name or "
-                                 "its peak FLOP/s)", kind="gpu"),
-         train_price=Arg(PRICE.unit, "Price of a training accelerator-hour, if not price_per_gpu_hour"),
-         serve_gpu=Arg(GPU.unit, "The accelerator serving runs on, if not gpu (a preset name, or the "
-                                 "peak FLOP/s of the number format served in, e.g. 624E12 for an "
-                                 "A100 in int8)", kind="gpu"),
-         serve_price=Arg(PRICE.unit, "Price of a serving accelerator-hour, if not price_per_gpu_hour"))
+         law=LAW_FOR_LOSS, field=field_choice(COST_FIELDS), **_DEPLOYMENT_ARGS)
 def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch", field=None,
                             gpu="H100", price_per_gpu_hour=2.0, train_mfu=0.4, prefill_mfu=0.4,
                             decode_mfu=0.1, train_gpu=None, train_price=None, serve_gpu=None,
@@ -238,9 +241,108 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
     """
     key = _args.choice(field, "field", COST_FIELDS, optional=True)
     loss = _args.number(target_loss, "target_loss")
+    law = resolve_law(law)
+    d = _deployment(dict(target_loss=loss), input_tokens, output_tokens, gpu, price_per_gpu_hour, train_mfu,
+                    prefill_mfu, decode_mfu, train_gpu, train_price, serve_gpu, serve_price)
+    u_train, extra, serve_per_param, traffic, inputs = d.train_mfu, d.extra, d.serve_per_param, d.traffic, d.inputs
+    train_dollars_per_flop, serve_dollars_per_flop = d.train_dollars_per_flop, d.serve_dollars_per_flop
+    n, d = lifetime_optimum(loss, law, extra)
+    n0, d0 = lifetime_optimum(loss, law, 0.0)
+    with np.errstate(all="ignore"):
+        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d / u_train * train_dollars_per_flop
+        serve = n * serve_per_param * serve_dollars_per_flop
+        total = train + serve
+        baseline = (TRAIN_FLOPS_PER_PARAM_TOKEN * n0 * d0 / u_train * train_dollars_per_flop
+                    + n0 * serve_per_param * serve_dollars_per_flop)
+        # The optimum never costs more than the compute-optimal model; clip rounding below 0.
+        savings = np.maximum(1.0 - total / baseline, 0.0)
+    train = _args.in_range(train, "training cost", "target_loss", loss)
+    total = _args.in_range(total, "total cost", *traffic)
+    baseline = _args.in_range(baseline, "total cost", *traffic)
+    return _args.record(COST_FIELDS, (n, d, train, serve, total, baseline, savings), key,
+                        *inputs.values(), units=COST_UNITS)
+
+
+BUDGET_FIELDS = ("loss", "params", "tokens", "train_cost", "inference_cost")
+BUDGET_UNITS = ("nats/token", "parameters", "tokens", "$", "$")
+_LN_INNER_BRACKET = 700.0  # log of the loss above its floor: any budget's answer lies well inside
+_MAX_BISECTIONS = 200  # ~60 reach the rounding level; the cap only guarantees termination
+
+
+@formula(CATEGORY, result="nats/token (see field: params, tokens: counts; costs: $)", returns="record",
+         fields=BUDGET_FIELDS, field_units=BUDGET_UNITS,
+         example='=INFERENCE_TRADEOFF_BUDGET(5E6, 1E13, 2E12, "chinchilla", "loss")',
+         budget=Arg("$", "Dollars for training the model plus serving its lifetime tokens, at the "
+                         "prices and utilisations given", rule="positive"),
+         law=LAW_FOR_LOSS, field=field_choice(BUDGET_FIELDS), **_DEPLOYMENT_ARGS)
+def inference_tradeoff_budget(budget, input_tokens, output_tokens, law="epoch", field=None,
+                              gpu="H100", price_per_gpu_hour=2.0, train_mfu=0.4, prefill_mfu=0.4,
+                              decode_mfu=0.1, train_gpu=None, train_price=None, serve_gpu=None,
+                              serve_price=None):
+    """The lowest loss a dollar budget buys for training plus serving, and the model that reaches it.
+
+    The inverse of INFERENCE_TRADEOFF_COST: the target loss whose cost-optimal model costs
+    `budget` dollars in all (training, and the lifetime's prompt and generated tokens, each
+    at its utilisation, accelerator and price, as INFERENCE_TRADEOFF_COST counts them), so
+    "we have $5 M: what model, trained on how many tokens?" is one cell. Returns a dict of
+    loss, params, tokens (training tokens), train_cost and inference_cost (dollars, summing
+    to the budget); with `field`, just that value. No model spends a budget better: any
+    other model of the same total cost has a higher loss.
+    """
+    key = _args.choice(field, "field", BUDGET_FIELDS, optional=True)
+    dollars = _args.number(budget, "budget")
+    law = resolve_law(law)
+    d = _deployment(dict(budget=dollars), input_tokens, output_tokens, gpu, price_per_gpu_hour, train_mfu,
+                    prefill_mfu, decode_mfu, train_gpu, train_price, serve_gpu, serve_price)
+    with np.errstate(all="ignore"):
+        # cost = w N (D + X): the budget buys N (D + X) = K.
+        ln_k = np.log(dollars) - np.log(TRAIN_FLOPS_PER_PARAM_TOKEN / d.train_mfu * d.train_dollars_per_flop)
+        ln_x = np.log(d.extra)
+    ln_k, ln_x, extra = np.broadcast_arrays(ln_k, ln_x, d.extra)
+    # The optimum's cost falls as the loss it reaches rises: bisect on log S (S = the loss
+    # above its floor, to the power 1/gamma) for the optimum that costs K.
+    lo = np.full(ln_k.shape, -_LN_INNER_BRACKET)
+    hi = np.full(ln_k.shape, _LN_INNER_BRACKET)
+    for _ in range(_MAX_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        ln_n, ln_d = log_model(law, mid, solve_split(law, mid, extra))
+        dear = ln_n + np.logaddexp(ln_d, ln_x) > ln_k
+        lo, hi = np.where(dear, mid, lo), np.where(dear, hi, mid)
+        if np.all(hi - lo <= 4 * np.finfo(float).eps * (1.0 + np.abs(mid))):
+            break
+    ln_s = 0.5 * (lo + hi)
+    ln_n, ln_d = log_model(law, ln_s, solve_split(law, ln_s, extra))
+    with np.errstate(all="ignore"):
+        loss = law.E + np.exp(law.gamma * ln_s)
+        n, tokens = np.exp(ln_n), np.exp(ln_d)
+    n = _args.in_range(n, "model size", "budget", dollars)
+    tokens = _args.in_range(tokens, "number of training tokens", "budget", dollars)
+    with np.errstate(all="ignore"):
+        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * tokens / d.train_mfu * d.train_dollars_per_flop
+        serve = n * d.serve_per_param * d.serve_dollars_per_flop
+    train = _args.in_range(train, "training cost", "budget", dollars)
+    serve = _args.in_range(serve, "inference cost", "budget", dollars, positive=False)
+    return _args.record(BUDGET_FIELDS, (loss, n, tokens, train, serve), key, *d.inputs.values(), units=BUDGET_UNITS)
+
+
+@dataclass(frozen=True)
+class _Deployment:
+    """A deployment's prices and work, as INFERENCE_TRADEOFF_COST and _BUDGET read them."""
+    inputs: dict  # every figure under the argument it came from, for shape errors and the record
+    traffic: tuple  # (argument, value) of the traffic a serving figure out of range is blamed on
+    train_mfu: np.ndarray
+    serve_per_param: np.ndarray  # inference FLOPs per parameter at 100% utilisation
+    train_dollars_per_flop: np.ndarray  # at 100% utilisation
+    serve_dollars_per_flop: np.ndarray
+    extra: np.ndarray  # the serving work priced in training tokens: cost = w N (D + extra)
+
+
+def _deployment(first: dict, input_tokens, output_tokens, gpu, price_per_gpu_hour, train_mfu, prefill_mfu,
+                decode_mfu, train_gpu, train_price, serve_gpu, serve_price) -> _Deployment:
+    """The arguments both deployment functions share, read and checked; `first` holds the
+    arguments before them (the target loss or the budget), for the broadcast check."""
     prompt = _args.number(input_tokens, "input_tokens")
     generated = _args.number(output_tokens, "output_tokens")
-    law = resolve_law(law)
     price = _args.number(price_per_gpu_hour, "price_per_gpu_hour")
     shared = peak(gpu) if train_gpu is None or serve_gpu is None else None
     p_train = shared if train_gpu is None else peak(train_gpu, "train_gpu")
@@ -255,7 +357,7 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
                  serve_gpu=None if serve_gpu is None else p_serve,
                  train_price=None if train_price is None else price_train,
                  serve_price=None if serve_price is None else price_serve)
-    inputs = dict(target_loss=loss, input_tokens=prompt, output_tokens=generated, price_per_gpu_hour=price,
+    inputs = dict(**first, input_tokens=prompt, output_tokens=generated, price_per_gpu_hour=price,
                   **{k: v for k, v in given.items() if v is not None}, train_mfu=u_train,
                   prefill_mfu=u_prefill, decode_mfu=u_decode)
     _args.broadcast(**inputs)
@@ -275,18 +377,5 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
     # lifetime optimum with the serving work priced in training FLOPs.
     extra = _finite(lambda: serve_per_param * (serve_dollars_per_flop / train_dollars_per_flop) * u_train
                     / TRAIN_FLOPS_PER_PARAM_TOKEN, "extra tokens", *traffic)
-    n, d = lifetime_optimum(loss, law, extra)
-    n0, d0 = lifetime_optimum(loss, law, 0.0)
-    with np.errstate(all="ignore"):
-        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d / u_train * train_dollars_per_flop
-        serve = n * serve_per_param * serve_dollars_per_flop
-        total = train + serve
-        baseline = (TRAIN_FLOPS_PER_PARAM_TOKEN * n0 * d0 / u_train * train_dollars_per_flop
-                    + n0 * serve_per_param * serve_dollars_per_flop)
-        # The optimum never costs more than the compute-optimal model; clip rounding below 0.
-        savings = np.maximum(1.0 - total / baseline, 0.0)
-    train = _args.in_range(train, "training cost", "target_loss", loss)
-    total = _args.in_range(total, "total cost", *traffic)
-    baseline = _args.in_range(baseline, "total cost", *traffic)
-    return _args.record(COST_FIELDS, (n, d, train, serve, total, baseline, savings), key,
-                        *inputs.values(), units=COST_UNITS)
+    return _Deployment(inputs, traffic, u_train, serve_per_param, train_dollars_per_flop, serve_dollars_per_flop,
+                       extra)

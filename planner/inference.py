@@ -61,10 +61,16 @@ def lifetime_optimum(target_loss, law, extra_tokens):
 
 def _solve(law, loss, extra):
     """log S and the root y of h (-inf where extra is 0), arrays of the broadcast shape."""
+    ln_s = law.log_inner_for_loss(loss)
+    return ln_s, solve_split(law, ln_s, extra)
+
+
+def solve_split(law, ln_s, extra):
+    """The root y of h for log S = ln_s (-inf where extra is 0): how the optimum at that
+    inner sum splits it between the N and the D term."""
     alpha, beta = law.alpha, law.beta
     with np.errstate(all="ignore"):
         ln_ab, ln_b = np.log(alpha + beta), np.log(beta)
-        ln_s = law.log_inner_for_loss(loss)
         c = np.log(law.B) - ln_s - np.log(alpha)
         serving = extra > 0
         ln_x = np.log(np.where(serving, extra, 1.0))
@@ -85,19 +91,24 @@ def _solve(law, loss, extra):
         else:
             if not np.all(np.abs(step) <= 1e3 * noise * (1.0 + np.abs(y))):  # pragma: no cover
                 raise PlannerError("the lifetime optimum did not converge for these inputs", argument=None, kind=DOMAIN)
-        y = np.where(serving, y, -np.inf)  # no serving: r = 1, the compute-optimal split
-    return ln_s, y
+        return np.where(serving, y, -np.inf)  # no serving: r = 1, the compute-optimal split
 
 
-def _model(law, ln_s, y, loss):
-    """(N, D) from log S and y, checked to be representable."""
+def log_model(law, ln_s, y):
+    """(ln N, ln D) of the optimum from log S and y, in logarithms (never overflowing)."""
     alpha, beta = law.alpha, law.beta
     with np.errstate(all="ignore"):
         lse = np.logaddexp(np.log(alpha + beta), np.log(beta) + y)
         ln_u = np.log(beta) + np.logaddexp(0.0, y) - lse  # u = beta r / (alpha + beta r)
         ln_1mu = np.log(alpha) - lse
-        n = np.exp((np.log(law.A) - ln_s - ln_u) / alpha)
-        d = np.exp((np.log(law.B) - ln_s - ln_1mu) / beta)
+        return (np.log(law.A) - ln_s - ln_u) / alpha, (np.log(law.B) - ln_s - ln_1mu) / beta
+
+
+def _model(law, ln_s, y, loss):
+    """(N, D) from log S and y, checked to be representable."""
+    ln_n, ln_d = log_model(law, ln_s, y)
+    with np.errstate(all="ignore"):
+        n, d = np.exp(ln_n), np.exp(ln_d)
     n = _args.in_range(n, "model size", "target_loss", loss)
     d = _args.in_range(d, "number of training tokens", "target_loss", loss)
     return n, d

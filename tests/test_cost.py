@@ -369,3 +369,68 @@ def test_split_hardware_against_an_independent_cost():
 def test_split_hardware_bad_input(kwargs, pattern):
     with pytest.raises(planner.PlannerError, match=pattern):
         planner.inference_tradeoff_cost(2.0, 1e13, 2e12, **kwargs)
+
+
+# --- what a dollar budget buys (INFERENCE_TRADEOFF_BUDGET) ----------------------------------------
+
+def _loss(n, d, law="epoch"):
+    e, a, b, alpha, beta = planner.law_params(law)
+    return e + a / n ** alpha + b / d ** beta
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1e4, 1e10), st.floats(0, 1e15), st.floats(0, 1e14),
+       st.sampled_from(["epoch", "chinchilla", "chinchilla-printed", "muennighoff"]))
+def test_the_budget_buys_the_loss_whose_cost_optimal_model_costs_it(budget, inp, out, law):
+    got = planner.inference_tradeoff_budget(budget, inp, out, law)
+    back = planner.inference_tradeoff_cost(got["loss"], inp, out, law)
+    assert back["total_cost"] == pytest.approx(budget, rel=1e-9)
+    assert got["params"] == pytest.approx(back["params"], rel=1e-8)
+    assert got["tokens"] == pytest.approx(back["tokens"], rel=1e-8)
+    assert got["train_cost"] + got["inference_cost"] == pytest.approx(budget, rel=1e-9)
+
+
+@pytest.mark.parametrize("budget, inp, out", [(5e6, 1e13, 2e12), (1e5, 0, 0), (1e8, 1e15, 1e14)])
+def test_no_model_of_the_same_cost_reaches_a_lower_loss(budget, inp, out):
+    got = planner.inference_tradeoff_budget(budget, inp, out)
+    # Independently: at the defaults ($2 per H100-hour, MFUs 0.4 / 0.4 / 0.1) a model of N
+    # parameters costs N (6 D / 0.4 + 2 (inp / 0.4 + out / 0.1)) FLOPs' worth of hours.
+    dollars_per_flop = 2.0 / (989.4e12 * 3600)
+    per_param = 2 * (inp / 0.4 + out / 0.1)
+    n = got["params"] * np.geomspace(0.2, 5, 4001)
+    d = (budget / dollars_per_flop / n - per_param) * 0.4 / 6
+    losses = np.where(d > 0, _loss(n, np.maximum(d, 1.0)), np.inf)
+    assert losses.min() >= got["loss"] * (1 - 1e-12)
+    assert _loss(got["params"], got["tokens"]) == pytest.approx(got["loss"], rel=1e-12)
+
+
+def test_a_budget_with_no_serving_buys_the_compute_optimal_model():
+    flops = planner.compute_from_gpus(3e6 / 2.0, 1 / 24, "H100", 0.4)  # $3 M of H100-hours at 40%
+    got = planner.inference_tradeoff_budget(3e6, 0, 0, "chinchilla")
+    assert got["params"] == pytest.approx(planner.chinchilla_n(flops, "chinchilla"), rel=1e-9)
+    assert got["loss"] == pytest.approx(planner.chinchilla_loss(flops, "chinchilla"), rel=1e-12)
+
+
+def test_budgets_broadcast_and_more_dollars_buy_a_lower_loss():
+    budgets = np.geomspace(1e3, 1e12, 10)
+    losses = planner.inference_tradeoff_budget(budgets, 1e13, [[0], [1e12]], field="loss")
+    assert losses.shape == (2, 10) and np.all(np.diff(losses, axis=1) < 0)
+    assert np.all(losses[1] > losses[0])  # serving the same model costs money the training lacks
+    one = planner.inference_tradeoff_budget(budgets[3], 1e13, 1e12, field="loss")
+    assert one == pytest.approx(losses[1, 3], rel=1e-12) and isinstance(one, float)
+
+
+@pytest.mark.parametrize("kwargs, pattern", [
+    (dict(budget=0), "budget must be positive"),
+    (dict(budget=-5), "budget must be positive"),
+    (dict(budget="5M"), "budget must be a number"),
+    (dict(budget=float("nan")), "budget must be a finite number"),
+    (dict(field="savings"), "field must be one of loss, params, tokens"),
+    (dict(decode_mfu=1.5), "decode_mfu"),
+    (dict(budget=1e300), "budget"),
+])
+def test_tradeoff_budget_bad_input(kwargs, pattern):
+    args = dict(budget=5e6, input_tokens=1e13, output_tokens=2e12)
+    args.update(kwargs)
+    with pytest.raises(planner.PlannerError, match=pattern):
+        planner.inference_tradeoff_budget(**args)
