@@ -23,6 +23,7 @@ import pytest
 from book_builders import excel_style_book, mixed_book
 from workbook.recalc import xlsx
 from workbook.cli import main
+from workbook.templates import TEMPLATES as SPECS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted((ROOT / "templates").glob("*.xlsx"))
@@ -258,9 +259,11 @@ def test_a_copy_edited_only_where_it_accounts_stays_calm(tmp_path):
 def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(tmp_path):
     import planner
 
+    from workbook.templates.deployment_plan import SCENARIO_INPUTS
+
     got = _edited_in_libreoffice("deployment_plan.xlsx", {
         "Requests_Per_Day": 25e6, "Price_Per_GPU_Hour": 1.4, "GPU": "H200", "Serve_GPU": "B200",
-        "Serve_Price_Per_GPU_Hour": 2.6, "API_Output_Price": 12}, tmp_path)
+        "Serve_Price_Per_GPU_Hour": 2.6, "API_Output_Price": 12, "Scenario": "Downside"}, tmp_path)
     inputs = got["Lifetime_Input_Tokens"], got["Lifetime_Output_Tokens"]
     # Days of full traffic: the service's days less half the ramp, which grows evenly from nothing.
     traffic_days = got["Days_In_Service"] - got["Ramp_Days"] / 2
@@ -287,6 +290,17 @@ def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(
         assert (got[f"{p}_Fleet_GPUs"], got[f"{p}_Batch"]) == (fleet.gpus, fleet.batch), p
         assert same(got[f"{p}_Fleet_Utilisation"], fleet.utilisation), p
         assert same(got[f"{p}_TCO"], train * 1.4 + fleet.gpus * traffic_days * 24 * 2.6), p
+    # The decision page shows the Downside scenario: the inputs moved together, the design held.
+    m = {key: down for key, _, _, _, down, _ in SCENARIO_INPUTS}
+    n = got["CostOpt_Params"]
+    fleet = planner.serving_gpus(25e6 * m["traffic"], got["Input_Tokens_Per_Request"], got["Output_Tokens_Per_Request"],
+                                 n, "B200", got["Peak_To_Average"] * m["peak"], got["Latency_Target_MS"],
+                                 got["Serve_Layers"], got["Serve_KV_Heads"], got["Serve_Head_Dim"],
+                                 got["CostOpt_Serve_GPUs"], bytes_per_param=got["Serve_Bytes_Per_Param"],
+                                 bytes_per_value=got["Serve_KV_Bytes"], mfu=got["Prefill_MFU"], field="gpus")
+    served = got["Days_In_Service"] * m["days"] - got["Ramp_Days"] / 2
+    tco = got["CostOpt_Train_Cost"] * m["train_price"] / m["mfu"] + fleet * served * 24 * 2.6 * m["serve_price"]
+    assert got["Decision_Fleet"] == fleet and same(got["Decision_TCO"], tco)
     # The cost-optimal design depends on the prices and the traffic: the copy says it is stale,
     # naming them; the API price only accounts.
     for banner in got["banners"]:
@@ -294,6 +308,7 @@ def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(
         assert changed.startswith("Changed since this copy was frozen: ") and "API" not in changed
         assert all(name in changed.split() for name in ("Requests_Per_Day", "GPU", "Price_Per_GPU_Hour",
                                                         "Serve_GPU", "Serve_Price_Per_GPU_Hour"))
+        assert "Scenario" not in changed  # the scenario shown only accounts
 
 
 def test_a_model_added_to_the_public_models_copy_is_accounted_without_errors(tmp_path):
@@ -351,8 +366,12 @@ def test_printed_the_main_sheet_is_one_readable_page(path, tmp_path):
     sheets = [s for s in openpyxl.load_workbook(copy).sheetnames if s not in ("About", "Lists")]
     pages = _printed_pages(libreoffice_convert(copy, tmp_path, "pdf:calc_pdf_Export", ".pdf"), sheets)
     printed = [sheet for sheet, _ in pages]
-    assert printed.count(sheets[0]) == 1, printed
     assert 1 <= printed.count("About") <= 2, printed
-    scale = next(size for sheet, size in pages if sheet == sheets[0]) / BODY_POINTS
-    assert scale >= MIN_PRINT_SCALE, (sheets[0], scale)
+    # The main sheet, and a committee's page where there is one, each on one readable page.
+    one_page = [s.title for s in next(t for t in SPECS if t.filename == path.name).sheets if s.one_page]
+    assert one_page[0] == sheets[0]
+    for sheet in one_page:
+        assert printed.count(sheet) == 1, (sheet, printed)
+        scale = next(size for name, size in pages if name == sheet) / BODY_POINTS
+        assert scale >= MIN_PRINT_SCALE, (sheet, scale)
     assert all(sheet in printed for sheet in sheets)  # every work sheet prints

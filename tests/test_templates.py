@@ -17,7 +17,7 @@ from openpyxl.utils.cell import range_boundaries
 
 import planner
 from workbook.addin.cells import CellError
-from workbook.templates import TEMPLATES, scaling_law_fit
+from workbook.templates import TEMPLATES, scaling_law_fit, spec
 from workbook.recalc.calc import calc
 from workbook.cli import main
 from workbook.templates.builder import INPUT_FILL, INPUT_FONT, build_all
@@ -139,6 +139,10 @@ def test_no_macros_and_an_about_sheet(filename):
     sources_row = next(c.row for c in ws["A"] if c.value == "Sources")
     addin_row = next(c.row for c in ws["A"] if c.value == "The add-in")
     assert sources_row < printed_to < addin_row
+
+
+def _spec(filename):
+    return next(t for t in TEMPLATES if t.filename == filename)
 
 
 def _work_sheets(wb):
@@ -809,7 +813,7 @@ def test_accounting_uses_no_planner_formula(filename):
     decisions = {"CHINCHILLA_N", "CHINCHILLA_D", "CHINCHILLA_LOSS", "CHINCHILLA_COMPUTE", "SCALING_LOSS",
                  "INFERENCE_TRADEOFF", "INFERENCE_TRADEOFF_COST", "LAW_PARAMS", "EFFECTIVE_TOKENS",
                  "DATA_CONSTRAINED_LOSS", "DATA_CONSTRAINED_N", "DATA_CONSTRAINED_D", "EPOCHS_WORTH_IT",
-                 "SMALLEST_PARAMS", "TOKENS_FOR_LOSS"}
+                 "SMALLEST_PARAMS", "TOKENS_FOR_LOSS", "INFERENCE_TRADEOFF_BUDGET"}
     catalog = {name.upper() for name in planner.CATALOG}
     for sheet, coord, text in _formulas(filename):
         used = set(re.findall(r"([A-Z][A-Z0-9_.]*)\(", text.replace('"', "'"))) & catalog
@@ -871,10 +875,12 @@ def _printed_scale(ws, last_column: int) -> float:
 def test_every_sheet_prints_one_landscape_page_wide_at_a_readable_scale(filename):
     wb = openpyxl.load_workbook(COMMITTED / filename)
     sheets = _work_sheets(wb)
+    one_page = {s.title for s in _spec(filename).sheets if s.one_page}
+    assert sheets[0].title in one_page  # the main sheet
     for ws in sheets:
         setup = ws.page_setup
-        # The main sheet (the first) on one page; the details below it run on as long as they need.
-        tall = 1 if ws is sheets[0] else 0
+        # The main sheet (and a committee's page) on one page; the details run on as long as they need.
+        tall = 1 if ws.title in one_page else 0
         assert setup.orientation == "landscape" and (setup.fitToWidth, setup.fitToHeight) == (1, tall)
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         area = ws.print_area
@@ -883,9 +889,17 @@ def test_every_sheet_prints_one_landscape_page_wide_at_a_readable_scale(filename
         assert _printed_scale(ws, last_col) >= MIN_SCALE, (ws.title, _printed_scale(ws, last_col))
         # Charts sit below the tables, inside the printed area.
         last_row = range_boundaries(area.split("!")[-1].replace("$", ""))[3]
+        printed_px = sum(7 * (ws.column_dimensions[get_column_letter(c)].width or 8.43) + 5
+                         for c in range(1, last_col + 1))
         for chart in ws._charts:
             marker = chart.anchor._from
-            assert marker.col == 0 and marker.row + 1 <= last_row
+            assert marker.row + 1 <= last_row
+            # Left-aligned, or beside another chart, and within the printed columns either way.
+            left = sum(7 * (ws.column_dimensions[get_column_letter(c)].width or 8.43) + 5
+                       for c in range(1, marker.col + 1))
+            assert marker.col == 0 or any(o is not chart and o.anchor._from.row == marker.row for o in ws._charts)
+            width_cm = chart.anchor.ext.width / 360000  # EMU; the chart's own width is not read back
+            assert left + width_cm / 2.54 * 96 <= printed_px, (ws.title, marker.col, width_cm)
         assert ws.oddHeader.left.text == "&F" and ws.oddFooter.center.text == "Page &P of &N"
     if "Lists" in wb.sheetnames:  # the drop-downs' helper sheet
         assert wb["Lists"].sheet_state == "hidden"
@@ -937,7 +951,8 @@ def public_models_rows():
     ("training_budget.xlsx", "FLOPs_Budget", 'Budget_Mode<>"FLOPs"', ()),
     # What the dollars would buy stays shown on Details, whichever mode is chosen.
     ("training_budget.xlsx", "Dollar_Budget", 'Budget_Mode<>"Dollars"', ("Dollar_Budget_FLOPs",)),
-    ("deployment_plan.xlsx", "Target_Params", 'Target_Mode="Loss"', ()),
+    ("deployment_plan.xlsx", "Target_Params", 'Target_Mode<>"Model size"', ()),
+    ("deployment_plan.xlsx", "Dollar_Budget", 'Target_Mode<>"Dollar budget"', ()),
     ("deployment_plan.xlsx", "Target_Loss_Input", 'Target_Mode<>"Loss"', ()),
 ])
 def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, shown, computed):
@@ -947,11 +962,12 @@ def test_inputs_the_chosen_mode_ignores_are_greyed(filename, name, condition, sh
     rules = [r for cf in wb[sheet].conditional_formatting for r in cf.rules if ref in str(cf.sqref)]
     assert [r.formula for r in rules] == [[condition]]
     # And the input really is unused then: changing it moves nothing the sheet computes.
-    mode = {"training_budget.xlsx": ("Budget_Mode", ("FLOPs", "Cluster")),
-            "deployment_plan.xlsx": ("Target_Mode", ("Loss", "Model size"))}[filename]
-    chosen = mode[1][0] if "<>" not in condition else mode[1][1]
-    base = computed(filename, [f"{mode[0]}={chosen}"]).names
-    moved = computed(filename, [f"{mode[0]}={chosen}", f"{name}={base[name] * 1.5!r}"]).names
+    # A mode the condition names as ignoring the input: one other than the mode it needs.
+    switch, needed = re.fullmatch(r'(\w+)<>"([^"]+)"', condition).groups()
+    chosen = next(v for v in spec.LISTS[{"Budget_Mode": "budget_mode", "Target_Mode": "target_mode"}[switch]].values
+                  if v != needed)
+    base = computed(filename, [f"{switch}={chosen}"]).names
+    moved = computed(filename, [f"{switch}={chosen}", f"{name}={base[name] * 1.5!r}"]).names
     assert all(moved[k] == v for k, v in base.items() if k != name and k not in shown)
     assert all(moved[k] != base[k] for k in shown)
 
@@ -1106,16 +1122,10 @@ def test_deployment_plan_schedule_and_payback(computed):
     assert all(a <= b for m, a, b in zip(months, spent["CostOpt"], spent["Opt"]) if m >= payback)
 
 
-def test_deployment_plan_tornado_moves_one_input_at_a_time(computed):
-    x = inputs("deployment_plan.xlsx")
-    result = computed("deployment_plan.xlsx")
-    names = result.names
-    drivers = column(result, "deployment_plan.xlsx", "Tornado_Driver")
-    lows = column(result, "deployment_plan.xlsx", "Tornado_Low")
-    highs = column(result, "deployment_plan.xlsx", "Tornado_High")
-    wb = openpyxl.load_workbook(COMMITTED / "deployment_plan.xlsx")
-    sheet, ref = next(wb.defined_names["Tornado_Driver"].destinations)
-    first = int(re.sub(r"[^0-9]", "", ref.split(":")[0]))
+def _held_design_cost(x, names):
+    """cost(**multiples) -> (cost of ownership, per million tokens) of the cost-optimal design
+    held fixed, with each input named at its multiple of the plan's value, written out
+    independently of the workbook (the fleet from SERVING_GPUS)."""
     train, n = names["CostOpt_Train_Cost"], names["CostOpt_Params"]
     price, rate = x["Serve_Price_Per_GPU_Hour"], x["Requests_Per_Day"]
     tokens_per_day = rate * (x["Input_Tokens_Per_Request"] + x["Output_Tokens_Per_Request"])
@@ -1127,39 +1137,103 @@ def test_deployment_plan_tornado_moves_one_input_at_a_time(computed):
                                     bytes_per_param=x["Serve_Bytes_Per_Param"], bytes_per_value=x["Serve_KV_Bytes"],
                                     mfu=x["Prefill_MFU"], field="gpus")
 
-    def expected(driver, m):
-        """(cost of ownership, per million tokens) with only `driver` at m times its value."""
-        days = traffic_days(x)
-        gpus = fleet(rate, x["Peak_To_Average"])
-        t, serve_price, tokens = train, price, tokens_per_day * days
-        if driver == "Training MFU":
-            t = train / m
-        elif driver == "Training price per accelerator-hour":
-            t = train * m
-        elif driver == "Serving price per accelerator-hour":
-            serve_price = price * m
-        elif driver == "Requests per day":
-            gpus, tokens = fleet(rate * m, x["Peak_To_Average"]), tokens * m
-        elif driver == "Busiest hour over the average":
-            gpus = fleet(rate, x["Peak_To_Average"] * m)
-        elif driver == "Days in service":
-            days = traffic_days(dict(x, Days_In_Service=x["Days_In_Service"] * m))
-            tokens = tokens_per_day * days
-        tco = t + gpus * days * 24 * serve_price
-        return tco, tco / tokens * 1e6
+    def cost(mfu=1, train_price=1, serve_price=1, traffic=1, peak=1, days=1):
+        served = traffic_days(dict(x, Days_In_Service=x["Days_In_Service"] * days))
+        gpus = fleet(rate * traffic, x["Peak_To_Average"] * peak)
+        tco = train * train_price / mfu + gpus * served * 24 * price * serve_price
+        return tco, tco / (tokens_per_day * traffic * served) * 1e6
 
-    assert len(drivers) == 6
+    return cost
+
+
+def test_deployment_plan_tornado_moves_one_input_at_a_time(computed):
+    x = inputs("deployment_plan.xlsx")
+    result = computed("deployment_plan.xlsx")
+    names = result.names
+    drivers = column(result, "deployment_plan.xlsx", "Tornado_Driver")
+    lows = column(result, "deployment_plan.xlsx", "Tornado_Low")
+    highs = column(result, "deployment_plan.xlsx", "Tornado_High")
+    wb = openpyxl.load_workbook(COMMITTED / "deployment_plan.xlsx")
+    sheet, ref = next(wb.defined_names["Tornado_Driver"].destinations)
+    first = int(re.sub(r"[^0-9]", "", ref.split(":")[0]))
+    cost = _held_design_cost(x, names)
+    moves = {"Training MFU": "mfu", "Training price per accelerator-hour": "train_price",
+             "Serving price per accelerator-hour": "serve_price", "Requests per day": "traffic",
+             "Busiest hour over the average": "peak", "Days in service": "days"}
+    # The law moves the design: each preset's cost-optimal model for its reading of the target.
+    law_costs = []
+    for law in planner.laws.PRESETS:
+        target = planner.scaling_loss(x["Target_Params"], planner.chinchilla_d(
+            planner.chinchilla_compute(x["Target_Params"], law), law), law)
+        law_costs.append(planner.inference_tradeoff_cost(
+            target, names["Lifetime_Input_Tokens"], names["Lifetime_Output_Tokens"], law, "total_cost", x["GPU"],
+            x["Price_Per_GPU_Hour"], x["Train_MFU"], x["Prefill_MFU"], x["Decode_MFU"], serve_gpu=x["Serve_GPU"],
+            serve_price=x["Serve_Price_Per_GPU_Hour"]))
+    law_range = (min(law_costs) / names["CostOpt_Total_Cost"], max(law_costs) / names["CostOpt_Total_Cost"])
+
+    assert drivers[:6] == list(moves) and drivers[6].startswith("Scaling law") and len(drivers) == 7
+    assert close(lows[6], law_range[0]) and close(highs[6], law_range[1]) and lows[6] < 1 < highs[6]
     for i, (driver, low, high) in enumerate(zip(drivers, lows, highs)):
         r = first + i
         for m, tco_col, per_m_col in ((low, "D", "F"), (high, "E", "G")):
-            tco, per_m = expected(driver, m)
+            if driver in moves:
+                tco, per_m = cost(**{moves[driver]: m})
+            else:  # the law: the plan's cost scaled by that law's design's
+                tco = names["CostOpt_TCO"] * m
+                per_m = tco / names["Lifetime_Tokens"] * 1e6
             assert close(result.values[(sheet, f"{tco_col}{r}")], tco), (driver, m)
             assert close(result.values[(sheet, f"{per_m_col}{r}")], per_m), (driver, m)
         assert close(result.values[(sheet, f"H{r}")], result.values[(sheet, f"D{r}")] - names["CostOpt_TCO"])
     # The plan's own values are the base every bar starts from.
-    assert close(expected("Training MFU", 1)[0], names["CostOpt_TCO"])
+    assert close(cost()[0], names["CostOpt_TCO"]) and close(cost()[1], names["CostOpt_All_In_Per_M"])
     chart = next(c for c in wb[sheet]._charts if c.tagname == "barChart")
     assert chart.type == "bar" and chart.overlap == 100 and len(chart.series) == 2
+
+
+def test_deployment_plan_scenarios_move_the_inputs_together_and_the_decision_page_shows_one(computed):
+    from workbook.templates.deployment_plan import SCENARIO_INPUTS, SCENARIOS
+
+    x = inputs("deployment_plan.xlsx")
+    for scenario in SCENARIOS:
+        result = computed("deployment_plan.xlsx", [f"Scenario={scenario}"])
+        names = result.names
+        cost = _held_design_cost(x, names)
+        row = SCENARIOS.index(scenario)
+        multiples = {key: column(result, "deployment_plan.xlsx", name)[row] for key, _, name, *_ in SCENARIO_INPUTS}
+        assert multiples == {key: values[row] for key, _, _, *values in SCENARIO_INPUTS}
+        tco, per_m = cost(**multiples)
+        assert close(names["Decision_TCO"], tco) and close(names["Decision_Per_M"], per_m), scenario
+        assert close(column(result, "deployment_plan.xlsx", "Scenario_TCO")[row], tco)
+        # The ranges are the tornado's, whatever the scenario shown; the base lies inside them.
+        bars = [v for n in ("Tornado_TCO_Low", "Tornado_TCO_High") for v in column(result, "deployment_plan.xlsx", n)]
+        assert (names["Decision_TCO_Lowest"], names["Decision_TCO_Highest"]) == (min(bars), max(bars))
+        assert min(bars) < names["CostOpt_TCO"] < max(bars)
+        if scenario == "Base":
+            assert close(tco, names["CostOpt_TCO"]) and names["Decision_Fleet"] == names["CostOpt_Fleet_GPUs"]
+        else:  # the design is held: the scenario changes what it costs, not what it is
+            assert names["Decision_Params"] == names["CostOpt_Params"]
+    down = computed("deployment_plan.xlsx", ["Scenario=Downside"]).names
+    up = computed("deployment_plan.xlsx", ["Scenario=Upside"]).names
+    assert down["Decision_Per_M"] > computed("deployment_plan.xlsx").names["Decision_Per_M"] > up["Decision_Per_M"]
+
+
+def test_deployment_plan_from_a_dollar_budget(computed):
+    x = inputs("deployment_plan.xlsx")
+    names = computed("deployment_plan.xlsx", ["Target_Mode=Dollar budget", "Dollar_Budget=4e6"]).names
+    days = traffic_days(x)
+    t_in = x["Requests_Per_Day"] * x["Input_Tokens_Per_Request"] * days
+    t_out = x["Requests_Per_Day"] * x["Output_Tokens_Per_Request"] * days
+    # The target is the loss whose cost-optimal design spends the budget, at the plan's prices.
+    spent = dict(gpu=x["GPU"], price_per_gpu_hour=x["Price_Per_GPU_Hour"], train_mfu=x["Train_MFU"],
+                 prefill_mfu=x["Prefill_MFU"], decode_mfu=x["Decode_MFU"], serve_gpu=x["Serve_GPU"],
+                 serve_price=x["Serve_Price_Per_GPU_Hour"])
+    design = planner.inference_tradeoff_cost(names["Target_Loss"], t_in, t_out, x["Law"], **spent)
+    assert close(design.total_cost, 4e6) and close(names["CostOpt_Total_Cost"], 4e6)
+    assert close(names["CostOpt_Params"], design.params)
+    # The fleet for the peak is what the budget's utilisations leave out: the check says so.
+    assert names["Check_Budget"] is (names["CostOpt_TCO"] <= 4e6)
+    more = computed("deployment_plan.xlsx", ["Target_Mode=Dollar budget", "Dollar_Budget=8e6"]).names
+    assert more["Target_Loss"] < names["Target_Loss"]
 
 
 def test_training_budget_monthly_spend(computed):

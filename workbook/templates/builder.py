@@ -272,6 +272,9 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
             coord = refs[c.key]
             if c.values is not None:
                 value = c.values[r - first] if r - first < len(c.values) else None
+                if isinstance(value, spec.Computed):
+                    _write_output(ws, wb, coord, value.format(**refs), c.fmt, None, False)
+                    continue
                 _write_input(ws, wb, dvs, coord, value, c.fmt, c.rule, None)
                 if c.wrap:
                     ws[coord].alignment = WRAP
@@ -313,7 +316,7 @@ _MARK_COLOURS = ("C00000", "FFC000", "00B0F0")
 _ROW_CM = 0.53  # a default row (15 points) in centimetres, to stack charts below each other
 
 
-def _tornado(sheet, block: spec.Chart, tables: dict, row: int) -> int:
+def _tornado(sheet, block: spec.Chart, tables: dict, anchor: str) -> int:
     """A tornado: one horizontal bar per table row, each series' bar drawn from the base (its
     values are differences from it), the bars of a row overlapping; the first row at the top."""
     ws, letters, first, last = tables[block.table]
@@ -334,14 +337,21 @@ def _tornado(sheet, block: spec.Chart, tables: dict, row: int) -> int:
         series.graphicalProperties = GraphicalProperties(solidFill=colour)
         chart.series.append(series)
     chart.set_categories(Reference(ws, min_col=col(block.x), min_row=first, max_row=last))
-    sheet.add_chart(chart, f"A{row}")
-    return row + int(chart.height / _ROW_CM) + 2
+    return _place(sheet, chart, block, anchor)
 
 
-def _chart(sheet, block: spec.Chart, tables: dict, row: int) -> int:
-    """Draw the chart at column A of `row`; return the first row below it."""
+def _place(sheet, chart, block: spec.Chart, anchor: str) -> int:
+    """Add the chart at `anchor` in its size; return the rows it covers."""
+    if block.size:
+        chart.width, chart.height = block.size
+    sheet.add_chart(chart, anchor)
+    return int(chart.height / _ROW_CM) + 2
+
+
+def _chart(sheet, block: spec.Chart, tables: dict, anchor: str) -> int:
+    """Draw the chart with its top left corner at `anchor`; return the rows it covers."""
     if block.kind == "tornado":
-        return _tornado(sheet, block, tables, row)
+        return _tornado(sheet, block, tables, anchor)
     ws, letters, first, last = tables[block.table]
     chart = ScatterChart()
     chart.title = block.title
@@ -397,8 +407,28 @@ def _chart(sheet, block: spec.Chart, tables: dict, row: int) -> int:
     if block.marks and chart.legend is None:  # marked points need their names
         chart.legend = Legend()
         chart.legend.position = "b"
-    sheet.add_chart(chart, f"A{row}")
-    return row + int(chart.height / _ROW_CM) + 2
+    return _place(sheet, chart, block, anchor)
+
+
+_CHART_GAP_PX = 12  # between charts side by side
+
+
+def _column_px(width: float) -> float:
+    """A column's width in pixels at 96 dpi (Excel: w characters of Calibri 11 are 7w + 5)."""
+    return 7 * width + 5
+
+
+def _column_left(widths: tuple, col: int) -> float:
+    """The left edge of column `col` (1 = A) in pixels."""
+    return sum(_column_px(w) for w in list(widths)[:col - 1]) + _column_px(8.43) * max(0, col - 1 - len(widths))
+
+
+def _column_at(widths: tuple, px: float) -> int:
+    """The first column whose left edge is at or right of `px`."""
+    col = 1
+    while _column_left(widths, col) < px:
+        col += 1
+    return col
 
 
 def _about(wb: Workbook, t: spec.Template) -> None:
@@ -608,14 +638,23 @@ def build(t: spec.Template) -> Workbook:
                     ws.print_title_rows = f"{row}:{row + 1}"
                 row = _table(ws, wb, dvs, block, row, tables)
             elif isinstance(block, spec.Chart):
-                charts.append((ws, block))
+                charts.append((ws, block, sheet.widths))
         # Print to the sheet's end, or to the last row of data of a table that says so.
         ends[ws.title] = next((tables[b.key][2] + b.printed - 1 for b in sheet.blocks
                                if isinstance(b, spec.Table) and b.printed is not None), row)
         ws.freeze_panes = sheet.freeze
         lists += [rule[5:] for rule in dvs.rules if rule.startswith("list:")]
-    for ws, block in charts:
-        ends[ws.title] = _chart(ws, block, tables, ends[ws.title])
+    beside = None  # (sheet, row, column, right edge in pixels) of the chart last drawn
+    for ws, block, widths in charts:
+        if block.beside and beside and beside[0] == ws.title:
+            _, row, _, right = beside
+            col = _column_at(widths, right + _CHART_GAP_PX)
+        else:
+            row, col = ends[ws.title], 1
+        rows = _chart(ws, block, tables, f"{get_column_letter(col)}{row}")
+        ends[ws.title] = max(ends[ws.title], row + rows)
+        width_cm = (block.size or (18, 0))[0]
+        beside = (ws.title, row, col, _column_left(widths, col) + width_cm / 2.54 * 96)
     for sheet in t.sheets:
         _print_setup(wb[sheet.title], len(sheet.widths), ends[sheet.title], sheet.one_page)
     _banner_cells(wb, list(t.sheets))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbook.templates.spec import (  # noqa: F401
-    DAYS_PER_MONTH,
+    DAYS_PER_MONTH, Computed,
     BILLIONS, CHECK, BYTES_PER_GB, CHOICE, Chart, Col, COUNT_TOLERANCE, FLOPS, GPU_MEMORY_IN,
     GPU_MEMORY_OUT, GPU_PEAK_OUT, GPU_SOURCES, Grid, GridCol, GridRow, HOURS_PER_DAY, MS_PER_SECOND, TBS,
     TEXT, TFLOPS_S, TWO, HARDWARE_SHEET, INFER_FLOPS_PER, INT, In, LAW_IN, LAW_SOURCES, LOSS, ONE, Out, PCT,
@@ -38,7 +38,28 @@ DRIVERS = (
      + "*Traffic_Days*" + _SERVING, _PER_M),
     ("Days in service", 0.5, 2, "=CostOpt_Train_Cost+CostOpt_Fleet_GPUs*" + _DAYS_AT + "*" + _SERVING,
      "={tco}/(Lifetime_Tokens*" + _DAYS_AT + "/Traffic_Days)*Per_Million"),
+    # The law moves the design itself: the cheapest and the dearest preset's cost-optimal
+    # design for the same target (Details), as a multiple of the chosen law's.
+    ("Scaling law (the presets on Details)", Computed("=MIN(Spread_Total_Cost)/CostOpt_Total_Cost"),
+     Computed("=MAX(Spread_Total_Cost)/CostOpt_Total_Cost"), "=CostOpt_TCO*{m}", _PER_M),
 )
+
+# Scenarios: the inputs of the tornado moved together, the cost-optimal design held fixed.
+# Downside is everything that raises the cost per token; Upside everything that lowers it.
+SCENARIO_INPUTS = (  # (key, header, its multiples' name, Base, Downside, Upside)
+    ("mfu", "Training MFU", "Scenario_Train_MFU", 1, 0.75, 1.25),
+    ("train_price", "Training price", "Scenario_Train_Price", 1, 1.25, 0.75),
+    ("serve_price", "Serving price", "Scenario_Serve_Price", 1, 1.25, 0.75),
+    ("traffic", "Requests per day", "Scenario_Requests", 1, 0.5, 2),
+    ("peak", "Busiest hour", "Scenario_Peak", 1, 1.5, 0.75),
+    ("days", "Days in service", "Scenario_Days", 1, 0.5, 2),
+)
+SCENARIOS = ("Base", "Downside", "Upside")
+_SCENARIO_DAYS = _DAYS_AT.format(m="{days}")
+_SCENARIO_TCO = ("=CostOpt_Train_Cost*{train_price}/{mfu}+{fleet}*" + _SCENARIO_DAYS + "*" + _SERVING
+                 + "*{serve_price}")
+_SCENARIO_PER_M = "={tco}/(Lifetime_Tokens*{traffic}*" + _SCENARIO_DAYS + "/Traffic_Days)*Per_Million"
+_CHOSEN = "INDEX({},MATCH(Scenario,Scenario_Names,0))"
 
 SCHEDULE_MONTHS = 36
 PAYBACK = ('=IF(COUNTIF(Schedule_Ahead,1)=0,"not within the schedule",'
@@ -78,7 +99,8 @@ DEPLOYMENT_PLAN = Template(
     ),
     how=(
         "Sheet Plan: set the quality target, either as a loss or as 'as good as the "
-        "compute-optimal model of N parameters' (the 'Quality target' switch chooses).",
+        "compute-optimal model of N parameters', or give a dollar budget for the best model it buys "
+        "(the 'Quality target' switch chooses).",
         "Describe the demand: requests per day, input (prompt) and output (generated) tokens per "
         "request, days in service. Prompt tokens are processed in parallel (prefill MFU), output "
         "tokens one at a time (decode MFU, much lower).",
@@ -88,8 +110,10 @@ DEPLOYMENT_PLAN = Template(
         "Sheet Details: the utilisations, the traffic's peak and the latency target the fleet is "
         "sized for, and the served model's shape for its KV cache (Llama 3 70B's by default).",
         "The volume table (sheet Details) multiplies the planned lifetime volume; edit its multiples.",
+        "Sheet Decision: the page for a budget committee, with a scenario selector (Base, Downside, "
+        "Upside: the multiples on sheet Sensitivity). "
         "Sheet Sensitivity: the cost-optimal design's cost when one input at a time moves to its low "
-        "or high multiple (edit them), as tornado charts. Sheet Schedule: each design's spend month "
+        "or high multiple (edit them), or the scaling law to another preset, as tornado charts. Sheet Schedule: each design's spend month "
         "by month, training then serving as the traffic ramps up, and the month the cost-optimal "
         "design pays back against the compute-optimal one.",
     ),
@@ -112,15 +136,18 @@ DEPLOYMENT_PLAN = Template(
             Section("Summary", (
                 Out("The plan in one line", SUMMARY, "", "General", "Summary", wide=True),
             )),
-            Section("Inputs: quality target", (
+            Section("Inputs: quality target or budget", (
                 LAW_IN,
                 In("Quality target given as", "Target_Mode", "Model size", "choice", CHOICE, "list:target_mode",
-                   "Model size: as good as a compute-optimal model of that size; Loss: the loss below"),
+                   "Model size or Loss: the target below; Dollar budget: the best model the budget buys"),
                 In("As good as a compute-optimal model of", "Target_Params", 70e9, "parameters", BILLIONS,
-                   note="used when the target is a model size", ignored_when='Target_Mode="Loss"'),
+                   note="used when the target is a model size", ignored_when='Target_Mode<>"Model size"'),
                 In("Target loss", "Target_Loss_Input", 2.0, "nats/token", LOSS,
                    note="used when the target is a loss; must be above the lowest loss below",
                    ignored_when='Target_Mode<>"Loss"'),
+                In("Dollar budget for training and serving", "Dollar_Budget", 5e6, "USD", USD_M,
+                   note="training plus the lifetime tokens at the utilisations on Details",
+                   ignored_when='Target_Mode<>"Dollar budget"'),
             )),
             Section("Inputs: demand over the deployment", (
                 In("Requests per day", "Requests_Per_Day", 10e6, "requests/day", INT),
@@ -172,19 +199,63 @@ DEPLOYMENT_PLAN = Template(
                         "fraction", SAVING),
             )),
             Section("Checks", (
-                Out("Accelerator found on sheet Hardware", "=ISNUMBER(GPU_Peak)", "TRUE/FALSE",
-                    CHECK, "Check_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
+                Out("Both accelerators found on sheet Hardware", "=AND(ISNUMBER(GPU_Peak),ISNUMBER(Serve_Peak))",
+                    "TRUE/FALSE", CHECK, "Check_Accelerator",
+                    note="FALSE: pick a name from the list or add it on Hardware"),
                 Out("Target loss above the law's floor", "=Target_Loss>Law_E", "TRUE/FALSE", CHECK,
                     "Check_Target", note="FALSE: no model reaches it; raise the target loss"),
-                Out("Serving memory inputs complete", "=CostOpt_Serve_GPUs>=1",
-                    "TRUE/FALSE", CHECK, "Check_Serving", note="FALSE: the memory inputs are incomplete"),
-                Out("Serving accelerator found on sheet Hardware", "=ISNUMBER(Serve_Peak)", "TRUE/FALSE", CHECK,
-                    "Check_Serve_Accelerator", note="FALSE: pick a name from the list or add it on Hardware"),
-                Out("Every design's fleet meets the latency target", "=MIN(Opt_Batch,FlopOpt_Batch,CostOpt_Batch,"
-                    "Own_Batch)>=1", "TRUE/FALSE", CHECK, "Check_Latency",
-                    note="FALSE: allow more time per token, or a replica of more accelerators"),
+                Out("Cost of ownership within the dollar budget", '=OR(Target_Mode<>"Dollar budget",'
+                    'CostOpt_TCO<=Dollar_Budget)', "TRUE/FALSE", CHECK, "Check_Budget",
+                    note="FALSE: the peak's fleet costs more than the budget assumed; lower it or the decode MFU"),
+                Out("Fleets fit memory and the latency target", "=AND(CostOpt_Serve_GPUs>=1,"
+                    "MIN(Opt_Batch,FlopOpt_Batch,CostOpt_Batch,Own_Batch)>=1)", "TRUE/FALSE", CHECK, "Check_Latency",
+                    note="FALSE: complete the memory inputs, allow more time per token, or more accelerators"),
             )),
         ), widths=(44, 20, 20, 20, 20, 16, 40), freeze="B4", one_page=True),
+        Sheet("Decision", "Deployment plan: the decision", "For a budget committee, on one page: the plan, what it "
+              "costs to own with its ranges, the fleet, the schedule and what moves the cost. Inputs: sheets Plan "
+              "and Details.", (
+            Section("Summary", (
+                Out("The plan in one line", "=Summary", "", "General", "Decision_Summary", wide=True),
+            )),
+            Section("Inputs: the scenario shown", (
+                In("Scenario", "Scenario", "Base", "choice", CHOICE, "list:scenario",
+                   "Downside, Upside: the inputs moved together (Sensitivity)"),
+            )),
+            Section("Output: the cost-optimal design", (
+                Out("Parameters", "=CostOpt_Params", "parameters", BILLIONS, "Decision_Params", key=True),
+                Out("Training tokens", "=CostOpt_Tokens", "tokens", TOKENS, "Decision_Tokens"),
+                Out("Training cluster", "=CostOpt_Train_Cluster_GPUs", "GPUs", INT, "Decision_Train_GPUs"),
+                Out("Days it trains", "=CostOpt_Train_Wall_Days", "days", ONE, "Decision_Train_Days"),
+                Out("Serving fleet for the peak", "=" + _CHOSEN.format("Scenario_Fleet"), "GPUs", INT,
+                    "Decision_Fleet", key=True, note="in the scenario shown"),
+                Out("Total cost of ownership", "=" + _CHOSEN.format("Scenario_TCO"), "USD", USD_M, "Decision_TCO",
+                    key=True, note="in the scenario shown: training plus the fleet over the service"),
+                Out("Its lowest, one input at its low or high", "=MIN(Tornado_TCO_Low,Tornado_TCO_High)", "USD",
+                    USD_M, "Decision_TCO_Lowest", note="the base's inputs, one moved (sheet Sensitivity)"),
+                Out("Its highest, one input at its low or high", "=MAX(Tornado_TCO_Low,Tornado_TCO_High)", "USD",
+                    USD_M, "Decision_TCO_Highest"),
+                Out("All-in cost per million tokens served", "=" + _CHOSEN.format("Scenario_Per_M"), "USD/M tokens",
+                    "#,##0.000", "Decision_Per_M", key=True, note="in the scenario shown"),
+                Out("Its lowest, one input at its low or high", "=MIN(Tornado_Per_M_Low,Tornado_Per_M_High)",
+                    "USD/M tokens", "#,##0.000", "Decision_Per_M_Lowest"),
+                Out("Its highest, one input at its low or high", "=MAX(Tornado_Per_M_Low,Tornado_Per_M_High)",
+                    "USD/M tokens", "#,##0.000", "Decision_Per_M_Highest"),
+                Out("Saving against the compute-optimal model", "=CostOpt_TCO_Savings", "fraction", SAVING,
+                    "Decision_Saving", note="base scenario"),
+                Out("Saving against buying the tokens from the API", "=CostOpt_API_Saving", "fraction", SAVING,
+                    "Decision_API_Saving", note="base scenario"),
+                Out("Month it pays back", "=Payback_Month", "month", INT,
+                    "Decision_Payback", note="against the compute-optimal model; base scenario (sheet Schedule)"),
+            )),
+            Chart("schedule", "Cumulative spend (base)", "month",
+                  tuple((f"{p.lower()}_cum", title) for p, title in DESIGN_TITLES), "Month", "USD spent so far",
+                  log_x=False, x_fmt=INT, y_fmt='#,##0.0,,"M"', markers=False,
+                  marks=(("payback_mark", "month", "spend", "Payback"),), size=(11.4, 8)),
+            Chart("tornado", "Cost of ownership: what moves it", "driver",
+                  (("bar_low", "Input low"), ("bar_high", "Input high")), "", "USD against the plan's",
+                  y_fmt='#,##0.0,,"M"', kind="tornado", size=(14, 8), beside=True),
+        ), widths=(44, 18, 16, 60), one_page=True),
         Sheet("Details", "Deployment plan: details", "How the designs were computed, their memory, the "
               "other laws, other sizes and other volumes.", (
             Section("Inputs: utilisation and traffic shape", (
@@ -230,10 +301,13 @@ DEPLOYMENT_PLAN = Template(
                     note="the irreducible loss: no model of any size reaches it"),
                 Out("Smallest model that can reach it", "=SMALLEST_PARAMS(Target_Loss,Law)", "parameters",
                     BILLIONS, "Smallest_Target_Params", note="smaller models never do, however long they train"),
-                Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,'
-                    'SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,Law),Law),Law))',
+                Out("Target loss used", '=IF(Target_Mode="Loss",Target_Loss_Input,IF(Target_Mode="Dollar budget",'
+                    f'INFERENCE_TRADEOFF_BUDGET(Dollar_Budget,Lifetime_Input_Tokens,Lifetime_Output_Tokens,Law,"loss",'
+                    f'{_COST_ARGS}),SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,Law),'
+                    'Law),Law)))',
                     "nats/token", LOSS, "Target_Loss", key=True,
-                    note="a model size: the loss of the law's recommended model of that size"),
+                    note="a model size: the loss of the law's recommended model of that size; a budget: the "
+                         "lowest loss it buys"),
                 Out("Days of full traffic the service carries", "=IF(Ramp_Days<=Days_In_Service,Days_In_Service-"
                     "Ramp_Days*Ramp_Mean_Share,Days_In_Service*Days_In_Service/Ramp_Days*Ramp_Mean_Share)", "days", ONE,
                     "Traffic_Days", note="the days in service less half the ramp"),
@@ -365,12 +439,14 @@ DEPLOYMENT_PLAN = Template(
             law_spread(
                 "The cost-optimal design under each scaling-law preset (why they differ: About)",
                 Col("target", "Target loss under the law", "nats/token", LOSS,
-                    '=IF(Target_Mode="Loss",Target_Loss_Input,SCALING_LOSS(Target_Params,'
-                    'CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,{law}),{law}),{law}))'),
+                    '=IF(Target_Mode="Loss",Target_Loss_Input,IF(Target_Mode="Dollar budget",'
+                    'INFERENCE_TRADEOFF_BUDGET(Dollar_Budget,Lifetime_Input_Tokens,Lifetime_Output_Tokens,{law},"loss",'
+                    + _COST_ARGS + '),SCALING_LOSS(Target_Params,CHINCHILLA_D(CHINCHILLA_COMPUTE(Target_Params,{law}),'
+                    '{law}),{law})))'),
                 Col("floor", "Lowest loss the law allows (E)", "nats/token", LOSS, "=INDEX(LAW_PARAMS({law}),1,1)"),
                 Col("params", "Parameters", "parameters", BILLIONS, _spread_design("params")),
                 Col("tokens", "Training tokens", "tokens", TOKENS, _spread_design("tokens")),
-                Col("cost", "Total cost", "USD", USD_M, _spread_design("total_cost")),
+                Col("cost", "Total cost", "USD", USD_M, _spread_design("total_cost"), name="Spread_Total_Cost"),
                 Col("saving", "Saving against that law's compute-optimal model", "fraction", SAVING,
                     _spread_design("savings")),
             ),
@@ -426,13 +502,15 @@ DEPLOYMENT_PLAN = Template(
                 Col("low", "Low", "x base", TWO, values=tuple(d[1] for d in DRIVERS), name="Tornado_Low"),
                 Col("high", "High", "x base", TWO, values=tuple(d[2] for d in DRIVERS), name="Tornado_High"),
                 Col("tco_low", "Cost of ownership, low", "USD", USD_M, per_row=tuple((d[3].format(m="{low}"), 1)
-                                                                                  for d in DRIVERS)),
+                                                                                  for d in DRIVERS), name="Tornado_TCO_Low"),
                 Col("tco_high", "Cost of ownership, high", "USD", USD_M, per_row=tuple((d[3].format(m="{high}"), 1)
-                                                                                    for d in DRIVERS)),
+                                                                                    for d in DRIVERS), name="Tornado_TCO_High"),
                 Col("per_m_low", "Per million tokens, low", "USD/M tokens", "#,##0.000",
-                    per_row=tuple((d[4].format(tco="{tco_low}", m="{low}"), 1) for d in DRIVERS)),
+                    per_row=tuple((d[4].format(tco="{tco_low}", m="{low}"), 1) for d in DRIVERS),
+                    name="Tornado_Per_M_Low"),
                 Col("per_m_high", "Per million tokens, high", "USD/M tokens", "#,##0.000",
-                    per_row=tuple((d[4].format(tco="{tco_high}", m="{high}"), 1) for d in DRIVERS)),
+                    per_row=tuple((d[4].format(tco="{tco_high}", m="{high}"), 1) for d in DRIVERS),
+                    name="Tornado_Per_M_High"),
                 Col("bar_low", "Low against the base", "USD", USD_M, "={tco_low}-CostOpt_TCO"),
                 Col("bar_high", "High against the base", "USD", USD_M, "={tco_high}-CostOpt_TCO"),
                 Col("per_m_bar_low", "Low against the base, per million", "USD/M tokens", "#,##0.000",
@@ -447,6 +525,18 @@ DEPLOYMENT_PLAN = Template(
             Chart("tornado", "All-in cost per million tokens: what moves it", "driver",
                   (("per_m_bar_low", "Input low"), ("per_m_bar_high", "Input high")), "Input moved (table above)",
                   "USD per million tokens against the plan's", y_fmt="0.000", kind="tornado"),
+            Table("scenarios", (
+                Col("name", "Scenario", "", TEXT, values=SCENARIOS, rule="list:scenario", name="Scenario_Names"),
+                *(Col(key, header, "x base", TWO, values=(base, down, up), name=name)
+                  for key, header, name, base, down, up in SCENARIO_INPUTS),
+                Col("fleet", "Serving fleet", "GPUs", INT, "=" + _FLEET_AT.format(traffic="{traffic}", peak="{peak}"),
+                    name="Scenario_Fleet"),
+                Col("tco", "Cost of ownership", "USD", USD_M, _SCENARIO_TCO, name="Scenario_TCO"),
+                Col("per_m", "Per million tokens", "USD/M tokens", "#,##0.000", _SCENARIO_PER_M,
+                    name="Scenario_Per_M"),
+            ), len(SCENARIOS), title="Scenarios: the inputs moved together, the cost-optimal design held fixed. "
+                                     "Downside raises the cost per token, Upside lowers it (its traffic is larger, "
+                                     "so it costs more in all); sheet Decision shows the one chosen"),
         ), widths=(30, 8, 8, 13, 13, 13, 13, 13, 13, 13, 13)),
         Sheet("Schedule", "Deployment plan: month by month", "Cumulative spend of each design: its training, "
               "then its serving fleet as the traffic ramps up.", (

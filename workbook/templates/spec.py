@@ -87,6 +87,10 @@ class Grid:
     rows: tuple  # GridRow, or a str for a sub-heading
 
 
+class Computed(str):
+    """A formula standing in a column of values: that row's cell is computed, not typed."""
+
+
 @dataclass(frozen=True)
 class Col:
     key: str
@@ -99,6 +103,8 @@ class Col:
     rule: str = "positive"
     array: str | None = None  # one array formula over the whole column (Excel's own functions only)
     wrap: bool = False  # long text (a source) wraps within the column
+    # values: a value per row, each an input; a Computed value makes that one row's cell a
+    # formula (a row the reader does not set, in a column of inputs).
     # A formula of its own in each row (a gallery of examples): (formula, columns it fills) per row.
     per_row: tuple | None = None
 
@@ -134,6 +140,8 @@ class Chart:
     # naming each bar and the series drawn from a common base (each series' values are its
     # difference from the base)
     kind: str = "scatter"
+    size: tuple | None = None  # (width, height) in cm, for a page that holds charts side by side
+    beside: bool = False  # drawn right of the chart before it, not below it
 
 
 @dataclass(frozen=True)
@@ -185,10 +193,13 @@ LISTS = {
                            "Cluster: GPUs x days x MFU; FLOPs: the FLOPs typed below; Dollars: the "
                            "dollars typed below, overheads included",
                            "Choose Cluster, FLOPs or Dollars."),
-    "target_mode": Choices("List_Target_Modes", "Quality target", ("Model size", "Loss"),
+    "scenario": Choices("List_Scenarios", "Scenario", ("Base", "Downside", "Upside"),
+                        "Base: the plan's inputs; Downside and Upside: the multiples on sheet Sensitivity",
+                        "Choose Base, Downside or Upside."),
+    "target_mode": Choices("List_Target_Modes", "Quality target", ("Model size", "Loss", "Dollar budget"),
                            "Model size: as good as the compute-optimal model of that size; "
-                           "Loss: a loss in nats/token",
-                           "Choose Model size or Loss."),
+                           "Loss: a loss in nats/token; Dollar budget: the best model the dollars buy",
+                           "Choose Model size, Loss or Dollar budget."),
 }
 
 # rule -> (lower bound, upper bound or None, message). Validation rejects what the planner would.
