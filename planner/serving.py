@@ -203,11 +203,14 @@ SECONDS_PER_DAY = 86400.0
                                          "model's, or params (a dense model)"),
          memory_gb=Arg("GB", "Memory of one accelerator; empty: the preset's"),
          bandwidth=Arg("bytes/s", "Memory bandwidth of one accelerator; empty: the preset's"),
+         utilisation_target=Arg("fraction", "The busiest the fleet may be at the peak, in (0, 1]: 1 "
+                                            "(default) fills it; 0.8 keeps a fifth spare for bursts "
+                                            "within the busiest hour", rule="fraction"),
          field=field_choice(SERVING_FIELDS))
 def serving_gpus(requests_per_day, input_tokens, output_tokens, params=None, gpu="H100", peak_to_average=2,
                  latency_target_ms=50, layers=None, kv_heads=None, head_dim=None, tensor_parallel=1,
                  field=None, bytes_per_param=2, bytes_per_value=2, mfu=0.4, active_params=None,
-                 memory_gb=None, bandwidth=None):
+                 memory_gb=None, bandwidth=None, utilisation_target=1.0):
     """Accelerators to provision for a serving load at its peak, with the batch that meets a latency target.
 
     Each replica of tensor_parallel accelerators decodes the largest batch that both fits its
@@ -217,10 +220,10 @@ def serving_gpus(requests_per_day, input_tokens, output_tokens, params=None, gpu
     the weights and the batch's KV cache). A request occupies its replica for its prefill
     (2 x active x input tokens at the MFU, compute-bound) plus its share of the decode steps
     (output tokens x step time / batch). The fleet serves the peak, requests_per_day / 86,400
-    x peak_to_average requests a second, in whole replicas; utilisation is the average load
-    over what is provisioned. Returns gpus, replicas, batch, utilisation, ms_per_token (the
-    decode step), first_token_s (one prompt's prefill) and tokens_per_second (one replica's
-    decode rate); with `field`, that one. An upper bound on what a replica does: no
+    x peak_to_average requests a second, in whole replicas busy at most utilisation_target of
+    the time at that peak; utilisation is the average load over what is provisioned. Returns
+    gpus, replicas, batch, utilisation, ms_per_token (the decode step), first_token_s (one
+    prompt's prefill) and tokens_per_second (one replica's decode rate); with `field`, that one. An upper bound on what a replica does: no
     communication or scheduling overheads.
     """
     key = _args.choice(field, "field", SERVING_FIELDS, optional=True)
@@ -238,13 +241,14 @@ def serving_gpus(requests_per_day, input_tokens, output_tokens, params=None, gpu
     w = _args.number(bytes_per_param, "bytes_per_param")
     kv_bytes = _args.number(bytes_per_value, "bytes_per_value")
     u = _args.number(mfu, "mfu")
+    headroom = _args.number(utilisation_target, "utilisation_target")
     p = hardware.peak(gpu)
     bw = preset_or_given(gpu, bandwidth, "bandwidth", "memory_bandwidth", "memory bandwidth")
     mem = _gpu_memory_gb(gpu, memory_gb)
     inputs = dict(requests_per_day=rate, input_tokens=prompt, output_tokens=out, params=n,
                   peak_to_average=peak_ratio, latency_target_ms=target, **shape, tensor_parallel=t,
                   bytes_per_param=w, bytes_per_value=kv_bytes, mfu=u, active_params=active, gpu=p,
-                  bandwidth=bw, memory_gb=mem)
+                  bandwidth=bw, memory_gb=mem, utilisation_target=headroom)
     _args.broadcast(**inputs)
     context = prompt + out
     fits = max_batch(n, *shape.values(), context, gpu, w, t, mem, kv_bytes)
@@ -268,7 +272,7 @@ def serving_gpus(requests_per_day, input_tokens, output_tokens, params=None, gpu
         prefill = 2.0 * active * prompt / flops_rate
         busy = prefill + out * step / batch  # replica-seconds per request
         demand = rate / SECONDS_PER_DAY * busy  # replicas busy on average
-        replicas = np.maximum(np.ceil(demand * peak_ratio * (1.0 - _args.WHOLE_TOLERANCE)), 1.0)
+        replicas = np.maximum(np.ceil(demand * peak_ratio / headroom * (1.0 - _args.WHOLE_TOLERANCE)), 1.0)
         utilisation = demand / replicas
     replicas = _args.in_range(replicas, "number of replicas", "requests_per_day", rate)
     values = (replicas * t, replicas, batch, utilisation, step * 1000.0, prefill, batch / step)

@@ -249,11 +249,17 @@ def test_training_budget_copy_accounts_for_an_edited_price_and_accelerator(tmp_p
 
 
 def test_a_copy_edited_only_where_it_accounts_stays_calm(tmp_path):
-    got = _edited_in_libreoffice("training_budget.xlsx", {"Price_Per_GPU_Hour": 2.5, "PUE": 1.1}, tmp_path)
+    # The budgets of the modes not chosen, the price and the commitment only account.
+    got = _edited_in_libreoffice("training_budget.xlsx", {
+        "Price_Per_GPU_Hour": 2.5, "PUE": 1.1, "Dollar_Budget": 3e6, "FLOPs_Budget": 5e23,
+        "Commit_Discount": 0.3, "Commit_Term_Years": 3}, tmp_path)
     assert len(got["banners"]) == 3  # Budget, Details and Hardware
     for banner in got["banners"]:
         assert banner.startswith("Hand-off copy, frozen ") and "from training_budget.xlsx" in banner
     assert same(got["Cost_Total"], got["GPU_Hours"] * 2.5)
+    terms = math.ceil(got["Wall_Days"] / (3 * 365.25) * (1 - 1e-9))
+    assert same(got["Committed_Cost"], got["GPU_Count"] * terms * 3 * 365.25 * 24 * 2.5 * 0.7)
+    assert same(got["Dollar_Budget_FLOPs"], 3e6 / (1 + got["Overheads"]) / 2.5 * got["GPU_Peak"] * got["MFU"] * 3600)
 
 
 def test_deployment_plan_copy_accounts_for_edited_traffic_price_and_accelerator(tmp_path):

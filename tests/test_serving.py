@@ -1,6 +1,8 @@
 """Serving rates and measured utilisation, against the roofline written out again and
 against the figures PaLM's Appendix B publishes."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -131,6 +133,22 @@ def test_serving_fleet_properties():
     assert np.all(loose.ms_per_token <= targets)
     more = planner.serving_gpus(np.array([1e5, 1e6, 1e7, 1e8]), 2000, 500, field="gpus", **kw)
     assert np.all(np.diff(more) >= 0) and more[0] == 4  # at least one replica
+
+
+def test_a_utilisation_target_keeps_headroom_at_the_peak():
+    kw = dict(layers="Llama 3 70B", tensor_parallel=2)
+    full = planner.serving_gpus(10e6, 1000, 300, **kw)
+    targets = np.array([1.0, 0.9, 0.8, 0.6, 0.5])
+    kept = planner.serving_gpus(10e6, 1000, 300, utilisation_target=targets, **kw)
+    # Written out: the replicas busy at the peak, over the share of the time they may be busy.
+    busy = full.first_token_s + 300 * full.ms_per_token / 1000 / full.batch
+    peak_demand = 10e6 / 86400 * 2 * busy
+    assert kept.replicas.tolist() == [max(1, math.ceil(peak_demand / t - 1e-9)) for t in targets]
+    assert kept.replicas[0] == full.replicas and np.all(np.diff(kept.gpus) >= 0)
+    assert np.all(kept.utilisation <= targets / 2 + 1e-12)  # at most the target at twice the average
+    assert np.all(kept.batch == full.batch)  # headroom adds replicas, not a smaller batch
+    with pytest.raises(planner.PlannerError, match="utilisation_target"):
+        planner.serving_gpus(10e6, 1000, 300, utilisation_target=0, **kw)
 
 
 def test_serving_targets_that_cannot_be_met():

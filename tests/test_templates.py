@@ -1089,6 +1089,26 @@ def test_deployment_plan_sizes_the_serving_fleet_as_serving_gpus_does(computed):
     assert names["Check_Latency"] is True
 
 
+def test_deployment_plan_with_headroom_at_the_peak_and_a_cluster_of_its_own(computed):
+    x = inputs("deployment_plan.xlsx")
+    names = computed("deployment_plan.xlsx", ["Peak_Utilisation_Target=0.8", "Train_GPUs_Available=1000"]).names
+    for p in ("Opt", "FlopOpt", "CostOpt", "Own"):
+        fleet = planner.serving_gpus(x["Requests_Per_Day"], x["Input_Tokens_Per_Request"],
+                                     x["Output_Tokens_Per_Request"], names[f"{p}_Params"], x["Serve_GPU"],
+                                     x["Peak_To_Average"], x["Latency_Target_MS"], x["Serve_Layers"],
+                                     x["Serve_KV_Heads"], x["Serve_Head_Dim"], names[f"{p}_Serve_GPUs"],
+                                     bytes_per_param=x["Serve_Bytes_Per_Param"], bytes_per_value=x["Serve_KV_Bytes"],
+                                     mfu=x["Prefill_MFU"], utilisation_target=0.8)
+        assert names[f"{p}_Fleet_GPUs"] == fleet.gpus and close(names[f"{p}_Fleet_Utilisation"], fleet.utilisation)
+        # Trained on the thousand accelerators there are (or more, where the state needs them).
+        cluster = max(1000, names[f"{p}_Train_Memory_GPUs"])
+        assert names[f"{p}_Train_Cluster_GPUs"] == cluster
+        assert close(names[f"{p}_Train_Wall_Days"], names[f"{p}_Train_GPU_Hours"] / (cluster * 24))
+    days = max(names[f"{p}_Train_Wall_Days"] for p in ("Opt", "FlopOpt", "CostOpt", "Own"))
+    assert names["Check_Train_Cluster"] is (days <= x["Train_Days"])
+    assert computed("deployment_plan.xlsx", ["Train_GPUs_Available=64"]).names["Check_Train_Cluster"] is False
+
+
 def test_deployment_plan_schedule_and_payback(computed):
     x = inputs("deployment_plan.xlsx")
     result = computed("deployment_plan.xlsx")

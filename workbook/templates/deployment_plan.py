@@ -23,7 +23,7 @@ SUMMARY = ('="Train the cost-optimal "&TEXT(CostOpt_Params/Per_Billion,"0.0")&" 
 # ({tco}: that cost) when only that input moves. The traffic and the peak change the fleet
 # (whole replicas); the days change the days of full traffic (the ramp stays).
 _FLEET_AT = ("CostOpt_Serve_GPUs*MAX(1,ROUNDUP(Requests_Per_Second*{traffic}*Peak_To_Average*{peak}"
-             "*CostOpt_Busy_S*(1-Count_Tolerance),0))")
+             "/Peak_Utilisation_Target*CostOpt_Busy_S*(1-Count_Tolerance),0))")
 _DAYS_AT = ("IF(Ramp_Days<=Days_In_Service*{m},Days_In_Service*{m}-Ramp_Days*Ramp_Mean_Share,"
             "Days_In_Service*{m}*Days_In_Service*{m}/Ramp_Days*Ramp_Mean_Share)")
 _SERVING = "Hours_Per_Day*Serve_Price_Per_GPU_Hour"
@@ -107,8 +107,8 @@ DEPLOYMENT_PLAN = Template(
         "Pick the training and the serving accelerator and their prices (a contract's or owned "
         "hardware's price: COMMITTED_HOUR_PRICE, OWNED_HOUR_COST); type your own candidate's "
         "parameters and tokens in the 'Your model' column.",
-        "Sheet Details: the utilisations, the traffic's peak and the latency target the fleet is "
-        "sized for, and the served model's shape for its KV cache (Llama 3 70B's by default).",
+        "Sheet Details: the utilisations, the traffic's peak, the latency target and the headroom the "
+        "fleet is sized for, the days to train in or the accelerators you have, and the served model's shape for its KV cache (Llama 3 70B's by default).",
         "The volume table (sheet Details) multiplies the planned lifetime volume; edit its multiples.",
         "Sheet Decision: the page for a budget committee, with a scenario selector (Base, Downside, "
         "Upside: the multiples on sheet Sensitivity). "
@@ -183,8 +183,9 @@ DEPLOYMENT_PLAN = Template(
                 GridRow("Predicted loss", "Loss", "=SCALING_LOSS({p}_Params,{p}_Tokens,Law)", "nats/token", LOSS),
                 GridRow("Meets the quality target", "Meets_Target",
                         '=IF({p}_Loss<=Target_Loss*(1+Loss_Tolerance),"yes","no")', "yes/no", alert="no"),
-                GridRow("Training cluster", "Train_Cluster_GPUs", "=MAX({p}_Train_Deadline_GPUs,{p}_Train_Memory_GPUs)",
-                        "GPUs", INT, note="for the days to train in, or what the training state needs"),
+                GridRow("Training cluster", "Train_Cluster_GPUs", "=MAX(IF(ISBLANK(Train_GPUs_Available),"
+                        "{p}_Train_Deadline_GPUs,Train_GPUs_Available),{p}_Train_Memory_GPUs)",
+                        "GPUs", INT, note="for the days to train in (or yours), and what the training state needs"),
                 GridRow("Serving fleet for the peak", "Fleet_GPUs", "={p}_Replicas*{p}_Serve_GPUs", "GPUs", INT,
                         key_row=True, note="whole replicas, within the latency target"),
                 GridRow("Its average utilisation", "Fleet_Utilisation",
@@ -263,6 +264,9 @@ DEPLOYMENT_PLAN = Template(
                    "traffic grows evenly from nothing; 0: full traffic from the first day"),
                 In("Days to train in", "Train_Days", 60, "days", INT,
                    note="the training deadline: it sizes each design's training cluster"),
+                In("Training accelerators you have (blank: what the deadline needs)", "Train_GPUs_Available", None,
+                   "GPUs", INT, "whole", "a cluster of your own trains each design on it (more if its state "
+                   "needs more); the check below says whether it meets the deadline"),
                 In("Training MFU", "Train_MFU", 0.4, "fraction", PCT, "fraction"),
                 In("Prefill (input tokens) MFU", "Prefill_MFU", 0.4, "fraction", PCT, "fraction",
                    "prompts are processed in parallel, like training"),
@@ -272,6 +276,12 @@ DEPLOYMENT_PLAN = Template(
                    "the fleet serves the peak; 2 is a planning assumption, use your traffic's"),
                 In("Longest time per output token", "Latency_Target_MS", 50, "ms", INT,
                    note="50 ms is 20 tokens/s per user, faster than people read"),
+                In("The busiest the fleet may be at the peak", "Peak_Utilisation_Target", 1, "fraction", PCT,
+                   "fraction", "1: the peak fills the fleet; 0.8 keeps a fifth spare for bursts within the hour"),
+                Out("The accelerators you have meet the deadline", '=OR(ISBLANK(Train_GPUs_Available),'
+                    'MAX(Opt_Train_Wall_Days,FlopOpt_Train_Wall_Days,CostOpt_Train_Wall_Days,Own_Train_Wall_Days)'
+                    '<=Train_Days)', "TRUE/FALSE", CHECK, "Check_Train_Cluster",
+                    note="FALSE: some design trains longer than the days to train in (row Days it trains)"),
             )),
             Section("Inputs: memory and the served model's shape", (
                 TRAIN_BYTES_IN,
@@ -417,7 +427,8 @@ DEPLOYMENT_PLAN = Template(
                         "={p}_Prefill_S+Output_Tokens_Per_Request*{p}_Step_S/Ms_Per_Second/{p}_Batch", "s", "0.000",
                         note="its prefill and its share of the batch's decode steps"),
                 GridRow("Replicas for the peak", "Replicas",
-                        "=MAX(1,ROUNDUP(Requests_Per_Second*Peak_To_Average*{p}_Busy_S*(1-Count_Tolerance),0))",
+                        "=MAX(1,ROUNDUP(Requests_Per_Second*Peak_To_Average/Peak_Utilisation_Target*{p}_Busy_S"
+                        "*(1-Count_Tolerance),0))",
                         "replicas", INT),
                 GridRow("Serving fleet cost over the days in service", "Fleet_Cost",
                         "={p}_Fleet_GPUs*Traffic_Days*Hours_Per_Day*Serve_Price_Per_GPU_Hour", "USD", USD_M,
