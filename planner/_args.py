@@ -32,6 +32,8 @@ RULES = {
                  "a fraction in (0, 1], e.g. 40% or 0.4"),
     "open_fraction": (lambda a: (a > 0) & (a < 1), "must be a fraction between 0 and 1 (0.8 is 80%)",
                       "a fraction between 0 and 1, e.g. 80% or 0.8"),
+    "chance": (lambda a: (a >= 0) & (a < 1), "must be a fraction from 0 up to (not including) 1 (0.25 is 25%)",
+               "a fraction from 0 up to 1, e.g. 25% or 0.25"),
     "at_least_one": (lambda a: a >= 1, "must be at least 1", "1 or more"),
     "whole": (lambda a: (a > 0) & (a == np.round(a)), "must be a positive whole number",
               "a whole number of at least 1"),

@@ -78,7 +78,11 @@ def _counts(layers, d_model, vocab_size, ffn_hidden, gated_ffn, tied_embeddings,
     n_layers = _args.number(shape["layers"], "layers")
     d = _args.number(shape["d_model"], "d_model")
     vocab = _args.number(shape["vocab_size"], "vocab_size")
-    ffn = 4.0 * d if shape["ffn_hidden"] is None else _args.number(shape["ffn_hidden"], "ffn_hidden")
+    if shape["ffn_hidden"] is None:
+        with np.errstate(over="ignore"):  # a d_model near the float limit: the count's range check says so
+            ffn = 4.0 * d
+    else:
+        ffn = _args.number(shape["ffn_hidden"], "ffn_hidden")
     gated = _args.flag(shape["gated_ffn"], "gated_ffn", False)
     tied = _args.flag(shape["tied_embeddings"], "tied_embeddings", True)
     shaped = dict(layers=n_layers, d_model=d, vocab_size=vocab, ffn_hidden=ffn, gated_ffn=gated,

@@ -51,13 +51,38 @@ def _error_law_data():
     return {"losses": losses, "errors": law[0] - law[1] * np.exp(-law[2] * losses), "error_law": law}
 
 
+def _benchmark_data():
+    """Scores of 12 models on three tasks, sigmoids of log compute with +-1 point of
+    deterministic noise; the first task's fit; a 13th model's scores."""
+    x = np.logspace(18, 23.5, 12)
+    chance = np.array([0.25, 0.5, 0.0])
+
+    def scores(c, wobble):
+        t = np.log10(c)[:, None]
+        return chance + (np.array([0.85, 0.9, 0.6]) - chance) / (1 + np.exp(-np.array([1.2, 0.9, 1.5]) * (
+            t - np.array([21.0, 21.5, 22.0])))) + wobble
+
+    block = scores(x, 0.01 * np.sin(np.arange(36).reshape(12, 3) * 1.3))
+    first = {"x": x, "scores": block[:, 0]}
+    return {**first, "fit": planner.fit_benchmark(first["x"], first["scores"], 0.25),
+            "block": block, "chance": chance, "model_scores": scores(np.array([3e21]), 0.0)[0]}
+
+
+_BENCH = _benchmark_data()
+_SIZE = {"x": _BENCH["x"], "scores": _BENCH["block"], "chance": _BENCH["chance"],
+         "model_scores": _BENCH["model_scores"]}
+
 # Range data for the examples of functions that need runs of another design.
 DATA_FOR = {"fit_isoflop": _isoflop_runs(), "fit_error_law": _error_law_data(),
-            "downstream_error": _error_law_data(), "loss_for_error": _error_law_data()}
+            "downstream_error": _error_law_data(), "loss_for_error": _error_law_data(),
+            "fit_benchmark": _BENCH, "benchmark_score": _BENCH, "compute_for_score": _BENCH,
+            "fit_benchmark_ci": _BENCH, "size_from_scores": _SIZE}
 
 
 def column(values) -> list[list[float]]:
-    """A column range as a spreadsheet passes it: one row per cell."""
+    """A column range as a spreadsheet passes it: one row per cell (a block: its rows)."""
+    if np.ndim(values) == 2:
+        return np.asarray(values, dtype=float).tolist()
     return [[float(v)] for v in values]
 
 
@@ -100,6 +125,8 @@ def example_args(entry, call) -> list:
 def planner_call(entry, args):
     """The planner function called directly, with ranges as flat lists (the independent value)."""
     def plain(v):
+        if isinstance(v, list) and v and isinstance(v[0], list) and len(v[0]) > 1:
+            return v  # a block keeps its rows
         if isinstance(v, list):
             return [x for row in v for x in row]
         return v

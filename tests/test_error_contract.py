@@ -22,8 +22,8 @@ from workbook.addin.cells import CellError, evaluate
 # For each rule: values outside it, and values on its edge that are inside it.
 OUTSIDE = {"positive": (-1.0, 0.0), "nonnegative": (-1.0,), "fraction": (0.0, 1.5, 40.0),
            "open_fraction": (0.0, 1.0), "at_least_one": (0.5,), "whole": (0.0, 2.5),
-           "count": (-1.0, 0.5)}
-EDGE = {"nonnegative": 0.0, "fraction": 1.0, "at_least_one": 1.0, "whole": 1.0, "count": 0.0}
+           "count": (-1.0, 0.5), "chance": (-0.1, 1.0, 25.0)}
+EDGE = {"nonnegative": 0.0, "chance": 0.0, "fraction": 1.0, "at_least_one": 1.0, "whole": 1.0, "count": 0.0}
 
 RULED = [(e, p) for e in CATALOG.values() for p in e.params
          if p.arg.kind in ("number", "option") and p.arg.rule != "any"]

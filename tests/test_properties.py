@@ -232,7 +232,9 @@ SOME_NUMBER = _entries_with_numbers(1)
 
 
 def test_the_shape_tests_cover_most_of_the_catalogue():
-    assert len(PAIRS) > len(NOT_FITTING) / 2 and len(SOME_NUMBER) > len(NOT_FITTING) - 5
+    # Of the functions of numbers alone (a fit, or a function of one, takes data ranges instead).
+    numeric = [n for n in NOT_FITTING if not any(p.arg.kind == "data" for p in planner.CATALOG[n].params)]
+    assert len(PAIRS) > len(numeric) / 2 and len(SOME_NUMBER) > len(numeric) - 5
 
 
 @pytest.mark.parametrize("name", PAIRS)

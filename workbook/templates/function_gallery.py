@@ -15,12 +15,24 @@ SUMMARY = ('=COUNTA(Gallery_Formula)&" planner formulas, each with a worked exam
 _RUN_COLUMNS = {"A": "Gallery_Runs_Params", "B": "Gallery_Runs_Tokens", "C": "Gallery_Runs_Loss"}
 
 
+_BENCH_X = "{1E+19;3.16E+19;1E+20;3.16E+20;1E+21;3.16E+21;1E+22;3.16E+22;1E+23}"
+_BENCH_Y = "{0.296;0.337;0.369;0.445;0.534;0.596;0.673;0.73;0.745}"
+_BENCH_BLOCK = ("{0.296,0.548,0.012;0.321,0.548,0.016;0.387,0.586,0.02;0.437,0.62,0.067;0.526,0.646,0.103;"
+                "0.611,0.709,0.191;0.663,0.74,0.308;0.73,0.781,0.398;0.752,0.826,0.497}")
+
 # Where the reference's generic example would pair columns that mean nothing together.
 _OWN_EXAMPLES = {"FIT_POWER_LAW": "=FIT_POWER_LAW(Gallery_Runs_FLOPs, Gallery_Runs_Loss)",
                  # An error law and models on it, typed as array constants (the runs hold no errors).
                  "FIT_ERROR_LAW": "=FIT_ERROR_LAW({2.5;3;3.5;4;4.5}, {0.4677;0.5806;0.6602;0.7162;0.7557})",
                  "DOWNSTREAM_ERROR": "=DOWNSTREAM_ERROR(2.5, {0.85,2.2,0.7})",
-                 "LOSS_FOR_ERROR": "=LOSS_FOR_ERROR(0.5, {0.85,2.2,0.7})"}
+                 "LOSS_FOR_ERROR": "=LOSS_FOR_ERROR(0.5, {0.85,2.2,0.7})",
+                 # Nine models' compute and scores on a sigmoid task, and a fit to them, as array constants.
+                 "FIT_BENCHMARK": f"=FIT_BENCHMARK({_BENCH_X}, {_BENCH_Y}, 0.25)",
+                 "FIT_BENCHMARK_CI": f"=FIT_BENCHMARK_CI({_BENCH_X}, {_BENCH_Y}, 0.25, 0.6)",
+                 "BENCHMARK_SCORE": "=BENCHMARK_SCORE(1E+23, {0.25,0.8,21,1.2,1})",
+                 "COMPUTE_FOR_SCORE": "=COMPUTE_FOR_SCORE(0.6, {0.25,0.8,21,1.2,1})",
+                 "SIZE_FROM_SCORES": f"=SIZE_FROM_SCORES({_BENCH_X}, {_BENCH_BLOCK}, {{0.25,0.5,0}}, "
+                                     "{0.59,0.691,0.173})"}
 
 
 def _example(entry) -> str:

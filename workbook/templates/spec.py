@@ -211,6 +211,7 @@ NUMBER_RULES = {
     "nonnegative": ("decimal", "greaterThanOrEqual", "0", None),
     "fraction": ("decimal", "between", "0.000001", "1"),
     "open_fraction": ("decimal", "between", "0.000001", "0.999999"),
+    "chance": ("decimal", "between", "0", "0.999999"),
     "at_least_one": ("decimal", "greaterThanOrEqual", "1", None),
     "whole": ("whole", "greaterThanOrEqual", "1", None),
     "count": ("whole", "greaterThanOrEqual", "0", None),
