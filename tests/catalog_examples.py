@@ -76,7 +76,12 @@ _SIZE = {"x": _BENCH["x"], "scores": _BENCH["block"], "chance": _BENCH["chance"]
 DATA_FOR = {"fit_isoflop": _isoflop_runs(), "fit_error_law": _error_law_data(),
             "downstream_error": _error_law_data(), "loss_for_error": _error_law_data(),
             "fit_benchmark": _BENCH, "benchmark_score": _BENCH, "compute_for_score": _BENCH,
-            "fit_benchmark_ci": _BENCH, "size_from_scores": _SIZE}
+            "fit_benchmark_ci": _BENCH, "size_from_scores": _SIZE,
+            # The 4-digit addition curve of Caballero et al. 2022's Figure 4 (their script's data).
+            "fit_bnsl": {"x": np.array([160, 192, 256, 320, 384, 448, 480, 512, 544, 576, 608, 640, 672, 736.0]),
+                         "y": np.array([2.13809046, 2.11813418, 2.08955508, 2.06988398, 2.05404987, 2.03837089,
+                                        2.02814281, 2.00496872, 1.95576149, 1.86313841, 1.70891537, 1.50637664,
+                                        1.29754721, 0.96559684])}}
 
 
 def column(values) -> list[list[float]]:

@@ -31,6 +31,10 @@ _OWN_EXAMPLES = {"FIT_POWER_LAW": "=FIT_POWER_LAW(Gallery_Runs_FLOPs, Gallery_Ru
                  "FIT_BENCHMARK_CI": f"=FIT_BENCHMARK_CI({_BENCH_X}, {_BENCH_Y}, 0.25, 0.6)",
                  "BENCHMARK_SCORE": "=BENCHMARK_SCORE(1E+23, {0.25,0.8,21,1.2,1})",
                  "COMPUTE_FOR_SCORE": "=COMPUTE_FOR_SCORE(0.6, {0.25,0.8,21,1.2,1})",
+                 # The 4-digit addition curve of Caballero et al. 2022's Figure 4, before its last three points.
+                 "FIT_BNSL": "=FIT_BNSL({160;192;256;320;384;448;480;512;544;576;608;640;672;736}, "
+                             "{2.1381;2.1181;2.0896;2.0699;2.054;2.0384;2.0281;2.005;1.9558;1.8631;1.7089;1.5064;"
+                             "1.2975;0.9656}, 1)",
                  "SIZE_FROM_SCORES": f"=SIZE_FROM_SCORES({_BENCH_X}, {_BENCH_BLOCK}, {{0.25,0.5,0}}, "
                                      "{0.59,0.691,0.173})"}
 
