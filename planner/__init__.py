@@ -16,6 +16,7 @@ from .fitting import *  # noqa: F401,F403
 from .downstream import *  # noqa: F401,F403
 from .benchmark import *  # noqa: F401,F403
 from .bnsl import *  # noqa: F401,F403
+from .progress import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403

@@ -57,20 +57,30 @@ def chinchilla_d(compute, law="epoch"):
     return _args.result(d, compute)
 
 
+COMPUTE_MULTIPLIER = Arg("x", "A training recipe this many times more compute-efficient than the law's (1 by "
+                              "default; ALGORITHMIC_PROGRESS gives it for a number of years): the budget works "
+                              "as that many times the FLOPs")
+
+
 @formula("Scaling Laws", result="nats/token", example="=CHINCHILLA_LOSS(1E24)", compute=COMPUTE,
-         law=LAW_FOR_LOSS)
-def chinchilla_loss(compute, law="epoch"):
+         law=LAW_FOR_LOSS, compute_multiplier=COMPUTE_MULTIPLIER)
+def chinchilla_loss(compute, law="epoch", compute_multiplier=1.0):
     """Loss of the compute-optimal model for a budget of `compute` FLOPs: the least loss
     the law reaches with C = 6ND.
 
     For 'kaplan' this is the law's own optimum, below the loss of Kaplan et al.'s
-    recommended frontier model (CHINCHILLA_N), which trades loss for training speed.
+    recommended frontier model (CHINCHILLA_N), which trades loss for training speed. With a
+    compute_multiplier k, the loss the law reaches at k x compute: a recipe's efficiency
+    counted as effective compute, as Ho et al. 2024 measure algorithmic progress (the split
+    of the physical budget, CHINCHILLA_N and CHINCHILLA_D, is the law's).
     """
     c = _args.number(compute, "compute")
+    k = _args.number(compute_multiplier, "compute_multiplier")
+    _args.broadcast(compute=c, compute_multiplier=k)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
-        loss = _args.in_range(law.optimal_loss(c), "loss", "compute", c, positive=False)
-    return _args.result(loss, compute)
+        loss = _args.in_range(law.optimal_loss(c * k), "loss", "compute", c, positive=False)
+    return _args.result(loss, compute, compute_multiplier)
 
 
 @formula("Scaling Laws", result="FLOPs", example="=CHINCHILLA_COMPUTE(70E9)",
@@ -88,18 +98,21 @@ def chinchilla_compute(params, law="epoch"):
 
 
 @formula("Scaling Laws", result="FLOPs", example="=COMPUTE_FOR_LOSS(2.0)",
-         target_loss=TARGET_LOSS, law=LAW_FOR_LOSS)
-def compute_for_loss(target_loss, law="epoch"):
+         target_loss=TARGET_LOSS, law=LAW_FOR_LOSS, compute_multiplier=COMPUTE_MULTIPLIER)
+def compute_for_loss(target_loss, law="epoch", compute_multiplier=1.0):
     """The least training compute (FLOPs, C = 6ND) whose optimal model reaches `target_loss`.
 
-    The inverse of chinchilla_loss: compute_for_loss(chinchilla_loss(C)) = C.
+    The inverse of chinchilla_loss: compute_for_loss(chinchilla_loss(C)) = C, for the same
+    compute_multiplier k (a recipe k times more efficient needs 1/k of the FLOPs).
     """
     loss = _args.number(target_loss, "target_loss")
+    k = _args.number(compute_multiplier, "compute_multiplier")
+    _args.broadcast(target_loss=loss, compute_multiplier=k)
     law = resolve_law(law)
     with np.errstate(all="ignore"):
-        c = law.compute_for_inner(law.inner_for_loss(loss))
+        c = law.compute_for_inner(law.inner_for_loss(loss)) / k
         c = _args.in_range(c, "compute", "target_loss", loss)
-    return _args.result(c, target_loss)
+    return _args.result(c, target_loss, compute_multiplier)
 
 
 def _unreachable(have, what: str, size_name: str, loss, smallest, law, unit: str) -> None:
