@@ -359,3 +359,19 @@ def test_an_argument_left_out_means_its_default_as_in_excel(tmp_path):
     assert v[("Sheet", "A3")] == planner.chinchilla_n(1e24)
     assert (v[("Sheet", "A4")], v[("Sheet", "A5")]) == (3.0, 0.0)
     assert v[("Sheet", "A6")].code == "#NUM!" and "gpu must be positive" in v[("Sheet", "A6")].reason
+
+
+def test_small_numbers_keep_every_stored_digit(tmp_path):
+    """A stored number is computed with as it is stored, as Excel does (15 significant digits),
+    not rounded to 15 decimal places: a 4.76% score keeps its last digit, 1E-20 stays 1E-20."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = 0.0476190485060215, 1e-20
+    ws["B1"], ws["B2"] = "=A1*1E+16", "=A2*1E+20"
+    ws["B3"] = "=CHINCHILLA_LOSS(A2*1E+44)"
+    path = tmp_path / "small.xlsx"
+    wb.save(path)
+    values = engine.recalculate(xlsx.read_package(path))[0]
+    assert values[("Sheet", "A1")] == 0.0476190485060215 and values[("Sheet", "A2")] == 1e-20
+    assert close(values[("Sheet", "B1")], 476190485060215.0) and close(values[("Sheet", "B2")], 1.0)
+    assert close(values[("Sheet", "B3")], planner.chinchilla_loss(1e24))

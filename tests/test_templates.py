@@ -782,7 +782,8 @@ def test_every_template_shows_the_answer_under_each_preset(filename, computed):
             assert close(row["Parameters"], best.params) and close(row["Total cost"], best.total_cost)
             assert close(row["Saving against that law's compute-optimal model"], best.savings)
             continue
-        budget = {"public_models.xlsx": "Spread_FLOPs"}.get(filename, "Budget")
+        budget = {"public_models.xlsx": "Spread_FLOPs", "benchmark_forecast.xlsx": "Forecast_Compute"}.get(
+            filename, "Budget")
         assert close(row["Parameters"], planner.chinchilla_n(names[budget], law)), law
     # The chosen law's own answer is among them, in the same units.
     if filename in ("training_budget.xlsx", "overtraining_explorer.xlsx"):
@@ -1269,3 +1270,92 @@ def test_training_budget_monthly_spend(computed):
         done = min(1.0, m * per_month / 75)
         assert close(so_far, run * done) and close(spend, run * (done - min(1.0, max(0.0, (m - 1) * per_month / 75))))
     assert close(sum(monthly), run) and monthly[3] == 0  # a 75-day run is paid in its first three months
+
+
+# --- the benchmark forecast ---------------------------------------------------------------------
+
+def _gadre():
+    """The shipped models from the data beside the project, read independently of the template,
+    each number to the 15 significant digits a workbook cell stores."""
+    data = ROOT.parent / "shared" / "data"
+
+    def stored(row):
+        out = {}
+        for k, v in row.items():
+            try:
+                out[k] = f"{float(v):.15g}"
+            except ValueError:
+                out[k] = v
+        return out
+    with open(data / "gadre2024_overtraining_runs.csv", newline="") as f:
+        rows = {r["name"]: stored(r) for r in csv.DictReader(f)}
+    with open(data / "gadre2024_tasks.csv", newline="") as f:
+        chance = {r["task"]: float(r["random_baseline_percent"]) / 100 for r in csv.DictReader(f)}
+    return rows, chance
+
+
+def test_benchmark_forecast_reproduces_gadre_figure_1_and_forecasts_through_its_laws(computed):
+    from workbook.templates.benchmark_forecast import ERROR_RUNS, LOSS_RUNS, SUBSET
+
+    rows, _ = _gadre()
+    result = computed("benchmark_forecast.xlsx")
+    names = result.names
+
+    def take(names_, key):
+        return np.array([float(rows[n][key]) for n in names_])
+
+    def error(name):
+        return 1 - np.mean([float(rows[name][f"acc_{t}"]) for t in SUBSET])
+
+    law = planner.fit_overtraining_law(take(LOSS_RUNS, "params"), take(LOSS_RUNS, "tokens"), take(LOSS_RUNS, "loss_c4"))
+    error_law = planner.fit_error_law(take(ERROR_RUNS, "loss_c4"), [error(n) for n in ERROR_RUNS])
+    assert [names[f"Loss_Law_{k}"] for k in ("E", "A", "B", "Alpha", "Beta")] == pytest.approx(law, rel=1e-9)
+    # (the workbook averages the scores in its own order: curve_fit stops within its tolerance of ours)
+    assert [names[f"Error_Law_{k}"] for k in ("Epsilon", "K", "Gamma")] == pytest.approx(error_law, rel=1e-6)
+    # The relative errors the paper's notebook prints for its Figure 1.
+    assert [round(100 * v, 4) for v in column(result, "benchmark_forecast.xlsx", "Figure1_Loss_Error")] == \
+        [0.7103, 0.7320]
+    assert [round(100 * v, 4) for v in column(result, "benchmark_forecast.xlsx", "Figure1_Top1_Error")] == \
+        [3.6365, 0.0464]
+    # The forecast chains the workbook's own laws: the error law inverted, then the budget.
+    law = [names[f"Loss_Law_{k}"] for k in ("E", "A", "B", "Alpha", "Beta")]
+    error_law = [names[f"Error_Law_{k}"] for k in ("Epsilon", "K", "Gamma")]
+    loss = planner.loss_for_error(1 - names["Target_Accuracy"], error_law)
+    assert close(names["Target_Loss"], loss)
+    assert close(names["Forecast_Compute"], planner.compute_for_loss(loss, law))
+    assert close(names["Forecast_Params"], planner.chinchilla_n(planner.compute_for_loss(loss, law), law))
+    checks = {k: v for k, v in names.items() if k.startswith("Check_")}
+    assert len(checks) >= 4 and all(v is True for v in checks.values())
+
+
+def test_benchmark_forecast_sigmoids_and_size_against_the_planner(computed):
+    from workbook.templates.benchmark_forecast import HELD_OUT, SUBSET
+
+    rows, chance = _gadre()
+    result = computed("benchmark_forecast.xlsx")
+    names = result.names
+    models = list(rows.values())
+    loss = np.array([float(r["loss_c4"]) for r in models])
+    average = np.array([np.mean([float(r[f"acc_{t}"]) for t in SUBSET]) for r in models])
+    floors = np.array([chance[t] for t in SUBSET])
+    block = planner.fit_benchmark_ci(loss, average, floors.mean(), names["Target_Accuracy"], names["Interval_Level"],
+                                     1000, 0, False)
+    assert [names["Sigmoid_Loss"], names["Sigmoid_Loss_Low"], names["Sigmoid_Loss_High"]] == \
+        pytest.approx(block[:, 5], rel=1e-9)
+    assert names["Sigmoid_Loss_Low"] < names["Sigmoid_Loss"] < names["Sigmoid_Loss_High"]
+    # Each task's own sigmoid, and its score at the planned loss: the spread across tasks.
+    at = column(result, "benchmark_forecast.xlsx", "Tasks_At_Target")
+    for task, got in zip(SUBSET, at):
+        scores = np.array([float(r[f"acc_{task}"]) for r in models])
+        fit = planner.fit_benchmark(loss, scores, chance[task], False)
+        assert close(got, planner.benchmark_score(names["Target_Loss"], fit), rel=1e-7), task
+    assert max(at) - min(at) > 0.3  # one task is a poor guide to the average
+    # The held-out model's compute, read off its scores, against the planner and the truth.
+    known = [r for r in models if float(r["tokens_per_param"]) == 20 and r["name"] != HELD_OUT]
+    got = planner.size_from_scores([6 * float(r["params"]) * float(r["tokens"]) for r in known],
+                                   [[float(r[f"acc_{t}"]) for t in SUBSET] for r in known], floors,
+                                   [float(rows[HELD_OUT][f"acc_{t}"]) for t in SUBSET], names["Interval_Level"])
+    keys = ("Size_Estimate", "Size_Low", "Size_High", "Size_Disagreement", "Size_P_Value", "Size_Tasks")
+    assert [names[k] for k in keys] == pytest.approx(got, rel=1e-9)
+    truth = 6 * float(rows[HELD_OUT]["params"]) * float(rows[HELD_OUT]["tokens"])
+    assert names["Size_Low"] <= truth <= names["Size_High"] and names["Check_Size_Agree"] is True

@@ -568,6 +568,12 @@ class _Model(formulas.ExcelModel):
     def compile_cell(self, cell, context, references, formula_references):
         token = _current_cell.set(f"{context.get('sheet', '')}!{cell.coordinate}".upper())
         try:
+            if cell.data_type == "n" and isinstance(cell.value, float):
+                # formulas rounds a stored number to 15 decimal places, which drops significant
+                # digits of small ones (0.0476190485060215 loses its last, 1E-20 becomes 0): the
+                # number as stored is what Excel and LibreOffice compute with.
+                crd = formula_references.get(cell.coordinate, cell.coordinate)
+                return self._compile_cell(crd, cell.value, context, True, references)
             return super().compile_cell(cell, context, references, formula_references)
         finally:
             _current_cell.reset(token)

@@ -292,18 +292,22 @@ def _table(ws, wb, dvs, block: spec.Table, row: int, tables: dict) -> int:
                     ws[coord] = ArrayFormula(f"{coord}:{end}", formula)
                     for k in range(width):
                         ws.cell(r, i + 1 + k).number_format = c.fmt
-            elif c.array is not None:
+            else:  # filled by an array formula (its own, or one spanning from a column to its left)
                 ws[coord].number_format = c.fmt
         if wrapped:
             _fit_row(ws, r, wrapped)
     for c in block.columns:
         if c.array is not None:
             col = letters[c.key]
-            ws[f"{col}{first}"] = ArrayFormula(f"{col}{first}:{col}{last}", c.array)
+            end = get_column_letter(keys.index(c.key) + c.span)
+            ws[f"{col}{first}"] = ArrayFormula(f"{col}{first}:{end}{last}", c.array)
     for c in block.columns:
         if c.name:
             col = letters[c.key]
             _name(wb, c.name, ws.title, f"${col}${first}:${col}${last}")
+    if block.block:
+        name, left, right = block.block
+        _name(wb, name, ws.title, f"${letters[left]}${first}:${letters[right]}${last}")
     tables[block.key] = (ws, letters, first, last)
     return last + 2
 
@@ -625,8 +629,8 @@ def build(t: spec.Template) -> Workbook:
         ws.row_dimensions[1].height = 21
         ws["A2"] = sheet.intro
         ws["A2"].font = NOTE_FONT
-        for letter, width in zip("ABCDEFGHIJKLMNOP", sheet.widths):
-            ws.column_dimensions[letter].width = width
+        for col, width in enumerate(sheet.widths, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
         row = 4
         for block in sheet.blocks:
             if isinstance(block, spec.Section):

@@ -102,6 +102,7 @@ class Col:
     name: str | None = None
     rule: str = "positive"
     array: str | None = None  # one array formula over the whole column (Excel's own functions only)
+    span: int = 1  # columns the array formula fills, from this one rightwards (a block such as a fit's intervals)
     wrap: bool = False  # long text (a source) wraps within the column
     # values: a value per row, each an input; a Computed value makes that one row's cell a
     # formula (a row the reader does not set, in a column of inputs).
@@ -116,6 +117,7 @@ class Table:
     nrows: int
     title: str | None = None  # a heading above the column headers
     printed: int | None = None  # rows printed when fewer than nrows (the blank rows left for a user's own)
+    block: tuple | None = None  # (defined name, first column key, last column key): a name for that block
 
 
 @dataclass(frozen=True)
