@@ -139,7 +139,7 @@ BENCHMARK_FORECAST = Template(
                 Out("Training compute for the lower loss", "=COMPUTE_FOR_LOSS(Sigmoid_Loss_Low,Loss_Law)",
                     "FLOPs", FLOPS, "Sigmoid_Compute_High", key=True, note="its dear end"),
                 Out("The laws' loss lies within the interval", "=AND(Target_Loss>=Sigmoid_Loss_Low,"
-                    "Target_Loss<=Sigmoid_Loss_High)", "TRUE/FALSE", "General", "Routes_Agree",
+                    "Target_Loss<=Sigmoid_Loss_High)", "TRUE/FALSE", CHECK, "Routes_Agree",
                     note="FALSE: the two routes differ by more than the scores' noise"),
             )),
             Section("Checks", (
@@ -259,8 +259,8 @@ BENCHMARK_FORECAST = Template(
                   markers=False, marks=(("runs", "loss", "average", "The shipped models"),
                                         ("target_mark", "loss", "accuracy", "The target"))),
         ), widths=(34, 14, 14, 12, 12, 12, 14, 14, 12)),
-        Sheet("Tasks", "Each task on its own", "Each task's sigmoid against loss, fitted to every model on sheet "
-              "Scores, and its score at the planned loss: the spread is how far one task is from the average.", (
+        Sheet("Tasks", "Each task on its own", "Each task's sigmoid against loss (every model on sheet Scores) and "
+              "its score at the planned loss.", (
             Table("tasks", (
                 Col("task", "Task", "", TEXT, values=SUBSET, rule="none", name="Tasks_Name"),
                 Col("category", "Category", "", TEXT, values=CATEGORY, rule="none", name="Tasks_Category"),
@@ -275,9 +275,9 @@ BENCHMARK_FORECAST = Template(
                     "=BENCHMARK_SCORE(Target_Loss,{fit_chance}:{log_x})",
                     name="Tasks_At_Target"),
             ), len(SUBSET), title="The 17 tasks of Gadre et al.'s Figure 1"),
-        ), widths=(26, 20, 10, 9, 9, 11, 9, 7, 14)),
+        ), widths=(26, 26, 10, 9, 9, 11, 9, 7, 14)),
         Sheet("Size", "A model's size from its scores", "Each task's sigmoid against compute, fitted to the "
-              "compute-optimal models below, read backwards at the model's score; pooled, with an interval.", (
+              "models of known compute below, read backwards at the model's score, then pooled.", (
             Section("Output: the model's training compute, read off its scores", tuple(
                 Out(label, None, unit, fmt, name, key=key)
                 for label, name, unit, fmt, key in (
@@ -312,7 +312,7 @@ BENCHMARK_FORECAST = Template(
                       name=f"Known_Scores_{i + 1}") for i, task in enumerate(SUBSET)),
             ), len(KNOWN), title="Models of known compute (Gadre et al.'s at 20 tokens per parameter)",
                 block=("Known_Scores", "s0", f"s{len(SUBSET) - 1}")),
-        ), widths=(24, 10, 10, 10) + (5,) * len(SUBSET)),
+        ), widths=(36, 11, 11, 11) + (5,) * len(SUBSET)),
         Sheet("Scores", "The shipped models", "Gadre et al. 2024's 104 models (trained on C4, RedPajama and RefinedWeb): "
               "size, training tokens, C4 loss and accuracy on each of the 17 tasks (a fraction).", (
             Table("runs", (
