@@ -120,7 +120,8 @@ def _fit_batch(t, y, chance, start=None):
             gain = np.where(better, sse - sse_new, 0.0)
             sse = np.where(better, sse_new, sse)
             lam = np.clip(np.where(better, lam / 3.0, lam * 4.0), 1e-12, 1e12)
-            # Converged: no row gains more than rounding, or every row's damping has grown past use.
+            # Converged when no row gains more than rounding: each either rejects its step or
+            # takes one its damping has shrunk to nothing.
             if np.all((gain <= 1e-13 * (1.0 + sse)) & ((lam >= 1e8) | ~better)):
                 break
     sse = sse.reshape(batch, k0)
@@ -134,8 +135,10 @@ def _fit_batch(t, y, chance, start=None):
 def _data(x, scores, chance, log_x, what):
     xs, ys = _columns({"x": x, "scores": scores}, MIN_POINTS, what, nonnegative=("scores",))
     floor = float(_option(chance, "chance", CHANCE))
-    if not isinstance(log_x, (bool, np.bool_)):
-        raise PlannerError(f"log_x must be TRUE or FALSE; got {_args.show(log_x)}", argument="log_x", kind=TYPE)
+    flag = _args.flag(log_x, "log_x", True)
+    if flag.ndim:
+        raise PlannerError("log_x must be one TRUE or FALSE for the whole fit", argument="log_x", kind=TYPE)
+    log_x = bool(flag)
     _args.check(ys <= 1.0, "scores", "must be fractions between 0 and 1 (62% is 0.62)", ys)
     if not np.any(ys > floor):
         raise PlannerError(f"no score is above the chance score {floor:g}: there is no rise to fit",
@@ -143,7 +146,7 @@ def _data(x, scores, chance, log_x, what):
     t = np.log10(xs) if log_x else xs
     if np.ptp(t) <= 0:
         raise PlannerError("x must take at least two different values", argument="x", kind=DOMAIN)
-    return t, ys, floor
+    return t, ys, floor, log_x
 
 
 def _row(ceiling, midpoint, slope, chance, log_x):
@@ -162,7 +165,7 @@ def fit_benchmark(x, scores, chance, log_x=True):
     against log compute. midpoint is the t of the halfway score; slope is per unit of t (per
     decade of compute). Pass the row to BENCHMARK_SCORE and COMPUTE_FOR_SCORE.
     """
-    t, ys, floor = _data(x, scores, chance, log_x, "a sigmoid (ceiling, midpoint, slope)")
+    t, ys, floor, log_x = _data(x, scores, chance, log_x, "a sigmoid (ceiling, midpoint, slope)")
     ceiling, m, s, _ = _fit_batch(t[None, :], ys[None, :], floor)
     if not np.isfinite(m[0] * s[0]):
         raise PlannerError("the sigmoid did not converge; the scores may not rise with x", argument=None, kind=DOMAIN)
@@ -240,7 +243,7 @@ def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=
     A resample whose ceiling stays below the target never reaches it; when more of them than
     the upper percentile allows do, there is no upper bound and the function says so.
     """
-    t, ys, floor = _data(x, scores, chance, log_x, "a sigmoid (ceiling, midpoint, slope)")
+    t, ys, floor, log_x = _data(x, scores, chance, log_x, "a sigmoid (ceiling, midpoint, slope)")
     q = float(_option(target, "target", Arg("fraction", "", rule="open_fraction")))
     lv = _option(level, "level", LEVEL)
     r = int(_option(resamples, "resamples", RESAMPLES))
@@ -299,8 +302,8 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     near 1 when they agree), and the interval widens by its square root when above 1;
     p_value is the chance of a scatter that large from noise alone, so a small one (below
     1 - level) says the tasks disagree: the model is unlike the known ones (trained on other
-    data, or for other tokens per parameter), or a task was trained on. Tasks where the score is at chance or above the ceiling
-    say nothing and are left out; tasks counts those used.
+    data, or for other tokens per parameter), or a task was trained on. Tasks where the score
+    is at chance or beyond the ceiling say nothing and are left out; tasks counts those used.
     """
     from scipy.stats import chi2, norm
 
@@ -342,7 +345,8 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
 
     at = reading(score, ceiling, m, s, floor)
     # The task's noise carried through its sigmoid: where the score moves by one scatter either way.
-    noise = (np.abs(reading(score + sigma, ceiling, m, s, floor) - reading(score - sigma, ceiling, m, s, floor)) / 2) ** 2
+    above, below = (reading(score + d, ceiling, m, s, floor) for d in (sigma, -sigma))
+    noise = (np.abs(above - below) / 2) ** 2
     # And the sigmoid's own uncertainty: the reading over refits to the known models resampled
     # (each task's resamples started at its fit; a step-like fit moves its step and shows it).
     pick = np.random.default_rng(sd).integers(0, xs.size, size=(r, xs.size))

@@ -43,6 +43,7 @@ def test_a_noiseless_sigmoid_is_recovered():
     loss = np.linspace(2.2, 4.0, 12)
     fit = planner.fit_benchmark(loss, _curve(loss, 0.0, 0.7, 3.1, -4.0), 0.0, False)
     assert fit == pytest.approx([0.0, 0.7, 3.1, -4.0, 0.0], rel=1e-7)
+    assert np.array_equal(planner.fit_benchmark(loss, _curve(loss, 0.0, 0.7, 3.1, -4.0), 0.0, 0), fit)  # 0: FALSE
 
 
 @pytest.mark.parametrize("task", ["hellaswag_zeroshot", "arc_easy", "piqa", "jeopardy", "lambada_openai"])
