@@ -58,7 +58,7 @@ def _log_curve(lx, a, b, c0, c, d, f):
          d=Arg("as x", "Where each break happens (a row, one per break)", kind="data"),
          f=Arg("ratio", "Each break's sharpness, positive: smaller is sharper (a row, one per break)", kind="data"))
 def bnsl(x, a, b, c0, c, d, f):
-    """A broken neural scaling law at x: a + b x^-c0 prod (1 + (x/d_i)^(1/f_i))^(-c_i f_i) (Caballero et al. 2022, eq. 1).
+    """A broken neural scaling law at x: a + b x^-c0 prod (1 + (x/d_i)^(1/f_i))^(-c_i f_i) (Caballero 2022).
 
     Any number of breaks, each one column of the rows c, d and f. Past break i the curve
     falls with slope c0 + c_1 + ... + c_i on a log-log plot; f_i sets how gradually it turns.

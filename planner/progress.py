@@ -83,7 +83,7 @@ def density_params(params, days, doubling_days=DENSITY_DOUBLING_DAYS):
          params=Arg("parameters", "The model's actual parameters"),
          loss=Arg("nats/token", "Its loss (or LOSS_FOR_ERROR of its benchmark error)"), law=LAW_FOR_LOSS)
 def capability_density(params, loss, law="epoch"):
-    """Effective parameters over actual: how many parameters the law's compute-optimal model needs for this loss, per parameter the model has.
+    """Capability density: the parameters the law's compute-optimal model needs for this loss, over the model's.
 
     Xiao et al. 2024's capability density, with the law's compute-optimal models as the
     reference: above 1, the model does more per parameter than a compute-optimal model of

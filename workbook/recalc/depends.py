@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import formulas
+import formulas as excel_formulas  # the package (frozen_inputs names its cells argument `formulas`)
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import get_column_letter, range_boundaries
@@ -132,7 +132,7 @@ def _condition(sheet: str, values: dict, names: dict, sheets: dict):
 
     def condition(text: str):
         try:
-            func = formulas.Parser().ast("=" + text)[1].compile()
+            func = excel_formulas.Parser().ast("=" + text)[1].compile()
             args = [cell_value(key) for key in func.inputs]
             if any(a is None or isinstance(a, Exception) or hasattr(a, "code") for a in args):
                 return None

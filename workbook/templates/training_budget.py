@@ -26,8 +26,8 @@ TRAINING_BUDGET = Template(
     "Training budget: from a cluster, FLOPs or dollars to the compute-optimal model",
     answers=(
         "Given a cluster (accelerator, count, days, utilisation, price), a FLOPs budget or a dollar "
-        "budget, what is the compute-optimal model: parameters, training tokens, tokens per parameter, predicted "
-        "loss, and what it costs in GPU-hours, days, dollars and energy?",
+        "budget, what is the compute-optimal model: parameters, training tokens, tokens per "
+        "parameter, predicted loss, and what it costs in GPU-hours, days, dollars and energy?",
         "Does the training data suffice: how many epochs over the unique tokens available, and "
         "how much loss the repetition costs?",
         "How do model, loss and cost move for budgets from 0.1x to 10x (table and chart)?",
