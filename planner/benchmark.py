@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _args
+from . import _args, diskcache
 from .catalog import Arg, formula
 from .errors import DOMAIN, SHAPE, TYPE, PlannerError
 from .fitting import LEVEL, MAX_RESAMPLES, RESAMPLES, SEED, _columns, _option
@@ -219,11 +219,18 @@ def compute_for_score(score, fit):
     return _args.result(x, score)
 
 
-def _resampled(t, ys, resamples: int, seed: int):
-    """Rows of t and ys drawn with replacement, each resample a row."""
-    rng = np.random.default_rng(seed)
-    pick = rng.integers(0, t.size, size=(resamples, t.size))
-    return t[pick], ys[pick]
+def _bootstrap(t, ys, floor, full, resamples: int, seed: int):
+    """(ceilings, midpoints, slopes) of the sigmoid refitted to `resamples` resamples of the
+    models (rows drawn with replacement), each started at the full fit; remembered on disk
+    (planner.diskcache) for these data, options and this module's code."""
+    parts = (t.tobytes(), ys.tobytes(), floor, resamples, seed)
+    stored = diskcache.load("benchmark-ci", parts, module="benchmark")
+    if stored is not None and stored.get("fits", np.empty(0)).shape == (3, resamples):
+        return tuple(stored["fits"])
+    pick = np.random.default_rng(seed).integers(0, t.size, size=(resamples, t.size))
+    fits = np.array(_fit_batch(t[pick], ys[pick], floor, start=full)[:3])
+    diskcache.store("benchmark-ci", parts, module="benchmark", fits=fits)
+    return tuple(fits)
 
 
 @formula(CATEGORY, result="numbers", returns="table", fields=CI_FIELDS, row_labels=("estimate", "low", "high"),
@@ -250,9 +257,8 @@ def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=
     sd = int(_option(seed, "seed", SEED))
     if not q > floor:
         raise PlannerError(f"target must be above the chance score {floor:g}", argument="target", kind=DOMAIN)
-    tb, yb = _resampled(t, ys, r, sd)
     full = _fit_batch(t[None, :], ys[None, :], floor)[:3]
-    ceilings, mids, slopes = (np.concatenate(v) for v in zip(full, _fit_batch(tb, yb, floor, start=full)[:3]))
+    ceilings, mids, slopes = (np.concatenate(v) for v in zip(full, _bootstrap(t, ys, floor, full, r, sd)))
     with np.errstate(all="ignore"):
         share = (q - floor) / (ceilings - floor)
         reach = mids + np.log(share / (1.0 - share)) / slopes

@@ -22,21 +22,23 @@ from pathlib import Path
 
 import numpy as np
 
-@functools.lru_cache(maxsize=1)
-def _code() -> str | None:
-    """A hash of the fitting module's source: entries are valid for the code that made them.
-    None where the source is not a file (the planner embedded in xlwings Lite): no cache then."""
-    from . import fitting  # fitting imports this module
+@functools.lru_cache(maxsize=8)
+def _code(module: str = "fitting") -> str | None:
+    """A hash of the fitting module's source (or of another planner module's, for its fits):
+    entries are valid for the code that made them. None where the source is not a file (the
+    planner embedded in xlwings Lite): no cache then."""
+    import importlib
 
     try:
-        return hashlib.sha256(Path(fitting.__file__).read_bytes()).hexdigest()[:16]
-    except (AttributeError, TypeError, OSError):
+        source = importlib.import_module(f"{__package__}.{module}").__file__
+        return hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]
+    except (AttributeError, TypeError, OSError, ImportError):
         return None
 
 
-def directory() -> Path | None:
+def directory(module: str = "fitting") -> Path | None:
     """The cache directory, or None when caching is off."""
-    if _code() is None:
+    if _code(module) is None:
         return None
     given = os.environ.get("PLANNER_CACHE_DIR")
     if given is not None:
@@ -45,19 +47,19 @@ def directory() -> Path | None:
     return Path(base) / "compute-planner"
 
 
-def _path(kind: str, parts: tuple) -> Path | None:
-    where = directory()
+def _path(kind: str, parts: tuple, module: str) -> Path | None:
+    where = directory(module)
     if where is None:
         return None
-    h = hashlib.sha256(f"{kind}\0{_code()}".encode())
+    h = hashlib.sha256(f"{kind}\0{_code(module)}".encode())
     for part in parts:
         h.update(b"\0" + (part if isinstance(part, bytes) else repr(part).encode()))
     return where / f"{kind}-{h.hexdigest()}.npz"
 
 
-def load(kind: str, parts: tuple) -> dict | None:
-    """The arrays stored for (kind, parts), or None (not stored, off, or unreadable)."""
-    path = _path(kind, parts)
+def load(kind: str, parts: tuple, module: str = "fitting") -> dict | None:
+    """The arrays stored for (kind, parts) by `module`'s code, or None (not stored, off, or unreadable)."""
+    path = _path(kind, parts, module)
     if path is None or not path.is_file():
         return None
     try:
@@ -67,9 +69,9 @@ def load(kind: str, parts: tuple) -> dict | None:
         return None
 
 
-def store(kind: str, parts: tuple, **arrays) -> None:
+def store(kind: str, parts: tuple, module: str = "fitting", **arrays) -> None:
     """Store the arrays for (kind, parts); silently skipped when it cannot be written."""
-    path = _path(kind, parts)
+    path = _path(kind, parts, module)
     if path is None:
         return
     try:

@@ -79,3 +79,25 @@ def test_an_unwritable_directory_is_no_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(blocked / "cache"))
     fitting.clear_cache()
     assert planner.fit_scaling_law_ci(*runs(), 0.8, 20, 1).shape == (3, 5)
+
+
+def test_a_benchmark_bootstrap_is_remembered_too(monkeypatch, tmp_path):
+    from planner import benchmark
+
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path))
+    x = np.logspace(18, 24, 15)
+    y = 0.25 + 0.55 / (1 + np.exp(-1.2 * (np.log10(x) - 21))) + 0.01 * np.sin(np.arange(15))
+    done = []
+    real = benchmark._fit_batch
+    monkeypatch.setattr(benchmark, "_fit_batch", lambda *a, **k: done.append(k.get("start") is not None)
+                        or real(*a, **k))
+    first = planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100)
+    assert done.count(True) == 1 and len(list(tmp_path.glob("benchmark-ci-*.npz"))) == 1
+    again = planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100)
+    assert done.count(True) == 1 and np.array_equal(first, again)  # the resamples read back
+    planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100, seed=3)
+    assert done.count(True) == 2
+    for entry in tmp_path.glob("benchmark-ci-*.npz"):
+        entry.write_bytes(b"damaged")
+    assert np.array_equal(planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100), first)
+    assert done.count(True) == 3  # recomputed, the same
