@@ -242,25 +242,22 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
     key = _args.choice(field, "field", COST_FIELDS, optional=True)
     loss = _args.number(target_loss, "target_loss")
     law = resolve_law(law)
-    d = _deployment(dict(target_loss=loss), input_tokens, output_tokens, gpu, price_per_gpu_hour, train_mfu,
-                    prefill_mfu, decode_mfu, train_gpu, train_price, serve_gpu, serve_price)
-    u_train, extra, serve_per_param, traffic, inputs = d.train_mfu, d.extra, d.serve_per_param, d.traffic, d.inputs
-    train_dollars_per_flop, serve_dollars_per_flop = d.train_dollars_per_flop, d.serve_dollars_per_flop
-    n, d = lifetime_optimum(loss, law, extra)
+    dep = _deployment(dict(target_loss=loss), input_tokens, output_tokens, gpu, price_per_gpu_hour, train_mfu,
+                      prefill_mfu, decode_mfu, train_gpu, train_price, serve_gpu, serve_price)
+    n, d = lifetime_optimum(loss, law, dep.extra)
     n0, d0 = lifetime_optimum(loss, law, 0.0)
     with np.errstate(all="ignore"):
-        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * d / u_train * train_dollars_per_flop
-        serve = n * serve_per_param * serve_dollars_per_flop
+        train, serve = dep.dollars(n, d)
         total = train + serve
-        baseline = (TRAIN_FLOPS_PER_PARAM_TOKEN * n0 * d0 / u_train * train_dollars_per_flop
-                    + n0 * serve_per_param * serve_dollars_per_flop)
+        train0, serve0 = dep.dollars(n0, d0)
+        baseline = train0 + serve0
         # The optimum never costs more than the compute-optimal model; clip rounding below 0.
         savings = np.maximum(1.0 - total / baseline, 0.0)
     train = _args.in_range(train, "training cost", "target_loss", loss)
-    total = _args.in_range(total, "total cost", *traffic)
-    baseline = _args.in_range(baseline, "total cost", *traffic)
+    total = _args.in_range(total, "total cost", *dep.traffic)
+    baseline = _args.in_range(baseline, "total cost", *dep.traffic)
     return _args.record(COST_FIELDS, (n, d, train, serve, total, baseline, savings), key,
-                        *inputs.values(), units=COST_UNITS)
+                        *dep.inputs.values(), units=COST_UNITS)
 
 
 BUDGET_FIELDS = ("loss", "params", "tokens", "train_cost", "inference_cost")
@@ -296,7 +293,7 @@ def inference_tradeoff_budget(budget, input_tokens, output_tokens, law="epoch", 
                     prefill_mfu, decode_mfu, train_gpu, train_price, serve_gpu, serve_price)
     with np.errstate(all="ignore"):
         # cost = w N (D + X): the budget buys N (D + X) = K.
-        ln_k = np.log(dollars) - np.log(TRAIN_FLOPS_PER_PARAM_TOKEN / d.train_mfu * d.train_dollars_per_flop)
+        ln_k = np.log(dollars) - np.log(d.dollars(1.0, 1.0)[0])
         ln_x = np.log(d.extra)
     ln_k, ln_x, extra = np.broadcast_arrays(ln_k, ln_x, d.extra)
     # The optimum's cost falls as the loss it reaches rises: bisect on log S (S = the loss
@@ -318,8 +315,7 @@ def inference_tradeoff_budget(budget, input_tokens, output_tokens, law="epoch", 
     n = _args.in_range(n, "model size", "budget", dollars)
     tokens = _args.in_range(tokens, "number of training tokens", "budget", dollars)
     with np.errstate(all="ignore"):
-        train = TRAIN_FLOPS_PER_PARAM_TOKEN * n * tokens / d.train_mfu * d.train_dollars_per_flop
-        serve = n * d.serve_per_param * d.serve_dollars_per_flop
+        train, serve = d.dollars(n, tokens)
     train = _args.in_range(train, "training cost", "budget", dollars)
     serve = _args.in_range(serve, "inference cost", "budget", dollars, positive=False)
     return _args.record(BUDGET_FIELDS, (loss, n, tokens, train, serve), key, *d.inputs.values(), units=BUDGET_UNITS)
@@ -335,6 +331,13 @@ class _Deployment:
     train_dollars_per_flop: np.ndarray  # at 100% utilisation
     serve_dollars_per_flop: np.ndarray
     extra: np.ndarray  # the serving work priced in training tokens: cost = w N (D + extra)
+
+    def dollars(self, params, tokens):
+        """(training, serving) dollars of a model of `params` trained on `tokens`: training at
+        6 N D FLOPs at its utilisation, serving the lifetime's tokens. Training's part for one
+        parameter and one token is w, the dollars per unit of N (D + extra)."""
+        train = TRAIN_FLOPS_PER_PARAM_TOKEN * params * tokens / self.train_mfu * self.train_dollars_per_flop
+        return train, params * self.serve_per_param * self.serve_dollars_per_flop
 
 
 def _deployment(first: dict, input_tokens, output_tokens, gpu, price_per_gpu_hour, train_mfu, prefill_mfu,
