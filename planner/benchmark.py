@@ -45,6 +45,8 @@ CHANCE = Arg("fraction", "The task's random-chance score, the sigmoid's floor (0
                          "choice; 0 for free answers)", kind="option", rule="chance")
 LOG_X = Arg("", "TRUE (default): x is a compute or a size, the sigmoid runs along log10 x; FALSE: x is a "
                 "loss, the sigmoid runs along x itself", kind="flag")
+TARGET = Arg("fraction", "A score to forecast the compute for (its column: target_x)", kind="option",
+             rule="open_fraction")
 FIT = Arg("5 numbers", "A benchmark fit {chance, ceiling, midpoint, slope, log_x}, as FIT_BENCHMARK gives it "
                        "(a range of five cells)", kind="data")
 
@@ -132,6 +134,15 @@ def _fit_batch(t, y, chance, start=None):
     return ceiling, m * scale[:, 0] + centre[:, 0], s / scale[:, 0], sse[np.arange(batch), pick]
 
 
+def _reading(q, chance, ceiling, midpoint, slope):
+    """The t at which a sigmoid gives the score q: NaN where it never does (at or below its
+    chance score, at or above its ceiling)."""
+    with np.errstate(all="ignore"):
+        share = (q - chance) / (ceiling - chance)
+        t = midpoint + np.log(share / (1.0 - share)) / slope
+    return np.where((share > 0) & (share < 1) & np.isfinite(t), t, np.nan)
+
+
 def _data(x, scores, chance, log_x, what):
     xs, ys = _columns({"x": x, "scores": scores}, MIN_POINTS, what, nonnegative=("scores",))
     floor = float(_option(chance, "chance", CHANCE))
@@ -211,9 +222,8 @@ def compute_for_score(score, fit):
     _args.check(q > chance, "score", f"must be above the task's chance score ({chance:.4g})", q)
     _args.check(q < ceiling, "score", f"must be below the fit's ceiling ({ceiling:.4g}): the sigmoid never "
                                       f"reaches it", q)
+    t = _reading(q, chance, ceiling, midpoint, slope)
     with np.errstate(all="ignore"):
-        share = (q - chance) / (ceiling - chance)
-        t = midpoint + np.log(share / (1.0 - share)) / slope
         x = 10.0 ** t if log_x else t
     x = _args.in_range(x, "compute", "score", q, positive=log_x)
     return _args.result(x, score)
@@ -236,8 +246,7 @@ def _bootstrap(t, ys, floor, full, resamples: int, seed: int):
 @formula(CATEGORY, result="numbers", returns="table", fields=CI_FIELDS, row_labels=("estimate", "low", "high"),
          example="=FIT_BENCHMARK_CI(A2:A40, B2:B40, 0.25, 0.6)",
          x=X, scores=SCORES, chance=CHANCE,
-         target=Arg("fraction", "A score to forecast the compute for (its column: target_x)", kind="option",
-                    rule="open_fraction"),
+         target=TARGET,
          level=LEVEL, resamples=RESAMPLES, seed=SEED, log_x=LOG_X)
 def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=0, log_x=True):
     """Bootstrap intervals of a benchmark fit and of the compute it forecasts for a target score.
@@ -251,7 +260,7 @@ def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=
     the upper percentile allows do, there is no upper bound and the function says so.
     """
     t, ys, floor, log_x = _data(x, scores, chance, log_x, "a sigmoid (ceiling, midpoint, slope)")
-    q = float(_option(target, "target", Arg("fraction", "", rule="open_fraction")))
+    q = float(_option(target, "target", TARGET))
     lv = _option(level, "level", LEVEL)
     r = int(_option(resamples, "resamples", RESAMPLES))
     sd = int(_option(seed, "seed", SEED))
@@ -259,10 +268,8 @@ def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=
         raise PlannerError(f"target must be above the chance score {floor:g}", argument="target", kind=DOMAIN)
     full = _fit_batch(t[None, :], ys[None, :], floor)[:3]
     ceilings, mids, slopes = (np.concatenate(v) for v in zip(full, _bootstrap(t, ys, floor, full, r, sd)))
-    with np.errstate(all="ignore"):
-        share = (q - floor) / (ceilings - floor)
-        reach = mids + np.log(share / (1.0 - share)) / slopes
-        reach = np.where((share < 1.0) & np.isfinite(reach), reach, np.inf)
+    reach = _reading(q, floor, ceilings, mids, slopes)
+    reach = np.where(np.isnan(reach), np.inf, reach)  # a resample that never reaches the target
     if not np.isfinite(reach[0]):
         raise PlannerError(f"the fitted ceiling ({ceilings[0]:.4g}) is below the target {q:g}: the fit never "
                            f"reaches it", argument="target", kind=DOMAIN)
@@ -343,15 +350,9 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     ceiling, m, s, sse = _fit_batch(np.repeat(t[None, :], k, 0), block[:, cols].T, floor)
     sigma = np.sqrt(sse / max(xs.size - 3, 1))  # each task's scatter about its sigmoid
 
-    def reading(q, c, mid, slope, f):  # log10 x where a sigmoid gives the score q (NaN outside it)
-        with np.errstate(all="ignore"):
-            share = (q - f) / (c - f)
-            at = mid + np.log(share / (1.0 - share)) / slope
-        return np.where((share > 0) & (share < 1) & np.isfinite(at), at, np.nan)
-
-    at = reading(score, ceiling, m, s, floor)
+    at = _reading(score, floor, ceiling, m, s)  # log10 x where each task's sigmoid gives the score
     # The task's noise carried through its sigmoid: where the score moves by one scatter either way.
-    above, below = (reading(score + d, ceiling, m, s, floor) for d in (sigma, -sigma))
+    above, below = (_reading(score + d, floor, ceiling, m, s) for d in (sigma, -sigma))
     noise = (np.abs(above - below) / 2) ** 2
     # And the sigmoid's own uncertainty: the reading over refits to the known models resampled
     # (each task's resamples started at its fit; a step-like fit moves its step and shows it).
@@ -359,7 +360,7 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     rep = lambda v: np.repeat(v, r)  # noqa: E731 - task-major, as the batch below
     cb, mb, sb, _ = _fit_batch(np.tile(t[pick], (k, 1)), block[:, cols].T[:, pick].reshape(k * r, xs.size),
                                rep(floor), start=(rep(ceiling), rep(m), rep(s)))
-    boot = reading(rep(score), cb, mb, sb, rep(floor)).reshape(k, r)
+    boot = _reading(rep(score), rep(floor), cb, mb, sb).reshape(k, r)
     readable = np.mean(np.isfinite(boot), axis=1)
     with np.errstate(all="ignore"):
         count = np.maximum(np.sum(np.isfinite(boot), axis=1), 1)
