@@ -69,6 +69,9 @@ DESIGNS = (GridCol("Opt", "Compute-optimal"), GridCol("FlopOpt", "FLOP-optimal (
            GridCol("CostOpt", "Cost-optimal (inference-aware)"), GridCol("Own", "Your model"))
 # Training on GPU at Price_Per_GPU_Hour, serving on Serve_GPU at Serve_Price_Per_GPU_Hour.
 DESIGN_TITLES = tuple((d.prefix, d.title.split(" (")[0]) for d in DESIGNS)
+# The series the Decision sheet charts again from sheets Schedule and Sensitivity.
+_SPEND_SERIES = tuple((f"{p.lower()}_cum", title) for p, title in DESIGN_TITLES)
+_TCO_BARS = (("bar_low", "Input low"), ("bar_high", "Input high"))
 _COST_ARGS = "GPU,Price_Per_GPU_Hour,Train_MFU,Prefill_MFU,Decode_MFU,,,Serve_GPU,Serve_Price_Per_GPU_Hour"
 
 
@@ -250,11 +253,11 @@ DEPLOYMENT_PLAN = Template(
                     "Decision_Payback", note="against the compute-optimal model; base scenario (sheet Schedule)"),
             )),
             Chart("schedule", "Cumulative spend (base)", "month",
-                  tuple((f"{p.lower()}_cum", title) for p, title in DESIGN_TITLES), "Month", "USD spent so far",
+                  _SPEND_SERIES, "Month", "USD spent so far",
                   log_x=False, x_fmt=INT, y_fmt='#,##0.0,,"M"', markers=False,
                   marks=(("payback_mark", "month", "spend", "Payback"),), size=(11.4, 8)),
             Chart("tornado", "Cost of ownership: what moves it", "driver",
-                  (("bar_low", "Input low"), ("bar_high", "Input high")), "", "USD against the plan's",
+                  _TCO_BARS, "", "USD against the plan's",
                   y_fmt='#,##0.0,,"M"', kind="tornado", size=(14, 8), beside=True),
         ), widths=(44, 18, 16, 60), one_page=True),
         Sheet("Details", "Deployment plan: details", "How the designs were computed, their memory, the "
@@ -530,7 +533,7 @@ DEPLOYMENT_PLAN = Template(
                     "={per_m_high}-CostOpt_All_In_Per_M"),
             ), len(DRIVERS), title="One input at a time, low and high (edit the multiples)"),
             Chart("tornado", "Total cost of ownership: what moves it", "driver",
-                  (("bar_low", "Input low"), ("bar_high", "Input high")), "Input moved (table above)",
+                  _TCO_BARS, "Input moved (table above)",
                   "USD against the plan's",
                   y_fmt='#,##0.0,,"M"', kind="tornado"),
             Chart("tornado", "All-in cost per million tokens: what moves it", "driver",
@@ -580,7 +583,7 @@ DEPLOYMENT_PLAN = Template(
                     per_row=(("=IF(ISNUMBER(Payback_Month),INDEX(Schedule_CostOpt,Payback_Month),NA())", 1),)),
             ), 1, title="The payback month, marked on the chart below"),
             Chart("schedule", "Cumulative spend: training, then serving", "month",
-                  tuple((f"{p.lower()}_cum", title) for p, title in DESIGN_TITLES), "Month", "USD spent so far",
+                  _SPEND_SERIES, "Month", "USD spent so far",
                   log_x=False, x_fmt=INT, y_fmt='#,##0.0,,"M"', markers=False,
                   marks=(("payback_mark", "month", "spend", "Payback of the cost-optimal design"),)),
         ), widths=(8, 14, 12, 14, 12, 14, 12, 14, 12, 14, 12)),
