@@ -106,7 +106,7 @@ def function(name: str) -> Entry | None:
     """The catalog entry for an Excel or Python name, in any case (None when unknown)."""
     key = str(name).strip().upper()
     entry = FUNCTIONS.get(key)
-    if entry is None:  # a function registered after this module was imported
+    if entry is None and key.lower() in CATALOG:  # registered after this module was imported
         FUNCTIONS.update(_functions())
         entry = FUNCTIONS.get(key)
     return entry
