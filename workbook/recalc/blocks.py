@@ -142,7 +142,9 @@ def plan(shapes: dict[tuple[str, str], str], own_text: Callable[[tuple[str, str]
             last = rows[j - 1]
             if last - first + 1 >= MIN_ROWS:
                 shape = _shape(own_text((sheet, f"{column}{first}")))
-                if shape is not None and not _refers_to_itself(shape[0], sheet, column, first, last):
+                # Without a reference that walks down, each cell is the same formula: its
+                # value would be computed once, but an error's reason kept for one cell only.
+                if shape is not None and shape[1] and not _refers_to_itself(shape[0], sheet, column, first, last):
                     tokens, widen = shape
                     blocks.append(Block(sheet, column, first, last, _widened(tokens, widen, last - first + 1)))
             i = j

@@ -15,11 +15,14 @@ import contextlib
 import contextvars
 import functools
 import gc
+import importlib
 import io
 import logging
 import os
 import re
+import sys
 import tempfile
+import types
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -41,9 +44,11 @@ from openpyxl.utils.cell import (column_index_from_string, coordinate_from_strin
 
 from workbook.addin import cells as adapter  # noqa: E402
 from workbook.addin.cells import CellError  # noqa: E402
+from openpyxl.formula.tokenizer import Token  # noqa: E402
 from openpyxl.formula.translate import Translator  # noqa: E402
+from openpyxl.utils.cell import coordinate_to_tuple  # noqa: E402
 
-from workbook.recalc import blocks, limits  # noqa: E402
+from workbook.recalc import blocks, grid, limits  # noqa: E402
 from workbook.recalc.xlsx import _M, Package, XlsxError, index_cells  # noqa: E402
 
 # Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
@@ -264,9 +269,55 @@ def _adapter(excel_name: str):
 
 _registered: set[str] = set()
 
+# formulas' statistics functions import scipy.stats, scipy.linalg and scipy.interpolate when
+# the function table is built: 0.6 s, more than a template takes to compute, for the few
+# functions (NORM.S.INV, FORECAST, ...) that call them. Their module is imported with those
+# three standing in for themselves, each imported when first used.
+_DEFERRED = ("scipy.stats", "scipy.linalg", "scipy.interpolate")
+
+
+class _Deferred(types.ModuleType):
+    """A module imported when an attribute of it is first used (after the import it stood
+    in for has finished); while it stands in, `from module import name` gives a stand-in too."""
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if sys.modules.get(self.__name__) is self:
+            return _DeferredAttribute(self.__name__, attr)
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+class _DeferredAttribute:
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def _real(self):
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __call__(self, *args, **kwargs):
+        return self._real()(*args, **kwargs)
+
+    def __getattr__(self, attr):
+        return getattr(self._real(), attr)
+
+
+def _import_statistics_deferred() -> None:
+    if "formulas.functions.stat" in sys.modules:
+        return
+    stand_ins = {name: _Deferred(name) for name in _DEFERRED if name not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        importlib.import_module("formulas.functions.stat")
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
 
 def register_functions() -> None:
     """Put every planner formula (and its _xludf. alias) in formulas' function table."""
+    _import_statistics_deferred()
     table = formulas.get_functions()
     for name in list(adapter.FUNCTIONS):
         if name not in _registered:
@@ -288,10 +339,60 @@ _SHAPE_ORIGIN = "KZ700000"
 def shape_of(text: str, ref: str) -> str:
     """The formula as it reads at _SHAPE_ORIGIN: the same text for every cell of one R1C1 shape."""
     try:
-        moved = Translator("=" + text, origin=ref).translate_formula(_SHAPE_ORIGIN)[1:]
+        moved = _moved(text, ref)
     except Exception:  # noqa: BLE001 - openpyxl's TokenizerError: analyse the text itself
         return text
     return text if "#REF!" in moved and "#REF!" not in text else moved
+
+
+_DIGITS = re.compile(r"(\d+)")
+# The one place where openpyxl's tokenizer reads a digit's value: 1E+5 is a number, 0E+5 not.
+_SCIENTIFIC = re.compile(r"\d[Ee][+-]")
+_ORIGIN_ROW, _ORIGIN_COL = coordinate_to_tuple(_SHAPE_ORIGIN)
+
+
+_pieces: dict[tuple[str, ...], tuple | None] = {}
+
+
+def _token_pieces(skeleton: tuple[str, ...], text: str) -> tuple[tuple[tuple[str, ...], bool], ...] | None:
+    """openpyxl's tokens of `text` with their digits left out, each with whether it is a
+    reference: the same for every formula of this skeleton (the text between its digits),
+    which differ in digits only. None when the tokens do not take the text apart at its
+    digit runs (then each formula is tokenised on its own)."""
+    if skeleton not in _pieces:
+        if len(_pieces) >= 65536:
+            _pieces.clear()
+        _pieces[skeleton] = _split_tokens(skeleton, text)
+    return _pieces[skeleton]
+
+
+def _split_tokens(skeleton: tuple[str, ...], text: str):
+    tokens = Translator("=" + text, origin="A1").get_tokens()
+    if tokens and tokens[0].type == Token.LITERAL:
+        return None
+    pieces = tuple((tuple(_DIGITS.split(t.value)[0::2]), t.type == Token.OPERAND and t.subtype == Token.RANGE)
+                   for t in tokens)
+    if "".join(t.value for t in tokens) != text or \
+            sum(len(p) - 1 for p, _ in pieces) != len(skeleton) - 1:
+        return None
+    return pieces
+
+
+def _moved(text: str, ref: str) -> str:
+    """Translator's translate_formula of `text` from `ref` to _SHAPE_ORIGIN, tokenising once
+    per skeleton: a filled-down column's formulas differ only in their digits."""
+    row, col = coordinate_to_tuple(ref)
+    parts = _DIGITS.split(text)
+    pieces = None if _SCIENTIFIC.search(text) else _token_pieces(tuple(parts[0::2]), text)
+    if pieces is None:
+        return Translator("=" + text, origin=ref).translate_formula(_SHAPE_ORIGIN)[1:]
+    digits = iter(parts[1::2])
+    out = []
+    for between, is_reference in pieces:
+        value = between[0] + "".join(next(digits) + rest for rest in between[1:])
+        out.append(Translator.translate_range(value, _ORIGIN_ROW - row, _ORIGIN_COL - col)
+                   if is_reference else value)
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -358,11 +459,34 @@ def _refuse_3d_references(pkg: Package, text: str, where: str) -> None:
                           f"the embedded engine; add the sheets' cells one by one (in ={text})", where)
 
 
+def _check_functions(pkg: Package, text: str, shape: str, where: str, known) -> bool:
+    """Refuse a formula that calls a function the engine lacks; whether it calls planner formulas."""
+    try:
+        names = function_names(shape)
+    except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
+        raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
+    _refuse_3d_references(pkg, shape, where)
+    for name in names:
+        # formulas' table is a defaultdict that files unknown names under not_implemented
+        if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
+            raise EngineError(f"the function {name.upper()} is not supported by the embedded "
+                              f"engine (in ={text})", where)
+    addin = False
+    for name in names:
+        planner_name = addin_name(name)
+        if planner_name:
+            addin = True
+            if known.get(name.upper(), not_implemented) is not_implemented:  # another spelling
+                known[name.upper()] = _adapter(planner_name)
+    return addin
+
+
 def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
     """Every formula of the package by (sheet name, top-left cell)."""
     register_functions()
     known = formulas.get_functions()
     found: dict[tuple[str, str], FormulaCell] = {}
+    checked: dict[str, bool] = {}  # shape -> whether it calls planner formulas
     n_cells = 0
     for sheet in pkg.sheets:
         root = pkg.xml(sheet.part)
@@ -387,23 +511,9 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 continue
             text = local_formula((f.text or "").strip())
             shape = shape_of(text, ref)
-            try:
-                names = function_names(shape)
-            except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
-                raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
-            _refuse_3d_references(pkg, shape, where)
-            for name in names:
-                # formulas' table is a defaultdict that files unknown names under not_implemented
-                if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
-                    raise EngineError(f"the function {name.upper()} is not supported by the embedded "
-                                      f"engine (in ={text})", where)
-            addin = False
-            for name in names:
-                planner_name = addin_name(name)
-                if planner_name:
-                    addin = True
-                    if known.get(name.upper(), not_implemented) is not_implemented:  # another spelling
-                        known[name.upper()] = _adapter(planner_name)
+            addin = checked.get(shape)
+            if addin is None:  # what a formula calls depends on its shape only
+                addin = checked[shape] = _check_functions(pkg, text, shape, where, known)
             cells = (ref,)
             if kind == "array" and f.get("ref"):
                 c1, r1, c2, r2 = range_boundaries(f.get("ref"))
@@ -453,17 +563,82 @@ class Recalculation(NamedTuple):
     names: dict  # upper-case workbook defined name -> its value (a scalar or a 2-D list)
 
 
-def recalculate(pkg: Package, vectorise: bool = True) -> Recalculation:
+def recalculate(pkg: Package, vectorise: bool = True, fast: bool = True) -> Recalculation:
     """Compute the workbook held in `pkg`; raises EngineError for a formula it cannot compute.
 
     With `vectorise`, each filled-down column of one formula shape is computed as one formula
-    (blocks.py); without, every cell on its own (the same values, slower)."""
+    (blocks.py); without, every cell on its own (the same values, slower). With `fast`, a
+    workbook the fast path takes (grid.py) is computed shape by shape, without formulas'
+    model; any other, or with `fast` off, by the model."""
     cells = formula_cells(pkg)
     found = vector_blocks(cells) if vectorise else []
     nodes = _engine_nodes(cells, found)
     if nodes > limits.FORMULA_CELLS:
         raise EngineError(f"the workbook has {nodes:,} formulas to compute (a filled-down column of one "
                           f"formula counts once); the embedded engine takes at most {limits.FORMULA_CELLS:,}")
+    if fast:
+        try:
+            return _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells))
+        except grid.Unsupported:
+            pass  # the model computes it
+    return _recalculate_model(pkg, cells, found)
+
+
+def fast_path_check(pkg: Package, cells: dict) -> dict[str, str]:
+    """The definitions of the names the formulas use, when the fast path takes the workbook;
+    raises grid.Unsupported, saying why, when it leaves it to the model."""
+    names = _name_definitions(pkg, cells)
+    grid.check(pkg, cells, _tokens, names, _planner_names(pkg))
+    return names
+
+
+def _name_definitions(pkg: Package, cells: dict) -> dict[str, str]:
+    """The definition of each defined name the formulas use, by upper-case name, as the
+    model reads it (_names_in_use)."""
+    texts = {(n.name.upper(), n.sheet_index): n.text for n in pkg.names}
+    return {name: texts[(name, scope)] for name, scope in _names_in_use(pkg, cells).items()}
+
+
+def _planner_names(pkg: Package) -> set[str]:
+    """Names whose definitions call planner formulas (their values are frozen in hand-off copies)."""
+    out = set()
+    for n in pkg.names:
+        try:
+            if any(addin_name(f) for f in function_names(local_formula(n.text))):
+                out.add(n.name.upper())
+        except Exception:  # noqa: BLE001 - a definition formulas cannot read: not a planner one
+            continue
+    return out
+
+
+def _recalculate_fast(pkg: Package, cells: dict, found: list, names: dict) -> Recalculation:
+    reasons: dict[str, str] = {}
+    token = _reasons.set(reasons)
+    try:
+        with warnings.catch_warnings(), _no_cycle_collection():
+            warnings.simplefilter("ignore")
+            values = grid.recalculate(pkg, cells, found, names, _computing, reasons,
+                                      lambda v, key: _value(v, _reason_text(reasons.get(key))))
+    finally:
+        _reasons.reset(token)
+    for (sheet, _), fc in cells.items():
+        for ref in fc.cells:
+            if values.get((sheet, ref)) is None:  # a formula showing an empty cell shows 0
+                values[(sheet, ref)] = 0.0
+    return Recalculation(values, cells, {})
+
+
+@contextlib.contextmanager
+def _computing(cell: str):
+    """Name the cell being computed ("SHEET!A1", or a block "SHEET!B2:B9") for error reasons."""
+    token = _current_cell.set(cell)
+    try:
+        yield
+    finally:
+        _current_cell.reset(token)
+
+
+def _recalculate_model(pkg: Package, cells: dict, found: list) -> Recalculation:
     sheet_names = {s.name.upper(): s.name for s in pkg.sheets}
     reasons: dict[str, str] = {}
     refused: list[str] = []

@@ -1,0 +1,375 @@
+"""Workbooks computed formula shape by formula shape: the engine's fast path.
+
+formulas' own model (engine._Model) makes a node of its dispatcher for every cell, parses
+and compiles every formula on its own and runs the whole graph through schedula: about a
+millisecond and tens of kilobytes per formula cell. This path computes the same workbook
+with formulas' parser and functions but none of that per-cell work:
+
+- each formula shape (the cells of a filled-down column, whose formulas read the same in
+  R1C1 form) is parsed and compiled once, by formulas, at its first cell; every other cell
+  of the shape calls that compiled formula with its own inputs, found by moving the first
+  cell's references (openpyxl's Translator) by the cell's offset;
+- a block of blocks.py (a column of one element-by-element shape) is one call over the
+  whole column, as in the model;
+- cells are computed in dependency order (a topological sort of formula cells), their
+  values kept in one dictionary per sheet.
+
+A compiled formula is called exactly as the model calls it (the same input ranges, the
+same output and empty-value filters), so a cell's value is the model's. What this path
+does not do it refuses with Unsupported, and engine.recalculate computes that workbook
+with the model instead: names that stand for anything but one range or that call planner
+formulas, functions that read the cell they are in or the model itself (ROW(), COLUMN(),
+ISFORMULA, @), links to other workbooks, whole rows and columns, stored error values,
+circular references, and any formula that raises.
+"""
+
+from __future__ import annotations
+
+import bisect
+import collections
+
+import numpy as np
+import schedula as sh
+import formulas
+from formulas.cell import CELL, Cell, format_output
+from formulas.errors import FormulaError
+from formulas.functions import replace_empty
+from formulas.ranges import Ranges
+from formulas.tokens.operand import Error
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.formula.translate import Translator
+from openpyxl.utils.cell import get_column_letter
+from openpyxl.worksheet._reader import _cast_number
+
+from workbook.recalc import xlsx
+from workbook.recalc.xlsx import _M
+
+MAX_ROW, MAX_COL = 1048576, 16384
+
+# formulas' functions that take the model or the calling cell as a hidden input
+_POSITIONAL = (CELL, formulas.functions.DSP) if hasattr(formulas.functions, "DSP") else (CELL,)
+
+
+class Unsupported(Exception):
+    """The workbook uses something this path leaves to formulas' model."""
+
+
+def _sheet_id(name: str) -> str:
+    """formulas' key of a sheet ("SHEET1", "'MY SHEET'")."""
+    return Ranges.get_range(f"'{name.replace(chr(39), chr(39) * 2)}'!A1")["sheet_id"]
+
+
+def _positional_functions() -> frozenset[str]:
+    table = formulas.get_functions()
+    return frozenset(name for name, entry in table.items()
+                     if isinstance(entry, dict) and set(entry.get("extra_inputs", ())) & set(_POSITIONAL))
+
+
+_functions_reading_position: frozenset[str] | None = None
+
+
+def check(pkg, cells: dict, tokens, names: dict[str, str], planner_names: set[str]) -> None:
+    """Raise Unsupported for a workbook this path leaves to the model. `tokens(text)` gives
+    (functions called, names referred to) of a formula (engine._tokens); `names` maps each
+    defined name the formulas use (upper case) to its definition, and `planner_names` are
+    the names whose definitions call planner functions (the model computes those)."""
+    global _functions_reading_position
+    if _functions_reading_position is None:
+        _functions_reading_position = _positional_functions()
+    if planner_names:
+        raise Unsupported("a name computed with planner formulas")
+    for name, text in names.items():
+        if _reference(text) is None:
+            raise Unsupported(f"the name {name}, which is not one range")
+    for fc in cells.values():
+        text = fc.shape or fc.text
+        if "[" in text or "@" in text:
+            raise Unsupported("links, structured references or implicit intersection")
+        called, referred = tokens(text)
+        if referred - set(names):
+            raise Unsupported("a name that is not defined here")
+        if any(name.upper() in _functions_reading_position for name in called):
+            raise Unsupported("a function that reads its own cell")
+
+
+def _reference(text: str) -> dict | None:
+    """The range a name's definition is (Sheet1!$A$1:$B$2), or None for anything else."""
+    text = text.strip().lstrip("=")
+    tokens = Tokenizer("=" + text).items
+    if len(tokens) != 1 or tokens[0].type != Token.OPERAND or tokens[0].subtype != Token.RANGE \
+            or "!" not in text or "[" in text:
+        return None
+    try:
+        rng = Ranges.get_range(text)
+    except Exception:  # noqa: BLE001 - not a range formulas reads
+        return None
+    return rng if rng.get("sheet_id") else None
+
+
+def _stored(c, strings: list[str]):
+    """A constant cell's value as formulas' reader gives it (openpyxl's, with the escapes of
+    shared strings undone), or sh.EMPTY."""
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        inline = c.find(_M + "is")
+        return xlsx._text(inline) if inline is not None else sh.EMPTY  # not unescaped, as openpyxl reads it
+    v = c.find(_M + "v")
+    if v is None or v.text is None:
+        return sh.EMPTY
+    if kind == "n":
+        return _cast_number(v.text)
+    if kind == "s":
+        return strings[int(v.text)]
+    if kind == "b":
+        return bool(int(v.text))
+    if kind == "str":
+        return v.text
+    raise Unsupported(f"a stored value of type {kind}")
+
+
+def _strings(pkg) -> list[str]:
+    from formulas.excel import xlreader
+
+    out = []
+    for text in xlsx.shared_strings(pkg):  # as engine._read_string_table reads them
+        if "_x" in text:
+            text = xlreader._re_hex.sub(xlreader.replace_hex, text)
+        out.append(text.replace("x005F_", ""))
+    return out
+
+
+class _Compiled:
+    """One formula compiled by formulas at one cell, callable for any cell of its shape."""
+
+    def __init__(self, sheet_id: str, row: int, col: int, text: str, names: dict,
+                 cell_ref: str | None = None):
+        self.sheet_id, self.row, self.col = sheet_id, row, col
+        self.reusable = False
+        self.context = {"sheet": sheet_id.strip("'").replace("''", "'")}
+        ref = cell_ref or f"{get_column_letter(col)}{row}"
+        try:
+            cell = Cell(ref, "=" + text, context=dict(self.context)).compile()
+        except (FormulaError, Exception) as exc:  # noqa: BLE001 - the model reports it
+            raise Unsupported(f"cannot compile ={text}") from exc
+        self.output = cell.range.ranges[0]
+        self.pipe = cell.func.func
+        # A defined name reaches the formula as the range it stands for (the model's Ref).
+        self.inputs = [rng.ranges[0] if hasattr(rng, "ranges") and rng.ranges else names.get(key)
+                       for key, rng in cell.func.inputs.items()]
+        if any(r is None for r in self.inputs):
+            raise Unsupported("an input that is not a range")
+        keys = list(cell.func.inputs)
+        # Each input as the reference tokens of the formula that give it, to be moved to
+        # other cells; a name's range never moves.
+        refs = [t.value for t in Tokenizer("=" + text).items
+                if t.type == Token.OPERAND and t.subtype == Token.RANGE]
+        by_key: dict[str, list[str]] = collections.defaultdict(list)
+        for ref_text in refs:
+            if ref_text.upper() in names:
+                by_key[ref_text.upper()].append(ref_text)
+                continue
+            try:
+                by_key[Ranges.get_range(ref_text, self.context)["name"]].append(ref_text)
+            except Exception:  # noqa: BLE001 - not a reference formulas reads: leave to the model
+                raise Unsupported(f"a reference {ref_text}") from None
+        if set(by_key) != set(keys):
+            raise Unsupported("inputs that do not match the formula's references")
+        self.moves = [names[k] if k in names else by_key[k] for k in keys]
+
+    def ranges_at(self, row: int, col: int) -> list[dict] | None:
+        """The input ranges of the formula moved to (row, col), or None when the moved formula
+        does not read as this one (two references that coincide here and part there)."""
+        if (row, col) == (self.row, self.col):
+            return self.inputs
+        dr, dc = row - self.row, col - self.col
+        out = []
+        for group in self.moves:
+            if isinstance(group, dict):  # a defined name's range
+                out.append(group)
+                continue
+            names = set()
+            rng = None
+            for ref_text in group:
+                moved = Translator.translate_range(ref_text, dr, dc)
+                try:
+                    rng = Ranges.get_range(moved, self.context)
+                except Exception:  # noqa: BLE001 - moved off the sheet (#REF!)
+                    return None
+                names.add(rng["name"])
+            if len(names) != 1:
+                return None
+            out.append(rng)
+        if len({r["name"] for r in out}) != len(out):
+            return None  # two inputs that are one here: the compiled formula takes them apart
+        return out
+
+
+def _bounds(rng: dict) -> tuple[int, int, int, int]:
+    return int(rng["r1"]), int(rng["n1"]), int(rng["r2"]), int(rng["n2"])
+
+
+class _Node:
+    __slots__ = ("compiled", "inputs", "output", "cells", "sheet_id", "label")
+
+    def __init__(self, compiled, inputs, output, cells, sheet_id, label):
+        self.compiled, self.inputs, self.output = compiled, inputs, output
+        self.cells, self.sheet_id, self.label = cells, sheet_id, label
+
+
+def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell, reasons: dict,
+                to_value) -> dict:
+    """The value of every cell, computed without formulas' model; raises Unsupported.
+
+    `cells` and `found` are engine.formula_cells and the blocks of blocks.plan, `names` the
+    definitions of the names they use (as `check` takes them); `note_cell`
+    is a context manager naming the cell being computed, whose error reasons the planner's
+    adapter keeps in `reasons`; `to_value(v, key)` turns an engine value of "SHEET!A1" into
+    the value recalculate reports."""
+    strings = _strings(pkg)
+    name_ranges = {name: _reference(text) for name, text in names.items()}
+    sheet_ids = {s.name: _sheet_id(s.name) for s in pkg.sheets}
+    names_of = {sid: name for name, sid in sheet_ids.items()}
+    store: dict[str, dict[tuple[int, int], object]] = {sid: {} for sid in sheet_ids.values()}
+    formula_at: dict[tuple[str, int, int], int] = {}
+    for sheet in pkg.sheets:
+        sid = sheet_ids[sheet.name]
+        values = store[sid]
+        for ref, c in xlsx.index_cells(pkg.xml(sheet.part)).items():
+            if c.find(_M + "f") is not None:
+                continue
+            v = _stored(c, strings)
+            if v is not sh.EMPTY:
+                values[xlsx.split_ref(ref)] = v
+
+    def compile_at(sid, row, col, text, label, cell_ref=None):
+        with note_cell(f"{names_of[sid].upper()}!{label}"):
+            noted = len(reasons)
+            compiled = _Compiled(sid, row, col, text, name_ranges, cell_ref)
+        # A part of the formula computed while compiling (constants only) whose error was
+        # noted here would not be noted at the other cells of its shape: compile those too.
+        compiled.reusable = bool(compiled.inputs) and len(reasons) == noted
+        return compiled
+
+    nodes: list[_Node] = []
+    in_block = set()
+    for b in found:
+        sid = sheet_ids[b.sheet]
+        compiled = compile_at(sid, b.first, xlsx.split_ref(b.refs()[0])[1], b.text, b.ref, cell_ref=b.ref)
+        refs = b.refs()
+        node_cells = [xlsx.split_ref(r) for r in refs]
+        nodes.append(_Node(compiled, compiled.inputs, compiled.output, node_cells, sid, b.ref))
+        in_block.update((b.sheet, r) for r in refs)
+    shapes: dict[tuple[str, str], _Compiled] = {}
+    from workbook.recalc.engine import own_formula  # the engine imports this module
+
+    for key, fc in cells.items():
+        if key in in_block:
+            continue
+        sid = sheet_ids[fc.sheet]
+        row, col = xlsx.split_ref(fc.ref)
+        if fc.kind == "array":  # one formula over its block, compiled on its own
+            ref = fc.cells[0] if len(fc.cells) == 1 else f"{fc.cells[0]}:{fc.cells[-1]}"
+            compiled = compile_at(sid, row, col, fc.text, ref, cell_ref=ref)
+            nodes.append(_Node(compiled, compiled.inputs, compiled.output,
+                               [xlsx.split_ref(c) for c in fc.cells], sid, ref))
+            continue
+        compiled = shapes.get((sid, fc.shape))
+        inputs = compiled.ranges_at(row, col) if compiled is not None else None
+        if inputs is None:
+            compiled = compile_at(sid, row, col, own_formula(fc), fc.ref)
+            if compiled.reusable:
+                shapes.setdefault((sid, fc.shape), compiled)
+            inputs = compiled.inputs
+        output = compiled.output if (row, col) == (compiled.row, compiled.col) else \
+            Ranges.get_range(fc.ref, compiled.context)
+        nodes.append(_Node(compiled, inputs, output, [(row, col)], sid, fc.ref))
+    for i, node in enumerate(nodes):
+        for row, col in node.cells:
+            formula_at[(node.sheet_id, row, col)] = i
+
+    order = _order(nodes, formula_at, set(store))
+    for i in order:
+        node = nodes[i]
+        args = [_range_value(rng, store) for rng in node.inputs]
+        with note_cell(f"{names_of[node.sheet_id].upper()}!{node.label}"):
+            try:
+                value = node.compiled.pipe(*args)
+            except sh.DispatcherError as ex:
+                if not isinstance(ex.ex, NotImplementedError):
+                    raise Unsupported("a formula that raised") from None
+                value = Error.errors["#NAME?"]
+            except Exception:  # noqa: BLE001 - the model reports it, cell by cell
+                raise Unsupported("a formula that raised") from None
+        grid = format_output(node.output, replace_empty(value)).value
+        r0, c0, _, _ = _bounds(node.output)
+        values = store[node.sheet_id]
+        for row, col in node.cells:
+            values[(row, col)] = grid[row - r0, col - c0]
+
+    out: dict[tuple[str, str], object] = {}
+    for sid, values in store.items():
+        sheet = names_of[sid]
+        upper = sheet.upper()
+        for (row, col), v in values.items():
+            ref = f"{get_column_letter(col)}{row}"
+            out[(sheet, ref)] = to_value(v, f"{upper}!{ref}")
+    return out
+
+
+def _range_value(rng: dict, store: dict) -> Ranges:
+    """The input `rng` as formulas' model hands it to a formula: its cells' values, empty
+    cells as sh.EMPTY."""
+    r1, c1, r2, c2 = _bounds(rng)
+    values = store[rng["sheet_id"]]
+    if r1 == r2 and c1 == c2:
+        grid = np.array([[values.get((r1, c1), sh.EMPTY)]], dtype=object)
+    else:
+        grid = np.empty((r2 - r1 + 1, c2 - c1 + 1), dtype=object)
+        get = values.get
+        for i, row in enumerate(range(r1, r2 + 1)):
+            grid[i, :] = [get((row, col), sh.EMPTY) for col in range(c1, c2 + 1)]
+    return Ranges().set_value(rng, grid)
+
+
+def _order(nodes: list[_Node], formula_at: dict, sheets: set) -> list[int]:
+    """Node indices in dependency order (Kahn's algorithm); Unsupported on a cycle."""
+    by_column: dict[tuple[str, int], list[int]] = collections.defaultdict(list)
+    for sid, row, col in formula_at:
+        by_column[(sid, col)].append(row)
+    for rows in by_column.values():
+        rows.sort()
+    users: list[list[int]] = [[] for _ in nodes]
+    waiting = [0] * len(nodes)
+    for i, node in enumerate(nodes):
+        needs = set()
+        for rng in node.inputs:
+            sid = rng["sheet_id"]
+            if sid not in sheets:
+                raise Unsupported("a reference to a sheet the workbook does not have")
+            r1, c1, r2, c2 = _bounds(rng)
+            if r1 < 1 or c1 < 1 or r2 >= MAX_ROW or c2 >= MAX_COL:
+                raise Unsupported("a whole row or column")
+            for col in range(c1, c2 + 1):
+                rows = by_column.get((sid, col))
+                if not rows:
+                    continue
+                for k in range(bisect.bisect_left(rows, r1), bisect.bisect_right(rows, r2)):
+                    needs.add(formula_at[(sid, rows[k], col)])
+        if i in needs:
+            raise Unsupported("a formula that refers to itself")
+        waiting[i] = len(needs)
+        for j in needs:
+            users[j].append(i)
+    ready = collections.deque(i for i, n in enumerate(waiting) if n == 0)
+    order = []
+    while ready:
+        i = ready.popleft()
+        order.append(i)
+        for j in users[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                ready.append(j)
+    if len(order) != len(nodes):
+        raise Unsupported("a circular reference")
+    return order
+
