@@ -572,15 +572,15 @@ def recalculate(pkg: Package, vectorise: bool = True, fast: bool = True) -> Reca
     model; any other, or with `fast` off, by the model."""
     cells = formula_cells(pkg)
     found = vector_blocks(cells) if vectorise else []
-    nodes = _engine_nodes(cells, found)
-    if nodes > limits.FORMULA_CELLS:
-        raise EngineError(f"the workbook has {nodes:,} formulas to compute (a filled-down column of one "
-                          f"formula counts once); the embedded engine takes at most {limits.FORMULA_CELLS:,}")
     if fast:
         try:
             return _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells))
         except grid.Unsupported:
             pass  # the model computes it
+    nodes = _engine_nodes(cells, found)
+    if nodes > limits.FORMULA_CELLS:  # the fast path keeps no node per cell: limits.CELLS bounds it
+        raise EngineError(f"the workbook has {nodes:,} formulas to compute (a filled-down column of one "
+                          f"formula counts once); the embedded engine takes at most {limits.FORMULA_CELLS:,}")
     return _recalculate_model(pkg, cells, found)
 
 

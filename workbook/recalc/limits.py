@@ -1,9 +1,9 @@
 """What the engine takes from one workbook: limits that keep any input's memory and time
 bounded, each checked before the work it guards, and refused in one line naming it.
 
-The embedded engine holds a few hundred bytes per value cell and tens of kilobytes per
-formula cell (a node of formulas' dispatcher each); the limits keep a workbook at them
-under about 1 GB. Excel's own limits are kept where Excel has one.
+The embedded engine holds a few kilobytes per cell on its fast path (grid.py) and tens of
+kilobytes per formula cell in formulas' model (a node of its dispatcher each); the limits
+keep a workbook at them under about 1 GB. Excel's own limits are kept where Excel has one.
 """
 
 MiB = 1 << 20
@@ -15,7 +15,7 @@ PART_BYTES = 64 * MiB  # one member of the package
 # (32,767 characters of a cell) is far shorter.
 TOKEN_BYTES = 1 * MiB
 CELLS = 100_000  # cells with content, in all sheets (about 1 GB of the engine's memory)
-FORMULA_CELLS = 10_000  # formulas the engine builds a node for (a filled-down column of one shape: one)
+FORMULA_CELLS = 10_000  # formulas the model builds a node for (a filled-down column of one shape: one)
 ARRAY_CELLS = 100_000  # the block of one array formula
 FORMULA_LENGTH = 8_192  # characters of one formula (Excel's limit)
 NESTING = 64  # levels of nested parentheses in one formula (Excel's limit for functions)
