@@ -150,3 +150,20 @@ def test_random_sheets_give_the_same_values_on_both_paths(tmp_path, rows, shapes
     wb.save(tmp_path / "r.xlsx")
     fast, model = _both(tmp_path / "r.xlsx")
     _same(fast, model)
+
+
+def test_a_filled_down_column_runs_schedulas_pipe_for_its_first_cell_only(tmp_path, monkeypatch):
+    """Each cell of a shape after the first runs as the compiled formula's plain list of steps
+    (grid._Program), checked once against schedula's pipe."""
+    from schedula.utils.dsp import DispatchPipe
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in range(1, 51):
+        ws[f"A{r}"], ws[f"B{r}"], ws[f"C{r}"] = r, -r, f'=IF(SUM(A{r}:B{r})>=0,"even",MAX(A{r},1))'
+    wb.save(tmp_path / "c.xlsx")
+    calls = []
+    real = DispatchPipe.__call__
+    monkeypatch.setattr(DispatchPipe, "__call__", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    values = engine.recalculate(xlsx.read_package(tmp_path / "c.xlsx")).values
+    assert len(calls) == 1 and {values[("Sheet", f"C{r}")] for r in range(1, 51)} == {"even"}

@@ -153,6 +153,12 @@ class _Compiled:
             raise Unsupported(f"cannot compile ={text}") from exc
         self.output = cell.range.ranges[0]
         self.pipe = cell.func.func
+        try:
+            self.program = _Program(self.pipe)
+        except _NotFlat:
+            self.program = None
+        self.checked = False  # the program's first result is checked against the pipe's
+        self.shared = False  # more cells than one compute with it
         # A defined name reaches the formula as the range it stands for (the model's Ref).
         self.inputs = [rng.ranges[0] if hasattr(rng, "ranges") and rng.ranges else names.get(key)
                        for key, rng in cell.func.inputs.items()]
@@ -175,6 +181,26 @@ class _Compiled:
         if set(by_key) != set(keys):
             raise Unsupported("inputs that do not match the formula's references")
         self.moves = [names[k] if k in names else by_key[k] for k in keys]
+
+    def run(self, args: list):
+        """The formula's value for these inputs. A formula that several cells share runs as
+        its program once that has given the pipe's own result (checked at the first cell:
+        that one cell is computed twice); any other by the pipe."""
+        program = self.program if self.shared else None
+        if program is not None and self.checked:
+            try:
+                return program(*args)
+            except _NotFlat:
+                return self.pipe(*args)
+        value = self.pipe(*args)
+        if program is not None:
+            try:
+                self.checked = _same_result(program(*args), value)
+            except Exception:  # noqa: BLE001 - anything the pipe did not raise: keep the pipe
+                self.checked = False
+            if not self.checked:
+                self.program = None
+        return value
 
     def ranges_at(self, row: int, col: int) -> list[dict] | None:
         """The input ranges of the formula moved to (row, col), or None when the moved formula
@@ -202,6 +228,68 @@ class _Compiled:
         if len({r["name"] for r in out}) != len(out):
             return None  # two inputs that are one here: the compiled formula takes them apart
         return out
+
+
+class _NotFlat(Exception):
+    """A compiled formula whose pipe has more than plain function and data steps."""
+
+
+_DATA_KEYS = {"type", "wait_inputs", "index", "filters"}
+_FUNCTION_KEYS = {"type", "inputs", "outputs", "function", "wait_inputs", "index", "solve_cycle", "filters"}
+
+
+class _Program:
+    """A compiled formula's pipe (schedula's DispatchPipe) run as the list of steps it is:
+    each function node called on its inputs' values, each data node's filters applied, in
+    the pipe's own order. schedula's bookkeeping per call (a solution, a workflow graph)
+    costs about 0.2 ms, most of a filled-down cell's time; a pipe with anything else
+    (sub-dispatchers, input domains, several outputs) raises _NotFlat and keeps schedula."""
+
+    def __init__(self, pipe):
+        dsp = pipe.dsp
+        if len(pipe.outputs) != 1:
+            raise _NotFlat
+        self.inputs, self.output = list(pipe.inputs), pipe.outputs[0]
+        self.defaults = {k: v["value"] for k, v in dsp.default_values.items()}
+        self.steps = []
+        for (_, _, (node_id, _)), _, sub in pipe.pipe:
+            node = dsp.nodes[node_id]
+            if sub:
+                raise _NotFlat
+            if node["type"] == "data" and not set(node) - _DATA_KEYS:
+                if node.get("filters"):
+                    self.steps.append((None, node_id, tuple(node["filters"])))
+            elif node["type"] == "function" and not set(node) - _FUNCTION_KEYS and len(node["outputs"]) == 1:
+                self.steps.append((node["function"], tuple(node["inputs"]),
+                                   (node["outputs"][0], tuple(node.get("filters", ())))))
+            else:
+                raise _NotFlat
+
+    def __call__(self, *args):
+        values = dict(self.defaults)
+        values.update(zip(self.inputs, args))
+        for function, inputs, rest in self.steps:
+            if function is None:  # a data node's filters
+                value = values[inputs]
+                for f in rest:
+                    value = f(value)
+                values[inputs] = value
+            else:
+                value = function(*[values[k] for k in inputs])
+                for f in rest[1]:
+                    value = f(value)
+                values[rest[0]] = value
+            if value is sh.NONE:
+                raise _NotFlat  # schedula would leave the node unset
+        return values[self.output]
+
+
+def _same_result(a, b) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and repr(a.tolist()) == repr(b.tolist())
+    return repr(a) == repr(b)
 
 
 def _bounds(rng: dict) -> tuple[int, int, int, int]:
@@ -275,7 +363,9 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
             continue
         compiled = shapes.get((sid, fc.shape))
         inputs = compiled.ranges_at(row, col) if compiled is not None else None
-        if inputs is None:
+        if inputs is not None:
+            compiled.shared = True
+        else:
             compiled = compile_at(sid, row, col, own_formula(fc), fc.ref)
             if compiled.reusable:
                 shapes.setdefault((sid, fc.shape), compiled)
@@ -293,10 +383,12 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
         args = [_range_value(rng, store) for rng in node.inputs]
         with note_cell(f"{names_of[node.sheet_id].upper()}!{node.label}"):
             try:
-                value = node.compiled.pipe(*args)
+                value = node.compiled.run(args)
             except sh.DispatcherError as ex:
                 if not isinstance(ex.ex, NotImplementedError):
                     raise Unsupported("a formula that raised") from None
+                value = Error.errors["#NAME?"]  # as formulas' CellWrapper gives it
+            except NotImplementedError:  # the same, raised in a program
                 value = Error.errors["#NAME?"]
             except Exception:  # noqa: BLE001 - the model reports it, cell by cell
                 raise Unsupported("a formula that raised") from None
