@@ -176,9 +176,9 @@ class _Compiled:
                 continue
             try:
                 by_key[Ranges.get_range(ref_text, self.context)["name"]].append(ref_text)
-            except Exception:  # noqa: BLE001 - not a reference formulas reads: leave to the model
-                raise Unsupported(f"a reference {ref_text}") from None
-        if set(by_key) != set(keys):
+            except Exception:  # noqa: BLE001 - not a reference to formulas (openpyxl reads 70E+9 as "70E", "+", "9")
+                continue
+        if set(by_key) != set(keys):  # every input found among the references
             raise Unsupported("inputs that do not match the formula's references")
         self.moves = [names[k] if k in names else by_key[k] for k in keys]
 
