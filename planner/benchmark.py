@@ -290,6 +290,23 @@ def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=
 SIZE_FIELDS = ("estimate", "low", "high", "disagreement", "p_value", "tasks")
 
 
+def _resampled_tasks(t, ys, floor, full, resamples: int, seed: int):
+    """(ceilings, midpoints, slopes) of each task's sigmoid (a row of `ys` per task) refitted to
+    `resamples` resamples of the models, the same resamples for every task, each started at
+    the task's fit `full`; task-major, and remembered on disk as _bootstrap's are."""
+    k = ys.shape[0]
+    parts = ("tasks", t.tobytes(), ys.tobytes(), floor.tobytes(), resamples, seed)
+    stored = diskcache.load("benchmark-ci", parts, module="benchmark")
+    if stored is not None and stored.get("fits", np.empty(0)).shape == (3, k * resamples):
+        return tuple(stored["fits"])
+    pick = np.random.default_rng(seed).integers(0, t.size, size=(resamples, t.size))
+    rep = lambda v: np.repeat(v, resamples)  # noqa: E731
+    fits = np.array(_fit_batch(np.tile(t[pick], (k, 1)), ys[:, pick].reshape(k * resamples, t.size),
+                               rep(floor), start=tuple(rep(v) for v in full))[:3])
+    diskcache.store("benchmark-ci", parts, module="benchmark", fits=fits)
+    return tuple(fits)
+
+
 @formula(CATEGORY, result="numbers", returns="row", fields=SIZE_FIELDS,
          example="=SIZE_FROM_SCORES(A2:A30, B2:F30, B32:F32, B33:F33)",
          x=Arg("FLOPs or parameters", "Compute (or size) of each model of known size (a column)", kind="data"),
@@ -356,10 +373,8 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     noise = (np.abs(above - below) / 2) ** 2
     # And the sigmoid's own uncertainty: the reading over refits to the known models resampled
     # (each task's resamples started at its fit; a step-like fit moves its step and shows it).
-    pick = np.random.default_rng(sd).integers(0, xs.size, size=(r, xs.size))
     rep = lambda v: np.repeat(v, r)  # noqa: E731 - task-major, as the batch below
-    cb, mb, sb, _ = _fit_batch(np.tile(t[pick], (k, 1)), block[:, cols].T[:, pick].reshape(k * r, xs.size),
-                               rep(floor), start=(rep(ceiling), rep(m), rep(s)))
+    cb, mb, sb = _resampled_tasks(t, block[:, cols].T, floor, (ceiling, m, s), r, sd)
     boot = _reading(rep(score), rep(floor), cb, mb, sb).reshape(k, r)
     readable = np.mean(np.isfinite(boot), axis=1)
     with np.errstate(all="ignore"):

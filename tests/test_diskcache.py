@@ -101,3 +101,25 @@ def test_a_benchmark_bootstrap_is_remembered_too(monkeypatch, tmp_path):
         entry.write_bytes(b"damaged")
     assert np.array_equal(planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100), first)
     assert done.count(True) == 3  # recomputed, the same
+
+
+def test_size_from_scores_remembers_its_resampled_sigmoids(monkeypatch, tmp_path):
+    from planner import benchmark
+
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path))
+    x = np.logspace(18, 24, 12)
+    t = np.log10(x)[:, None]
+    scores = 0.25 + 0.55 / (1 + np.exp(-np.array([1.0, 1.5, 0.8]) * (t - 21))) + 0.01 * np.cos(np.arange(36)).reshape(12, 3)
+    chance, model = np.full(3, 0.25), np.array([0.5, 0.55, 0.45])
+    done = []
+    real = benchmark._fit_batch
+    monkeypatch.setattr(benchmark, "_fit_batch", lambda *a, **k: done.append(k.get("start") is not None)
+                        or real(*a, **k))
+    first = planner.size_from_scores(x, scores, chance, model, resamples=50)
+    assert done.count(True) == 1 and len(list(tmp_path.glob("benchmark-ci-*.npz"))) == 1
+    again = planner.size_from_scores(x, scores, chance, model, resamples=50)
+    assert done.count(True) == 1 and np.array_equal(first, again)
+    planner.size_from_scores(x, scores, chance, model * 1.01, resamples=50)
+    assert done.count(True) == 1  # another model's scores: the same known models' resamples
+    planner.size_from_scores(x, scores, chance, model, resamples=50, seed=4)
+    assert done.count(True) == 2
