@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,9 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Time the fits themselves: fits remembered on disk (planner.diskcache) would be read back.
+os.environ["PLANNER_CACHE_DIR"] = "off"
+
 import planner  # noqa: E402
 from planner import fitting  # noqa: E402
 from planner.fitting import bootstrap_scaling_law  # noqa: E402

@@ -335,7 +335,7 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     data, or for other tokens per parameter), or a task was trained on. Tasks where the score
     is at chance or beyond the ceiling say nothing and are left out; tasks counts those used.
     """
-    from scipy.stats import chi2, norm
+    from scipy.special import chdtrc, ndtri  # what scipy.stats' chi2.sf and norm.ppf call, without its import
 
     xs = _args.number(x, "x", "positive").ravel()
     given = _args.number(scores, "scores", "any")
@@ -394,7 +394,7 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     dof = logs.size - 1
     ratio = q / dof if dof else float("nan")
     # Tasks scattered beyond their noise widen the interval by that excess (the Birge ratio).
-    half = float(norm.ppf(0.5 + lv / 2) * np.sqrt(max(ratio if dof else 1.0, 1.0) / np.sum(w)))
-    p = float(chi2.sf(q, dof)) if dof else 1.0
+    half = float(ndtri(0.5 + lv / 2) * np.sqrt(max(ratio if dof else 1.0, 1.0) / np.sum(w)))
+    p = float(chdtrc(dof, q)) if dof else 1.0
     return np.array([10.0 ** pooled, 10.0 ** (pooled - half), 10.0 ** (pooled + half), ratio if dof else 0.0, p,
                      float(logs.size)])

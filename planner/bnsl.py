@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from . import _args
+from . import _args, diskcache
 from .catalog import Arg, formula
 from .errors import DOMAIN, SHAPE, PlannerError
 from .fitting import _columns, _one_blas_thread
@@ -112,10 +112,17 @@ def fit_bnsl(x, y, breaks=1):
     to BNSL as a, b, c0 and the rows c, d, f. Fitted numbers extrapolate only as far as the
     observations pin the last break down.
     """
-    from scipy.optimize import OptimizeWarning, curve_fit
-
     n_breaks = int(_args.number(breaks, "breaks"))
     xs, ys = _columns({"x": x, "y": y}, 3 + 3 * n_breaks, "the law's numbers", nonnegative=("y",))
+    parts = (xs.tobytes(), ys.tobytes(), n_breaks)
+    return diskcache.remember("bnsl", parts, lambda: {"law": _fit(xs, ys, n_breaks)}, {"law": (3 + 3 * n_breaks,)},
+                              module="bnsl")["law"].copy()
+
+
+def _fit(xs, ys, n_breaks: int) -> np.ndarray:
+    """fit_bnsl's fit of checked observations (remembered on disk by fit_bnsl)."""
+    from scipy.optimize import OptimizeWarning, curve_fit
+
     lx, ly1 = np.log(xs), np.log(ys + 1.0)
     grid = np.array(list(itertools.product(_GRID_A, _GRID_B, _GRID_C)))
     if n_breaks == 0:

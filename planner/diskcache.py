@@ -1,9 +1,10 @@
 """Slow fits remembered across runs, on disk.
 
-A bootstrap of a scaling-law fit takes seconds, and a spreadsheet pays it again on every
-recalculation in a new process (each `planner calc`, each session of the classic add-in).
-Its result depends only on the data, the options and the fitting code, so it is stored under
-a hash of all three and read back instead of recomputed.
+A bootstrap of a scaling-law fit takes seconds, and even one fit a few tenths (most of it
+importing scipy.optimize), which a spreadsheet pays again on every recalculation in a new
+process (each `planner calc`, each session of the classic add-in). A fit's result depends
+only on the data, the options and the fitting code, so it is stored under a hash of all
+three and read back instead of recomputed.
 
 Where: $PLANNER_CACHE_DIR, else $XDG_CACHE_HOME/compute-planner, else ~/.cache/compute-planner.
 PLANNER_CACHE_DIR=off turns it off (as it is where the planner runs from embedded sources, in
@@ -86,3 +87,16 @@ def store(kind: str, parts: tuple, module: str = "fitting", **arrays) -> None:
                 os.unlink(tmp)
     except OSError:
         pass
+
+
+def remember(kind: str, parts: tuple, compute, expect: dict, module: str = "fitting") -> dict:
+    """The arrays compute() gives (a dict of name -> array), or the ones stored for (kind,
+    parts) by `module`'s code when they have the names and shapes of `expect`; what is
+    computed is stored. An error compute() raises is raised, not stored."""
+    stored = load(kind, parts, module)
+    if stored is not None and all(k in stored and stored[k].shape == shape and stored[k].dtype == np.float64
+                                  for k, shape in expect.items()):
+        return stored
+    fresh = compute()
+    store(kind, parts, module, **fresh)
+    return fresh

@@ -10,6 +10,8 @@ scaling/shared.py, read 2026-12-01):
 - Average top-1 error falls with loss as Err = epsilon - k exp(-gamma L) (their eq. 5),
   fitted by least squares (curve_fit_decay_ours). So a target error is a target loss, and
   COMPUTE_FOR_LOSS(LOSS_FOR_ERROR(...)) the budget for it.
+
+Both fits are remembered on disk (planner.diskcache), as the scaling-law fit is.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from . import _args
+from . import _args, diskcache
 from .catalog import Arg, formula
 from .errors import DOMAIN, TYPE, PlannerError
 from .fitting import DATA_D, DATA_L, DATA_N, FIELDS, _columns, _one_blas_thread
@@ -64,22 +66,26 @@ def fit_overtraining_law(params, tokens, losses):
         nn, dd = x
         return a * np.power(nn, e_exp) + b * np.power(6.0, e_exp / 2) * np.power(dd, e_exp) + e
 
-    best, best_residual = None, np.inf
-    with _one_blas_thread():
-        for p0 in _GRID:
-            found = _curve_fit(law, (n, d), loss, p0)
-            if found is None or not np.all(np.isfinite(found)):
-                continue
-            with np.errstate(all="ignore"):
-                residual = float(np.sum((loss - law((n, d), *found)) ** 2))
-            if residual < best_residual:
-                best, best_residual = found, residual
-    if best is None or not best[2] < 0:
-        raise PlannerError("the over-training law did not converge to one whose loss falls with size and "
-                           "tokens; the runs may not span enough sizes", argument=None, kind=DOMAIN)
-    a, b, e_exp, e = best
-    alpha = -e_exp
-    return np.array([e, a, b * 6.0 ** (e_exp / 2), alpha, alpha])
+    def compute():
+        best, best_residual = None, np.inf
+        with _one_blas_thread():
+            for p0 in _GRID:
+                found = _curve_fit(law, (n, d), loss, p0)
+                if found is None or not np.all(np.isfinite(found)):
+                    continue
+                with np.errstate(all="ignore"):
+                    residual = float(np.sum((loss - law((n, d), *found)) ** 2))
+                if residual < best_residual:
+                    best, best_residual = found, residual
+        if best is None or not best[2] < 0:
+            raise PlannerError("the over-training law did not converge to one whose loss falls with size and "
+                               "tokens; the runs may not span enough sizes", argument=None, kind=DOMAIN)
+        a, b, e_exp, e = best
+        alpha = -e_exp
+        return {"law": np.array([e, a, b * 6.0 ** (e_exp / 2), alpha, alpha])}
+
+    parts = (n.tobytes(), d.tobytes(), loss.tobytes())
+    return diskcache.remember("overtraining", parts, compute, {"law": (5,)}, module="downstream")["law"].copy()
 
 
 @formula("Fitting", result="numbers", returns="row", fields=ERROR_FIELDS,
@@ -95,12 +101,17 @@ def fit_error_law(losses, errors):
     three numbers to DOWNSTREAM_ERROR and LOSS_FOR_ERROR.
     """
     loss, err = _columns({"losses": losses, "errors": errors}, 3, "the error law")
-    found = _curve_fit(lambda x, a, b, e: e - a * np.exp(-b * x), loss, err, None)
-    if found is None or not np.all(np.isfinite(found)) or found[0] <= 0 or found[1] <= 0:
-        raise PlannerError("the error law did not converge to an error that falls with the loss; the "
-                           "models may not span enough loss", argument=None, kind=DOMAIN)
-    k, gamma, epsilon = found
-    return np.array([epsilon, k, gamma])
+
+    def compute():
+        found = _curve_fit(lambda x, a, b, e: e - a * np.exp(-b * x), loss, err, None)
+        if found is None or not np.all(np.isfinite(found)) or found[0] <= 0 or found[1] <= 0:
+            raise PlannerError("the error law did not converge to an error that falls with the loss; the "
+                               "models may not span enough loss", argument=None, kind=DOMAIN)
+        k, gamma, epsilon = found
+        return {"law": np.array([epsilon, k, gamma])}
+
+    parts = (loss.tobytes(), err.tobytes())
+    return diskcache.remember("error-law", parts, compute, {"law": (3,)}, module="downstream")["law"].copy()
 
 
 ERROR_LAW = Arg("3 numbers", "An error law {epsilon, k, gamma}, as FIT_ERROR_LAW gives it (a range of three "

@@ -368,13 +368,18 @@ def _objective(key: tuple) -> _HuberLSE:
 
 
 # A spreadsheet recalculates every formula on every edit; fits of unchanged data are
-# remembered (the last 32 data sets), so only an edit to the runs costs a new fit.
+# remembered (the last 32 data sets here, and on disk across runs), so only an edit to the
+# runs costs a new fit.
 @functools.lru_cache(maxsize=32)
 def _fit_key(key: tuple) -> tuple[np.ndarray, np.ndarray]:
-    obj = _objective(key)
-    with _one_blas_thread():
-        inner = _fit(obj)
-        return inner, _law_from_inner(obj, inner)
+    def compute():
+        obj = _objective(key)
+        with _one_blas_thread():
+            inner = _fit(obj)
+            return {"inner": inner, "law": _law_from_inner(obj, inner)}
+
+    found = diskcache.remember("fit", key, compute, {"inner": (5,), "law": (5,)})
+    return found["inner"], found["law"]
 
 
 def _option(value, name: str, arg: Arg) -> float:

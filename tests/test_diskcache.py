@@ -123,3 +123,41 @@ def test_size_from_scores_remembers_its_resampled_sigmoids(monkeypatch, tmp_path
     assert done.count(True) == 1  # another model's scores: the same known models' resamples
     planner.size_from_scores(x, scores, chance, model, resamples=50, seed=4)
     assert done.count(True) == 2
+
+
+def _gadre_like():
+    n = np.array([1.1e8, 4.1e8, 1.4e9, 6.9e9, 1.1e8, 4.1e8])
+    d = n * np.array([20.0, 20.0, 20.0, 20.0, 320.0, 80.0])
+    return n, d, 1.9 + 480 / n ** 0.33 + 480 / d ** 0.33
+
+
+@pytest.mark.parametrize("fit, args, module, counted_name", [
+    (planner.fit_scaling_law, runs, fitting, "_fit"),
+    (planner.fit_overtraining_law, _gadre_like, None, "_curve_fit"),
+    (planner.fit_error_law, lambda: (np.array([2.5, 3.0, 3.5, 4.0, 4.5]),
+                                     np.array([0.4677, 0.5806, 0.6602, 0.7162, 0.7557])), None, "_curve_fit"),
+    (planner.fit_bnsl, lambda: (np.array([160.0, 256, 384, 512, 640, 736, 900, 1100]),
+                                np.array([9.0, 7.5, 6.1, 4.0, 1.9, 1.1, 0.7, 0.5])), None, "_fit"),
+])
+def test_every_fit_is_remembered_across_runs(monkeypatch, tmp_path, fit, args, module, counted_name):
+    """A fit of the same data in a new process is read back; new data is fitted afresh."""
+    import importlib
+
+    module = module or importlib.import_module(fit.__module__)
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path))
+    done = []
+    real = getattr(module, counted_name)
+    monkeypatch.setattr(module, counted_name, lambda *a, **k: done.append(1) or real(*a, **k))
+    fitting.clear_cache()
+    data = args()
+    first = fit(*data)
+    calls = len(done)
+    assert calls >= 1 and list(tmp_path.glob("*.npz"))
+    fitting.clear_cache()  # as a new process would start
+    again = fit(*data)
+    assert len(done) == calls and np.array_equal(first, again)
+    again[0] = -1.0  # the caller's copy
+    assert np.array_equal(fit(*data), first)
+    fit(data[0], data[1] * (1 + 1e-3 * np.arange(data[1].size)), *data[2:])
+    assert len(done) > calls
+    fitting.clear_cache()
