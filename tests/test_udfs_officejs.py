@@ -176,3 +176,14 @@ def test_law_as_a_name_a_row_a_column_or_a_fit():
 def test_law_as_tokens_per_parameter():
     # With D = 20 N and C = 6 N D: N = sqrt(C / 120).
     assert call("CHINCHILLA_N", [1.2e23, 20])[0][0] == pytest.approx((1.2e23 / 120) ** 0.5, rel=1e-12)
+
+
+def test_xlwings_import_of_pyodide_per_cell_fails_at_once_outside_pyodide():
+    """xlwings tries `from pyodide.ffi import JsNull` for each argument cell; the Office.js
+    install marks the module absent, so that import fails without searching the path."""
+    import sys
+
+    assert "pyodide" in sys.modules and sys.modules["pyodide"] is None
+    with pytest.raises(ImportError):
+        from pyodide.ffi import JsNull  # noqa: F401
+    assert xlwings.utils.is_jsnull(None) is False

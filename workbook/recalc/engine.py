@@ -603,6 +603,8 @@ def _planner_names(pkg: Package) -> set[str]:
     """Names whose definitions call planner formulas (their values are frozen in hand-off copies)."""
     out = set()
     for n in pkg.names:
+        if "(" not in n.text:  # a reference or a constant calls no function
+            continue
         try:
             if any(addin_name(f) for f in function_names(local_formula(n.text))):
                 out.add(n.name.upper())
