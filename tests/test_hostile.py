@@ -194,6 +194,30 @@ def test_a_huge_array_formula_is_refused_before_its_block_is_made(capsys, tmp_pa
     refused(capsys, src, tmp_path, "the array formula fills B1:XFD1048576", "100,000")
 
 
+@pytest.mark.parametrize("formula, size", [("=SUM(A1:XFC100000)", 100000 * 16383),
+                                           ("=COUNT(Sheet1!$B$1:$XFC$1048575)", 1048575 * 16382)])
+def test_a_reference_to_billions_of_cells_is_refused_before_it_is_read(capsys, tmp_path, formula, size):
+    src = book_with(tmp_path, "vast.xlsx", {"A1": 1, "A200000": formula})
+    refused(capsys, src, tmp_path, f"reads {size:,} cells of one range", f"at most {limits.RANGE_CELLS:,}")
+
+
+@pytest.mark.parametrize("formula, ref", [("=SUM(A1:A1048576)", "A1:A1048576"), ("=SUM($B$1:$XFD$1)", "B1:XFD1"),
+                                          ("=COUNT(Sheet1!B1:XFD1048576)", "B1:XFD1048576")])
+def test_a_range_to_the_sheets_last_row_or_column_is_refused_not_misread(capsys, tmp_path, formula, ref):
+    """formulas reads A1:A1048576 as A1 alone: a wrong sum, so the engine refuses it."""
+    src = book_with(tmp_path, "edge.xlsx", {"A1": 1, "A2": 2, "C3": formula})
+    refused(capsys, src, tmp_path, f"refers to {ref}, at the sheet's last", "misreads", "stop short of it")
+
+
+def test_whole_rows_and_columns_are_read_as_far_as_the_sheet_goes(tmp_path):
+    from workbook.recalc.calc import calc as run
+
+    src = book_with(tmp_path, "columns.xlsx", {"A1": 1, "A2": 2, "B1": "=SUM(A:A)*COUNT(A:A)",
+                                               "C5": "=COUNT(1:2)+SUM(A1:A1048575)"})
+    values = run(src, tmp_path / "o.xlsx").values
+    assert values[("Sheet1", "B1")] == 6.0 and values[("Sheet1", "C5")] == 3.0 + 3.0
+
+
 def test_too_many_formula_cells_are_refused(capsys, tmp_path):
     src = book_with(tmp_path, "many.xlsx", {f"A{i}": f"=ROW()*{i}" for i in range(1, limits.FORMULA_CELLS + 2)})
     refused(capsys, src, tmp_path, f"has {limits.FORMULA_CELLS + 1:,} formulas to compute",

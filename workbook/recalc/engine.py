@@ -44,7 +44,7 @@ from openpyxl.utils.cell import (column_index_from_string, coordinate_from_strin
 
 from workbook.addin import cells as adapter  # noqa: E402
 from workbook.addin.cells import CellError  # noqa: E402
-from openpyxl.formula.tokenizer import Token  # noqa: E402
+from openpyxl.formula.tokenizer import Token, Tokenizer  # noqa: E402
 from openpyxl.formula.translate import Translator  # noqa: E402
 from openpyxl.utils.cell import coordinate_to_tuple  # noqa: E402
 
@@ -130,6 +130,7 @@ for _name in ("formulas", "schedula"):  # their warnings are reported as cell er
 # Prefixes Excel may store before a function name: _xludf. marks a user-defined function
 # that was not loaded when the file was saved, _xlfn. a function newer than the file format.
 _PREFIXES = ("_XLUDF.", "_XLFN.", "_XLWS.")
+MAX_ROW, MAX_COL = 1048576, 16384  # a sheet's last row and column
 
 
 class EngineError(XlsxError):
@@ -459,6 +460,48 @@ def _refuse_3d_references(pkg: Package, text: str, where: str) -> None:
                           f"the embedded engine; add the sheets' cells one by one (in ={text})", where)
 
 
+def _range_bounds(text: str):
+    """(reference, (c1, r1, c2, r2)) of each cell or range `text` names with both corners
+    (not whole rows or columns, not names), by openpyxl's tokenizer."""
+    try:
+        tokens = Tokenizer("=" + text).items
+    except Exception:  # noqa: BLE001 - openpyxl's TokenizerError: formulas' own reading decides
+        return
+    for t in tokens:
+        if t.type != Token.OPERAND or t.subtype != Token.RANGE:
+            continue
+        ref = t.value.rpartition("!")[2].replace("$", "")
+        try:
+            bounds = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue  # a defined name
+        if None not in bounds:
+            yield ref, bounds
+
+
+def _refuse_vast_ranges(text: str, shape: str, where: str) -> None:
+    """Refuse a reference to more cells than limits.RANGE_CELLS (B1:XFC1048575 is 17 billion),
+    which either path would hold in memory whole. (Whole rows and columns, A:A and 1:1, are
+    read as far as the sheet has cells.) A shape's references have its cells' sizes."""
+    for _, (c1, r1, c2, r2) in _range_bounds(shape):
+        size = (r2 - r1 + 1) * (c2 - c1 + 1)
+        if size > limits.RANGE_CELLS:
+            raise EngineError(f"the formula ={text} reads {size:,} cells of one range; the embedded engine "
+                              f"reads at most {limits.RANGE_CELLS:,} (a whole column is 1,048,576)", where)
+
+
+def _refuse_edge_ranges(text: str, where: str) -> None:
+    """Refuse a reference that names the sheet's last row or column (A1:A1048576, B1:XFD1):
+    formulas misreads it (SUM(A1:A1048576) would sum A1 alone)."""
+    if "1048576" not in text and "XFD" not in text.upper():
+        return  # the cheap test, for every cell
+    for ref, (_, _, c2, r2) in _range_bounds(text):
+        if r2 == MAX_ROW or c2 == MAX_COL:
+            last, whole = ("row", "the whole column (A:A)") if r2 == MAX_ROW else ("column", "the whole row (1:1)")
+            raise EngineError(f"the formula ={text} refers to {ref}, at the sheet's last {last}, which the "
+                              f"embedded engine misreads; refer to {whole} or stop short of it", where)
+
+
 def _check_functions(pkg: Package, text: str, shape: str, where: str, known) -> bool:
     """Refuse a formula that calls a function the engine lacks; whether it calls planner formulas."""
     try:
@@ -466,6 +509,7 @@ def _check_functions(pkg: Package, text: str, shape: str, where: str, known) -> 
     except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
         raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
     _refuse_3d_references(pkg, shape, where)
+    _refuse_vast_ranges(text, shape, where)
     for name in names:
         # formulas' table is a defaultdict that files unknown names under not_implemented
         if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
@@ -510,6 +554,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 children.append((ref, f.get("si", "")))
                 continue
             text = local_formula((f.text or "").strip())
+            _refuse_edge_ranges(text, where)  # by the cell's own references, which its shape moves
             shape = shape_of(text, ref)
             addin = checked.get(shape)
             if addin is None:  # what a formula calls depends on its shape only
@@ -575,8 +620,10 @@ def recalculate(pkg: Package, vectorise: bool = True, fast: bool = True) -> Reca
     if fast:
         try:
             return _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells))
-        except grid.Unsupported:
-            pass  # the model computes it
+        except EngineError:
+            raise  # the model would say the same
+        except Exception:  # noqa: BLE001 - grid.Unsupported, or anything else it did not foresee
+            pass  # the model computes it, as it always has
     nodes = _engine_nodes(cells, found)
     if nodes > limits.FORMULA_CELLS:  # the fast path keeps no node per cell: limits.CELLS bounds it
         raise EngineError(f"the workbook has {nodes:,} formulas to compute (a filled-down column of one "

@@ -116,12 +116,15 @@ def _stored(c, strings: list[str]):
     v = c.find(_M + "v")
     if v is None or v.text is None:
         return sh.EMPTY
-    if kind == "n":
-        return _cast_number(v.text)
-    if kind == "s":
-        return strings[int(v.text)]
-    if kind == "b":
-        return bool(int(v.text))
+    try:
+        if kind == "n":
+            return _cast_number(v.text)
+        if kind == "s":
+            return strings[int(v.text)]
+        if kind == "b":
+            return bool(int(v.text))
+    except (ValueError, IndexError):
+        raise Unsupported(f"a stored value {v.text!r} of type {kind} that does not read as one") from None
     if kind == "str":
         return v.text
     raise Unsupported(f"a stored value of type {kind}")
