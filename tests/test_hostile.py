@@ -201,6 +201,12 @@ def test_a_reference_to_billions_of_cells_is_refused_before_it_is_read(capsys, t
     refused(capsys, src, tmp_path, f"reads {size:,} cells of one range", f"at most {limits.RANGE_CELLS:,}")
 
 
+def test_ranges_that_grow_down_a_column_are_refused_past_the_cells_read_in_all(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "READ_CELLS", 2_000_000)  # the default's work, scaled down for a test
+    src = book_with(tmp_path, "growing.xlsx", {f"A{r}": f"=COUNT($B$1:XFC{r})" for r in range(1, 400)})
+    refused(capsys, src, tmp_path, "the formulas read more than 2,000,000 cells of ranges in all")
+
+
 @pytest.mark.parametrize("formula, ref", [("=SUM(A1:A1048576)", "A1:A1048576"), ("=SUM($B$1:$XFD$1)", "B1:XFD1"),
                                           ("=COUNT(Sheet1!B1:XFD1048576)", "B1:XFD1048576")])
 def test_a_range_to_the_sheets_last_row_or_column_is_refused_not_misread(capsys, tmp_path, formula, ref):

@@ -479,11 +479,12 @@ def _range_bounds(text: str):
             yield ref, bounds
 
 
-def _refuse_vast_ranges(text: str, shape: str, where: str) -> None:
+def _refuse_vast_ranges(text: str, where: str) -> None:
     """Refuse a reference to more cells than limits.RANGE_CELLS (B1:XFC1048575 is 17 billion),
     which either path would hold in memory whole. (Whole rows and columns, A:A and 1:1, are
-    read as far as the sheet has cells.) A shape's references have its cells' sizes."""
-    for _, (c1, r1, c2, r2) in _range_bounds(shape):
+    read as far as the sheet has cells.) Checked at the first cell of each shape; a range
+    that grows down a column ($A$1:B2) is checked again as the fast path reads it."""
+    for _, (c1, r1, c2, r2) in _range_bounds(text):
         size = (r2 - r1 + 1) * (c2 - c1 + 1)
         if size > limits.RANGE_CELLS:
             raise EngineError(f"the formula ={text} reads {size:,} cells of one range; the embedded engine "
@@ -509,7 +510,7 @@ def _check_functions(pkg: Package, text: str, shape: str, where: str, known) -> 
     except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
         raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
     _refuse_3d_references(pkg, shape, where)
-    _refuse_vast_ranges(text, shape, where)
+    _refuse_vast_ranges(text, where)
     for name in names:
         # formulas' table is a defaultdict that files unknown names under not_implemented
         if known.get(name.upper(), not_implemented) is not_implemented and addin_name(name) is None:
@@ -620,8 +621,8 @@ def recalculate(pkg: Package, vectorise: bool = True, fast: bool = True) -> Reca
     if fast:
         try:
             return _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells))
-        except EngineError:
-            raise  # the model would say the same
+        except XlsxError:  # EngineError included: the model would say the same, or read the range whole
+            raise
         except Exception:  # noqa: BLE001 - grid.Unsupported, or anything else it did not foresee
             pass  # the model computes it, as it always has
     nodes = _engine_nodes(cells, found)

@@ -41,7 +41,7 @@ from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet._reader import _cast_number
 
-from workbook.recalc import xlsx
+from workbook.recalc import limits, xlsx
 from workbook.recalc.xlsx import _M
 
 MAX_ROW, MAX_COL = 1048576, 16384
@@ -381,9 +381,10 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
             formula_at[(node.sheet_id, row, col)] = i
 
     order = _order(nodes, formula_at, set(store))
+    read = [0]
     for i in order:
         node = nodes[i]
-        args = [_range_value(rng, store) for rng in node.inputs]
+        args = [_range_value(rng, store, read) for rng in node.inputs]
         with note_cell(f"{names_of[node.sheet_id].upper()}!{node.label}"):
             try:
                 value = node.compiled.run(args)
@@ -411,11 +412,19 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
     return out
 
 
-def _range_value(rng: dict, store: dict) -> Ranges:
+def _range_value(rng: dict, store: dict, read: list) -> Ranges:
     """The input `rng` as formulas' model hands it to a formula: its cells' values, empty
-    cells as sh.EMPTY."""
+    cells as sh.EMPTY. `read` counts the cells all formulas have read, against the limit."""
     r1, c1, r2, c2 = _bounds(rng)
     values = store[rng["sheet_id"]]
+    size = (r2 - r1 + 1) * (c2 - c1 + 1)
+    read[0] += size
+    if size > limits.RANGE_CELLS:  # a range that grew down a column past the limit
+        raise xlsx.XlsxError(f"a formula reads {size:,} cells of one range ({rng['name']}); the embedded "
+                             f"engine reads at most {limits.RANGE_CELLS:,} (a whole column is 1,048,576)")
+    if read[0] > limits.READ_CELLS:
+        raise xlsx.XlsxError(f"the formulas read more than {limits.READ_CELLS:,} cells of ranges in all "
+                             f"(at {rng['name']}); the embedded engine reads at most that")
     if r1 == r2 and c1 == c2:
         grid = np.array([[values.get((r1, c1), sh.EMPTY)]], dtype=object)
     else:

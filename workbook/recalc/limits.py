@@ -18,6 +18,7 @@ CELLS = 100_000  # cells with content, in all sheets (about 1 GB of the engine's
 FORMULA_CELLS = 10_000  # formulas the model builds a node for (a filled-down column of one shape: one)
 ARRAY_CELLS = 100_000  # the block of one array formula
 RANGE_CELLS = 10_000_000  # cells one reference of a formula reads (a whole column is 1,048,576)
+READ_CELLS = 50_000_000  # cells all formulas read together (a running sum down 10,000 rows reads 50 million)
 FORMULA_LENGTH = 8_192  # characters of one formula (Excel's limit)
 NESTING = 64  # levels of nested parentheses in one formula (Excel's limit for functions)
 
