@@ -233,14 +233,13 @@ def _bootstrap(t, ys, floor, full, resamples: int, seed: int):
     """(ceilings, midpoints, slopes) of the sigmoid refitted to `resamples` resamples of the
     models (rows drawn with replacement), each started at the full fit; remembered on disk
     (planner.diskcache) for these data, options and this module's code."""
+    def compute():
+        pick = np.random.default_rng(seed).integers(0, t.size, size=(resamples, t.size))
+        return {"fits": np.array(_fit_batch(t[pick], ys[pick], floor, start=full)[:3])}
+
     parts = (t.tobytes(), ys.tobytes(), floor, resamples, seed)
-    stored = diskcache.load("benchmark-ci", parts, module="benchmark")
-    if stored is not None and stored.get("fits", np.empty(0)).shape == (3, resamples):
-        return tuple(stored["fits"])
-    pick = np.random.default_rng(seed).integers(0, t.size, size=(resamples, t.size))
-    fits = np.array(_fit_batch(t[pick], ys[pick], floor, start=full)[:3])
-    diskcache.store("benchmark-ci", parts, module="benchmark", fits=fits)
-    return tuple(fits)
+    return tuple(diskcache.remember("benchmark-ci", parts, compute, {"fits": (3, resamples)},
+                                    module="benchmark")["fits"])
 
 
 @formula(CATEGORY, result="numbers", returns="table", fields=CI_FIELDS, row_labels=("estimate", "low", "high"),
@@ -295,16 +294,16 @@ def _resampled_tasks(t, ys, floor, full, resamples: int, seed: int):
     `resamples` resamples of the models, the same resamples for every task, each started at
     the task's fit `full`; task-major, and remembered on disk as _bootstrap's are."""
     k = ys.shape[0]
+
+    def compute():
+        pick = np.random.default_rng(seed).integers(0, t.size, size=(resamples, t.size))
+        rep = lambda v: np.repeat(v, resamples)  # noqa: E731
+        return {"fits": np.array(_fit_batch(np.tile(t[pick], (k, 1)), ys[:, pick].reshape(k * resamples, t.size),
+                                            rep(floor), start=tuple(rep(v) for v in full))[:3])}
+
     parts = ("tasks", t.tobytes(), ys.tobytes(), floor.tobytes(), resamples, seed)
-    stored = diskcache.load("benchmark-ci", parts, module="benchmark")
-    if stored is not None and stored.get("fits", np.empty(0)).shape == (3, k * resamples):
-        return tuple(stored["fits"])
-    pick = np.random.default_rng(seed).integers(0, t.size, size=(resamples, t.size))
-    rep = lambda v: np.repeat(v, resamples)  # noqa: E731
-    fits = np.array(_fit_batch(np.tile(t[pick], (k, 1)), ys[:, pick].reshape(k * resamples, t.size),
-                               rep(floor), start=tuple(rep(v) for v in full))[:3])
-    diskcache.store("benchmark-ci", parts, module="benchmark", fits=fits)
-    return tuple(fits)
+    return tuple(diskcache.remember("benchmark-ci", parts, compute, {"fits": (3, k * resamples)},
+                                    module="benchmark")["fits"])
 
 
 @formula(CATEGORY, result="numbers", returns="row", fields=SIZE_FIELDS,
