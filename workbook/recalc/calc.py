@@ -25,10 +25,9 @@ from openpyxl.worksheet.cell_range import MultiCellRange
 from workbook.addin.cells import CellError
 from workbook.recalc import depends, engine, xlsx
 from workbook.recalc.engine import EngineError
-from workbook.recalc.xlsx import _M, XlsxError
+from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW, XlsxError
 
 CT_PART = "[Content_Types].xml"
-MAX_ROW, MAX_COL = 1048576, 16384  # a sheet's size in Excel and LibreOffice
 NOTE_SHEET = "Hand-off"
 NOTE_WIDTH = 90  # characters per line of the hand-off note
 

@@ -49,7 +49,7 @@ from openpyxl.formula.translate import Translator  # noqa: E402
 from openpyxl.utils.cell import coordinate_to_tuple  # noqa: E402
 
 from workbook.recalc import blocks, grid, limits  # noqa: E402
-from workbook.recalc.xlsx import _M, Package, XlsxError, index_cells  # noqa: E402
+from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW, Package, XlsxError, index_cells  # noqa: E402
 
 # Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
 # which Excel and LibreOffice read; formulas' number token requires the sign, so make it
@@ -130,7 +130,6 @@ for _name in ("formulas", "schedula"):  # their warnings are reported as cell er
 # Prefixes Excel may store before a function name: _xludf. marks a user-defined function
 # that was not loaded when the file was saved, _xlfn. a function newer than the file format.
 _PREFIXES = ("_XLUDF.", "_XLFN.", "_XLWS.")
-MAX_ROW, MAX_COL = 1048576, 16384  # a sheet's last row and column
 
 
 class EngineError(XlsxError):

@@ -32,7 +32,6 @@ import numpy as np
 import schedula as sh
 import formulas
 from formulas.cell import CELL, Cell, format_output
-from formulas.errors import FormulaError
 from formulas.functions import replace_empty
 from formulas.ranges import Ranges
 from formulas.tokens.operand import Error
@@ -42,9 +41,7 @@ from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet._reader import _cast_number
 
 from workbook.recalc import limits, xlsx
-from workbook.recalc.xlsx import _M
-
-MAX_ROW, MAX_COL = 1048576, 16384
+from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW
 
 # formulas' functions that take the model or the calling cell as a hidden input
 _POSITIONAL = (CELL, formulas.functions.DSP) if hasattr(formulas.functions, "DSP") else (CELL,)
@@ -152,7 +149,7 @@ class _Compiled:
         ref = cell_ref or f"{get_column_letter(col)}{row}"
         try:
             cell = Cell(ref, "=" + text, context=dict(self.context)).compile()
-        except (FormulaError, Exception) as exc:  # noqa: BLE001 - the model reports it
+        except Exception as exc:  # noqa: BLE001 - formulas' FormulaError or any other: the model reports it
             raise Unsupported(f"cannot compile ={text}") from exc
         self.output = cell.range.ranges[0]
         self.pipe = cell.func.func
@@ -345,9 +342,9 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
     in_block = set()
     for b in found:
         sid = sheet_ids[b.sheet]
-        compiled = compile_at(sid, b.first, xlsx.split_ref(b.refs()[0])[1], b.text, b.ref, cell_ref=b.ref)
         refs = b.refs()
         node_cells = [xlsx.split_ref(r) for r in refs]
+        compiled = compile_at(sid, b.first, node_cells[0][1], b.text, b.ref, cell_ref=b.ref)
         nodes.append(_Node(compiled, compiled.inputs, compiled.output, node_cells, sid, b.ref))
         in_block.update((b.sheet, r) for r in refs)
     shapes: dict[tuple[str, str], _Compiled] = {}

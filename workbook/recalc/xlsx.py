@@ -44,6 +44,9 @@ _LONG_TOKEN = re.compile(rb"[^<]{%d}" % limits.TOKEN_BYTES)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+MAX_ROW, MAX_COL = 1048576, 16384  # a sheet's last row and column, in Excel and LibreOffice
+
+
 class XlsxError(Exception):
     """A problem with the file itself, reported as one line naming the file (and cell)."""
 
