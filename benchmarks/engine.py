@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The command line, writing its peak resident memory (VmHWM, this process's own; a forked
 # child's ru_maxrss also counts the parent's memory at the fork) to $PLANNER_BENCH_PEAK.
-_PEAK = """import os, sys
+_RUN = """import os, sys
 {lift}try:
     from workbook.cli import main
     code = main(sys.argv[1:])
@@ -44,8 +44,8 @@ finally:
         out.write(next(line.split()[1] for line in status if line.startswith("VmHWM")))
 sys.exit(code)
 """
-_UNLIMITED = _PEAK.format(lift="from workbook.recalc import limits\nlimits.FORMULA_CELLS = limits.CELLS = 10**9\n")
-_PEAK = _PEAK.format(lift="")
+_PEAK = _RUN.format(lift="")
+_UNLIMITED = _RUN.format(lift="from workbook.recalc import limits\nlimits.FORMULA_CELLS = limits.CELLS = 10**9\n")
 
 
 def scenario(path: Path, rows: int, native: bool) -> Path:
