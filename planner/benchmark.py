@@ -134,6 +134,16 @@ def _fit_batch(t, y, chance, start=None):
     return ceiling, m * scale[:, 0] + centre[:, 0], s / scale[:, 0], sse[np.arange(batch), pick]
 
 
+def _fits(t, y, chance):
+    """_fit_batch from its grid of starts (ceiling, midpoint, slope, sse), each (batch,):
+    remembered on disk (planner.diskcache) for these data and this module's code, as the
+    resamples are (each fit tries every start: a few hundredths of a second a task)."""
+    chance = np.broadcast_to(np.asarray(chance, dtype=float), (y.shape[0],))
+    parts = ("fit", t.tobytes(), t.shape, y.tobytes(), y.shape, chance.tobytes())
+    return tuple(diskcache.remember("benchmark-fit", parts, lambda: {"fit": np.array(_fit_batch(t, y, chance))},
+                                    {"fit": (4, y.shape[0])}, module="benchmark")["fit"])
+
+
 def _reading(q, chance, ceiling, midpoint, slope):
     """The t at which a sigmoid gives the score q: NaN where it never does (at or below its
     chance score, at or above its ceiling)."""
@@ -177,7 +187,7 @@ def fit_benchmark(x, scores, chance, log_x=True):
     decade of compute). Pass the row to BENCHMARK_SCORE and COMPUTE_FOR_SCORE.
     """
     t, ys, floor, log_x = _data(x, scores, chance, log_x, "a sigmoid (ceiling, midpoint, slope)")
-    ceiling, m, s, _ = _fit_batch(t[None, :], ys[None, :], floor)
+    ceiling, m, s, _ = _fits(t[None, :], ys[None, :], floor)
     if not np.isfinite(m[0] * s[0]):
         raise PlannerError("the sigmoid did not converge; the scores may not rise with x", argument=None, kind=DOMAIN)
     return _row(ceiling[0], m[0], s[0], floor, log_x)
@@ -265,7 +275,7 @@ def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=
     sd = int(_option(seed, "seed", SEED))
     if not q > floor:
         raise PlannerError(f"target must be above the chance score {floor:g}", argument="target", kind=DOMAIN)
-    full = _fit_batch(t[None, :], ys[None, :], floor)[:3]
+    full = _fits(t[None, :], ys[None, :], floor)[:3]
     ceilings, mids, slopes = (np.concatenate(v) for v in zip(full, _bootstrap(t, ys, floor, full, r, sd)))
     reach = _reading(q, floor, ceilings, mids, slopes)
     reach = np.where(np.isnan(reach), np.inf, reach)  # a resample that never reaches the target
@@ -363,7 +373,7 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     cols = np.flatnonzero(usable)
     k = cols.size
     floor, score = floors[cols], target[cols]
-    ceiling, m, s, sse = _fit_batch(np.repeat(t[None, :], k, 0), block[:, cols].T, floor)
+    ceiling, m, s, sse = _fits(np.repeat(t[None, :], k, 0), block[:, cols].T, floor)
     sigma = np.sqrt(sse / max(xs.size - 3, 1))  # each task's scatter about its sigmoid
 
     at = _reading(score, floor, ceiling, m, s)  # log10 x where each task's sigmoid gives the score

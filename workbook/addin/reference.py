@@ -15,7 +15,6 @@ from planner._args import RULES
 from planner.laws import WHY_PRESETS_DIFFER
 
 from workbook.addin import cells
-from workbook.addin.wrappers import excel_arg_name, excel_default
 from workbook.recalc.xlsx import atomic_write
 
 DEFAULT_PATH = Path("docs") / "FUNCTIONS.md"
@@ -60,6 +59,7 @@ def _cell(text) -> str:
 
 
 def _default(param) -> str:
+    from workbook.addin.wrappers import excel_default  # imports xlwings: not at `planner`'s start
     if not param.optional:
         return "required"
     return "empty" if param.default is None else excel_default(param.default)
@@ -77,6 +77,7 @@ def _domain(param) -> str:
 
 
 def _signature(entry) -> str:
+    from workbook.addin.wrappers import excel_arg_name
     names = [excel_arg_name(p.name) for p in entry.params]
     return "=" + entry.excel_name + "(" + ", ".join(
         f"[{n}]" if p.optional else n for n, p in zip(names, entry.params)) + ")"
@@ -105,6 +106,7 @@ def _anchor(entry) -> str:
 
 def markdown() -> str:
     """The whole reference, as Markdown."""
+    from workbook.addin.wrappers import excel_arg_name
     entries = list(cells.FUNCTIONS.values())
     categories: dict[str, list] = {}
     for entry in entries:
