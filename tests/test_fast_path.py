@@ -166,8 +166,11 @@ def test_a_filled_down_column_runs_schedulas_pipe_for_its_first_cell_only(tmp_pa
     for r in range(1, 51):
         ws[f"A{r}"], ws[f"B{r}"], ws[f"C{r}"] = r, -r, f'=IF(SUM(A{r}:B{r})>=0,"even",MAX(A{r},1))'
     wb.save(tmp_path / "c.xlsx")
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path / "cache"))  # compiled here, not read back
     calls = []
     real = DispatchPipe.__call__
     monkeypatch.setattr(DispatchPipe, "__call__", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
     values = engine.recalculate(xlsx.read_package(tmp_path / "c.xlsx")).values
     assert len(calls) == 1 and {values[("Sheet", f"C{r}")] for r in range(1, 51)} == {"even"}
+    again = engine.recalculate(xlsx.read_package(tmp_path / "c.xlsx")).values  # read back: no pipe at all
+    assert len(calls) == 1 and again == values

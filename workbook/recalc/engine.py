@@ -48,7 +48,7 @@ from openpyxl.formula.tokenizer import Token, Tokenizer  # noqa: E402
 from openpyxl.formula.translate import Translator  # noqa: E402
 from openpyxl.utils.cell import coordinate_to_tuple  # noqa: E402
 
-from workbook.recalc import blocks, grid, limits  # noqa: E402
+from workbook.recalc import blocks, grid, limits, programs  # noqa: E402
 from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW, Package, XlsxError, index_cells  # noqa: E402
 
 # Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
@@ -73,6 +73,7 @@ class Omitted(float):
 
 
 OMITTED = Omitted(0.0)
+programs.SPECIAL["omitted"] = OMITTED  # a constant of compiled formulas, stored by name
 formulas.tokens.operand.Empty.compile = staticmethod(lambda: OMITTED)
 
 import formulas.excel.xlreader as _xlreader  # noqa: E402
@@ -395,9 +396,47 @@ def _moved(text: str, ref: str) -> str:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=65536)
+# _tokens of formulas read back from disk (programs.py) by their shapes.
+_read_tokens: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+
+
 def _tokens(formula: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """(functions called, upper-case names referred to) by formulas' own tokenizer."""
+    known = _read_tokens.get(formula)
+    return known if known is not None else _parsed_tokens(formula)
+
+
+def _read_back(sheet: str, shape: str) -> None:
+    """Take the tokens of a shape from its stored entry (programs.py), if it has one."""
+    if shape in _read_tokens or not programs.enabled():
+        return
+    entry = programs.read(grid.shape_key(sheet, shape))
+    try:
+        called, referred = entry["tokens"]
+        if all(type(x) is str for x in called + referred):
+            _read_tokens[shape] = (tuple(called), frozenset(referred))
+    except (TypeError, KeyError, ValueError):
+        pass  # none stored, or not one: parsed
+
+
+def _store_compiled(cells: dict, fresh: dict) -> None:
+    """Store what this run compiled (programs.py): each shape's tokens, and the compiled
+    formulas that grid.recalculate put in `fresh` (it compiles only what it did not read back)."""
+    shapes = {grid.shape_key(fc.sheet, fc.shape): fc.shape for fc in cells.values() if fc.shape}
+    for key in set(shapes) | set(fresh):
+        compiled = fresh.get(key)
+        program = compiled.entry() if compiled is not None else None
+        if program is None and programs.read(key) is not None:
+            continue  # nothing new to store
+        entry = {"program": program}
+        if key in shapes:
+            called, referred = _tokens(shapes[key])
+            entry["tokens"] = [list(called), sorted(referred)]
+        programs.write(key, entry)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed_tokens(formula: str) -> tuple[tuple[str, ...], frozenset[str]]:
     tokens = formulas.Parser().ast("=" + formula.lstrip("="))[0]
     return (tuple(t.name for t in tokens if isinstance(t, Function)),
             frozenset(t.name for t in tokens if isinstance(t, Range) and t.attr.get("is_reference")))
@@ -558,6 +597,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
             shape = shape_of(text, ref)
             addin = checked.get(shape)
             if addin is None:  # what a formula calls depends on its shape only
+                _read_back(sheet.name, shape)
                 addin = checked[shape] = _check_functions(pkg, text, shape, where, known)
             cells = (ref,)
             if kind == "array" and f.get("ref"):
@@ -666,10 +706,13 @@ def _recalculate_fast(pkg: Package, cells: dict, found: list, names: dict) -> Re
     try:
         with warnings.catch_warnings(), _no_cycle_collection():
             warnings.simplefilter("ignore")
+            fresh: dict = {}
             values = grid.recalculate(pkg, cells, found, names, _computing, reasons,
-                                      lambda v, key: _value(v, _reason_text(reasons.get(key))))
+                                      lambda v, key: _value(v, _reason_text(reasons.get(key))), fresh)
     finally:
         _reasons.reset(token)
+    if programs.enabled():
+        _store_compiled(cells, fresh)
     for (sheet, _), fc in cells.items():
         for ref in fc.cells:
             if values.get((sheet, ref)) is None:  # a formula showing an empty cell shows 0

@@ -40,7 +40,7 @@ from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet._reader import _cast_number
 
-from workbook.recalc import limits, xlsx
+from workbook.recalc import limits, programs, xlsx
 from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW
 
 # formulas' functions that take the model or the calling cell as a hidden input
@@ -143,18 +143,17 @@ class _Compiled:
 
     def __init__(self, sheet_id: str, row: int, col: int, text: str, names: dict,
                  cell_ref: str | None = None):
-        self.sheet_id, self.row, self.col = sheet_id, row, col
-        self.reusable = False
+        self.sheet_id, self.row, self.col, self.text = sheet_id, row, col, text
+        self.reusable = False  # other cells of its shape may compute with it
+        self.storable = False  # it may be stored for later runs (programs.py)
+        self.verify = False  # check the program at its first cell even when no other cell shares it
         self.context = {"sheet": sheet_id.strip("'").replace("''", "'")}
-        ref = cell_ref or f"{get_column_letter(col)}{row}"
-        try:
-            cell = Cell(ref, "=" + text, context=dict(self.context)).compile()
-        except Exception as exc:  # noqa: BLE001 - formulas' FormulaError or any other: the model reports it
-            raise Unsupported(f"cannot compile ={text}") from exc
+        self.ref = cell_ref or f"{get_column_letter(col)}{row}"
+        cell = self._compile()
         self.output = cell.range.ranges[0]
-        self.pipe = cell.func.func
+        self._pipe = cell.func.func
         try:
-            self.program = _Program(self.pipe)
+            self.program = _Program(self._pipe)
         except _NotFlat:
             self.program = None
         self.checked = False  # the program's first result is checked against the pipe's
@@ -164,7 +163,7 @@ class _Compiled:
                        for key, rng in cell.func.inputs.items()]
         if any(r is None for r in self.inputs):
             raise Unsupported("an input that is not a range")
-        keys = list(cell.func.inputs)
+        keys = self.keys = list(cell.func.inputs)
         # Each input as the reference tokens of the formula that give it, to be moved to
         # other cells; a name's range never moves.
         refs = [t.value for t in Tokenizer("=" + text).items
@@ -182,11 +181,74 @@ class _Compiled:
             raise Unsupported("inputs that do not match the formula's references")
         self.moves = [names[k] if k in names else by_key[k] for k in keys]
 
+    def _compile(self):
+        try:
+            return Cell(self.ref, "=" + self.text, context=dict(self.context)).compile()
+        except Exception as exc:  # noqa: BLE001 - formulas' FormulaError or any other: the model reports it
+            raise Unsupported(f"cannot compile ={self.text}") from exc
+
+    @property
+    def pipe(self):
+        """formulas' compiled formula (schedula's DispatchPipe); compiled when first needed by
+        a formula read back from disk, which runs as its program."""
+        if self._pipe is None:
+            func = self._compile().func
+            if list(func.inputs) != self.keys:
+                raise Unsupported(f"={self.text} compiles to other inputs than were stored")
+            self._pipe = func.func
+        return self._pipe
+
+    def entry(self) -> dict | None:
+        """The compiled formula as data (programs.py), once its program has given the pipe's
+        own result; None for one that cannot be stored."""
+        if not (self.storable and self.checked and self.program is not None):
+            return None
+        try:
+            return {"sheet": self.context["sheet"], "row": self.row, "col": self.col, "ref": self.ref,
+                    "text": self.text, "keys": [programs.node_id(k) for k in self.keys],
+                    "output": programs.range_code(self.output),
+                    "inputs": [["name"] if isinstance(m, dict) else ["range", programs.range_code(r)]
+                               for m, r in zip(self.moves, self.inputs)],
+                    "moves": [[] if isinstance(m, dict) else list(m) for m in self.moves],
+                    "program": self.program.data()}
+        except programs.NotStorable:
+            return None
+
+    @classmethod
+    def restore(cls, data: dict, sheet_id: str, names: dict) -> _Compiled:
+        """A compiled formula from its entry(), for the names of this workbook; raises
+        ValueError, KeyError or TypeError for data that is not one."""
+        self = cls.__new__(cls)
+        self.sheet_id, self.row, self.col = sheet_id, int(data["row"]), int(data["col"])
+        self.text, self.ref = str(data["text"]), str(data["ref"])
+        self.context = {"sheet": sheet_id.strip("'").replace("''", "'")}
+        if data["sheet"] != self.context["sheet"]:
+            raise ValueError("another sheet's formula")
+        self.keys = [programs.node_of(k) for k in data["keys"]]
+        self.output = programs.range_of(data["output"])
+        self.inputs, self.moves = [], []
+        for key, given, moves in zip(self.keys, data["inputs"], data["moves"], strict=True):
+            if given == ["name"]:
+                self.inputs.append(names[key])  # KeyError: a name this workbook does not define
+                self.moves.append(names[key])
+            else:
+                self.inputs.append(programs.range_of(given[1]))
+                self.moves.append([str(m) for m in moves])
+        self.program = _Program.from_data(data["program"])
+        if self.program.inputs != self.keys:
+            raise ValueError("a program of other inputs")
+        self._pipe = None
+        self.storable = self.checked = True
+        self.reusable = bool(self.inputs)
+        self.verify = self.shared = False
+        return self
+
     def run(self, args: list):
-        """The formula's value for these inputs. A formula that several cells share runs as
-        its program once that has given the pipe's own result (checked at the first cell:
-        that one cell is computed twice); any other by the pipe."""
-        program = self.program if self.shared else None
+        """The formula's value for these inputs. A formula that several cells share (or whose
+        program is to be stored) runs as its program once that has given the pipe's own
+        result (checked at the first cell: that one cell is computed twice); any other by
+        the pipe."""
+        program = self.program if self.shared or self.verify or self._pipe is None else None
         if program is not None and self.checked:
             try:
                 return program(*args)
@@ -251,7 +313,7 @@ class _Program:
             raise _NotFlat
         self.inputs, self.output = list(pipe.inputs), pipe.outputs[0]
         self.defaults = {k: v["value"] for k, v in dsp.default_values.items()}
-        self.steps = []
+        self.steps, self.ids = [], []  # ids: each step's node, which names its function (data())
         for (_, _, (node_id, _)), _, sub in pipe.pipe:
             node = dsp.nodes[node_id]
             if sub:
@@ -259,11 +321,47 @@ class _Program:
             if node["type"] == "data" and not set(node) - _DATA_KEYS:
                 if node.get("filters"):
                     self.steps.append((None, node_id, tuple(node["filters"])))
+                    self.ids.append(node_id)
             elif node["type"] == "function" and not set(node) - _FUNCTION_KEYS and len(node["outputs"]) == 1:
                 self.steps.append((node["function"], tuple(node["inputs"]),
                                    (node["outputs"][0], tuple(node.get("filters", ())))))
+                self.ids.append(node_id)
             else:
                 raise _NotFlat
+
+    def data(self) -> dict:
+        """The program as JSON data (programs.py); raises programs.NotStorable."""
+        P = programs
+        if self.ids is None:
+            raise P.NotStorable("a program read back")
+        steps = []
+        for (function, inputs, rest), node_id in zip(self.steps, self.ids):
+            if function is None:
+                steps.append([P.node_id(inputs), [P.filter_code(f) for f in rest]])
+            else:
+                steps.append([P.node_id(rest[0]), [P.filter_code(f) for f in rest[1]],
+                              P.function_code(node_id, function), [P.node_id(i) for i in inputs]])
+        return {"inputs": [P.node_id(i) for i in self.inputs], "output": P.node_id(self.output),
+                "defaults": [[P.node_id(k), P.value_code(v)] for k, v in self.defaults.items()],
+                "steps": steps}
+
+    @classmethod
+    def from_data(cls, data: dict) -> _Program:
+        """The program data() gave; ValueError (KeyError, TypeError) for data that is not one."""
+        P = programs
+        self = cls.__new__(cls)
+        self.inputs = [P.node_of(i) for i in data["inputs"]]
+        self.output = P.node_of(data["output"])
+        self.defaults = {P.node_of(k): P.value_of(v) for k, v in data["defaults"]}
+        self.steps, self.ids = [], None  # read back, never stored again
+        for step in data["steps"]:
+            node, filters = P.node_of(step[0]), tuple(P.filter_of(f) for f in step[1])
+            if len(step) == 2:  # a data node's filters
+                self.steps.append((None, node, filters))
+            else:
+                _, _, function, inputs = step
+                self.steps.append((P.function_of(function), tuple(P.node_of(i) for i in inputs), (node, filters)))
+        return self
 
     def __call__(self, *args):
         values = dict(self.defaults)
@@ -304,15 +402,22 @@ class _Node:
         self.cells, self.sheet_id, self.label = cells, sheet_id, label
 
 
+def shape_key(sheet: str, shape: str) -> tuple[str, ...]:
+    """programs.py's key of a formula shape of a sheet (by its name)."""
+    return ("shape", sheet.upper(), shape)
+
+
 def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell, reasons: dict,
-                to_value) -> dict:
+                to_value, fresh: dict | None = None) -> dict:
     """The value of every cell, computed without formulas' model; raises Unsupported.
 
     `cells` and `found` are engine.formula_cells and the blocks of blocks.plan, `names` the
     definitions of the names they use (as `check` takes them); `note_cell`
     is a context manager naming the cell being computed, whose error reasons the planner's
     adapter keeps in `reasons`; `to_value(v, key)` turns an engine value of "SHEET!A1" into
-    the value recalculate reports."""
+    the value recalculate reports. A formula stored by an earlier run (programs.py) is read
+    back instead of compiled; each one compiled here is put in `fresh` by its key, for the
+    caller to store once the run has succeeded."""
     strings = _strings(pkg)
     name_ranges = {name: _reference(text) for name, text in names.items()}
     sheet_ids = {s.name: _sheet_id(s.name) for s in pkg.sheets}
@@ -329,13 +434,30 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
             if v is not sh.EMPTY:
                 values[xlsx.split_ref(ref)] = v
 
-    def compile_at(sid, row, col, text, label, cell_ref=None):
+    remember = programs.enabled()
+
+    def compile_at(sid, row, col, text, label, cell_ref=None, key=None, store=True):
+        """A compiled formula, read back if stored. A block of blocks.py is not stored
+        (`store` False): checking its program would compute a whole column twice."""
+        key = key or ("at", names_of[sid].upper(), cell_ref or label, text)
+        stored = programs.read(key) if remember and store else None
+        if stored and stored.get("program"):
+            try:
+                return _Compiled.restore(stored["program"], sid, name_ranges)
+            except (ValueError, KeyError, TypeError, IndexError):
+                pass  # not an entry this code reads: compiled afresh, and stored again
         with note_cell(f"{names_of[sid].upper()}!{label}"):
             noted = len(reasons)
             compiled = _Compiled(sid, row, col, text, name_ranges, cell_ref)
         # A part of the formula computed while compiling (constants only) whose error was
         # noted here would not be noted at the other cells of its shape: compile those too.
-        compiled.reusable = bool(compiled.inputs) and len(reasons) == noted
+        # (Nor would it be noted in a later run that read the formula back: not stored either.)
+        clean = len(reasons) == noted
+        compiled.reusable = bool(compiled.inputs) and clean
+        compiled.storable = clean and store
+        compiled.verify = remember and compiled.storable
+        if fresh is not None and compiled.storable:
+            fresh[key] = compiled
         return compiled
 
     nodes: list[_Node] = []
@@ -344,7 +466,7 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
         sid = sheet_ids[b.sheet]
         refs = b.refs()
         node_cells = [xlsx.split_ref(r) for r in refs]
-        compiled = compile_at(sid, b.first, node_cells[0][1], b.text, b.ref, cell_ref=b.ref)
+        compiled = compile_at(sid, b.first, node_cells[0][1], b.text, b.ref, cell_ref=b.ref, store=False)
         nodes.append(_Node(compiled, compiled.inputs, compiled.output, node_cells, sid, b.ref))
         in_block.update((b.sheet, r) for r in refs)
     shapes: dict[tuple[str, str], _Compiled] = {}
@@ -366,10 +488,13 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
         if inputs is not None:
             compiled.shared = True
         else:
-            compiled = compile_at(sid, row, col, own_formula(fc), fc.ref)
+            compiled = compile_at(sid, row, col, own_formula(fc), fc.ref, key=shape_key(fc.sheet, fc.shape))
+            inputs = compiled.ranges_at(row, col)  # one read back may have been compiled at another cell
+            if inputs is None:  # and not move here: compiled at this cell (and stored for it)
+                compiled = compile_at(sid, row, col, own_formula(fc), fc.ref)
+                inputs = compiled.inputs
             if compiled.reusable:
                 shapes.setdefault((sid, fc.shape), compiled)
-            inputs = compiled.inputs
         output = compiled.output if (row, col) == (compiled.row, compiled.col) else \
             Ranges.get_range(fc.ref, compiled.context)
         nodes.append(_Node(compiled, inputs, output, [(row, col)], sid, fc.ref))

@@ -1,0 +1,212 @@
+"""Compiled formulas remembered across runs (workbook/recalc/programs.py): a workbook
+computed from formulas read back from disk gives every cell the value, and every error
+the reason, that compiling it afresh gives; what cannot be read back is compiled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import json
+
+import numpy as np
+import openpyxl
+import pytest
+from formulas.functions import Array
+from formulas.tokens.operand import Error
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl.workbook.defined_name import DefinedName
+
+from workbook.addin.cells import CellError
+from workbook.recalc import engine, grid, programs, xlsx
+
+from test_fast_path import _SHAPES, _VALUES, _same, _scenario
+
+TEMPLATES = sorted((Path(__file__).resolve().parents[1] / "templates").glob("*.xlsx"))
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    """A cache directory of the test's own, and a count of formulas compiled and read back."""
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path / "cache"))
+    done = {"compiled": 0, "read": 0}
+    real_init, real_restore = grid._Compiled.__init__, grid._Compiled.restore.__func__
+
+    def init(self, *a, **k):
+        done["compiled"] += 1
+        real_init(self, *a, **k)
+
+    def restore(cls, *a, **k):
+        compiled = real_restore(cls, *a, **k)
+        done["read"] += 1
+        return compiled
+
+    monkeypatch.setattr(grid._Compiled, "__init__", init)
+    monkeypatch.setattr(grid._Compiled, "restore", classmethod(restore))
+    return tmp_path / "cache", done
+
+
+def _values(path):
+    return engine.recalculate(xlsx.read_package(path)).values
+
+
+def _off(path, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setenv("PLANNER_CACHE_DIR", "off")
+        return _values(path)
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
+def test_a_template_read_back_gives_the_values_and_reasons_of_a_fresh_compile(path, cache, monkeypatch):
+    folder, done = cache
+    fresh = _off(path, monkeypatch)
+    done["compiled"] = 0
+    first = _values(path)
+    compiled = done["compiled"]
+    stored = sum(bool(json.loads(f.read_bytes())["program"]) for f in (folder / "formulas").glob("*.json"))
+    assert done["read"] == 0 and stored > 0
+    programs._read.clear()  # as a new process starts
+    done["compiled"] = 0
+    again = _values(path)
+    _same(first, fresh)
+    _same(again, fresh)
+    # Every stored formula is read back; compiled are only the rest (blocks of blocks.py, and
+    # formulas whose compile noted an error or whose program names what a file cannot).
+    assert done["read"] == stored and done["compiled"] == compiled - stored
+
+
+def test_the_scenario_read_back_keeps_reasons_noted_while_compiling(cache, tmp_path, monkeypatch):
+    """=GPU_HOURS(1E24,0,0.5) fails while compiling (its arguments are constants): its reason
+    would be lost by a formula read back, so it is compiled on every run."""
+    path = _scenario(tmp_path / "s.xlsx")
+    fresh = _off(path, monkeypatch)
+    _values(path)
+    again = _values(path)
+    _same(again, fresh)
+    assert "gpu must be positive" in again[("Plan", "L1")].reason
+    assert cache[1]["read"] > 0
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(_VALUES, _VALUES, _VALUES), min_size=1, max_size=6),
+       shapes=st.lists(st.sampled_from(_SHAPES), min_size=1, max_size=4))
+def test_random_sheets_read_back_give_a_fresh_compiles_values(tmp_path, monkeypatch, rows, shapes):
+    """The same formulas over other values, in a cache shared between examples: each example
+    reads back what earlier ones compiled."""
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path / "shared-cache"))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r, row in enumerate(rows, start=1):
+        for col, v in zip("ABC", row):
+            if v is not None:
+                ws[f"{col}{r}"] = v
+        for col, shape in zip("DEFG", shapes):
+            ws[f"{col}{r}"] = "=1" if "{p}" in shape and r == 1 else shape.format(r=r, p=r - 1, n=r + 1)
+    wb.save(tmp_path / "r.xlsx")
+    _same(_values(tmp_path / "r.xlsx"), _off(tmp_path / "r.xlsx", monkeypatch))
+
+
+def _named(path, target: str, value_cell: str = "A1"):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["B1"] = 2.0, 5.0, "=Rate*10"
+    wb.defined_names["Rate"] = DefinedName("Rate", attr_text=f"Sheet!${target[0]}${target[1:]}")
+    wb.save(path)
+    return path
+
+
+def test_a_name_read_back_stands_for_what_this_workbook_defines(cache, tmp_path):
+    """The same formula, =Rate*10, in two workbooks whose Rate is another cell: the stored
+    formula takes its names from the workbook it computes."""
+    assert _values(_named(tmp_path / "a.xlsx", "A1"))[("Sheet", "B1")] == 20.0
+    assert _values(_named(tmp_path / "b.xlsx", "A2"))[("Sheet", "B1")] == 50.0
+    assert cache[1]["read"] == 1
+
+
+def test_a_shape_stored_at_one_cell_is_read_back_where_it_starts_elsewhere(cache, tmp_path):
+    def book(path, first):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        for r in range(first, first + 5):  # a running sum: a chain, not a block of blocks.py
+            ws[f"A{r}"], ws[f"B{r}"] = float(r), f"=A{r}*2+$C$1+B{r - 1}"
+        ws["C1"] = 1.0
+        wb.save(path)
+        return path
+
+    assert _values(book(tmp_path / "a.xlsx", 2))[("Sheet", "B4")] == 5.0 + 7.0 + 9.0
+    values = _values(book(tmp_path / "b.xlsx", 20))
+    assert [values[("Sheet", f"B{r}")] for r in range(20, 25)] == [41.0, 84.0, 129.0, 176.0, 225.0]
+    assert cache[1]["read"] == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"not json", b'{"key": 1}', b"[1, 2]"])
+def test_a_damaged_entry_is_compiled_afresh(cache, tmp_path, monkeypatch, damage):
+    folder, done = cache
+    path = _scenario(tmp_path / "s.xlsx")
+    fresh = _off(path, monkeypatch)
+    _values(path)
+    programs._read.clear()  # as a new process starts
+    for entry in (folder / "formulas").glob("*.json"):
+        entry.write_bytes(damage)
+    _same(_values(path), fresh)
+    assert done["read"] == 0
+
+
+def test_an_entry_naming_a_function_formulas_lacks_is_compiled_afresh(cache, tmp_path, monkeypatch):
+    """A well-formed file that names no table function (planted, or written by another
+    version): its formula is compiled and the file stored again."""
+    folder, done = cache
+    path = _scenario(tmp_path / "s.xlsx")
+    fresh = _off(path, monkeypatch)
+    _values(path)
+    programs._read.clear()
+    planted = kept = 0
+    for file in (folder / "formulas").glob("*.json"):
+        entry = json.loads(file.read_bytes())
+        steps = [s for s in (entry["program"] or {}).get("program", {}).get("steps", []) if len(s) == 4]
+        for step in steps:
+            step[2] = ["fn", "NO_SUCH_FUNCTION"]
+        planted += bool(steps)
+        kept += bool(entry["program"]) and not steps  # a formula that only reads a cell (=Plan!H1)
+        file.write_text(json.dumps(entry))
+    assert planted
+    _same(_values(path), fresh)
+    assert done["read"] == kept
+    programs._read.clear()
+    _values(path)
+    assert done["read"] == kept + kept + planted  # stored again, readable
+
+
+def test_off_stores_nothing(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLANNER_CACHE_DIR", "off")
+    assert not programs.enabled()
+    _values(_scenario(tmp_path / "s.xlsx"))
+    assert not list(tmp_path.rglob("*.json"))
+
+
+@pytest.mark.parametrize("value", [
+    0, 7, -3, 2.5, float("inf"), float("nan"), np.float64(1e-300), np.float64("-inf"), True, False, np.bool_(True),
+    "", "text", 'a "quote" and \u00e9', Error.errors["#DIV/0!"], Error.errors["#N/A"], engine.OMITTED,
+    np.array([[1, "x"], [2.5, Error.errors["#REF!"]]], dtype=object).view(Array),
+    np.array([[np.float64(1.5), True]], dtype=object),
+])
+def test_a_constant_reads_back_as_the_same_value_of_the_same_type(value):
+    back = programs.value_of(json.loads(json.dumps(programs.value_code(value))))
+    assert type(back) is type(value)
+    if isinstance(value, np.ndarray):
+        assert back.shape == value.shape and repr(back.tolist()) == repr(value.tolist())
+        assert all(type(a) is type(b) for a, b in zip(back.ravel(), value.ravel()))
+    else:
+        assert repr(back) == repr(value)
+
+
+@pytest.mark.parametrize("value", [object(), {"a": 1}, np.array([1.0, 2.0]), [1, 2], None])
+def test_a_constant_of_another_kind_is_not_stored(value):
+    with pytest.raises(programs.NotStorable):
+        programs.value_code(value)
+
+
+def test_an_error_read_back_is_formulas_own_error_value():
+    back = programs.value_of(programs.value_code(Error.errors["#NUM!"]))
+    assert back is Error.errors["#NUM!"]
+    assert isinstance(engine._value(back), CellError)

@@ -1,0 +1,257 @@
+"""Compiled formulas remembered across runs, on disk: what a template's start-up costs.
+
+Parsing and compiling one formula shape with formulas takes about a millisecond and a
+half, and a template has up to 263 of them: most of its time as a whole process. What the
+fast path keeps of a compile is small and plain: the functions and names a formula refers
+to, its input and output ranges, and its program (grid._Program: which of formulas'
+functions runs on which values, in which order). That is stored as JSON, one file per
+formula shape of a sheet, and read back by the next run instead of compiling.
+
+- Where: planner.diskcache's directory ($PLANNER_CACHE_DIR; "off" turns it off), in
+  formulas/, each file named by a hash of its key, of formulas' and schedula's versions
+  and of this engine's code, so a file serves only the code that wrote it.
+- What: data only. Functions are named by their keys in formulas' tables, values by type
+  tags; reading a file never runs anything from it, and a file that does not read as an
+  entry is ignored (its formula is compiled afresh).
+- When: a program is stored only after it has given the compiled formula's own result at
+  its cell (grid._Compiled.run), and only for formulas whose compile noted no error;
+  anything else (a step that is not a table function, a value of another type) raises
+  NotStorable, and that formula is compiled on every run, as without the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import schedula as sh
+import formulas
+from formulas.builder import _default_filter
+from formulas.functions import Array
+from formulas.functions.operators import OPERATORS
+from formulas.tokens.operand import Error, XlError
+
+FORMAT = 1
+_MAX_BYTES = 1 << 20  # an entry is a few kilobytes; a larger file is not one of ours
+_SUFFIX = re.compile(r"<\d+>$")  # schedula's suffix on a node id used twice (IF<0>)
+# The code whose output is stored: the engine's, and the planner's and its cell adapter's,
+# whose values a compile computes where a formula's arguments are constants (=A1*CHINCHILLA_N(1E24)).
+_SOURCES = ("workbook/recalc/engine.py", "workbook/recalc/grid.py", "workbook/recalc/programs.py",
+            "workbook/addin/cells.py", "planner/*.py")
+
+# Values that are one object of their own kind (the engine's mark of an omitted argument,
+# schedula's empty value): stored by name. The engine adds its own.
+SPECIAL: dict[str, object] = {"empty": sh.EMPTY, "none": sh.NONE}
+
+
+class NotStorable(Exception):
+    """A compiled formula holds something this file format does not name."""
+
+
+@functools.lru_cache(maxsize=1)
+def _code() -> str | None:
+    """A hash of everything a stored entry depends on but its key, or None where the engine's
+    source is not a file (embedded): no cache then."""
+    h = hashlib.sha256(f"{FORMAT}\0{formulas.__version__}\0{sh.__version__}".encode())
+    root = Path(__file__).resolve().parents[2]
+    try:
+        for pattern in _SOURCES:
+            files = sorted(root.glob(pattern))
+            if not files:
+                return None
+            for path in files:
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _folder() -> Path | None:
+    from planner import diskcache
+
+    where = diskcache.directory()
+    return None if where is None or _code() is None else where / "formulas"
+
+
+def enabled() -> bool:
+    """Whether compiled formulas are remembered (the cache directory is on)."""
+    return _folder() is not None
+
+
+def _path(folder: Path, key: tuple[str, ...]) -> Path:
+    h = hashlib.sha256(_code().encode())
+    for part in key:
+        h.update(b"\0" + part.encode("utf-8", "surrogatepass"))
+    return folder / f"{h.hexdigest()}.json"
+
+
+_read: dict[tuple[Path, tuple], dict] = {}  # entries this process has read or written
+
+
+def read(key: tuple[str, ...]) -> dict | None:
+    """The entry stored for `key` (a tuple of strings), or None: not stored, off, or unreadable."""
+    folder = _folder()
+    if folder is None:
+        return None
+    if (folder, key) in _read:
+        return _read[(folder, key)]
+    try:
+        path = _path(folder, key)
+        if path.stat().st_size > _MAX_BYTES:
+            return None
+        entry = json.loads(path.read_bytes())
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != list(key):
+        return None  # not an entry, or (a hash collision) another one
+    _read[(folder, key)] = entry
+    return entry
+
+
+def write(key: tuple[str, ...], entry: dict) -> None:
+    """Store `entry` (JSON data) for `key`, whole or not at all; silently skipped when it
+    cannot be written."""
+    folder = _folder()
+    if folder is None:
+        return
+    entry = dict(entry, key=list(key))
+    try:
+        text = json.dumps(entry, allow_nan=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError):
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(text)
+            os.replace(tmp, _path(folder, key))
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        return
+    _read[(folder, key)] = json.loads(text)
+
+
+# ---------------------------------------------------------------------------------------
+# Functions, filters, values and ranges as data
+# ---------------------------------------------------------------------------------------
+
+def function_code(node_id: str, function) -> list:
+    """The name of a program step's function in formulas' tables; NotStorable for any other."""
+    if function is sh.bypass:
+        return ["bypass"]
+    name = _SUFFIX.sub("", node_id).upper()
+    if OPERATORS.get(name) is function:
+        return ["op", name]
+    entry = formulas.get_functions().get(name)  # .get: the table is a defaultdict
+    if entry is function:
+        return ["fn", name]
+    if isinstance(entry, dict) and entry.get("function") is function:
+        return ["fn", name, "function"]
+    raise NotStorable(f"the function of {node_id}")
+
+
+def function_of(code) -> object:
+    """The function `code` names; ValueError when the tables do not hold it."""
+    match code:
+        case ["bypass"]:
+            return sh.bypass
+        case ["op", str(name)] if name in OPERATORS:
+            return OPERATORS[name]
+        case ["fn", str(name)] if name in formulas.get_functions():
+            return formulas.get_functions()[name]
+        case ["fn", str(name), "function"] if isinstance(formulas.get_functions().get(name), dict):
+            return formulas.get_functions()[name]["function"]
+    raise ValueError(f"no function {code!r}")
+
+
+def filter_code(f) -> list:
+    if f is _default_filter()[0]:
+        return ["default"]
+    raise NotStorable("a filter")
+
+
+def filter_of(code):
+    if code == ["default"]:
+        return _default_filter()[0]
+    raise ValueError(f"no filter {code!r}")
+
+
+_SCALARS = {bool: "b", int: "i", str: "s", np.bool_: "b_", np.int64: "i64"}
+_ARRAYS = {"A": Array, "nd": np.ndarray}
+
+
+def value_code(v) -> list:
+    """A constant of a program (a folded sub-expression, a literal) as tagged JSON data."""
+    t = type(v)
+    if t in _SCALARS:
+        return [_SCALARS[t], v.item() if isinstance(v, np.generic) else v]
+    if t is float or t is np.float64:
+        return ["f" if t is float else "f64", float(v).hex()]  # exact, and inf and nan too
+    if t is XlError and Error.errors.get(str(v)) is v:
+        return ["e", str(v)]
+    for name, obj in SPECIAL.items():
+        if v is obj:
+            return ["k", name]
+    if (t is Array or t is np.ndarray) and v.dtype == object and not getattr(v, "__dict__", None):
+        return ["A" if t is Array else "nd", list(v.shape), [value_code(x) for x in v.ravel()]]
+    raise NotStorable(f"a value of type {t.__name__}")
+
+
+def value_of(code):
+    """The value value_code gave `code` for; ValueError (or KeyError, TypeError) for anything else."""
+    tag, *rest = code
+    if tag in ("f", "f64"):
+        (text,) = rest
+        x = float.fromhex(text)
+        return x if tag == "f" else np.float64(x)
+    for t, name in _SCALARS.items():
+        if tag == name:
+            (x,) = rest
+            if type(x) is not (str if t is str else bool if t in (bool, np.bool_) else int):
+                raise ValueError("a value of another type")
+            return t(x)
+    if tag == "e":
+        return Error.errors[rest[0]]
+    if tag == "k":
+        return SPECIAL[rest[0]]
+    if tag in _ARRAYS:
+        shape, items = rest
+        out = np.empty(len(items), dtype=object)
+        out[:] = [value_of(x) for x in items]
+        out = out.reshape([int(n) for n in shape])
+        return out.view(Array) if tag == "A" else out
+    raise ValueError(f"no value {tag!r}")
+
+
+def range_code(rng: dict) -> dict:
+    """A formulas range (its keys and values strings or whole numbers) as JSON data."""
+    if not all(type(k) is str and type(v) in (str, int) for k, v in rng.items()):
+        raise NotStorable("a range")
+    return dict(rng)
+
+
+def range_of(data) -> dict:
+    if not isinstance(data, dict) or not all(type(k) is str and type(v) in (str, int) for k, v in data.items()):
+        raise ValueError("not a range")
+    return dict(data)
+
+
+def node_id(x) -> str:
+    if type(x) is not str:
+        raise NotStorable("a node that is not named by text")
+    return x
+
+
+def node_of(x) -> str:
+    if type(x) is not str:
+        raise ValueError("a node that is not named by text")
+    return x
