@@ -554,6 +554,13 @@ def fit_power_law(x, y):
     """
     xs, ys = _columns({"x": x, "y": y}, 3, "L0, x0 and alpha")
     _distinct(xs, "x", 3, "L0, x0 and alpha")
+    # Remembered on disk, as every fit is: most of a fit's time is importing scipy.optimize.
+    return diskcache.remember("power-law", (xs.tobytes(), ys.tobytes()), lambda: {"fit": _power_law(xs, ys)},
+                              {"fit": (3,)})["fit"]
+
+
+def _power_law(xs, ys):
+    """fit_power_law's {L0, x0, alpha} for checked columns xs and ys; raises PlannerError."""
     lx_mean = np.log(xs).mean()
     lx, ly = np.log(xs) - lx_mean, np.log(ys)
 

@@ -138,6 +138,8 @@ def _gadre_like():
                                      np.array([0.4677, 0.5806, 0.6602, 0.7162, 0.7557])), None, "_curve_fit"),
     (planner.fit_bnsl, lambda: (np.array([160.0, 256, 384, 512, 640, 736, 900, 1100]),
                                 np.array([9.0, 7.5, 6.1, 4.0, 1.9, 1.1, 0.7, 0.5])), None, "_fit"),
+    (planner.fit_power_law, lambda: (np.array([1e18, 1e19, 1e20, 1e21, 1e22]), np.array([4.1, 3.6, 3.25, 3.0, 2.83])),
+     fitting, "_power_law"),
     (planner.fit_benchmark, lambda: (np.logspace(19, 24, 9), 0.25 + 0.5 / (1 + np.exp(-1.3 * (np.linspace(19, 24, 9)
                                       - 21.7))) + 0.01 * np.cos(np.arange(9)), 0.25), None, "_fit_batch"),
 ])
