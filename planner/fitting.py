@@ -107,7 +107,8 @@ def _column(value, name: str) -> np.ndarray:
         raise PlannerError(f"{name} must be a column (or row) of numbers, not ragged "
                            f"nested lists", argument=name, kind=TYPE) from None
     if plain.dtype.kind in "fiu":  # all numbers: no cell-by-cell parsing needed
-        arr = plain.astype(float)
+        with np.errstate(over="ignore"):  # a long double beyond the float range is inf, rejected below
+            arr = plain.astype(float)
     else:
         try:
             obj = np.asarray(value, dtype=object)

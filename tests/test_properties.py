@@ -323,3 +323,20 @@ def test_edge_numbers_in_every_argument_give_a_result_or_a_planner_error_without
                 continue
         values = out.values() if isinstance(out, dict) else [out]
         assert all(np.all(np.isfinite(np.asarray(v, dtype=float))) for v in values), (value, out)
+
+
+DATA = [(e.name, p.name) for e in planner.CATALOG.values() for p in e.params if p.arg.kind == "data"]
+
+
+@pytest.mark.parametrize("fname, arg", DATA, ids=[f"{f}.{a}" for f, a in DATA])
+def test_a_data_column_beyond_the_float_range_is_a_planner_error_without_warnings(fname, arg):
+    """A column of long doubles too large for a float (numpy reads them, a cell never holds
+    them): refused as out of range, not a warning from the cast."""
+    entry = planner.CATALOG[fname]
+    kwargs = _example_kwargs(entry)
+    size = np.asarray(kwargs[arg], dtype=object).size if kwargs.get(arg) is not None else 4
+    kwargs[arg] = np.full(size, np.longdouble("1e4000"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(planner.PlannerError):
+            entry.func(**kwargs)
