@@ -489,10 +489,10 @@ def _parse_reason(exc: Exception, text: str) -> str:
     return first.replace("%s", "").strip().rstrip(":").strip() or type(exc).__name__
 
 
-def _refuse_3d_references(pkg: Package, text: str, where: str) -> None:
+def _refuse_3d_references(sheets: set[str], text: str, where: str) -> None:
     """formulas reads Sheet1:Sheet3!A1 as a name (Sheet1) and a range, giving #VALUE! where
-    Excel sums across the sheets: refuse rather than show a wrong value."""
-    sheets = {s.name.upper() for s in pkg.sheets} - {n.name.upper() for n in pkg.names}
+    Excel sums across the sheets: refuse rather than show a wrong value. `sheets`: the
+    upper-case names of the workbook's sheets that are not also defined names."""
     if sheets & _tokens(text)[1]:
         raise EngineError(f"references through several sheets (Sheet1:Sheet3!A1) are not supported by "
                           f"the embedded engine; add the sheets' cells one by one (in ={text})", where)
@@ -522,6 +522,8 @@ def _refuse_vast_ranges(text: str, where: str) -> None:
     which either path would hold in memory whole. (Whole rows and columns, A:A and 1:1, are
     read as far as the sheet has cells.) Checked at the first cell of each shape; a range
     that grows down a column ($A$1:B2) is checked again as the fast path reads it."""
+    if ":" not in text:
+        return  # single cells and names only (the cheap test, for most formulas)
     for _, (c1, r1, c2, r2) in _range_bounds(text):
         size = (r2 - r1 + 1) * (c2 - c1 + 1)
         if size > limits.RANGE_CELLS:
@@ -541,13 +543,14 @@ def _refuse_edge_ranges(text: str, where: str) -> None:
                               f"embedded engine misreads; refer to {whole} or stop short of it", where)
 
 
-def _check_functions(pkg: Package, text: str, shape: str, where: str, known) -> bool:
-    """Refuse a formula that calls a function the engine lacks; whether it calls planner formulas."""
+def _check_functions(sheets: set[str], text: str, shape: str, where: str, known) -> bool:
+    """Refuse a formula that calls a function the engine lacks; whether it calls planner
+    formulas. `sheets` as _refuse_3d_references takes them."""
     try:
         names = function_names(shape)
     except Exception as exc:  # noqa: BLE001 - any parse failure of formulas' tokenizer
         raise EngineError(f"cannot read the formula ={text} ({_parse_reason(exc, text)})", where) from None
-    _refuse_3d_references(pkg, shape, where)
+    _refuse_3d_references(sheets, shape, where)
     _refuse_vast_ranges(text, where)
     for name in names:
         # formulas' table is a defaultdict that files unknown names under not_implemented
@@ -570,6 +573,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
     known = formulas.get_functions()
     found: dict[tuple[str, str], FormulaCell] = {}
     checked: dict[str, bool] = {}  # shape -> whether it calls planner formulas
+    sheets = {s.name.upper() for s in pkg.sheets} - {n.name.upper() for n in pkg.names}
     n_cells = 0
     for sheet in pkg.sheets:
         root = pkg.xml(sheet.part)
@@ -598,7 +602,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
             addin = checked.get(shape)
             if addin is None:  # what a formula calls depends on its shape only
                 _read_back(sheet.name, shape)
-                addin = checked[shape] = _check_functions(pkg, text, shape, where, known)
+                addin = checked[shape] = _check_functions(sheets, text, shape, where, known)
             cells = (ref,)
             if kind == "array" and f.get("ref"):
                 c1, r1, c2, r2 = range_boundaries(f.get("ref"))
