@@ -344,8 +344,6 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     data, or for other tokens per parameter), or a task was trained on. Tasks where the score
     is at chance or beyond the ceiling say nothing and are left out; tasks counts those used.
     """
-    from scipy.special import chdtrc, ndtri  # what scipy.stats' chi2.sf and norm.ppf call, without its import
-
     xs = _args.number(x, "x", "positive").ravel()
     given = _args.number(scores, "scores", "any")
     floors = _args.number(chance, "chance", "any").ravel()
@@ -365,6 +363,18 @@ def size_from_scores(x, scores, chance, model_scores, level=0.8, resamples=200, 
     if xs.size < MIN_POINTS:
         raise PlannerError(f"x needs at least {MIN_POINTS} models of known size; got {xs.size}", argument="x",
                            kind=DOMAIN)
+    # Remembered on disk as a whole, as fits are: half its time is importing scipy.special.
+    parts = ("size", xs.tobytes(), block.astype(float).tobytes(), block.shape, floors.tobytes(), target.tobytes(),
+             float(lv), r, sd)
+    return diskcache.remember("size-from-scores", parts,
+                              lambda: {"row": _size_from_scores(xs, block, floors, target, lv, r, sd)},
+                              {"row": (len(SIZE_FIELDS),)}, module="benchmark")["row"]
+
+
+def _size_from_scores(xs, block, floors, target, lv, r, sd):
+    """size_from_scores' row for its checked arguments; raises PlannerError."""
+    from scipy.special import chdtrc, ndtri  # what scipy.stats' chi2.sf and norm.ppf call, without its import
+
     t = np.log10(xs)
     usable = np.any(block > floors[None, :], axis=0) & (target > floors) & (target < 1.0)
     if not np.any(usable):

@@ -123,6 +123,13 @@ def test_size_from_scores_remembers_its_resampled_sigmoids(monkeypatch, tmp_path
     assert done.count(True) == 1  # another model's scores: the same known models' resamples
     planner.size_from_scores(x, scores, chance, model, resamples=50, seed=4)
     assert done.count(True) == 2
+    # The whole result is remembered too (its time is mostly importing scipy.special).
+    whole = []
+    real_size = benchmark._size_from_scores
+    monkeypatch.setattr(benchmark, "_size_from_scores", lambda *a: whole.append(1) or real_size(*a))
+    assert np.array_equal(planner.size_from_scores(x, scores, chance, model, resamples=50), first) and not whole
+    planner.size_from_scores(x, scores, chance, model * 0.99, resamples=50)
+    assert whole == [1]
 
 
 def _gadre_like():
