@@ -143,6 +143,12 @@ _SHAPES = ["=A{r}*2-B{r}", "=SUM(A{r}:C{r})", '=IF(A{r}>0,A{r},"neg")', "=CHINCH
 @given(rows=st.lists(st.tuples(_VALUES, _VALUES, _VALUES), min_size=1, max_size=8),
        shapes=st.lists(st.sampled_from(_SHAPES), min_size=1, max_size=4))
 def test_random_sheets_give_the_same_values_on_both_paths(tmp_path, rows, shapes):
+    fast, model = _both(random_sheet(tmp_path / "r.xlsx", rows, shapes))
+    _same(fast, model)
+
+
+def random_sheet(path, rows, shapes):
+    """Values in columns A to C, and formula shapes of _SHAPES filled down D to G."""
     wb = openpyxl.Workbook()
     ws = wb.active
     for r, row in enumerate(rows, start=1):
@@ -151,9 +157,8 @@ def test_random_sheets_give_the_same_values_on_both_paths(tmp_path, rows, shapes
                 ws[f"{col}{r}"] = v
         for col, shape in zip("DEFG", shapes):
             ws[f"{col}{r}"] = "=1" if "{p}" in shape and r == 1 else shape.format(r=r, p=r - 1, n=r + 1)
-    wb.save(tmp_path / "r.xlsx")
-    fast, model = _both(tmp_path / "r.xlsx")
-    _same(fast, model)
+    wb.save(path)
+    return path
 
 
 def test_a_filled_down_column_runs_schedulas_pipe_for_its_first_cell_only(tmp_path, monkeypatch):

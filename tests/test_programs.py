@@ -20,7 +20,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from workbook.addin.cells import CellError
 from workbook.recalc import engine, grid, programs, xlsx
 
-from test_fast_path import _SHAPES, _VALUES, _same, _scenario
+from test_fast_path import _SHAPES, _VALUES, _same, _scenario, random_sheet
 
 TEMPLATES = sorted((Path(__file__).resolve().parents[1] / "templates").glob("*.xlsx"))
 
@@ -94,16 +94,8 @@ def test_random_sheets_read_back_give_a_fresh_compiles_values(tmp_path, monkeypa
     """The same formulas over other values, in a cache shared between examples: each example
     reads back what earlier ones compiled."""
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path / "shared-cache"))
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for r, row in enumerate(rows, start=1):
-        for col, v in zip("ABC", row):
-            if v is not None:
-                ws[f"{col}{r}"] = v
-        for col, shape in zip("DEFG", shapes):
-            ws[f"{col}{r}"] = "=1" if "{p}" in shape and r == 1 else shape.format(r=r, p=r - 1, n=r + 1)
-    wb.save(tmp_path / "r.xlsx")
-    _same(_values(tmp_path / "r.xlsx"), _off(tmp_path / "r.xlsx", monkeypatch))
+    path = random_sheet(tmp_path / "r.xlsx", rows, shapes)
+    _same(_values(path), _off(path, monkeypatch))
 
 
 def _named(path, target: str, value_cell: str = "A1"):
