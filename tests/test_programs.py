@@ -169,6 +169,21 @@ def test_an_entry_naming_a_function_formulas_lacks_is_compiled_afresh(cache, tmp
     assert done["read"] == kept + kept + planted  # stored again, readable
 
 
+def test_an_entry_of_the_wrong_shape_is_compiled_afresh(cache, tmp_path, monkeypatch):
+    """Files that are entries for their keys but hold text where lists belong."""
+    folder, done = cache
+    path = _scenario(tmp_path / "s.xlsx")
+    fresh = _off(path, monkeypatch)
+    _values(path)
+    programs._read.clear()
+    engine._read_tokens.clear()
+    for file in (folder / "formulas").glob("*.json"):
+        entry = json.loads(file.read_bytes())
+        file.write_text(json.dumps({"key": entry["key"], "tokens": ["CHINCHILLA_N", "X"], "program": "x"}))
+    _same(_values(path), fresh)
+    assert done["read"] == 0
+
+
 def test_off_stores_nothing(monkeypatch, tmp_path):
     monkeypatch.setenv("PLANNER_CACHE_DIR", "off")
     assert not programs.enabled()

@@ -413,10 +413,12 @@ def _read_back(sheet: str, shape: str) -> None:
     entry = programs.read(grid.shape_key(sheet, shape))
     try:
         called, referred = entry["tokens"]
-        if all(type(x) is str for x in called + referred):
-            _read_tokens[shape] = (tuple(called), frozenset(referred))
     except (TypeError, KeyError, ValueError):
-        pass  # none stored, or not one: parsed
+        return  # none stored, or not one: parsed
+    if type(called) is list and type(referred) is list and all(type(x) is str for x in called + referred):
+        if len(_read_tokens) >= 65536:  # as _parsed_tokens' cache is bounded
+            _read_tokens.clear()
+        _read_tokens[shape] = (tuple(called), frozenset(referred))
 
 
 def _store_compiled(cells: dict, fresh: dict) -> None:

@@ -12,7 +12,9 @@ with formulas' parser and functions but none of that per-cell work:
 - a block of blocks.py (a column of one element-by-element shape) is one call over the
   whole column, as in the model;
 - cells are computed in dependency order (a topological sort of formula cells), their
-  values kept in one dictionary per sheet.
+  values kept in one dictionary per sheet;
+- a compiled formula is remembered on disk as data (programs.py) once its program has
+  given the pipe's own result, and a later run reads it back instead of compiling.
 
 A compiled formula is called exactly as the model calls it (the same input ranges, the
 same output and empty-value filters), so a cell's value is the model's. What this path
@@ -217,7 +219,7 @@ class _Compiled:
     @classmethod
     def restore(cls, data: dict, sheet_id: str, names: dict) -> _Compiled:
         """A compiled formula from its entry(), for the names of this workbook; raises
-        ValueError, KeyError or TypeError for data that is not one."""
+        ValueError, KeyError, TypeError, IndexError or AttributeError for data that is not one."""
         self = cls.__new__(cls)
         self.sheet_id, self.row, self.col = sheet_id, int(data["row"]), int(data["col"])
         self.text, self.ref = str(data["text"]), str(data["ref"])
@@ -444,7 +446,7 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
         if stored and stored.get("program"):
             try:
                 return _Compiled.restore(stored["program"], sid, name_ranges)
-            except (ValueError, KeyError, TypeError, IndexError):
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError):
                 pass  # not an entry this code reads: compiled afresh, and stored again
         with note_cell(f"{names_of[sid].upper()}!{label}"):
             noted = len(reasons)
