@@ -98,7 +98,7 @@ def test_random_sheets_read_back_give_a_fresh_compiles_values(tmp_path, monkeypa
     _same(_values(path), _off(path, monkeypatch))
 
 
-def _named(path, target: str, value_cell: str = "A1"):
+def _named(path, target: str):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws["A1"], ws["A2"], ws["B1"] = 2.0, 5.0, "=Rate*10"

@@ -9,7 +9,7 @@ formula shape of a sheet, and read back by the next run instead of compiling.
 
 - Where: planner.diskcache's directory ($PLANNER_CACHE_DIR; "off" turns it off), in
   formulas/, each file named by a hash of its key, of formulas' and schedula's versions
-  and of this engine's code, so a file serves only the code that wrote it.
+  and of the engine's and the planner's code, so a file serves only the code that wrote it.
 - What: data only. Functions are named by their keys in formulas' tables, values by type
   tags; reading a file never runs anything from it, and a file that does not read as an
   entry is ignored (its formula is compiled afresh).
