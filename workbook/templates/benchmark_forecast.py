@@ -13,7 +13,7 @@ from pathlib import Path
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, CHECK, Chart, Col, FLOPS, In, LAW_SOURCES, LOSS, ONE, Out, PCT, PER_BILLION, PER_TRILLION,
-    Section, Sheet, TEXT, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
+    Section, Sheet, TEXT, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread, spill,
 )
 
 DATA = Path(__file__).parent / "data"  # package data
@@ -155,34 +155,28 @@ BENCHMARK_FORECAST = Template(
         ), widths=(44, 18, 14, 60), one_page=True),
         Sheet("Laws", "The laws and the runs they are fitted to", "Gadre et al. 2024's laws, fitted as their "
               "Figure 1 is; the average score's sigmoid with its bootstrap; and charts.", (
-            Section("Output: the over-training law  L = E + A/N^alpha + B/D^alpha", tuple(
-                Out(label, None, unit, fmt, f"Loss_Law_{key}")
-                for label, key, unit, fmt in (
+            spill("Output: the over-training law  L = E + A/N^alpha + B/D^alpha", "Loss_Law",
+                  "=TRANSPOSE(FIT_OVERTRAINING_LAW(Loss_Runs_Params,Loss_Runs_Tokens,Loss_Runs_Loss))", (
                     ("E (irreducible loss)", "E", "nats/token", LOSS),
                     ("A (parameter term)", "A", "coefficient", "#,##0.00"),
                     ("B (token term)", "B", "coefficient", "#,##0.00"),
                     ("alpha (parameter exponent)", "Alpha", "exponent", "0.0000"),
                     ("beta (token exponent, equal)", "Beta", "exponent", "0.0000"),
-                )), range_name="Loss_Law",
-                array="=TRANSPOSE(FIT_OVERTRAINING_LAW(Loss_Runs_Params,Loss_Runs_Tokens,Loss_Runs_Loss))"),
-            Section("Output: the error law  Err = epsilon - k exp(-gamma L)", tuple(
-                Out(label, None, unit, fmt, f"Error_Law_{key}")
-                for label, key, unit, fmt in (
+                  ), prefix="Loss_Law_"),
+            spill("Output: the error law  Err = epsilon - k exp(-gamma L)", "Error_Law",
+                  "=TRANSPOSE(FIT_ERROR_LAW(Error_Runs_Loss,Error_Runs_Error))", (
                     ("epsilon (the error at high loss)", "Epsilon", "fraction", "0.0000"),
                     ("k", "K", "fraction", "0.0000"),
                     ("gamma", "Gamma", "per nat", "0.0000"),
-                )), range_name="Error_Law",
-                array="=TRANSPOSE(FIT_ERROR_LAW(Error_Runs_Loss,Error_Runs_Error))"),
-            Section("Output: the average score's sigmoid against loss", tuple(
-                Out(label, None, unit, fmt, f"Average_Fit_{key}")
-                for label, key, unit, fmt in (
+                  ), prefix="Error_Law_"),
+            spill("Output: the average score's sigmoid against loss", "Average_Fit",
+                  "=TRANSPOSE(FIT_BENCHMARK(Runs_Loss,Runs_Average,Average_Chance,0))", (
                     ("Floor (the tasks' average chance)", "Chance", "fraction", PCT),
                     ("Ceiling", "Ceiling", "fraction", PCT),
                     ("Halfway at loss", "Midpoint", "nats/token", LOSS),
                     ("Slope", "Slope", "per nat", TWO),
                     ("Against log x (0: against the loss)", "Log_X", "0/1", "0"),
-                )), range_name="Average_Fit",
-                array="=TRANSPOSE(FIT_BENCHMARK(Runs_Loss,Runs_Average,Average_Chance,0))"),
+                  ), prefix="Average_Fit_"),
             Section("Calculations", (
                 Out("Tasks averaged", "=COUNTA(Tasks_Name)", "tasks", "0", "Task_Count"),
                 Out("Their average chance score", "=SUM(Tasks_Chance)/Task_Count", "fraction", PCT, "Average_Chance"),
@@ -278,18 +272,16 @@ BENCHMARK_FORECAST = Template(
         ), widths=(26, 26, 10, 9, 9, 11, 9, 7, 14)),
         Sheet("Size", "A model's size from its scores", "Each task's sigmoid against compute, fitted to the "
               "models of known compute below, read backwards at the model's score, then pooled.", (
-            Section("Output: the model's training compute, read off its scores", tuple(
-                Out(label, None, unit, fmt, name, key=key)
-                for label, name, unit, fmt, key in (
+            spill("Output: the model's training compute, read off its scores", "Size_Result",
+                  "=TRANSPOSE(SIZE_FROM_SCORES(Known_Compute,Known_Scores,Tasks_Chance,Model_Scores,"
+                  "Interval_Level))", (
                     ("Estimate (pooled over the tasks)", "Size_Estimate", "FLOPs", FLOPS, True),
                     ("Interval: low", "Size_Low", "FLOPs", FLOPS, False),
                     ("Interval: high", "Size_High", "FLOPs", FLOPS, False),
                     ("Disagreement (1: as the noise allows)", "Size_Disagreement", "ratio", TWO, True),
                     ("Chance of that much from noise alone", "Size_P_Value", "fraction", PCT, False),
                     ("Tasks that read it", "Size_Tasks", "tasks", "0", False),
-                )), range_name="Size_Result",
-                array="=TRANSPOSE(SIZE_FROM_SCORES(Known_Compute,Known_Scores,Tasks_Chance,Model_Scores,"
-                      "Interval_Level))"),
+                  )),
             Section("Checks", (
                 Out("The tasks agree", "=Size_P_Value>=1-Interval_Level", "TRUE/FALSE", CHECK, "Check_Size_Agree",
                     note="FALSE: the model is unlike the known ones, or a task was seen in training"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbook.templates.spec import (  # noqa: F401
     BILLIONS, CHECK, CHOICE, Chart, Col, PER_BILLION, PER_TRILLION, FLOPS, INT, In, LAW_SOURCES, LOSS, MILLIONS, Out, SCI, Section,
-    Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread,
+    Sheet, TOKENS, TRAIN_FLOPS_PER, TWO, Table, Template, constants, law_spread, spill,
 )
 
 RUNS_CSV = Path(__file__).parent / "data" / "chinchilla_figure4_runs.csv"  # package data
@@ -80,15 +80,13 @@ SCALING_LAW_FIT = Template(
                    note="1e-3 as in Hoffmann et al. 2022; larger is closer to least squares"),
                 In("Budget to plan for", "Budget", 1e24, "FLOPs", FLOPS),
             )),
-            Section("Output: the fitted law  L = E + A/N^alpha + B/D^beta", tuple(
-                Out(label, None, unit, fmt, f"Fit_{key}", key=True)
-                for label, key, unit, fmt in (
+            spill("Output: the fitted law  L = E + A/N^alpha + B/D^beta", "Fit_Law", f"=TRANSPOSE({_FIT})", (
                     ("E (irreducible loss)", "E", "nats/token", LOSS),
                     ("A (parameter term)", "A", "coefficient", "#,##0.00"),
                     ("B (token term)", "B", "coefficient", "#,##0.00"),
                     ("alpha (parameter exponent)", "Alpha", "exponent", "0.0000"),
                     ("beta (token exponent)", "Beta", "exponent", "0.0000"),
-                )), range_name="Fit_Law", array=f"=TRANSPOSE({_FIT})"),
+                  ), prefix="Fit_", key=True),
             Section("Output: what the law implies", (
                 Out("a: N_opt grows as C^a", "=Fit_Beta/(Fit_Alpha+Fit_Beta)", "exponent", "0.000", "Fit_Params_Exponent",
                     key=True, note="Hoffmann et al. 2022 find about 0.5"),

@@ -346,6 +346,13 @@ GPU_MEMORY_OUT = Out("Memory per accelerator", '=IF(ISBLANK(GPU_Memory_Input),IN
                      note="from sheet Hardware unless typed above")
 
 
+def spill(title: str, range_name: str, array: str, rows, prefix: str = "", key: bool = False) -> Section:
+    """A section whose value column is one array formula (a planner result, transposed), named
+    `range_name`; each row (label, name, unit, fmt[, key]) is an output cell named prefix + name."""
+    return Section(title, tuple(Out(label, None, unit, fmt, prefix + name, key=(rest or (key,))[0])
+                                for label, name, unit, fmt, *rest in rows), range_name=range_name, array=array)
+
+
 def constants(*rows: In) -> Section:
     """The named constants a template's formulas use instead of literals."""
     return Section("Constants (units and conventions; change only with reason)", rows)
