@@ -46,6 +46,16 @@ def cache(monkeypatch, tmp_path):
     return tmp_path / "cache", done
 
 
+def _shape_files(folder):
+    """The entries of single formula shapes (not the files that keep a workbook's together)."""
+    return [f for f in (folder / "formulas").glob("*.json") if not f.name.startswith("workbook-")]
+
+
+def _drop_workbook_files(folder):
+    for f in (folder / "formulas").glob("workbook-*.json"):
+        f.unlink()
+
+
 def _values(path):
     return engine.recalculate(xlsx.read_package(path)).values
 
@@ -63,7 +73,7 @@ def test_a_template_read_back_gives_the_values_and_reasons_of_a_fresh_compile(pa
     done["compiled"] = 0
     first = _values(path)
     compiled = done["compiled"]
-    stored = sum(bool(json.loads(f.read_bytes())["program"]) for f in (folder / "formulas").glob("*.json"))
+    stored = sum(bool(json.loads(f.read_bytes())["program"]) for f in _shape_files(folder))
     assert done["read"] == 0 and stored > 0
     programs._read.clear()  # as a new process starts
     done["compiled"] = 0
@@ -152,8 +162,9 @@ def test_an_entry_naming_a_function_formulas_lacks_is_compiled_afresh(cache, tmp
     fresh = _off(path, monkeypatch)
     _values(path)
     programs._read.clear()
+    _drop_workbook_files(folder)  # which would hold each entry as it was stored
     planted = kept = 0
-    for file in (folder / "formulas").glob("*.json"):
+    for file in _shape_files(folder):
         entry = json.loads(file.read_bytes())
         steps = [s for s in (entry["program"] or {}).get("program", {}).get("steps", []) if len(s) == 4]
         for step in steps:
@@ -177,7 +188,8 @@ def test_an_entry_of_the_wrong_shape_is_compiled_afresh(cache, tmp_path, monkeyp
     _values(path)
     programs._read.clear()
     engine._read_tokens.clear()
-    for file in (folder / "formulas").glob("*.json"):
+    _drop_workbook_files(folder)
+    for file in _shape_files(folder):
         entry = json.loads(file.read_bytes())
         file.write_text(json.dumps({"key": entry["key"], "tokens": ["CHINCHILLA_N", "X"], "program": "x"}))
     _same(_values(path), fresh)
@@ -217,3 +229,76 @@ def test_an_error_read_back_is_formulas_own_error_value():
     back = programs.value_of(programs.value_code(Error.errors["#NUM!"]))
     assert back is Error.errors["#NUM!"]
     assert isinstance(engine._value(back), CellError)
+
+
+def test_a_lookup_is_stored_with_formulas_compiling_flag_and_read_back(cache, tmp_path, monkeypatch):
+    """INDEX takes formulas' "compiling" flag as an extra input, a node named by a token."""
+    folder, done = cache
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r, (name, flops) in enumerate([("A100", 3.12e14), ("H100", 9.89e14), ("B200", 2.25e15)], start=1):
+        ws[f"A{r}"], ws[f"B{r}"] = name, flops
+    ws["C1"], ws["D1"] = "H100", "=INDEX(B1:B3,MATCH(C1,A1:A3,0))*2"
+    wb.save(tmp_path / "l.xlsx")
+    fresh = _off(tmp_path / "l.xlsx", monkeypatch)
+    _values(tmp_path / "l.xlsx")
+    programs._read.clear()
+    done["compiled"] = done["read"] = 0
+    again = _values(tmp_path / "l.xlsx")
+    assert again[("Sheet", "D1")] == 2 * 9.89e14
+    _same(again, fresh)
+    assert done == {"compiled": 0, "read": 1}
+    (entry,) = [json.loads(f.read_bytes()) for f in _shape_files(folder)]
+    assert ["token", "compiling"] in [k for k, _ in entry["program"]["program"]["defaults"]]
+
+
+@pytest.mark.parametrize("path", [p for p in TEMPLATES if p.stem in ("deployment_plan", "benchmark_forecast")],
+                         ids=lambda p: p.stem)
+def test_a_workbook_read_back_opens_one_file_and_tokenises_nothing(path, cache, monkeypatch):
+    """Its next run takes every entry and every formula's tokens from the workbook's file."""
+    folder, done = cache
+    fresh = _off(path, monkeypatch)
+    _values(path)
+    programs._read.clear()
+    engine._pieces.clear()  # as a new process starts
+    opened = []
+    real = programs._read_file
+    monkeypatch.setattr(programs, "_read_file", lambda f, key, limit: opened.append(key[0]) or real(f, key, limit))
+    monkeypatch.setattr(engine, "_split_tokens", lambda *a: pytest.fail("a formula was tokenised"))
+    done["compiled"] = done["read"] = 0
+    _same(_values(path), fresh)
+    assert opened == ["workbook"] and done["read"] > 0
+
+
+def _plant(folder, change):
+    for file in (folder / "formulas").glob("workbook-*.json"):
+        kept = json.loads(file.read_bytes())
+        change(kept)
+        file.write_text(json.dumps(kept))
+
+
+@pytest.mark.parametrize("change", ["pieces of another text", "entries under bad keys", "not lists"])
+def test_a_planted_workbook_file_changes_no_value(cache, tmp_path, monkeypatch, change):
+    """Pieces that do not spell their text, entries whose keys are not text, and fields of
+    other types are left out: what they would have given is tokenised or read afresh."""
+    folder, done = cache
+    path = _scenario(tmp_path / "s.xlsx")
+    fresh = _off(path, monkeypatch)
+    _values(path)
+
+    def plant(kept):
+        if change == "pieces of another text":
+            for item in kept["pieces"]:
+                if item[1]:
+                    item[1] = [[["Z"], False]] + item[1][1:]  # a first token of another text
+        elif change == "entries under bad keys":
+            for entry in kept["entries"]:
+                entry["key"] = [1, 2]
+        else:
+            kept["entries"], kept["pieces"] = "x", {"a": 1}
+
+    _plant(folder, plant)
+    programs._read.clear()
+    engine._pieces.clear()
+    _same(_values(path), fresh)
+    assert done["read"] > 0  # from the shapes' own files

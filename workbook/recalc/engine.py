@@ -49,7 +49,7 @@ from openpyxl.formula.translate import Translator  # noqa: E402
 from openpyxl.utils.cell import coordinate_to_tuple  # noqa: E402
 
 from workbook.recalc import blocks, grid, limits, programs  # noqa: E402
-from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW, Package, XlsxError, index_cells  # noqa: E402
+from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW, Package, Sheet, XlsxError, index_cells  # noqa: E402
 
 # Excel writes exponents with a sign (1E+24) but people and openpyxl scripts write 1E24,
 # which Excel and LibreOffice read; formulas' number token requires the sign, so make it
@@ -364,7 +364,42 @@ def _token_pieces(skeleton: tuple[str, ...], text: str) -> tuple[tuple[tuple[str
         if len(_pieces) >= 65536:
             _pieces.clear()
         _pieces[skeleton] = _split_tokens(skeleton, text)
-    return _pieces[skeleton]
+    pieces = _pieces[skeleton]
+    run = programs.current()
+    if run is not None and skeleton not in run.pieces:  # kept with the workbook's entries (programs.keep)
+        run.pieces[skeleton] = None if pieces is None else [[list(p), r] for p, r in pieces]
+    return pieces
+
+
+def _recalled_pieces(skeleton: tuple[str, ...], data) -> tuple | None:
+    """_split_tokens' pieces of `skeleton` as programs.recall read them back (JSON lists);
+    ValueError for data that are not the pieces of this skeleton."""
+    if data is None:
+        return None
+    if type(data) is not list or not all(type(p) is list and len(p) == 2 and type(p[0]) is list
+                                         and type(p[1]) is bool and all(type(x) is str for x in p[0])
+                                         and p[0] for p in data):
+        raise ValueError("not pieces")
+    pieces = tuple((tuple(p[0]), p[1]) for p in data)
+    # The pieces hold the skeleton's text and its digit runs, as _split_tokens checks them.
+    if sum(len(p) - 1 for p, _ in pieces) != len(skeleton) - 1 or \
+            "".join(x for p, _ in pieces for x in p) != "".join(skeleton):
+        raise ValueError("the pieces of another text")
+    return pieces
+
+
+def _recall(found: list[tuple[str, list]]) -> None:
+    """Read back the workbook's file of entries (programs.recall), and its formulas' pieces."""
+    if programs.current() is None or not programs.enabled():
+        return
+    key = programs.workbook_key((sheet.name, ref, f.get("t", ""), f.get("ref", ""), f.get("si", ""), f.text or "")
+                                for sheet, listed in found for ref, _, f in listed)
+    for skeleton, data in programs.recall(key).items():
+        if skeleton not in _pieces:
+            try:
+                _pieces[skeleton] = _recalled_pieces(skeleton, data)
+            except ValueError:
+                continue  # tokenised afresh
 
 
 def _split_tokens(skeleton: tuple[str, ...], text: str):
@@ -577,19 +612,19 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
     checked: dict[str, bool] = {}  # shape -> whether it calls planner formulas
     sheets = {s.name.upper() for s in pkg.sheets} - {n.name.upper() for n in pkg.names}
     n_cells = 0
+    listed: list[tuple[Sheet, list]] = []  # each sheet's formulas: (ref, <c>, <f>)
     for sheet in pkg.sheets:
-        root = pkg.xml(sheet.part)
-        masters: dict[str, FormulaCell] = {}
-        children: list[tuple[str, str]] = []
-        indexed = index_cells(root)
+        indexed = index_cells(pkg.xml(sheet.part))
         n_cells += len(indexed)
         if n_cells > limits.CELLS:
             raise EngineError(f"the workbook has more than {limits.CELLS:,} cells, the limit of the "
                               f"embedded engine", sheet.name)
-        for ref, c in indexed.items():
-            f = c.find(_M + "f")
-            if f is None:
-                continue
+        listed.append((sheet, [(ref, c, f) for ref, c in indexed.items() if (f := c.find(_M + "f")) is not None]))
+    _recall(listed)
+    for sheet, sheet_formulas in listed:
+        masters: dict[str, FormulaCell] = {}
+        children: list[tuple[str, str]] = []
+        for ref, c, f in sheet_formulas:
             kind = f.get("t", "normal")
             where = f"{sheet.name}!{ref}"
             _check_formula_size(f.text or "", where)
@@ -661,15 +696,19 @@ def recalculate(pkg: Package, vectorise: bool = True, fast: bool = True) -> Reca
     (blocks.py); without, every cell on its own (the same values, slower). With `fast`, a
     workbook the fast path takes (grid.py) is computed shape by shape, without formulas'
     model; any other, or with `fast` off, by the model."""
-    cells = formula_cells(pkg)
-    found = vector_blocks(cells) if vectorise else []
-    if fast:
-        try:
-            return _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells))
-        except XlsxError:  # EngineError included: the model would say the same, or read the range whole
-            raise
-        except Exception:  # noqa: BLE001 - grid.Unsupported, or anything else it did not foresee
-            pass  # the model computes it, as it always has
+    with programs.recording() as run:
+        cells = formula_cells(pkg)
+        found = vector_blocks(cells) if vectorise else []
+        if fast:
+            try:
+                done = _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells))
+            except XlsxError:  # EngineError included: the model would say the same, or read the range whole
+                raise
+            except Exception:  # noqa: BLE001 - grid.Unsupported, or anything else it did not foresee
+                pass  # the model computes it, as it always has
+            else:
+                programs.keep(run)
+                return done
     nodes = _engine_nodes(cells, found)
     if nodes > limits.FORMULA_CELLS:  # the fast path keeps no node per cell: limits.CELLS bounds it
         raise EngineError(f"the workbook has {nodes:,} formulas to compute (a filled-down column of one "

@@ -299,7 +299,8 @@ class _NotFlat(Exception):
 
 
 _DATA_KEYS = {"type", "wait_inputs", "index", "filters"}
-_FUNCTION_KEYS = {"type", "inputs", "outputs", "function", "wait_inputs", "index", "solve_cycle", "filters"}
+_FUNCTION_KEYS = {"type", "inputs", "outputs", "function", "wait_inputs", "index", "solve_cycle", "filters",
+                  "extra_inputs"}
 
 
 class _Program:
@@ -324,7 +325,10 @@ class _Program:
                 if node.get("filters"):
                     self.steps.append((None, node_id, tuple(node["filters"])))
                     self.ids.append(node_id)
-            elif node["type"] == "function" and not set(node) - _FUNCTION_KEYS and len(node["outputs"]) == 1:
+            elif node["type"] == "function" and not set(node) - _FUNCTION_KEYS and len(node["outputs"]) == 1 \
+                    and set(node.get("extra_inputs", ())) <= set(self.defaults):
+                # formulas' extra inputs (INDEX's "compiling" flag) are data nodes of their own,
+                # among the function's inputs, with the value the pipe gives them
                 self.steps.append((node["function"], tuple(node["inputs"]),
                                    (node["outputs"][0], tuple(node.get("filters", ())))))
                 self.ids.append(node_id)
@@ -506,9 +510,13 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
 
     order = _order(nodes, formula_at, set(store))
     read = [0]
+    # Each range is read once, when the first formula reading it runs (every formula cell in
+    # it has been computed by then), and handed to every formula reading it, as formulas'
+    # model hands one range node's value to all the formulas that refer to it.
+    ranges: dict[str, Ranges] = {}
     for i in order:
         node = nodes[i]
-        args = [_range_value(rng, store, read) for rng in node.inputs]
+        args = [_range_value(rng, store, read, ranges) for rng in node.inputs]
         with note_cell(f"{names_of[node.sheet_id].upper()}!{node.label}"):
             try:
                 value = node.compiled.run(args)
@@ -536,11 +544,11 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
     return out
 
 
-def _range_value(rng: dict, store: dict, read: list) -> Ranges:
+def _range_value(rng: dict, store: dict, read: list, known: dict) -> Ranges:
     """The input `rng` as formulas' model hands it to a formula: its cells' values, empty
-    cells as sh.EMPTY. `read` counts the cells all formulas have read, against the limit."""
+    cells as sh.EMPTY; `known` holds the ranges read so far, by name. `read` counts the
+    cells all formulas have read, against the limit."""
     r1, c1, r2, c2 = _bounds(rng)
-    values = store[rng["sheet_id"]]
     size = (r2 - r1 + 1) * (c2 - c1 + 1)
     read[0] += size
     if size > limits.RANGE_CELLS:  # a range that grew down a column past the limit
@@ -549,6 +557,9 @@ def _range_value(rng: dict, store: dict, read: list) -> Ranges:
     if read[0] > limits.READ_CELLS:
         raise xlsx.XlsxError(f"the formulas read more than {limits.READ_CELLS:,} cells of ranges in all "
                              f"(at {rng['name']}); the embedded engine reads at most that")
+    if rng["name"] in known:
+        return known[rng["name"]]
+    values = store[rng["sheet_id"]]
     if r1 == r2 and c1 == c2:
         grid = np.array([[values.get((r1, c1), sh.EMPTY)]], dtype=object)
     else:
@@ -556,7 +567,8 @@ def _range_value(rng: dict, store: dict, read: list) -> Ranges:
         get = values.get
         for i, row in enumerate(range(r1, r2 + 1)):
             grid[i, :] = [get((row, col), sh.EMPTY) for col in range(c1, c2 + 1)]
-    return Ranges().set_value(rng, grid)
+    out = known[rng["name"]] = Ranges().set_value(rng, grid)
+    return out
 
 
 def _order(nodes: list[_Node], formula_at: dict, sheets: set) -> list[int]:

@@ -17,10 +17,16 @@ formula shape of a sheet, and read back by the next run instead of compiling.
   its cell (grid._Compiled.run), and only for formulas whose compile noted no error;
   anything else (a step that is not a table function, a value of another type) raises
   NotStorable, and that formula is compiled on every run, as without the cache.
+- Together: the entries one workbook's run used, and the tokens of its formulas' texts
+  (engine._token_pieces), are also kept in one file for that workbook (`Run`), which its
+  next run reads first: one file instead of one per shape. Every entry in it is still found
+  by its own key, so that file only says what to read at once, never what a formula means.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import json
@@ -33,12 +39,13 @@ import numpy as np
 import schedula as sh
 import formulas
 from formulas.builder import _default_filter
-from formulas.functions import Array
+from formulas.functions import COMPILING, Array
 from formulas.functions.operators import OPERATORS
 from formulas.tokens.operand import Error, XlError
 
 FORMAT = 1
 _MAX_BYTES = 1 << 20  # an entry is a few kilobytes; a larger file is not one of ours
+_MAX_WORKBOOK_BYTES = 1 << 25  # a workbook's entries together (a template's are about 1 MB)
 _SUFFIX = re.compile(r"<\d+>$")  # schedula's suffix on a node id used twice (IF<0>)
 # The code whose output is stored: the engine's, and the planner's and its cell adapter's,
 # whose values a compile computes where a formula's arguments are constants (=A1*CHINCHILLA_N(1E24)).
@@ -73,6 +80,13 @@ def _code() -> str | None:
 
 
 def _folder() -> Path | None:
+    # Asked once per formula: looked up again only when the variables that place it change.
+    return _folder_for(os.environ.get("PLANNER_CACHE_DIR"), os.environ.get("XDG_CACHE_HOME"),
+                       os.environ.get("HOME"))
+
+
+@functools.lru_cache(maxsize=16)
+def _folder_for(*_environment) -> Path | None:
     from planner import diskcache
 
     where = diskcache.directory()
@@ -88,10 +102,39 @@ def _path(folder: Path, key: tuple[str, ...]) -> Path:
     h = hashlib.sha256(_code().encode())
     for part in key:
         h.update(b"\0" + part.encode("utf-8", "surrogatepass"))
-    return folder / f"{h.hexdigest()}.json"
+    return folder / f"{'workbook-' if key[0] == 'workbook' else ''}{h.hexdigest()}.json"
 
 
 _read: dict[tuple[Path, tuple], dict] = {}  # entries this process has read or written
+
+
+class Run:
+    """What one workbook's run read and stored: its entries by key, and its formulas'
+    tokens (engine._token_pieces) by the text between their digits; `kept` is what its
+    file held when the run began."""
+
+    def __init__(self):
+        self.key: tuple[str, ...] | None = None
+        self.entries: dict[tuple, dict] = {}
+        self.pieces: dict[tuple[str, ...], object] = {}
+        self.kept: dict | None = None
+
+
+_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("programs_run", default=None)
+
+
+@contextlib.contextmanager
+def recording():
+    """Note what this run reads and stores (current()), for `keep`."""
+    token = _run.set(Run())
+    try:
+        yield _run.get()
+    finally:
+        _run.reset(token)
+
+
+def current() -> Run | None:
+    return _run.get()
 
 
 def read(key: tuple[str, ...]) -> dict | None:
@@ -99,18 +142,28 @@ def read(key: tuple[str, ...]) -> dict | None:
     folder = _folder()
     if folder is None:
         return None
-    if (folder, key) in _read:
-        return _read[(folder, key)]
+    entry = _read.get((folder, key))
+    if entry is None:
+        entry = _read_file(folder, key, _MAX_BYTES)
+        if entry is None:
+            return None
+        _read[(folder, key)] = entry
+    run = _run.get()
+    if run is not None:
+        run.entries[key] = entry
+    return entry
+
+
+def _read_file(folder: Path, key: tuple[str, ...], limit: int) -> dict | None:
     try:
         path = _path(folder, key)
-        if path.stat().st_size > _MAX_BYTES:
+        if path.stat().st_size > limit:
             return None
         entry = json.loads(path.read_bytes())
     except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(entry, dict) or entry.get("key") != list(key):
         return None  # not an entry, or (a hash collision) another one
-    _read[(folder, key)] = entry
     return entry
 
 
@@ -120,11 +173,22 @@ def write(key: tuple[str, ...], entry: dict) -> None:
     folder = _folder()
     if folder is None:
         return
-    entry = dict(entry, key=list(key))
+    stored = _write_file(folder, key, dict(entry, key=list(key)), _MAX_BYTES)
+    if stored is not None:
+        _read[(folder, key)] = stored
+        run = _run.get()
+        if run is not None:
+            run.entries[key] = stored
+
+
+def _write_file(folder: Path, key: tuple[str, ...], entry: dict, limit: int) -> dict | None:
+    """The entry as stored, or None when it was not."""
     try:
         text = json.dumps(entry, allow_nan=False, separators=(",", ":")).encode()
     except (TypeError, ValueError):
-        return
+        return None
+    if len(text) > limit:
+        return None  # it would not be read back
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
@@ -136,8 +200,63 @@ def write(key: tuple[str, ...], entry: dict) -> None:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError:
+        return None
+    return json.loads(text)
+
+
+# ---------------------------------------------------------------------------------------
+# A workbook's entries together
+# ---------------------------------------------------------------------------------------
+
+def workbook_key(formulas_text) -> tuple[str, str]:
+    """The key of a workbook's file, from its formulas: (sheet, cell, kind, text) tuples."""
+    h = hashlib.sha256()
+    for item in formulas_text:
+        for part in item:
+            h.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        h.update(b"\1")
+    return ("workbook", h.hexdigest())
+
+
+def recall(key: tuple[str, str]) -> dict[tuple[str, ...], object]:
+    """Read the workbook file `key` into this process's entries, as if each had been read
+    (the current run notes it), and return the formula tokens it holds; {} when there is
+    none (or it is not one). An entry whose key is not a list of text is left out."""
+    folder = _folder()
+    run = _run.get()
+    if folder is None or run is None:
+        return {}
+    run.key = key
+    kept = _read_file(folder, key, _MAX_WORKBOOK_BYTES)
+    if kept is None:
+        return {}
+    run.kept = kept
+    entries, pieces = kept.get("entries"), kept.get("pieces")
+    if not isinstance(entries, list) or not isinstance(pieces, list):
+        return {}
+    for entry in entries:
+        k = entry.get("key") if isinstance(entry, dict) else None
+        if type(k) is list and k and all(type(x) is str for x in k) and k[0] != "workbook":
+            _read.setdefault((folder, tuple(k)), entry)
+    out = {}
+    for item in pieces:
+        if type(item) is list and len(item) == 2 and type(item[0]) is list and all(type(x) is str for x in item[0]):
+            out[tuple(item[0])] = item[1]
+    return out
+
+
+def keep(run: Run) -> None:
+    """Store the run's entries and tokens as its workbook's file, unless it holds them already."""
+    folder = _folder()
+    if folder is None or run.key is None:
         return
-    _read[(folder, key)] = json.loads(text)
+    entry = {"key": list(run.key),
+             "entries": [run.entries[k] for k in sorted(run.entries)],
+             "pieces": [[list(k), v] for k, v in sorted(run.pieces.items())]}
+    if run.kept is not None and run.kept.get("entries") == entry["entries"] and \
+            run.kept.get("pieces") == entry["pieces"]:
+        return
+    _write_file(folder, run.key, entry, _MAX_WORKBOOK_BYTES)
 
 
 # ---------------------------------------------------------------------------------------
@@ -245,13 +364,23 @@ def range_of(data) -> dict:
     return dict(data)
 
 
-def node_id(x) -> str:
-    if type(x) is not str:
-        raise NotStorable("a node that is not named by text")
-    return x
+# Nodes named by one of formulas' tokens rather than by text: the flag its functions that
+# have "extra inputs" (INDEX, OFFSET) take, False once compiled.
+_TOKENS = {"compiling": COMPILING}
+
+
+def node_id(x) -> str | list:
+    if type(x) is str:
+        return x
+    for name, token in _TOKENS.items():
+        if x is token:
+            return ["token", name]
+    raise NotStorable("a node that is not named by text")
 
 
 def node_of(x) -> str:
-    if type(x) is not str:
-        raise ValueError("a node that is not named by text")
-    return x
+    if type(x) is str:
+        return x
+    if type(x) is list and len(x) == 2 and x[0] == "token" and x[1] in _TOKENS:
+        return _TOKENS[x[1]]
+    raise ValueError("a node that is not named by text")
