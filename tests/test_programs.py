@@ -265,6 +265,7 @@ def test_a_workbook_read_back_opens_one_file_and_tokenises_nothing(path, cache, 
     real = programs._read_file
     monkeypatch.setattr(programs, "_read_file", lambda f, key, limit: opened.append(key[0]) or real(f, key, limit))
     monkeypatch.setattr(engine, "_split_tokens", lambda *a: pytest.fail("a formula was tokenised"))
+    monkeypatch.setattr(grid._Compiled, "ranges_at", lambda *a: pytest.fail("a formula was moved"))
     done["compiled"] = done["read"] = 0
     _same(_values(path), fresh)
     assert opened == ["workbook"] and done["read"] > 0
@@ -277,7 +278,8 @@ def _plant(folder, change):
         file.write_text(json.dumps(kept))
 
 
-@pytest.mark.parametrize("change", ["pieces of another text", "entries under bad keys", "not lists"])
+@pytest.mark.parametrize("change", ["pieces of another text", "entries under bad keys", "not lists",
+                                    "moved ranges of another formula", "moved ranges that are not ranges"])
 def test_a_planted_workbook_file_changes_no_value(cache, tmp_path, monkeypatch, change):
     """Pieces that do not spell their text, entries whose keys are not text, and fields of
     other types are left out: what they would have given is tokenised or read afresh."""
@@ -291,6 +293,16 @@ def test_a_planted_workbook_file_changes_no_value(cache, tmp_path, monkeypatch, 
             for item in kept["pieces"]:
                 if item[1]:
                     item[1] = [[["Z"], False]] + item[1][1:]  # a first token of another text
+        elif change == "moved ranges of another formula":
+            assert kept["moved"]
+            for item in kept["moved"]:
+                if item[1]:
+                    item[1]["inputs"].append(item[1]["inputs"][0])
+        elif change == "moved ranges that are not ranges":
+            for item in kept["moved"]:
+                if item[1]:
+                    item[1]["output"] = [1]
+                    item[1]["inputs"] = [{"name": [2]} for _ in item[1]["inputs"]]
         elif change == "entries under bad keys":
             for entry in kept["entries"]:
                 entry["key"] = [1, 2]
@@ -300,5 +312,6 @@ def test_a_planted_workbook_file_changes_no_value(cache, tmp_path, monkeypatch, 
     _plant(folder, plant)
     programs._read.clear()
     engine._pieces.clear()
+    monkeypatch.setattr(engine, "_recalculate_model", lambda *a: pytest.fail("left to the model"))
     _same(_values(path), fresh)
     assert done["read"] > 0  # from the shapes' own files

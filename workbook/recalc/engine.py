@@ -394,7 +394,7 @@ def _recall(found: list[tuple[str, list]]) -> None:
         return
     key = programs.workbook_key((sheet.name, ref, f.get("t", ""), f.get("ref", ""), f.get("si", ""), f.text or "")
                                 for sheet, listed in found for ref, _, f in listed)
-    for skeleton, data in programs.recall(key).items():
+    for skeleton, data in programs.recall(key).get("pieces", {}).items():
         if skeleton not in _pieces:
             try:
                 _pieces[skeleton] = _recalled_pieces(skeleton, data)

@@ -143,6 +143,8 @@ def _strings(pkg) -> list[str]:
 class _Compiled:
     """One formula compiled by formulas at one cell, callable for any cell of its shape."""
 
+    key: tuple[str, ...] | None = None  # its programs.py key, once compile_at has made it
+
     def __init__(self, sheet_id: str, row: int, col: int, text: str, names: dict,
                  cell_ref: str | None = None):
         self.sheet_id, self.row, self.col, self.text = sheet_id, row, col, text
@@ -292,6 +294,48 @@ class _Compiled:
         if len({r["name"] for r in out}) != len(out):
             return None  # two inputs that are one here: the compiled formula takes them apart
         return out
+
+
+def moved_ranges(compiled: _Compiled, row: int, col: int, ref: str) -> tuple[list | None, dict | None]:
+    """The input and output ranges of `compiled` moved to (row, col) ("B7"), as ranges_at
+    and formulas' get_range give them: (None, None) where it does not move there. The
+    ranges of a formula read back are taken from its workbook's file (programs.Run), where
+    this run also notes them."""
+    if (row, col) == (compiled.row, compiled.col):
+        return compiled.inputs, compiled.output
+    run = programs.current()
+    key = None if run is None or compiled.key is None else \
+        (*compiled.key, str(compiled.row), str(compiled.col), ref)
+    if key is not None and key in run.recalled["moved"]:
+        try:
+            moved = _moved_of(run.recalled["moved"][key], compiled)
+        except (ValueError, TypeError):
+            pass  # moved afresh
+        else:
+            run.moved[key] = run.recalled["moved"][key]
+            return moved
+    inputs = compiled.ranges_at(row, col)
+    moved = (inputs, Ranges.get_range(ref, compiled.context)) if inputs is not None else (None, None)
+    if key is not None:
+        run.moved[key] = None if inputs is None else \
+            {"inputs": [None if isinstance(m, dict) else programs.range_code(r) for m, r in zip(compiled.moves, inputs)],
+             "output": programs.range_code(moved[1])}
+    return moved
+
+
+def _moved_of(data, compiled: _Compiled) -> tuple[list | None, dict | None]:
+    """moved_ranges' ranges from what it noted (a name's range is this workbook's own)."""
+    if data is None:
+        return None, None
+    given = data["inputs"]
+    if type(given) is not list or len(given) != len(compiled.moves):
+        raise ValueError("the ranges of another formula")
+    inputs = []
+    for m, r in zip(compiled.moves, given):
+        if isinstance(m, dict) != (r is None):
+            raise ValueError("the ranges of another formula")
+        inputs.append(m if r is None else programs.range_of(r))
+    return inputs, programs.range_of(data["output"])
 
 
 class _NotFlat(Exception):
@@ -449,12 +493,15 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
         stored = programs.read(key) if remember and store else None
         if stored and stored.get("program"):
             try:
-                return _Compiled.restore(stored["program"], sid, name_ranges)
+                compiled = _Compiled.restore(stored["program"], sid, name_ranges)
+                compiled.key = key
+                return compiled
             except (ValueError, KeyError, TypeError, IndexError, AttributeError):
                 pass  # not an entry this code reads: compiled afresh, and stored again
         with note_cell(f"{names_of[sid].upper()}!{label}"):
             noted = len(reasons)
             compiled = _Compiled(sid, row, col, text, name_ranges, cell_ref)
+            compiled.key = key
         # A part of the formula computed while compiling (constants only) whose error was
         # noted here would not be noted at the other cells of its shape: compile those too.
         # (Nor would it be noted in a later run that read the formula back: not stored either.)
@@ -490,19 +537,18 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
                                [xlsx.split_ref(c) for c in fc.cells], sid, ref))
             continue
         compiled = shapes.get((sid, fc.shape))
-        inputs = compiled.ranges_at(row, col) if compiled is not None else None
+        inputs, output = moved_ranges(compiled, row, col, fc.ref) if compiled is not None else (None, None)
         if inputs is not None:
             compiled.shared = True
         else:
             compiled = compile_at(sid, row, col, own_formula(fc), fc.ref, key=shape_key(fc.sheet, fc.shape))
-            inputs = compiled.ranges_at(row, col)  # one read back may have been compiled at another cell
+            # one read back may have been compiled at another cell
+            inputs, output = moved_ranges(compiled, row, col, fc.ref)
             if inputs is None:  # and not move here: compiled at this cell (and stored for it)
                 compiled = compile_at(sid, row, col, own_formula(fc), fc.ref)
-                inputs = compiled.inputs
+                inputs, output = compiled.inputs, compiled.output
             if compiled.reusable:
                 shapes.setdefault((sid, fc.shape), compiled)
-        output = compiled.output if (row, col) == (compiled.row, compiled.col) else \
-            Ranges.get_range(fc.ref, compiled.context)
         nodes.append(_Node(compiled, inputs, output, [(row, col)], sid, fc.ref))
     for i, node in enumerate(nodes):
         for row, col in node.cells:

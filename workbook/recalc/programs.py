@@ -109,15 +109,18 @@ _read: dict[tuple[Path, tuple], dict] = {}  # entries this process has read or w
 
 
 class Run:
-    """What one workbook's run read and stored: its entries by key, and its formulas'
-    tokens (engine._token_pieces) by the text between their digits; `kept` is what its
-    file held when the run began."""
+    """What one workbook's run read and stored: its entries by key, its formulas' tokens
+    (engine._token_pieces) by the text between their digits, and the ranges of formulas
+    moved to other cells of their shape (grid.moved_ranges); `kept` is what its file held
+    when the run began, `recalled` that file's tokens and moved ranges."""
 
     def __init__(self):
         self.key: tuple[str, ...] | None = None
         self.entries: dict[tuple, dict] = {}
         self.pieces: dict[tuple[str, ...], object] = {}
+        self.moved: dict[tuple[str, ...], object] = {}
         self.kept: dict | None = None
+        self.recalled: dict[str, dict[tuple[str, ...], object]] = {"pieces": {}, "moved": {}}
 
 
 _run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("programs_run", default=None)
@@ -218,10 +221,18 @@ def workbook_key(formulas_text) -> tuple[str, str]:
     return ("workbook", h.hexdigest())
 
 
-def recall(key: tuple[str, str]) -> dict[tuple[str, ...], object]:
+_SECTIONS = ("pieces", "moved")  # data by keys that are lists of text, beside the entries
+
+
+def _is_key(k) -> bool:
+    return type(k) is list and bool(k) and all(type(x) is str for x in k)
+
+
+def recall(key: tuple[str, str]) -> dict[str, dict[tuple[str, ...], object]]:
     """Read the workbook file `key` into this process's entries, as if each had been read
-    (the current run notes it), and return the formula tokens it holds; {} when there is
-    none (or it is not one). An entry whose key is not a list of text is left out."""
+    (the current run notes it), and return (and note as the run's `recalled`) the formula
+    tokens and moved ranges it holds, by their keys. Anything whose key is not a list of
+    text is left out, and a file that is not one gives nothing."""
     folder = _folder()
     run = _run.get()
     if folder is None or run is None:
@@ -229,32 +240,31 @@ def recall(key: tuple[str, str]) -> dict[tuple[str, ...], object]:
     run.key = key
     kept = _read_file(folder, key, _MAX_WORKBOOK_BYTES)
     if kept is None:
-        return {}
+        return run.recalled
     run.kept = kept
-    entries, pieces = kept.get("entries"), kept.get("pieces")
-    if not isinstance(entries, list) or not isinstance(pieces, list):
-        return {}
-    for entry in entries:
+    entries = kept.get("entries")
+    for entry in entries if isinstance(entries, list) else ():
         k = entry.get("key") if isinstance(entry, dict) else None
-        if type(k) is list and k and all(type(x) is str for x in k) and k[0] != "workbook":
+        if _is_key(k) and k[0] != "workbook":
             _read.setdefault((folder, tuple(k)), entry)
-    out = {}
-    for item in pieces:
-        if type(item) is list and len(item) == 2 and type(item[0]) is list and all(type(x) is str for x in item[0]):
-            out[tuple(item[0])] = item[1]
-    return out
+    for section in _SECTIONS:
+        items = kept.get(section)
+        for item in items if isinstance(items, list) else ():
+            if type(item) is list and len(item) == 2 and _is_key(item[0]):
+                run.recalled[section][tuple(item[0])] = item[1]
+    return run.recalled
 
 
 def keep(run: Run) -> None:
-    """Store the run's entries and tokens as its workbook's file, unless it holds them already."""
+    """Store the run's entries, tokens and moved ranges as its workbook's file, unless it
+    holds them already."""
     folder = _folder()
     if folder is None or run.key is None:
         return
-    entry = {"key": list(run.key),
-             "entries": [run.entries[k] for k in sorted(run.entries)],
-             "pieces": [[list(k), v] for k, v in sorted(run.pieces.items())]}
-    if run.kept is not None and run.kept.get("entries") == entry["entries"] and \
-            run.kept.get("pieces") == entry["pieces"]:
+    entry = {"key": list(run.key), "entries": [run.entries[k] for k in sorted(run.entries)]}
+    for section in _SECTIONS:
+        entry[section] = [[list(k), v] for k, v in sorted(getattr(run, section).items())]
+    if run.kept is not None and all(run.kept.get(k) == v for k, v in entry.items()):
         return
     _write_file(folder, run.key, entry, _MAX_WORKBOOK_BYTES)
 

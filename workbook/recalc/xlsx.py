@@ -65,8 +65,9 @@ def parse_xml(data: bytes, part: str) -> tuple[ET.Element, list[tuple[str, str]]
         raise XlsxError(f"{part} holds a single attribute, comment or text of more than "
                         f"{limits.TOKEN_BYTES // limits.MiB} MiB; refusing to read it")
     try:
-        namespaces = [ns for _, ns in SafeET.iterparse(io.BytesIO(data), events=("start-ns",))]
-        root = SafeET.fromstring(data)
+        events = SafeET.iterparse(io.BytesIO(data), events=("start-ns",))  # one pass: the tree too
+        namespaces = [ns for _, ns in events]
+        root = events.root
     except DefusedXmlException as exc:
         raise XlsxError(f"{part} contains forbidden XML ({type(exc).__name__}); refusing to read it") from None
     except ET.ParseError as exc:
