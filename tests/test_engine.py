@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from book_builders import (ALPHA, BETA, A, B, E, d_opt, excel_style_book, loss, mixed_book, n_opt,
                            one_formula_book)
-from workbook.recalc import engine, xlsx
+from workbook.recalc import engine, model, xlsx
 from workbook.addin.cells import CellError
 from workbook.recalc.engine import EngineError
 
@@ -335,8 +335,8 @@ def test_shared_strings_read_as_formulas_reads_them(raw):
     sst = (f'<sst xmlns="{xlsx.MAIN}"><si><t>plain</t></si><si><t xml:space="preserve"> a_x000D_b </t></si>'
            '<si><r><rPr><b/></rPr><t>bold</t></r><r><t>_x005F_x0041_ run</t></r>'
            '<rPh sb="0" eb="1"><t>phonetic</t></rPh></si><si><t/></si><si><t>Ω &amp; ü</t></si></sst>').encode()
-    ours = engine._read_string_table(raw, io.BytesIO(sst))
-    assert ours == engine._formulas_read_string_table(raw, io.BytesIO(sst))
+    ours = model._read_string_table(raw, io.BytesIO(sst))
+    assert ours == model._formulas_read_string_table(raw, io.BytesIO(sst))
     assert ours[0] == "plain" and ours[2].startswith("bold") and "phonetic" not in ours[2]
 
 

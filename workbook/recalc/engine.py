@@ -76,54 +76,8 @@ OMITTED = Omitted(0.0)
 programs.SPECIAL["omitted"] = OMITTED  # a constant of compiled formulas, stored by name
 formulas.tokens.operand.Empty.compile = staticmethod(lambda: OMITTED)
 
-import formulas.excel.xlreader as _xlreader  # noqa: E402
-
-
-def _read_string_table(_raw_data, xml_source):
-    """formulas' reader of shared strings, as it reads them, without building an openpyxl
-    object per string (a workbook of a million strings took a minute)."""
-    strings = []
-    si, t, r = _M + "si", _M + "t", _M + "r"
-    for _, node in _xlreader.iterparse(xml_source):  # openpyxl's (defused) parser
-        if node.tag == si:  # plain text and rich-text runs; phonetic hints left out
-            text = "".join([c.text or "" for c in node if c.tag == t]
-                           + [g.text or "" for c in node if c.tag == r for g in c if g.tag == t])
-            if not _raw_data and "_x" in text:
-                text = _xlreader._re_hex.sub(_xlreader.replace_hex, text)
-            strings.append(text.replace("x005F_", ""))
-            node.clear()
-    return strings
-
-
-# No file but the workbook being computed is ever opened: formulas would load any workbook a
-# formula links to ('/dir/[other.xlsx]Sheet1'!A1, [1]Sheet1!A1, or a path built in INDIRECT),
-# copying another file's cells into the output, or wait forever on a named pipe. Such a
-# link becomes #REF! (formulas' own answer for a book it cannot load), with a reason.
-_own_book: contextvars.ContextVar[str | None] = contextvars.ContextVar("own_book", default=None)
-_refused: contextvars.ContextVar[list | None] = contextvars.ContextVar("refused", default=None)
-_formulas_load_workbook = _xlreader.load_workbook
 LINK_REASON = "links to other workbooks are not computed"
 
-
-class ExternalLink(Exception):
-    """A formula refers to another workbook, which the engine never opens."""
-
-
-def _load_own_workbook_only(filename, *args, **kwargs):
-    own = _own_book.get()
-    if own is None or os.path.abspath(str(filename)) != own:
-        refused = _refused.get()
-        if refused is not None:
-            refused.append(os.path.basename(str(filename)))
-        raise ExternalLink(f"{LINK_REASON} ({os.path.basename(str(filename))})")
-    return _formulas_load_workbook(filename, *args, **kwargs)
-
-
-_xlreader.load_workbook = _load_own_workbook_only
-
-_formulas_read_string_table = getattr(_xlreader, "read_string_table", None)
-if _formulas_read_string_table is not None and hasattr(_xlreader, "_re_hex"):
-    _xlreader.read_string_table = _read_string_table
 
 for _name in ("formulas", "schedula"):  # their warnings are reported as cell errors instead
     logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
@@ -776,23 +730,27 @@ def _computing(cell: str):
 
 
 def _recalculate_model(pkg: Package, cells: dict, found: list) -> Recalculation:
+    # formulas' model, and its reader with the engine's guards, load only for the workbooks
+    # the fast path leaves to it (formulas.excel brings tqdm and importlib.metadata).
+    from workbook.recalc.model import Model, own_book, refused_links
+
     sheet_names = {s.name.upper(): s.name for s in pkg.sheets}
     reasons: dict[str, str] = {}
     refused: list[str] = []
     token = _reasons.set(reasons)
-    refused_token = _refused.set(refused)
+    refused_token = refused_links.set(refused)
     try:
         with tempfile.TemporaryDirectory(prefix="planner-calc-") as tmp:
             # A plain file name: formulas keys every cell by "[file]SHEET!A1".
             book = Path(tmp) / "book.xlsx"
             book.write_bytes(_engine_copy(pkg, cells, found))
-            _own_book.set(os.path.abspath(str(book)))
+            own_book.set(os.path.abspath(str(book)))
             # formulas draws a progress bar on stderr and openpyxl warns about extensions it
             # skips; neither is for the user of a command that reports in one line.
             with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), _no_cycle_collection():
                 warnings.simplefilter("ignore")
                 try:
-                    model = _Model().loads(str(book)).finish()
+                    model = Model().loads(str(book)).finish()
                 except Exception as exc:  # noqa: BLE001 - a workbook formulas cannot model
                     detail = (str(exc).splitlines() or [""])[0].replace(f" from {book}", "").replace(str(book), "it")
                     raise EngineError(f"the engine cannot read the workbook ({type(exc).__name__}: {detail})") from None
@@ -800,9 +758,9 @@ def _recalculate_model(pkg: Package, cells: dict, found: list) -> Recalculation:
                 model.dsp.raises = ""
                 solution = model.calculate()
     finally:
-        _own_book.set(None)
+        own_book.set(None)
         _reasons.reset(token)
-        _refused.reset(refused_token)
+        refused_links.reset(refused_token)
 
     values: dict[tuple[str, str], object] = {}
     names: dict[str, object] = {}
@@ -864,42 +822,6 @@ def _no_cycle_collection():
     finally:
         if was_enabled:
             gc.enable()
-
-
-class _Model(formulas.ExcelModel):
-    """formulas' model, naming the cell whose constant formula is folded while loading."""
-
-    def add_sheet(self, worksheet, context):
-        worksheet, ctx = super().add_sheet(worksheet, context)
-        if not isinstance(worksheet.iter_rows, functools.partial):
-            # formulas walks `iter_rows()`, which makes every cell of the used rectangle: one
-            # stray value at XFD1048576 means 17 billion cells. Walk the cells that exist.
-            worksheet.iter_rows = functools.partial(_existing_rows, worksheet, worksheet.iter_rows)
-        return worksheet, ctx
-
-    def compile_cell(self, cell, context, references, formula_references):
-        token = _current_cell.set(f"{context.get('sheet', '')}!{cell.coordinate}".upper())
-        try:
-            if cell.data_type == "n" and isinstance(cell.value, float):
-                # formulas rounds a stored number to 15 decimal places, which drops significant
-                # digits of small ones (0.0476190485060215 loses its last, 1E-20 becomes 0): the
-                # number as stored is what Excel and LibreOffice compute with.
-                crd = formula_references.get(cell.coordinate, cell.coordinate)
-                return self._compile_cell(crd, cell.value, context, True, references)
-            return super().compile_cell(cell, context, references, formula_references)
-        finally:
-            _current_cell.reset(token)
-
-
-def _existing_rows(worksheet, iter_rows, *args, **kwargs):
-    """The cells of an openpyxl worksheet that exist, row by row (no empty cells made up);
-    with bounds, openpyxl's own `iter_rows`."""
-    if args or kwargs:
-        return iter_rows(*args, **kwargs)
-    by_row: dict[int, list] = {}
-    for (row, col) in sorted(worksheet._cells):
-        by_row.setdefault(row, []).append(worksheet._cells[(row, col)])
-    return iter(by_row.values())
 
 
 def _failures(model, solution, sheet_names: dict, cells: dict) -> dict[str, tuple[str, str]]:

@@ -1,6 +1,6 @@
 """Workbooks computed formula shape by formula shape: the engine's fast path.
 
-formulas' own model (engine._Model) makes a node of its dispatcher for every cell, parses
+formulas' own model (model.Model) makes a node of its dispatcher for every cell, parses
 and compiles every formula on its own and runs the whole graph through schedula: about a
 millisecond and tens of kilobytes per formula cell. This path computes the same workbook
 with formulas' parser and functions but none of that per-cell work:
@@ -130,11 +130,11 @@ def _stored(c, strings: list[str]):
 
 
 def _strings(pkg) -> list[str]:
-    from formulas.excel import xlreader
-
     out = []
-    for text in xlsx.shared_strings(pkg):  # as engine._read_string_table reads them
+    for text in xlsx.shared_strings(pkg):  # as model._read_string_table reads them
         if "_x" in text:
+            from formulas.excel import xlreader  # only for a string with escapes (_x000D_)
+
             text = xlreader._re_hex.sub(xlreader.replace_hex, text)
         out.append(text.replace("x005F_", ""))
     return out
