@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import zipfile
 
 import openpyxl
@@ -375,3 +377,35 @@ def test_small_numbers_keep_every_stored_digit(tmp_path):
     assert values[("Sheet", "A1")] == 0.0476190485060215 and values[("Sheet", "A2")] == 1e-20
     assert close(values[("Sheet", "B1")], 476190485060215.0) and close(values[("Sheet", "B2")], 1.0)
     assert close(values[("Sheet", "B3")], planner.chinchilla_loss(1e24))
+
+
+def test_statistics_functions_import_scipy_only_when_one_is_used(tmp_path):
+    """formulas' statistics module is imported with scipy and statistics standing in: a
+    workbook without such a function never imports them, and one with them gets the values
+    it gets when both are imported first, before the engine (fresh processes, as this one
+    has scipy already)."""
+    import subprocess
+    import sys
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"] = "=NORM.S.INV(0.975)", "=T.INV.2T(0.05,10)", "=NORM.INV(0.3,1,2)"
+    ws["A4"] = "=FORECAST(4,{2,4.1,6.2},{1,2,3})"
+    wb.save(tmp_path / "stats.xlsx")
+    plain = one_formula_book(tmp_path / "plain.xlsx", "=SUM(1,2)*MIN(3,4)")
+
+    def run(path, first=""):
+        script = (f"import sys, json\n{first}"
+                  "from workbook.recalc import engine, xlsx\n"
+                  "v = engine.recalculate(xlsx.read_package(sys.argv[1])).values\n"
+                  "print(json.dumps([sorted(m for m in ('scipy', 'statistics') if m in sys.modules),"
+                  " [repr(v[k]) for k in sorted(v)]]))\n")
+        out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                             env=dict(os.environ, PLANNER_CACHE_DIR="off"), check=True)
+        return json.loads(out.stdout)
+
+    assert run(plain) == [[], ["5.0", "9.0"]]
+    imported, values = run(tmp_path / "stats.xlsx")
+    assert imported == ["scipy", "statistics"]
+    assert [imported, values] == run(tmp_path / "stats.xlsx", "import scipy.stats, scipy.interpolate, statistics\n")
+    assert len(values) == 4 and all(math.isfinite(float(v)) for v in values)  # numbers, not errors

@@ -224,11 +224,12 @@ def _adapter(excel_name: str):
 
 _registered: set[str] = set()
 
-# formulas' statistics functions import scipy.stats, scipy.linalg and scipy.interpolate when
-# the function table is built: 0.6 s, more than a template takes to compute, for the few
-# functions (NORM.S.INV, FORECAST, ...) that call them. Their module is imported with those
-# three standing in for themselves, each imported when first used.
-_DEFERRED = ("scipy.stats", "scipy.linalg", "scipy.interpolate")
+# formulas' statistics functions import scipy.stats, scipy.linalg and scipy.interpolate (and
+# scipy and statistics themselves) when the function table is built: 0.6 s, more than a
+# template takes to compute, for the few functions (NORM.S.INV, FORECAST, ...) that call
+# them. Their module is imported with those standing in for themselves, each imported when
+# first used.
+_DEFERRED = ("scipy", "scipy.stats", "scipy.linalg", "scipy.interpolate", "statistics")
 
 
 class _Deferred(types.ModuleType):
