@@ -275,6 +275,14 @@ def fit_benchmark_ci(x, scores, chance, target, level=0.8, resamples=1000, seed=
     sd = int(_option(seed, "seed", SEED))
     if not q > floor:
         raise PlannerError(f"target must be above the chance score {floor:g}", argument="target", kind=DOMAIN)
+    # Remembered on disk as a whole, as its fits are: np.quantile's first call imports numpy.ma.
+    parts = ("ci", t.tobytes(), ys.tobytes(), floor, bool(log_x), q, float(lv), r, sd)
+    return diskcache.remember("benchmark-ci-table", parts, lambda: {"table": _ci_table(t, ys, floor, log_x, q, lv, r, sd)},
+                              {"table": (3, len(CI_FIELDS))}, module="benchmark")["table"]
+
+
+def _ci_table(t, ys, floor, log_x, q, lv, r, sd):
+    """fit_benchmark_ci's block for its checked arguments; raises PlannerError."""
     full = _fits(t[None, :], ys[None, :], floor)[:3]
     ceilings, mids, slopes = (np.concatenate(v) for v in zip(full, _bootstrap(t, ys, floor, full, r, sd)))
     reach = _reading(q, floor, ceilings, mids, slopes)

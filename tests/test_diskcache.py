@@ -91,10 +91,17 @@ def test_a_benchmark_bootstrap_is_remembered_too(monkeypatch, tmp_path):
     real = benchmark._fit_batch
     monkeypatch.setattr(benchmark, "_fit_batch", lambda *a, **k: done.append(k.get("start") is not None)
                         or real(*a, **k))
+    resampled = lambda: [p for p in tmp_path.glob("benchmark-ci-*.npz") if "-table-" not in p.name]  # noqa: E731
     first = planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100)
-    assert done.count(True) == 1 and len(list(tmp_path.glob("benchmark-ci-*.npz"))) == 1
+    assert done.count(True) == 1 and len(resampled()) == 1
+    # The whole table is remembered too (np.quantile's first call imports numpy.ma).
+    whole = []
+    real_table = benchmark._ci_table
+    monkeypatch.setattr(benchmark, "_ci_table", lambda *a: whole.append(1) or real_table(*a))
     again = planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100)
-    assert done.count(True) == 1 and np.array_equal(first, again)  # the resamples read back
+    assert done.count(True) == 1 and np.array_equal(first, again) and not whole
+    assert np.array_equal(planner.fit_benchmark_ci(x, y, 0.25, 0.7, resamples=100)[:, :5], first[:, :5]) and whole == [1]
+    assert done.count(True) == 1  # another target: the same resamples read back
     planner.fit_benchmark_ci(x, y, 0.25, 0.6, resamples=100, seed=3)
     assert done.count(True) == 2
     for entry in tmp_path.glob("benchmark-ci-*.npz"):
