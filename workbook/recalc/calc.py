@@ -20,7 +20,6 @@ from pathlib import Path
 
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import coordinate_from_string, get_column_letter, range_boundaries
-from openpyxl.worksheet.cell_range import MultiCellRange
 
 from workbook.addin.cells import CellError
 from workbook.recalc import depends, engine, xlsx
@@ -130,7 +129,7 @@ def resolve_assignment(pkg: xlsx.Package, spec: str) -> Assignment:
     cells = xlsx.index_cells(pkg.xml(pkg.sheet(sheet).part))
     for top_left, c in cells.items():
         f = c.find(_M + "f")
-        if f is not None and f.get("t") == "array" and f.get("ref") and ref in MultiCellRange(f.get("ref")):
+        if f is not None and f.get("t") == "array" and f.get("ref") and ref in _cell_range(f.get("ref")):
             raise CalcError(pkg.path, f"--set {target}: {sheet}!{ref} is part of the array formula "
                                       f"{{={f.text}}} in {f.get('ref')}; set one of its inputs instead")
     cell = cells.get(ref)
@@ -158,11 +157,18 @@ _RULES = {  # data validation operator -> (test, words)
 }
 
 
+def _cell_range(text: str):
+    """openpyxl's MultiCellRange (imported when an input is set: its module loads all of openpyxl)."""
+    from openpyxl.worksheet.cell_range import MultiCellRange
+
+    return MultiCellRange(text)
+
+
 def _validations(pkg: xlsx.Package, sheet: str, ref: str):
     """The data validation rules that cover one cell."""
     for dv in pkg.xml(pkg.sheet(sheet).part).iter(_M + "dataValidation"):
         try:
-            if ref in MultiCellRange(dv.get("sqref", "")):
+            if ref in _cell_range(dv.get("sqref", "")):
                 yield dv
         except ValueError:  # an sqref openpyxl cannot read: not a rule Excel applies
             continue

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import formulas as excel_formulas  # the package (frozen_inputs names its cells argument `formulas`)
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-from openpyxl.workbook.defined_name import DefinedName as _OpenpyxlName
+from openpyxl.utils.cell import SHEETRANGE_RE, get_column_letter, range_boundaries
 
 from workbook.recalc import engine, xlsx
 
@@ -35,10 +34,20 @@ class Input:
 def destinations(text: str) -> list:
     """(sheet, "A1") cells a defined name's formula refers to, via openpyxl's parser."""
     try:
-        return [(sheet, ref.replace("$", "")) for sheet, ref in
-                _OpenpyxlName("n", attr_text=text).destinations]
+        return [(sheet, ref.replace("$", "")) for sheet, ref in _destinations(text)]
     except Exception:  # noqa: BLE001 - not a plain reference (a constant or a formula)
         return []
+
+
+def _destinations(text: str):
+    """openpyxl's DefinedName(attr_text=text).destinations, made of the same tokenizer and
+    pattern (openpyxl.workbook.defined_name imports all of openpyxl)."""
+    items = Tokenizer("=" + text).items
+    if (items[0].subtype if items[0].type == "OPERAND" else items[0].type) == "RANGE":
+        for part in items:
+            if part.subtype == "RANGE":
+                m = SHEETRANGE_RE.match(part.value)
+                yield m.group("notquoted") or m.group("quoted"), m.group("cells")
 
 
 def _own_text(fc) -> str:

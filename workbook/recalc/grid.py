@@ -40,7 +40,6 @@ from formulas.tokens.operand import Error
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import get_column_letter
-from openpyxl.worksheet._reader import _cast_number
 
 from workbook.recalc import limits, programs, xlsx
 from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW
@@ -127,6 +126,14 @@ def _stored(c, strings: list[str]):
     if kind == "str":
         return v.text
     raise Unsupported(f"a stored value of type {kind}")
+
+
+def _cast_number(text: str) -> int | float:
+    """A stored number as openpyxl reads it (openpyxl.worksheet._reader._cast_number, whose
+    module imports all of openpyxl): an int unless it has a point or an exponent."""
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
 
 
 def _strings(pkg) -> list[str]:
