@@ -77,6 +77,39 @@ def test_other_parts_pass_through_unchanged(capsys, book, tmp_path):
     assert wb.defined_names["Opt_N"].attr_text == "CHINCHILLA_N(Inputs!$B$1)"  # kept without --freeze
 
 
+def test_a_computed_copy_computed_again_keeps_its_sheets_byte_for_byte(capsys, book, tmp_path, monkeypatch):
+    """Its cached values are the ones computed: no sheet is written anew, except one whose
+    value an input changed, and that one holds what computing it afresh gives."""
+    from workbook.recalc import xlsx
+
+    first, again, changed = tmp_path / "1.xlsx", tmp_path / "2.xlsx", tmp_path / "3.xlsx"
+    assert run(capsys, "calc", book, "--out", first)[0] == 0
+    written = []
+    real_write = xlsx.write_xml
+    monkeypatch.setattr(xlsx, "write_xml", lambda root, ns: written.append(root.tag) or real_write(root, ns))
+    assert run(capsys, "calc", first, "--out", again)[0] == 0
+    assert written == []  # every part copied as it was
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(again) as b:
+        sheets = [n for n in a.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert len(sheets) >= 2 and all(a.read(n) == b.read(n) for n in sheets)
+    assert run(capsys, "calc", first, "--out", changed, "--set", "Budget=2e24")[0] == 0
+    fresh = tmp_path / "fresh.xlsx"
+    assert run(capsys, "calc", book, "--out", fresh, "--set", "Budget=2e24")[0] == 0
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(changed) as c, zipfile.ZipFile(fresh) as f:
+        assert any(a.read(n) != c.read(n) for n in sheets)
+        for n in sheets:
+            assert _cached(c.read(n)) == _cached(f.read(n))
+
+
+def _cached(xml: bytes) -> dict:
+    """Each formula cell's cached value and type."""
+    import xml.etree.ElementTree as ET
+
+    m = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    return {c.get("r"): (c.get("t"), c.findtext(m + "v")) for c in ET.fromstring(xml).iter(m + "c")
+            if c.find(m + "f") is not None}
+
+
 def test_set_by_name_and_by_cell(capsys, book, tmp_path):
     out = tmp_path / "out.xlsx"
     code, _, _ = run(capsys, "calc", book, "--out", out, "--set", "Budget=2e24",

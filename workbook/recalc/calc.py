@@ -527,14 +527,19 @@ def _write_values(pkg: xlsx.Package, result: CalcResult, freeze: bool) -> None:
     for (sheet, _), fc in result.formulas.items():
         by_sheet.setdefault(sheet, []).append(fc)
     for sheet_name, fcs in by_sheet.items():
-        root = pkg.edit(pkg.sheet(sheet_name).part)
+        part = pkg.sheet(sheet_name).part
+        root = pkg.xml(part)
         index = xlsx.index_cells(root)
         for fc in fcs:
             for ref in fc.cells:
                 v = result.values[(sheet_name, ref)]
                 code = v.code if isinstance(v, CellError) else None
+                freezing = freeze and fc.addin
+                if not freezing and ref in index and xlsx.holds_cached(index[ref], v, code):
+                    continue  # a sheet whose values are all as stored is copied byte for byte
+                pkg.edit(part)
                 cell = xlsx.ensure_cell(root, index, ref)
-                if freeze and fc.addin:
+                if freezing:
                     xlsx.set_constant(cell, v, code)
                     result.frozen.append(f"{sheet_name}!{ref}")
                 else:

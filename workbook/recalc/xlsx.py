@@ -516,24 +516,39 @@ def number_text(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _cached_form(value, error_code: str | None) -> tuple[str | None, str]:
+    """The cell type and <v> text a computed value is stored as."""
+    if error_code is not None:
+        return "e", error_code
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, str):
+        return "str", clean_text(value)
+    return None, number_text(value)
+
+
 def set_cached(cell: ET.Element, value, error_code: str | None = None) -> None:
     """Store the computed value of a formula cell (its <f> is kept)."""
     _clear_value(cell)
     f = cell.find(_M + "f")
     v = ET.Element(_M + "v")
-    if error_code is not None:
-        cell.set("t", "e")
-        v.text = error_code
-    elif isinstance(value, bool):
-        cell.set("t", "b")
-        v.text = "1" if value else "0"
-    elif isinstance(value, str):
-        cell.set("t", "str")
-        v.text = clean_text(value)
-    else:
+    kind, v.text = _cached_form(value, error_code)
+    if kind is None:
         cell.attrib.pop("t", None)
-        v.text = number_text(value)
+    else:
+        cell.set("t", kind)
     cell.insert(list(cell).index(f) + 1 if f is not None else 0, v)
+
+
+def holds_cached(cell: ET.Element, value, error_code: str | None = None) -> bool:
+    """Whether the cell holds the value already as set_cached would store it: a <v> of that
+    text right after its <f>, the same type, and nothing else of a value."""
+    kind, text = _cached_form(value, error_code)
+    children = list(cell)
+    f = cell.find(_M + "f")
+    at = children.index(f) + 1 if f is not None else 0
+    return (cell.get("t") == kind and at < len(children) and children[at].tag == _M + "v"
+            and children[at].text == text and len(cell.findall(_M + "v")) == 1 and cell.find(_M + "is") is None)
 
 
 def set_constant(cell: ET.Element, value, error_code: str | None = None) -> None:
