@@ -41,7 +41,7 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import get_column_letter
 
-from workbook.recalc import limits, programs, xlsx
+from workbook.recalc import lanes, limits, programs, xlsx
 from workbook.recalc.xlsx import _M, MAX_COL, MAX_ROW
 
 # formulas' functions that take the model or the calling cell as a hidden input
@@ -420,10 +420,19 @@ class _Program:
                 self.steps.append((P.function_of(function), tuple(P.node_of(i) for i in inputs), (node, filters)))
         return self
 
+    @property
+    def calls(self) -> list:
+        """The steps as they run: formulas' arithmetic operators in their lanes (lanes.py)."""
+        if self._calls is None or len(self._calls) != len(self.steps):
+            self._calls = [(lanes.single(f) if f is not None and lanes.enabled else f, i, r) for f, i, r in self.steps]
+        return self._calls
+
+    _calls = None
+
     def __call__(self, *args):
         values = dict(self.defaults)
         values.update(zip(self.inputs, args))
-        for function, inputs, rest in self.steps:
+        for function, inputs, rest in self.calls:
             if function is None:  # a data node's filters
                 value = values[inputs]
                 for f in rest:
