@@ -266,6 +266,7 @@ def test_a_workbook_read_back_opens_one_file_and_tokenises_nothing(path, cache, 
     monkeypatch.setattr(programs, "_read_file", lambda f, key, limit: opened.append(key[0]) or real(f, key, limit))
     monkeypatch.setattr(engine, "_split_tokens", lambda *a: pytest.fail("a formula was tokenised"))
     monkeypatch.setattr(grid._Compiled, "ranges_at", lambda *a: pytest.fail("a formula was moved"))
+    monkeypatch.setattr(engine, "shape_of", lambda *a: pytest.fail("a formula's shape was worked out"))
     done["compiled"] = done["read"] = 0
     _same(_values(path), fresh)
     assert opened == ["workbook"] and done["read"] > 0
@@ -279,7 +280,8 @@ def _plant(folder, change):
 
 
 @pytest.mark.parametrize("change", ["pieces of another text", "entries under bad keys", "not lists",
-                                    "moved ranges of another formula", "moved ranges that are not ranges"])
+                                    "moved ranges of another formula", "moved ranges that are not ranges",
+                                    "shapes that are not text"])
 def test_a_planted_workbook_file_changes_no_value(cache, tmp_path, monkeypatch, change):
     """Pieces that do not spell their text, entries whose keys are not text, and fields of
     other types are left out: what they would have given is tokenised or read afresh."""
@@ -303,6 +305,10 @@ def test_a_planted_workbook_file_changes_no_value(cache, tmp_path, monkeypatch, 
                 if item[1]:
                     item[1]["output"] = [1]
                     item[1]["inputs"] = [{"name": [2]} for _ in item[1]["inputs"]]
+        elif change == "shapes that are not text":
+            assert kept["shapes"]
+            for item in kept["shapes"]:
+                item[1] = [item[1]]
         elif change == "entries under bad keys":
             for entry in kept["entries"]:
                 entry["key"] = [1, 2]

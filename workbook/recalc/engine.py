@@ -343,6 +343,19 @@ def _recalled_pieces(skeleton: tuple[str, ...], data) -> tuple | None:
     return pieces
 
 
+def _recalled_shape(text: str, ref: str, run) -> str:
+    """shape_of(text, ref), as the workbook's file noted it when it holds it (programs.Run),
+    where this run also notes it."""
+    if run is None:
+        return shape_of(text, ref)
+    key = (text, ref)
+    shape = run.recalled["shapes"].get(key)
+    if type(shape) is not str:  # not noted, or not a text: moved afresh
+        shape = shape_of(text, ref)
+    run.shapes[key] = shape
+    return shape
+
+
 def _recall(found: list[tuple[str, list]]) -> None:
     """Read back the workbook's file of entries (programs.recall), and its formulas' pieces."""
     if programs.current() is None or not programs.enabled():
@@ -576,6 +589,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                               f"embedded engine", sheet.name)
         listed.append((sheet, [(ref, c, f) for ref, c in indexed.items() if (f := c.find(_M + "f")) is not None]))
     _recall(listed)
+    run = programs.current()
     for sheet, sheet_formulas in listed:
         masters: dict[str, FormulaCell] = {}
         children: list[tuple[str, str]] = []
@@ -590,7 +604,7 @@ def formula_cells(pkg: Package) -> dict[tuple[str, str], FormulaCell]:
                 continue
             text = local_formula((f.text or "").strip())
             _refuse_edge_ranges(text, where)  # by the cell's own references, which its shape moves
-            shape = shape_of(text, ref)
+            shape = _recalled_shape(text, ref, run)
             addin = checked.get(shape)
             if addin is None:  # what a formula calls depends on its shape only
                 _read_back(sheet.name, shape)

@@ -110,17 +110,19 @@ _read: dict[tuple[Path, tuple], dict] = {}  # entries this process has read or w
 
 class Run:
     """What one workbook's run read and stored: its entries by key, its formulas' tokens
-    (engine._token_pieces) by the text between their digits, and the ranges of formulas
-    moved to other cells of their shape (grid.moved_ranges); `kept` is what its file held
-    when the run began, `recalled` that file's tokens and moved ranges."""
+    (engine._token_pieces) by the text between their digits, the ranges of formulas moved
+    to other cells of their shape (grid.moved_ranges), and each formula's shape by its text
+    and cell (engine.shape_of); `kept` is what its file held when the run began, `recalled`
+    that file's tokens, ranges and shapes."""
 
     def __init__(self):
         self.key: tuple[str, ...] | None = None
         self.entries: dict[tuple, dict] = {}
         self.pieces: dict[tuple[str, ...], object] = {}
         self.moved: dict[tuple[str, ...], object] = {}
+        self.shapes: dict[tuple[str, ...], object] = {}
         self.kept: dict | None = None
-        self.recalled: dict[str, dict[tuple[str, ...], object]] = {"pieces": {}, "moved": {}}
+        self.recalled: dict[str, dict[tuple[str, ...], object]] = {section: {} for section in _SECTIONS}
 
 
 _run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("programs_run", default=None)
@@ -221,7 +223,7 @@ def workbook_key(formulas_text) -> tuple[str, str]:
     return ("workbook", h.hexdigest())
 
 
-_SECTIONS = ("pieces", "moved")  # data by keys that are lists of text, beside the entries
+_SECTIONS = ("pieces", "moved", "shapes")  # data by keys that are lists of text, beside the entries
 
 
 def _is_key(k) -> bool:
