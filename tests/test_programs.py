@@ -272,6 +272,40 @@ def test_a_workbook_read_back_opens_one_file_and_tokenises_nothing(path, cache, 
     assert opened == ["workbook"] and done["read"] > 0
 
 
+def test_a_workbooks_file_is_written_once(cache, tmp_path, monkeypatch):
+    """Its next runs find everything they note in it, and leave it as it is."""
+    folder, _ = cache
+    path = _scenario(tmp_path / "s.xlsx")
+    _values(path)
+    (kept,) = (folder / "formulas").glob("workbook-*.json")
+    first = kept.read_bytes()
+    written = []
+    real = programs._write_file
+    monkeypatch.setattr(programs, "_write_file", lambda f, key, *a: written.append(key[0]) or real(f, key, *a))
+    for _ in range(2):
+        programs._read.clear()
+        engine._pieces.clear()  # as a new process starts
+        _values(path)
+    assert written == [] and kept.read_bytes() == first
+
+
+def test_a_very_large_workbooks_file_leaves_out_its_notes_by_cell(cache, tmp_path, monkeypatch):
+    """Past programs.CELL_NOTES formula cells, shapes and moved ranges are worked out on
+    every run (the file keeps its entries and tokens), and the file is still written once."""
+    folder, _ = cache
+    monkeypatch.setattr(programs, "CELL_NOTES", 10)
+    path = _scenario(tmp_path / "s.xlsx")
+    fresh = _off(path, monkeypatch)
+    _values(path)
+    (kept,) = (folder / "formulas").glob("workbook-*.json")
+    first = json.loads(kept.read_bytes())
+    assert first["entries"] and first["pieces"] and "shapes" not in first and "moved" not in first
+    programs._read.clear()
+    engine._pieces.clear()
+    _same(_values(path), fresh)
+    assert json.loads(kept.read_bytes()) == first
+
+
 def _plant(folder, change):
     for file in (folder / "formulas").glob("workbook-*.json"):
         kept = json.loads(file.read_bytes())

@@ -322,7 +322,9 @@ def _token_pieces(skeleton: tuple[str, ...], text: str) -> tuple[tuple[tuple[str
     pieces = _pieces[skeleton]
     run = programs.current()
     if run is not None and skeleton not in run.pieces:  # kept with the workbook's entries (programs.keep)
-        run.pieces[skeleton] = None if pieces is None else [[list(p), r] for p, r in pieces]
+        data = None if pieces is None else [[list(p), r] for p, r in pieces]
+        recalled = run.recalled["pieces"]
+        run.note("pieces", skeleton, data, known=skeleton in recalled and recalled[skeleton] == data)
     return pieces
 
 
@@ -350,9 +352,10 @@ def _recalled_shape(text: str, ref: str, run) -> str:
         return shape_of(text, ref)
     key = (text, ref)
     shape = run.recalled["shapes"].get(key)
-    if type(shape) is not str:  # not noted, or not a text: moved afresh
+    known = type(shape) is str
+    if not known:  # not noted, or not a text: moved afresh
         shape = shape_of(text, ref)
-    run.shapes[key] = shape
+    run.note("shapes", key, shape, known)
     return shape
 
 
@@ -362,12 +365,14 @@ def _recall(found: list[tuple[str, list]]) -> None:
         return
     key = programs.workbook_key((sheet.name, ref, f.get("t", ""), f.get("ref", ""), f.get("si", ""), f.text or "")
                                 for sheet, listed in found for ref, _, f in listed)
+    run = programs.current()
     for skeleton, data in programs.recall(key).get("pieces", {}).items():
-        if skeleton not in _pieces:
-            try:
-                _pieces[skeleton] = _recalled_pieces(skeleton, data)
-            except ValueError:
-                continue  # tokenised afresh
+        try:
+            pieces = _recalled_pieces(skeleton, data)
+        except ValueError:
+            continue  # tokenised afresh
+        _pieces.setdefault(skeleton, pieces)
+        run.note("pieces", skeleton, data, known=True)  # kept, whether or not a shape needs them
 
 
 def _split_tokens(skeleton: tuple[str, ...], text: str):

@@ -319,14 +319,15 @@ def moved_ranges(compiled: _Compiled, row: int, col: int, ref: str) -> tuple[lis
         except (ValueError, TypeError):
             pass  # moved afresh
         else:
-            run.moved[key] = run.recalled["moved"][key]
+            run.note("moved", key, run.recalled["moved"][key], known=True)
             return moved
     inputs = compiled.ranges_at(row, col)
     moved = (inputs, Ranges.get_range(ref, compiled.context)) if inputs is not None else (None, None)
     if key is not None:
-        run.moved[key] = None if inputs is None else \
-            {"inputs": [None if isinstance(m, dict) else programs.range_code(r) for m, r in zip(compiled.moves, inputs)],
-             "output": programs.range_code(moved[1])}
+        run.note("moved", key, None if inputs is None else
+                 {"inputs": [None if isinstance(m, dict) else programs.range_code(r)
+                             for m, r in zip(compiled.moves, inputs)],
+                  "output": programs.range_code(moved[1])})
     return moved
 
 

@@ -123,6 +123,14 @@ class Run:
         self.shapes: dict[tuple[str, ...], object] = {}
         self.kept: dict | None = None
         self.recalled: dict[str, dict[tuple[str, ...], object]] = {section: {} for section in _SECTIONS}
+        self.kept_entries: dict[tuple, dict] = {}
+        self.fresh: set[str] = set()  # the sections with something the file does not hold
+
+    def note(self, section: str, key: tuple[str, ...], value, known: bool = False) -> None:
+        """Note `value` for the workbook's file; `known` when it is what the file held."""
+        getattr(self, section)[key] = value
+        if not known:
+            self.fresh.add(section)
 
 
 _run: contextvars.ContextVar[Run | None] = contextvars.ContextVar("programs_run", default=None)
@@ -155,7 +163,7 @@ def read(key: tuple[str, ...]) -> dict | None:
         _read[(folder, key)] = entry
     run = _run.get()
     if run is not None:
-        run.entries[key] = entry
+        run.note("entries", key, entry, known=run.kept_entries.get(key) is entry)
     return entry
 
 
@@ -183,7 +191,7 @@ def write(key: tuple[str, ...], entry: dict) -> None:
         _read[(folder, key)] = stored
         run = _run.get()
         if run is not None:
-            run.entries[key] = stored
+            run.note("entries", key, stored)
 
 
 def _write_file(folder: Path, key: tuple[str, ...], entry: dict, limit: int) -> dict | None:
@@ -224,6 +232,8 @@ def workbook_key(formulas_text) -> tuple[str, str]:
 
 
 _SECTIONS = ("pieces", "moved", "shapes")  # data by keys that are lists of text, beside the entries
+_BY_CELL = ("moved", "shapes")  # one item per formula cell
+CELL_NOTES = 65536  # the most formula cells whose notes by cell a workbook's file keeps
 
 
 def _is_key(k) -> bool:
@@ -248,7 +258,7 @@ def recall(key: tuple[str, str]) -> dict[str, dict[tuple[str, ...], object]]:
     for entry in entries if isinstance(entries, list) else ():
         k = entry.get("key") if isinstance(entry, dict) else None
         if _is_key(k) and k[0] != "workbook":
-            _read.setdefault((folder, tuple(k)), entry)
+            run.kept_entries[tuple(k)] = _read.setdefault((folder, tuple(k)), entry)
     for section in _SECTIONS:
         items = kept.get(section)
         for item in items if isinstance(items, list) else ():
@@ -263,11 +273,16 @@ def keep(run: Run) -> None:
     folder = _folder()
     if folder is None or run.key is None:
         return
+    # A very large workbook's notes by cell are left out, to keep its file to about 10 MB
+    # (50,000 formula cells take 7 MB, read back in 0.2 s where working them out takes 1 s).
+    sections = _SECTIONS if len(run.shapes) <= CELL_NOTES else tuple(s for s in _SECTIONS if s not in _BY_CELL)
+    if run.kept is not None and not run.fresh & {"entries", *sections} and \
+            len(run.entries) == len(run.kept_entries) and \
+            all(len(getattr(run, s)) == len(run.recalled[s]) for s in sections):
+        return  # everything noted came from the file, and all of it: the file as it is
     entry = {"key": list(run.key), "entries": [run.entries[k] for k in sorted(run.entries)]}
-    for section in _SECTIONS:
+    for section in sections:
         entry[section] = [[list(k), v] for k, v in sorted(getattr(run, section).items())]
-    if run.kept is not None and all(run.kept.get(k) == v for k, v in entry.items()):
-        return
     _write_file(folder, run.key, entry, _MAX_WORKBOOK_BYTES)
 
 
