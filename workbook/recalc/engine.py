@@ -366,7 +366,7 @@ def _recall(found: list[tuple[str, list]]) -> None:
     key = programs.workbook_key((sheet.name, ref, f.get("t", ""), f.get("ref", ""), f.get("si", ""), f.text or "")
                                 for sheet, listed in found for ref, _, f in listed)
     run = programs.current()
-    for skeleton, data in programs.recall(key).get("pieces", {}).items():
+    for skeleton, data in programs.recall(key, sum(len(listed) for _, listed in found)).get("pieces", {}).items():
         try:
             pieces = _recalled_pieces(skeleton, data)
         except ValueError:

@@ -125,9 +125,16 @@ class Run:
         self.recalled: dict[str, dict[tuple[str, ...], object]] = {section: {} for section in _SECTIONS}
         self.kept_entries: dict[tuple, dict] = {}
         self.fresh: set[str] = set()  # the sections with something the file does not hold
+        self.by_cell = True  # whether notes by cell are kept (recall says, by the workbook's size)
+
+    def sections(self) -> tuple[str, ...]:
+        """The sections its file keeps beside the entries."""
+        return _SECTIONS if self.by_cell else tuple(s for s in _SECTIONS if s not in _BY_CELL)
 
     def note(self, section: str, key: tuple[str, ...], value, known: bool = False) -> None:
         """Note `value` for the workbook's file; `known` when it is what the file held."""
+        if section in _BY_CELL and not self.by_cell:
+            return
         getattr(self, section)[key] = value
         if not known:
             self.fresh.add(section)
@@ -240,16 +247,20 @@ def _is_key(k) -> bool:
     return type(k) is list and bool(k) and all(type(x) is str for x in k)
 
 
-def recall(key: tuple[str, str]) -> dict[str, dict[tuple[str, ...], object]]:
+def recall(key: tuple[str, str], cells: int) -> dict[str, dict[tuple[str, ...], object]]:
     """Read the workbook file `key` into this process's entries, as if each had been read
     (the current run notes it), and return (and note as the run's `recalled`) the formula
     tokens and moved ranges it holds, by their keys. Anything whose key is not a list of
-    text is left out, and a file that is not one gives nothing."""
+    text is left out, and a file that is not one gives nothing. `cells` is the number of
+    formula cells: past CELL_NOTES, nothing is noted by cell."""
     folder = _folder()
     run = _run.get()
     if folder is None or run is None:
         return {}
     run.key = key
+    # A very large workbook's notes by cell are left out, to keep its file to about 10 MB
+    # (50,000 formula cells take 7 MB, read back in 0.2 s where working them out takes 1 s).
+    run.by_cell = cells <= CELL_NOTES
     kept = _read_file(folder, key, _MAX_WORKBOOK_BYTES)
     if kept is None:
         return run.recalled
@@ -259,7 +270,7 @@ def recall(key: tuple[str, str]) -> dict[str, dict[tuple[str, ...], object]]:
         k = entry.get("key") if isinstance(entry, dict) else None
         if _is_key(k) and k[0] != "workbook":
             run.kept_entries[tuple(k)] = _read.setdefault((folder, tuple(k)), entry)
-    for section in _SECTIONS:
+    for section in run.sections():
         items = kept.get(section)
         for item in items if isinstance(items, list) else ():
             if type(item) is list and len(item) == 2 and _is_key(item[0]):
@@ -273,9 +284,7 @@ def keep(run: Run) -> None:
     folder = _folder()
     if folder is None or run.key is None:
         return
-    # A very large workbook's notes by cell are left out, to keep its file to about 10 MB
-    # (50,000 formula cells take 7 MB, read back in 0.2 s where working them out takes 1 s).
-    sections = _SECTIONS if len(run.shapes) <= CELL_NOTES else tuple(s for s in _SECTIONS if s not in _BY_CELL)
+    sections = run.sections()
     if run.kept is not None and not run.fresh & {"entries", *sections} and \
             len(run.entries) == len(run.kept_entries) and \
             all(len(getattr(run, s)) == len(run.recalled[s]) for s in sections):
