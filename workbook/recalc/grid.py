@@ -575,11 +575,17 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
     read = [0]
     # Each range is read once, when the first formula reading it runs (every formula cell in
     # it has been computed by then), and handed to every formula reading it, as formulas'
-    # model hands one range node's value to all the formulas that refer to it.
+    # model hands one range node's value to all the formulas that refer to it; it is let go
+    # after its last reader.
     ranges: dict[str, Ranges] = {}
+    readers = collections.Counter(rng["name"] for node in nodes for rng in node.inputs)
     for i in order:
         node = nodes[i]
         args = [_range_value(rng, store, read, ranges) for rng in node.inputs]
+        for rng in node.inputs:
+            readers[rng["name"]] -= 1
+            if not readers[rng["name"]]:
+                ranges.pop(rng["name"], None)
         with note_cell(f"{names_of[node.sheet_id].upper()}!{node.label}"):
             try:
                 value = node.compiled.run(args)
