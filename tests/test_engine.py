@@ -380,10 +380,10 @@ def test_small_numbers_keep_every_stored_digit(tmp_path):
 
 
 def test_statistics_functions_import_scipy_only_when_one_is_used(tmp_path):
-    """formulas' statistics module is imported with scipy and statistics standing in: a
-    workbook without such a function never imports them, and one with them gets the values
-    it gets when both are imported first, before the engine (fresh processes, as this one
-    has scipy already)."""
+    """formulas' statistics and maths modules are imported with scipy, statistics and
+    numpy.random standing in: a workbook without such a function never imports them, and
+    one with them gets the values it gets when they are imported first, before the engine
+    (fresh processes, as this one has scipy already)."""
     import subprocess
     import sys
 
@@ -398,7 +398,7 @@ def test_statistics_functions_import_scipy_only_when_one_is_used(tmp_path):
         script = (f"import sys, json\n{first}"
                   "from workbook.recalc import engine, xlsx\n"
                   "v = engine.recalculate(xlsx.read_package(sys.argv[1])).values\n"
-                  "print(json.dumps([sorted(m for m in ('scipy', 'statistics') if m in sys.modules),"
+                  "print(json.dumps([sorted(m for m in ('scipy', 'statistics', 'numpy.random') if m in sys.modules),"
                   " [repr(v[k]) for k in sorted(v)]]))\n")
         out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
                              env=dict(os.environ, PLANNER_CACHE_DIR="off"), check=True)
@@ -406,6 +406,11 @@ def test_statistics_functions_import_scipy_only_when_one_is_used(tmp_path):
 
     assert run(plain) == [[], ["5.0", "9.0"]]
     imported, values = run(tmp_path / "stats.xlsx")
-    assert imported == ["scipy", "statistics"]
-    assert [imported, values] == run(tmp_path / "stats.xlsx", "import scipy.stats, scipy.interpolate, statistics\n")
+    assert {"scipy", "statistics"} <= set(imported)
+    assert values == run(tmp_path / "stats.xlsx", "import scipy.stats, scipy.interpolate, statistics\n")[1]
     assert len(values) == 4 and all(math.isfinite(float(v)) for v in values)  # numbers, not errors
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = "=RAND()", "=RAND()*0+7"  # RAND's numpy.random, imported when called
+    wb.save(tmp_path / "rand.xlsx")
+    imported, (a1, a2) = run(tmp_path / "rand.xlsx")
+    assert imported == ["numpy.random"] and 0 <= float(a1) < 1 and a2 == "7.0"

@@ -227,9 +227,10 @@ _registered: set[str] = set()
 # formulas' statistics functions import scipy.stats, scipy.linalg and scipy.interpolate (and
 # scipy and statistics themselves) when the function table is built: 0.6 s, more than a
 # template takes to compute, for the few functions (NORM.S.INV, FORECAST, ...) that call
-# them. Their module is imported with those standing in for themselves, each imported when
-# first used.
-_DEFERRED = ("scipy", "scipy.stats", "scipy.linalg", "scipy.interpolate", "statistics")
+# them; its maths functions import numpy.random for RAND (7 ms). Their modules are imported
+# with those standing in for themselves, each imported when first used.
+_DEFERRED = ("scipy", "scipy.stats", "scipy.linalg", "scipy.interpolate", "statistics", "numpy.random")
+_DEFERRING = ("formulas.functions.stat", "formulas.functions.math")
 
 
 class _Deferred(types.ModuleType):
@@ -255,20 +256,34 @@ class _DeferredAttribute:
         return self._real()(*args, **kwargs)
 
     def __getattr__(self, attr):
+        if attr.startswith("__"):  # functools.wraps asking for __name__: not an import
+            raise AttributeError(attr)
         return getattr(self._real(), attr)
 
 
 def _import_statistics_deferred() -> None:
-    if "formulas.functions.stat" in sys.modules:
+    if all(name in sys.modules for name in _DEFERRING):
         return
     stand_ins = {name: _Deferred(name) for name in _DEFERRED if name not in sys.modules}
+    # A submodule of a package imported already (numpy.random) stands in as its attribute
+    # too: numpy's own __getattr__ would import it again and again otherwise.
+    attributes = []
+    for name, module in stand_ins.items():
+        parent, _, child = name.rpartition(".")
+        if parent and parent in sys.modules and child not in vars(sys.modules[parent]):
+            setattr(sys.modules[parent], child, module)
+            attributes.append((sys.modules[parent], child, module))
     sys.modules.update(stand_ins)
     try:
-        importlib.import_module("formulas.functions.stat")
+        for name in _DEFERRING:
+            importlib.import_module(name)
     finally:
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
+        for parent, child, module in attributes:
+            if vars(parent).get(child) is module:
+                delattr(parent, child)
 
 
 def register_functions() -> None:
