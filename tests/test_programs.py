@@ -339,6 +339,7 @@ def test_a_planted_workbook_file_changes_no_value(cache, tmp_path, monkeypatch, 
                 if item[1]:
                     item[1]["output"] = [1]
                     item[1]["inputs"] = [{"name": [2]} for _ in item[1]["inputs"]]
+            kept["moved"][0][1] = {"output": {}}  # and one without its inputs
         elif change == "shapes that are not text":
             assert kept["shapes"]
             for item in kept["shapes"]:

@@ -261,7 +261,7 @@ class _DeferredAttribute:
         return getattr(self._real(), attr)
 
 
-def _import_statistics_deferred() -> None:
+def _import_functions_deferred() -> None:
     if all(name in sys.modules for name in _DEFERRING):
         return
     stand_ins = {name: _Deferred(name) for name in _DEFERRED if name not in sys.modules}
@@ -288,7 +288,7 @@ def _import_statistics_deferred() -> None:
 
 def register_functions() -> None:
     """Put every planner formula (and its _xludf. alias) in formulas' function table."""
-    _import_statistics_deferred()
+    _import_functions_deferred()
     table = formulas.get_functions()
     for name in list(adapter.FUNCTIONS):
         if name not in _registered:
@@ -374,8 +374,9 @@ def _recalled_shape(text: str, ref: str, run) -> str:
     return shape
 
 
-def _recall(found: list[tuple[str, list]]) -> None:
-    """Read back the workbook's file of entries (programs.recall), and its formulas' pieces."""
+def _recall(found: list[tuple[Sheet, list]]) -> None:
+    """Read back the workbook's file (programs.recall) for the formulas `found` (each sheet's
+    (ref, <c>, <f>)): its entries and, checked here, its formulas' pieces."""
     if programs.current() is None or not programs.enabled():
         return
     key = programs.workbook_key((sheet.name, ref, f.get("t", ""), f.get("ref", ""), f.get("si", ""), f.text or "")

@@ -316,7 +316,7 @@ def moved_ranges(compiled: _Compiled, row: int, col: int, ref: str) -> tuple[lis
     if key is not None and key in run.recalled["moved"]:
         try:
             moved = _moved_of(run.recalled["moved"][key], compiled)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, KeyError):
             pass  # moved afresh
         else:
             run.note("moved", key, run.recalled["moved"][key], known=True)

@@ -17,10 +17,12 @@ formula shape of a sheet, and read back by the next run instead of compiling.
   its cell (grid._Compiled.run), and only for formulas whose compile noted no error;
   anything else (a step that is not a table function, a value of another type) raises
   NotStorable, and that formula is compiled on every run, as without the cache.
-- Together: the entries one workbook's run used, and the tokens of its formulas' texts
-  (engine._token_pieces), are also kept in one file for that workbook (`Run`), which its
-  next run reads first: one file instead of one per shape. Every entry in it is still found
-  by its own key, so that file only says what to read at once, never what a formula means.
+- Together: the entries one workbook's run used, the tokens of its formulas' texts
+  (engine._token_pieces), each formula's shape and the ranges a formula moved to another
+  cell reads (grid.moved_ranges) are also kept in one file for that workbook (`Run`), which
+  its next run reads first: one file instead of one per shape, and nothing worked out by
+  cell. Every item in it is found by its own key (an entry by its shape, a shape by its
+  formula's text and cell), so that file only says what to read at once.
 """
 
 from __future__ import annotations
@@ -193,16 +195,16 @@ def write(key: tuple[str, ...], entry: dict) -> None:
     folder = _folder()
     if folder is None:
         return
-    stored = _write_file(folder, key, dict(entry, key=list(key)), _MAX_BYTES)
-    if stored is not None:
-        _read[(folder, key)] = stored
+    text = _write_file(folder, key, dict(entry, key=list(key)), _MAX_BYTES)
+    if text is not None:
+        stored = _read[(folder, key)] = json.loads(text)  # as a later run reads it back
         run = _run.get()
         if run is not None:
             run.note("entries", key, stored)
 
 
-def _write_file(folder: Path, key: tuple[str, ...], entry: dict, limit: int) -> dict | None:
-    """The entry as stored, or None when it was not."""
+def _write_file(folder: Path, key: tuple[str, ...], entry: dict, limit: int) -> bytes | None:
+    """The entry's text as stored, or None when it was not."""
     try:
         text = json.dumps(entry, allow_nan=False, separators=(",", ":")).encode()
     except (TypeError, ValueError):
@@ -221,7 +223,7 @@ def _write_file(folder: Path, key: tuple[str, ...], entry: dict, limit: int) -> 
                 os.unlink(tmp)
     except OSError:
         return None
-    return json.loads(text)
+    return text
 
 
 # ---------------------------------------------------------------------------------------
@@ -229,7 +231,8 @@ def _write_file(folder: Path, key: tuple[str, ...], entry: dict, limit: int) -> 
 # ---------------------------------------------------------------------------------------
 
 def workbook_key(formulas_text) -> tuple[str, str]:
-    """The key of a workbook's file, from its formulas: (sheet, cell, kind, text) tuples."""
+    """The key of a workbook's file, from its formulas: a tuple of text per formula (its
+    sheet, cell, attributes and text)."""
     h = hashlib.sha256()
     for item in formulas_text:
         for part in item:
@@ -250,7 +253,7 @@ def _is_key(k) -> bool:
 def recall(key: tuple[str, str], cells: int) -> dict[str, dict[tuple[str, ...], object]]:
     """Read the workbook file `key` into this process's entries, as if each had been read
     (the current run notes it), and return (and note as the run's `recalled`) the formula
-    tokens and moved ranges it holds, by their keys. Anything whose key is not a list of
+    tokens, moved ranges and shapes it holds, by their keys. Anything whose key is not a list of
     text is left out, and a file that is not one gives nothing. `cells` is the number of
     formula cells: past CELL_NOTES, nothing is noted by cell."""
     folder = _folder()
@@ -279,8 +282,8 @@ def recall(key: tuple[str, str], cells: int) -> dict[str, dict[tuple[str, ...], 
 
 
 def keep(run: Run) -> None:
-    """Store the run's entries, tokens and moved ranges as its workbook's file, unless it
-    holds them already."""
+    """Store the run's entries, tokens, moved ranges and shapes as its workbook's file,
+    unless it holds them already."""
     folder = _folder()
     if folder is None or run.key is None:
         return
