@@ -237,8 +237,11 @@ def flag(value, name: str, default: bool) -> np.ndarray:
             isinstance(value, np.ndarray) and value.dtype.kind in "cUSO"):
         raise PlannerError(f"{name} must be TRUE or FALSE; got {show(value)}", argument=name, kind=TYPE)
     try:
+        raw = np.asarray(value)  # its own dtype first: a list holding text or complex numbers is refused
+        if raw.dtype.kind in "cUSO":
+            raise TypeError
         with np.errstate(over="raise"):
-            arr = np.asarray(value, dtype=float)
+            arr = raw.astype(float)
     except (TypeError, ValueError, OverflowError, FloatingPointError):
         raise PlannerError(f"{name} must be TRUE or FALSE (or an array of them); got {show(value)}",
                            argument=name, kind=TYPE) from None

@@ -340,3 +340,22 @@ def test_a_data_column_beyond_the_float_range_is_a_planner_error_without_warning
         warnings.simplefilter("error")
         with pytest.raises(planner.PlannerError):
             entry.func(**kwargs)
+
+
+FLAGS = [(e.name, p.name) for e in planner.CATALOG.values() for p in e.params if p.arg.kind == "flag"]
+FLAG_VALUES = [[np.complex128(1 + 2j)], np.complex128(1j), [1, "x"], [1, None], [[1], [0, 1]], [10**400], 0.5]
+
+
+@pytest.mark.parametrize("fname, arg", FLAGS, ids=[f"{f}.{a}" for f, a in FLAGS])
+def test_a_flag_that_is_not_true_or_false_is_a_planner_error_without_warnings(fname, arg):
+    """A TRUE/FALSE argument given a complex number (alone or in a list), text among numbers,
+    a blank, a ragged list, an integer beyond the float range or a fraction: a PlannerError
+    naming it, never numpy's warning that a complex number lost its imaginary part."""
+    entry = planner.CATALOG[fname]
+    for value in FLAG_VALUES:
+        kwargs = _example_kwargs(entry) | {arg: value}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(planner.PlannerError) as raised:
+                entry.func(**kwargs)
+        assert raised.value.argument == arg, value
