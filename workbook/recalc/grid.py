@@ -147,6 +147,11 @@ def _strings(pkg) -> list[str]:
     return out
 
 
+def _context(sheet_id: str) -> dict:
+    """formulas' context of a formula on the sheet `sheet_id` ("'MY SHEET'" -> MY SHEET)."""
+    return {"sheet": sheet_id.strip("'").replace("''", "'")}
+
+
 class _Compiled:
     """One formula compiled by formulas at one cell, callable for any cell of its shape."""
 
@@ -158,7 +163,7 @@ class _Compiled:
         self.reusable = False  # other cells of its shape may compute with it
         self.storable = False  # it may be stored for later runs (programs.py)
         self.verify = False  # check the program at its first cell even when no other cell shares it
-        self.context = {"sheet": sheet_id.strip("'").replace("''", "'")}
+        self.context = _context(sheet_id)
         self.ref = cell_ref or f"{get_column_letter(col)}{row}"
         cell = self._compile()
         self.output = cell.range.ranges[0]
@@ -232,7 +237,7 @@ class _Compiled:
         self = cls.__new__(cls)
         self.sheet_id, self.row, self.col = sheet_id, int(data["row"]), int(data["col"])
         self.text, self.ref = str(data["text"]), str(data["ref"])
-        self.context = {"sheet": sheet_id.strip("'").replace("''", "'")}
+        self.context = _context(sheet_id)
         if data["sheet"] != self.context["sheet"]:
             raise ValueError("another sheet's formula")
         self.keys = [programs.node_of(k) for k in data["keys"]]
@@ -386,6 +391,7 @@ class _Program:
                 self.ids.append(node_id)
             else:
                 raise _NotFlat
+        self._lanes()
 
     def data(self) -> dict:
         """The program as JSON data (programs.py); raises programs.NotStorable."""
@@ -419,16 +425,12 @@ class _Program:
             else:
                 _, _, function, inputs = step
                 self.steps.append((P.function_of(function), tuple(P.node_of(i) for i in inputs), (node, filters)))
+        self._lanes()
         return self
 
-    @property
-    def calls(self) -> list:
-        """The steps as they run: formulas' arithmetic operators in their lanes (lanes.py)."""
-        if self._calls is None or len(self._calls) != len(self.steps):
-            self._calls = [(lanes.single(f) if f is not None and lanes.enabled else f, i, r) for f, i, r in self.steps]
-        return self._calls
-
-    _calls = None
+    def _lanes(self) -> None:
+        """The steps as they run (`calls`): formulas' arithmetic operators in their lanes (lanes.py)."""
+        self.calls = [(lanes.single(f) if f is not None and lanes.enabled else f, i, r) for f, i, r in self.steps]
 
     def __call__(self, *args):
         values = dict(self.defaults)
@@ -636,8 +638,8 @@ def _range_value(rng: dict, store: dict, read: list, known: dict) -> Ranges:
         get = values.get
         for i, row in enumerate(range(r1, r2 + 1)):
             grid[i, :] = [get((row, col), sh.EMPTY) for col in range(c1, c2 + 1)]
-    out = known[rng["name"]] = Ranges().set_value(rng, grid)
-    return out
+    known[rng["name"]] = Ranges().set_value(rng, grid)
+    return known[rng["name"]]
 
 
 def _order(nodes: list[_Node], formula_at: dict, sheets: set) -> list[int]:
