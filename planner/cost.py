@@ -33,9 +33,9 @@ import numpy as np
 
 from . import _args
 from .catalog import LAW_FOR_LOSS, TARGET_LOSS, Arg, field_choice, formula
-from .errors import TYPE, PlannerError
+from .errors import DOMAIN, TYPE, PlannerError
 from .hardware import GPU, Accelerator, peak, resolve_gpu
-from .inference import lifetime_optimum, log_model, solve_split
+from .inference import lifetime_optimum, log_model, log_shares, solve_split
 from .laws import resolve_law
 
 __all__ = ["gpu_hours", "train_days", "gpus_for_deadline", "compute_from_gpus", "compute_cost",
@@ -263,7 +263,7 @@ def inference_tradeoff_cost(target_loss, input_tokens, output_tokens, law="epoch
 BUDGET_FIELDS = ("loss", "params", "tokens", "train_cost", "inference_cost")
 BUDGET_UNITS = ("nats/token", "parameters", "tokens", "$", "$")
 _LN_INNER_BRACKET = 700.0  # log of the loss above its floor: any budget's answer lies well inside
-_MAX_BISECTIONS = 200  # ~60 reach the rounding level; the cap only guarantees termination
+_MAX_NEWTON = 60  # converges in under 10 steps; the cap only guarantees termination
 
 
 @formula(CATEGORY, result="nats/token (see field: params, tokens: counts; costs: $)", returns="record",
@@ -296,19 +296,7 @@ def inference_tradeoff_budget(budget, input_tokens, output_tokens, law="epoch", 
         ln_k = np.log(dollars) - np.log(d.dollars(1.0, 1.0)[0])
         ln_x = np.log(d.extra)
     ln_k, ln_x, extra = np.broadcast_arrays(ln_k, ln_x, d.extra)
-    # The optimum's cost falls as the loss it reaches rises: bisect on log S (S = the loss
-    # above its floor, to the power 1/gamma) for the optimum that costs K.
-    lo = np.full(ln_k.shape, -_LN_INNER_BRACKET)
-    hi = np.full(ln_k.shape, _LN_INNER_BRACKET)
-    for _ in range(_MAX_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        ln_n, ln_d = log_model(law, mid, solve_split(law, mid, extra))
-        dear = ln_n + np.logaddexp(ln_d, ln_x) > ln_k
-        lo, hi = np.where(dear, mid, lo), np.where(dear, hi, mid)
-        if np.all(hi - lo <= 4 * np.finfo(float).eps * (1.0 + np.abs(mid))):
-            break
-    ln_s = 0.5 * (lo + hi)
-    ln_n, ln_d = log_model(law, ln_s, solve_split(law, ln_s, extra))
+    ln_s, ln_n, ln_d = _budget_optimum(law, ln_k, ln_x, extra)
     with np.errstate(all="ignore"):
         loss = law.E + np.exp(law.gamma * ln_s)
         n, tokens = np.exp(ln_n), np.exp(ln_d)
@@ -319,6 +307,40 @@ def inference_tradeoff_budget(budget, input_tokens, output_tokens, law="epoch", 
     train = _args.in_range(train, "training cost", "budget", dollars)
     serve = _args.in_range(serve, "inference cost", "budget", dollars, positive=False)
     return _args.record(BUDGET_FIELDS, (loss, n, tokens, train, serve), key, *d.inputs.values(), units=BUDGET_UNITS)
+
+
+def _budget_optimum(law, ln_k, ln_x, extra):
+    """(log S, ln N, ln D) of the lifetime optimum that costs N (D + X) = K, arrays of the
+    broadcast shape (S: the loss above its floor, to the power 1/gamma).
+
+    Method: g(t) = ln(N (D + X)) - ln K along the optima, t = log S, falls as the loss rises,
+    with slope d ln(N (D + X)) / d ln S = -1 / (alpha u) (the envelope theorem: the
+    constraint's multiplier is N (D + X) / (alpha u S), u = A N^-alpha / S the parameter
+    term's share), which rises from -(1/alpha + 1/beta) without serving (u = beta / (alpha +
+    beta)) towards -1/alpha: g is convex. Newton's method started at the root without
+    serving, which costs less for the same loss and so lies to the left of the root, climbs
+    onto it monotonically and quadratically.
+    """
+    alpha, beta = law.alpha, law.beta
+    with np.errstate(all="ignore"):
+        ln_n0, ln_d0 = log_model(law, 0.0, -np.inf)  # without serving, ln(N D) falls linearly in t
+        t = np.clip((ln_n0 + ln_d0 - ln_k) / (1.0 / alpha + 1.0 / beta), -_LN_INNER_BRACKET, _LN_INNER_BRACKET)
+        for _ in range(_MAX_NEWTON):
+            y = solve_split(law, t, extra)
+            ln_n, ln_d = log_model(law, t, y)
+            scale = alpha * np.exp(log_shares(law, y)[0])  # -1 / g'(t)
+            step = (ln_n + np.logaddexp(ln_d, ln_x) - ln_k) * scale
+            t = np.clip(t + step, -_LN_INNER_BRACKET, _LN_INNER_BRACKET)
+            # g sums logarithms of size ~|ln K|, so it is known to a few ulps of that: stop once
+            # every step is down at that rounding level.
+            noise = 8 * np.finfo(float).eps * ((1.0 + np.abs(ln_k)) * scale + 1.0 + np.abs(t))
+            if np.all(np.abs(step) <= noise):
+                break
+        else:
+            if not np.all(np.abs(step) <= 1e3 * noise):  # pragma: no cover
+                raise PlannerError("the budget's optimum did not converge for these inputs", argument=None, kind=DOMAIN)
+        ln_n, ln_d = log_model(law, t, solve_split(law, t, extra))
+    return t, ln_n, ln_d
 
 
 @dataclass(frozen=True)

@@ -94,14 +94,20 @@ def solve_split(law, ln_s, extra):
         return np.where(serving, y, -np.inf)  # no serving: r = 1, the compute-optimal split
 
 
-def log_model(law, ln_s, y):
-    """(ln N, ln D) of the optimum from log S and y, in logarithms (never overflowing)."""
+def log_shares(law, y):
+    """(ln u, ln(1 - u)) at the split y: the shares of the N and the D term in the inner sum
+    (u = beta r / (alpha + beta r), r = 1 + e^y)."""
     alpha, beta = law.alpha, law.beta
     with np.errstate(all="ignore"):
         lse = np.logaddexp(np.log(alpha + beta), np.log(beta) + y)
-        ln_u = np.log(beta) + np.logaddexp(0.0, y) - lse  # u = beta r / (alpha + beta r)
-        ln_1mu = np.log(alpha) - lse
-        return (np.log(law.A) - ln_s - ln_u) / alpha, (np.log(law.B) - ln_s - ln_1mu) / beta
+        return np.log(beta) + np.logaddexp(0.0, y) - lse, np.log(alpha) - lse
+
+
+def log_model(law, ln_s, y):
+    """(ln N, ln D) of the optimum from log S and y, in logarithms (never overflowing)."""
+    ln_u, ln_1mu = log_shares(law, y)
+    with np.errstate(all="ignore"):
+        return (np.log(law.A) - ln_s - ln_u) / law.alpha, (np.log(law.B) - ln_s - ln_1mu) / law.beta
 
 
 def _model(law, ln_s, y, loss):

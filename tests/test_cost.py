@@ -390,6 +390,22 @@ def test_the_budget_buys_the_loss_whose_cost_optimal_model_costs_it(budget, inp,
     assert got["train_cost"] + got["inference_cost"] == pytest.approx(budget, rel=1e-9)
 
 
+@pytest.mark.parametrize("law", ["epoch", "chinchilla", "muennighoff"])
+def test_extreme_budgets_and_traffic_are_solved_in_a_few_newton_steps(law, monkeypatch):
+    from planner import cost
+
+    solves = []
+    real = cost.solve_split
+    monkeypatch.setattr(cost, "solve_split", lambda *a: solves.append(1) or real(*a))
+    budget = np.array([5.0, 5e3, 5e6, 5e9, 5e12, 5e6, 5e6, 5e6])
+    inp = np.array([0.0, 1e22, 1e13, 0.0, 1e8, 1e25, 0.0, 3.0])
+    out = np.array([1e20, 0.0, 2e12, 0.0, 1e23, 0.0, 1e24, 7.0])
+    got = planner.inference_tradeoff_budget(budget, inp, out, law)
+    back = planner.inference_tradeoff_cost(got["loss"], inp, out, law)["total_cost"]
+    np.testing.assert_allclose(back, budget, rtol=1e-11)
+    assert len(solves) <= 10  # bisection took about 70
+
+
 @pytest.mark.parametrize("budget, inp, out", [(5e6, 1e13, 2e12), (1e5, 0, 0), (1e8, 1e15, 1e14)])
 def test_no_model_of_the_same_cost_reaches_a_lower_loss(budget, inp, out):
     got = planner.inference_tradeoff_budget(budget, inp, out)
