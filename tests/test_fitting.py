@@ -428,7 +428,11 @@ def test_least_squares_is_huber_without_a_threshold():
     n, d, loss = _noisy_runs()
     lsq = planner.fit_scaling_law(n, d, loss, objective="lsq")
     wide = planner.fit_scaling_law(n, d, loss, huber_delta=10.0)  # every residual inside delta
-    np.testing.assert_allclose(lsq, wide, rtol=1e-6)
+    # The same optimum, found to the optimiser's tolerance: A and alpha trade off against each
+    # other, so they agree to a few parts in a million (where the optimiser stops depends on
+    # the machine's floating-point kernels) and the losses they predict to far better.
+    np.testing.assert_allclose(lsq, wide, rtol=1e-5)
+    np.testing.assert_allclose(planner.scaling_loss(n, d, lsq), planner.scaling_loss(n, d, wide), rtol=1e-6)
     assert not np.allclose(lsq, planner.fit_scaling_law(n, d, loss), rtol=1e-4)  # Huber differs
 
 
