@@ -9,11 +9,13 @@ the whole block, with each relative reference widened to the column range it wal
 so the block is one node of the engine's graph and a planner formula reaches the planner as
 one vectorised call instead of 10,000. This is exact only where the formula works element
 by element, so a block is formed only from formulas that use nothing but cell references,
-constants, operators and planner functions that return one number per cell, each relative
-reference standing where such a function takes a number (a law, an accelerator or a text
-argument is never widened, nor is a range, a defined name or an Excel function such as SUM).
-A block never refers to its own rows. Formulas are read by openpyxl's tokenizer and moved
-by its Translator: no formula is parsed here.
+defined names of one cell, constants, operators and planner functions that return one number
+per cell, each relative reference standing where such a function takes a number (a law, an
+accelerator or a text argument is never widened, nor is a range, a name of anything but one
+cell, or an Excel function such as SUM). A name of one cell ($B$3) is a single value, the
+same for every cell, as an absolute reference is. A block never refers to its own rows.
+Formulas are read by openpyxl's tokenizer and moved by its Translator: no formula is parsed
+here.
 """
 
 from __future__ import annotations
@@ -55,9 +57,9 @@ def _elementwise_function(name: str):
     return entry
 
 
-def _shape(text: str) -> tuple[list[Token], list[int]] | None:
+def _shape(text: str, names: dict[str, tuple] = {}) -> tuple[list[Token], list[int]] | None:
     """The formula's tokens and the positions of its widenable references, or None when the
-    formula is not element by element."""
+    formula is not element by element; `names` are the names of one cell (single_cells)."""
     try:
         tokens = Tokenizer("=" + text).items
     except Exception:  # noqa: BLE001 - openpyxl's TokenizerError: leave the formula alone
@@ -77,9 +79,9 @@ def _shape(text: str) -> tuple[list[Token], list[int]] | None:
                 return None  # a union (A1,B1), not an argument list
             stack[-1][1] += 1
         elif t.type == Token.OPERAND and t.subtype == Token.RANGE:
-            cell = _cell(t.value)
+            cell = _cell(t.value) or names.get(t.value.upper())
             if cell is None:
-                return None  # a range or a defined name: not element by element
+                return None  # a range or a name of one: not element by element
             if not cell[3]:  # a relative row: widened down the block, so only where a number goes
                 if stack:
                     entry, k = stack[-1]
@@ -108,6 +110,19 @@ def _cell(value: str) -> tuple[str, str, int, bool] | None:
     return sheet, column, row, row_absolute
 
 
+def single_cells(definitions: dict[str, str]) -> dict[str, tuple[str, str, int, bool]]:
+    """The names among `definitions` (upper-case name -> definition) that stand for one cell
+    of this workbook, absolute in row and column (Sheet1!$B$3), as _cell reads that cell."""
+    out = {}
+    for name, text in definitions.items():
+        text = text.strip().lstrip("=")
+        sheet, _, ref = text.rpartition("!")
+        cell = _cell(text)
+        if cell is not None and sheet and ref.startswith("$") and cell[3]:
+            out[name] = cell
+    return out
+
+
 def _widened(tokens: list[Token], widen: list[int], rows: int) -> str:
     """The formula with each widened reference running `rows` rows down."""
     out = []
@@ -122,10 +137,12 @@ def _widened(tokens: list[Token], widen: list[int], rows: int) -> str:
     return "".join(out)
 
 
-def plan(shapes: dict[tuple[str, str], str], own_text: Callable[[tuple[str, str]], str]) -> list[Block]:
+def plan(shapes: dict[tuple[str, str], str], own_text: Callable[[tuple[str, str]], str],
+         names: dict[str, tuple] = {}) -> list[Block]:
     """The blocks of a workbook. `shapes` maps (sheet, "B2") of each plain (not array) formula
     to its R1C1 shape (the formula moved to one fixed cell: equal for the cells of a filled-down
-    column); `own_text(key)` gives a cell's own formula, asked only of each block's first cell."""
+    column); `own_text(key)` gives a cell's own formula, asked only of each block's first cell;
+    `names` are the workbook's names of one cell (single_cells)."""
     columns: dict[tuple[str, str], dict[int, str]] = {}
     for (sheet, ref), shape in shapes.items():
         column, row = coordinate_from_string(ref)
@@ -141,22 +158,24 @@ def plan(shapes: dict[tuple[str, str], str], own_text: Callable[[tuple[str, str]
                 j += 1
             last = rows[j - 1]
             if last - first + 1 >= MIN_ROWS:
-                shape = _shape(own_text((sheet, f"{column}{first}")))
+                shape = _shape(own_text((sheet, f"{column}{first}")), names)
                 # Without a reference that walks down, each cell is the same formula: its
                 # value would be computed once, but an error's reason kept for one cell only.
-                if shape is not None and shape[1] and not _refers_to_itself(shape[0], sheet, column, first, last):
+                if shape is not None and shape[1] and \
+                        not _refers_to_itself(shape[0], sheet, column, first, last, names):
                     tokens, widen = shape
                     blocks.append(Block(sheet, column, first, last, _widened(tokens, widen, last - first + 1)))
             i = j
     return blocks
 
 
-def _refers_to_itself(tokens: list[Token], sheet: str, column: str, first: int, last: int) -> bool:
+def _refers_to_itself(tokens: list[Token], sheet: str, column: str, first: int, last: int,
+                      names: dict[str, tuple]) -> bool:
     """Whether any reference of the block's formulas, moved down the block, lands in it."""
     for t in tokens:
         if t.type != Token.OPERAND or t.subtype != Token.RANGE:
             continue
-        prefix, col, row, absolute = _cell(t.value)  # _shape let only single cells through
+        prefix, col, row, absolute = _cell(t.value) or names[t.value.upper()]  # as _shape let them through
         target = prefix.strip("'").replace("''", "'") if prefix else sheet
         if target.casefold() != sheet.casefold() or col != column:
             continue

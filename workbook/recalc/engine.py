@@ -688,10 +688,11 @@ def recalculate(pkg: Package, vectorise: bool = True, fast: bool = True) -> Reca
     model; any other, or with `fast` off, by the model."""
     with programs.recording() as run:
         cells = formula_cells(pkg)
-        found = vector_blocks(cells) if vectorise else []
+        names = name_definitions(pkg, cells)
+        found = vector_blocks(cells, names) if vectorise else []
         if fast:
             try:
-                done = _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells))
+                done = _recalculate_fast(pkg, cells, found, fast_path_check(pkg, cells, names))
             except XlsxError:  # EngineError included: the model would say the same, or read the range whole
                 raise
             except Exception:  # noqa: BLE001 - grid.Unsupported, or anything else it did not foresee
@@ -706,15 +707,16 @@ def recalculate(pkg: Package, vectorise: bool = True, fast: bool = True) -> Reca
     return _recalculate_model(pkg, cells, found)
 
 
-def fast_path_check(pkg: Package, cells: dict) -> dict[str, str]:
-    """The definitions of the names the formulas use, when the fast path takes the workbook;
-    raises grid.Unsupported, saying why, when it leaves it to the model."""
-    names = _name_definitions(pkg, cells)
+def fast_path_check(pkg: Package, cells: dict, names: dict[str, str] | None = None) -> dict[str, str]:
+    """The definitions of the names the formulas use (`names`, when given: name_definitions),
+    when the fast path takes the workbook; raises grid.Unsupported, saying why, when it leaves
+    it to the model."""
+    names = name_definitions(pkg, cells) if names is None else names
     grid.check(pkg, cells, _tokens, names, _planner_names(pkg))
     return names
 
 
-def _name_definitions(pkg: Package, cells: dict) -> dict[str, str]:
+def name_definitions(pkg: Package, cells: dict) -> dict[str, str]:
     """The definition of each defined name the formulas use, by upper-case name, as the
     model reads it (_names_in_use)."""
     texts = {(n.name.upper(), n.sheet_index): n.text for n in pkg.names}
@@ -914,12 +916,13 @@ def own_formula(fc: FormulaCell) -> str:
     return Translator("=" + fc.text, origin=fc.master).translate_formula(fc.ref)[1:]
 
 
-def vector_blocks(cells: dict) -> list:
-    """The filled-down columns the engine computes as one formula each (see blocks.py). Array
-    formulas and the masters of shared groups cannot join a block."""
+def vector_blocks(cells: dict, names: dict[str, str]) -> list:
+    """The filled-down columns the engine computes as one formula each (see blocks.py); `names`
+    are the definitions of the names the formulas use (name_definitions). Array formulas and
+    the masters of shared groups cannot join a block."""
     shapes = {key: fc.shape for key, fc in cells.items()
               if fc.kind == "normal" or (fc.kind == "shared" and fc.master is not None)}
-    return blocks.plan(shapes, lambda key: own_formula(cells[key]))
+    return blocks.plan(shapes, lambda key: own_formula(cells[key]), blocks.single_cells(names))
 
 
 def _engine_nodes(cells: dict, found: list) -> int:

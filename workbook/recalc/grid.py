@@ -505,11 +505,11 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
 
     remember = programs.enabled()
 
-    def compile_at(sid, row, col, text, label, cell_ref=None, key=None, store=True):
-        """A compiled formula, read back if stored. A block of blocks.py is not stored
-        (`store` False): checking its program would compute a whole column twice."""
+    def compile_at(sid, row, col, text, label, cell_ref=None, key=None):
+        """A compiled formula, read back if stored. (A block of blocks.py is stored too: the
+        run that compiles it computes its column twice, to check its program.)"""
         key = key or ("at", names_of[sid].upper(), cell_ref or label, text)
-        stored = programs.read(key) if remember and store else None
+        stored = programs.read(key) if remember else None
         if stored and stored.get("program"):
             try:
                 compiled = _Compiled.restore(stored["program"], sid, name_ranges)
@@ -526,7 +526,7 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
         # (Nor would it be noted in a later run that read the formula back: not stored either.)
         clean = len(reasons) == noted
         compiled.reusable = bool(compiled.inputs) and clean
-        compiled.storable = clean and store
+        compiled.storable = clean
         compiled.verify = remember and compiled.storable
         if fresh is not None and compiled.storable:
             fresh[key] = compiled
@@ -538,7 +538,7 @@ def recalculate(pkg, cells: dict, found: list, names: dict[str, str], note_cell,
         sid = sheet_ids[b.sheet]
         refs = b.refs()
         node_cells = [xlsx.split_ref(r) for r in refs]
-        compiled = compile_at(sid, b.first, node_cells[0][1], b.text, b.ref, cell_ref=b.ref, store=False)
+        compiled = compile_at(sid, b.first, node_cells[0][1], b.text, b.ref, cell_ref=b.ref)
         nodes.append(_Node(compiled, compiled.inputs, compiled.output, node_cells, sid, b.ref))
         in_block.update((b.sheet, r) for r in refs)
     shapes: dict[tuple[str, str], _Compiled] = {}
