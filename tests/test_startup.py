@@ -1,8 +1,10 @@
 """What a run of the engine imports: openpyxl's __init__ (its whole reader and writer) runs
-only when something needs it, and the stand-ins for its parts give what openpyxl gives."""
+only when something needs it, and the stand-ins for its parts give what openpyxl gives; and
+which objects the `planner` command leaves out of the cycle collector's passes."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -81,3 +83,22 @@ def test_a_names_cells_are_openpyxls_destinations(text):
     except Exception:  # noqa: BLE001 - what depends.destinations reads as no cells
         theirs = []
     assert depends.destinations(text) == theirs
+
+
+def test_the_planner_command_leaves_its_modules_out_of_the_cycle_collector(tmp_path):
+    """The `planner` process freezes (gc.freeze) what it imported and, as it ends, everything:
+    a caller of main() in a process that goes on (a test, a server) keeps its collector whole."""
+    script = ("import gc, atexit\n"
+              "atexit.register(lambda: print(gc.get_freeze_count() > 0))\n"
+              "sys.argv = ['planner', *sys.argv[1:]]\n"
+              "from workbook.cli import main\n"
+              "main(None if sys.argv[1] == 'calc' else sys.argv[2:])\n")
+    path = ROOT / "templates" / "training_budget.xlsx"
+    out = tmp_path / "out.xlsx"
+    assert _fresh(script, "calc", path, "--out", out).split()[-1] == "True"
+    assert _fresh(script, "call", "calc", path, "--out", out).split()[-1] == "False"
+    from workbook import cli  # and in this process
+
+    frozen = gc.get_freeze_count()
+    assert cli.main(["calc", str(path), "--out", str(out)]) == 0
+    assert gc.get_freeze_count() == frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from workbook.cli.common import UsageError
@@ -52,6 +53,8 @@ def run(args) -> int:
         raise UsageError("give --out OUTPUT.xlsx (or --list-inputs to see the workbook's inputs)")
     from workbook.recalc.calc import calc
 
+    if args.ending:
+        gc.freeze()  # the engine's modules too (see workbook.cli._main)
     result = calc(args.input, args.out, args.sets, freeze=args.freeze)
     n_formulas = sum(len(fc.cells) for fc in result.formulas.values())
     what = "1 formula cell computed" if n_formulas == 1 else f"{n_formulas} formula cells computed"
