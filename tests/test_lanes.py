@@ -57,6 +57,9 @@ def test_every_arithmetic_operator_has_its_lane():
     """Each is found as formulas builds it; a formulas that built them otherwise is noticed here."""
     assert all(lanes.single(OPERATORS[k]) is not OPERATORS[k] for k in lanes.NUMERIC)
     assert lanes.single(OPERATORS["&"]) is OPERATORS["&"] and lanes.single(OPERATORS["="]) is OPERATORS["="]
+    # and each keeps wrap_ufunc's own operand parser, which a lane passes numbers by without a search
+    assert all(lanes._closure(OPERATORS[k].__wrapped__.__wrapped__, "args_parser") is lanes._EVERY_OPERAND_REPLACED
+               for k in lanes.NUMERIC)
 
 
 @pytest.mark.parametrize("op", [k for k in lanes.NUMERIC if k not in ("U-", "%")])

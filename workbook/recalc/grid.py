@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import functools
 
 import numpy as np
 import schedula as sh
@@ -92,6 +93,12 @@ def check(pkg, cells: dict, tokens, names: dict[str, str], planner_names: set[st
 
 def _reference(text: str) -> dict | None:
     """The range a name's definition is (Sheet1!$A$1:$B$2), or None for anything else."""
+    found = _read_reference(text)
+    return None if found is None else dict(found)
+
+
+@functools.lru_cache(maxsize=4096)  # a template's 200 names are read by check and by recalculate
+def _read_reference(text: str) -> dict | None:
     text = text.strip().lstrip("=")
     tokens = Tokenizer("=" + text).items
     if len(tokens) != 1 or tokens[0].type != Token.OPERAND or tokens[0].subtype != Token.RANGE \
