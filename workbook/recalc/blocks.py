@@ -57,7 +57,7 @@ def _elementwise_function(name: str):
     return entry
 
 
-def _shape(text: str, names: dict[str, tuple] = {}) -> tuple[list[Token], list[int]] | None:
+def _shape(text: str, names: dict[str, tuple]) -> tuple[list[Token], list[int]] | None:
     """The formula's tokens and the positions of its widenable references, or None when the
     formula is not element by element; `names` are the names of one cell (single_cells)."""
     try:
@@ -138,7 +138,7 @@ def _widened(tokens: list[Token], widen: list[int], rows: int) -> str:
 
 
 def plan(shapes: dict[tuple[str, str], str], own_text: Callable[[tuple[str, str]], str],
-         names: dict[str, tuple] = {}) -> list[Block]:
+         names: dict[str, tuple]) -> list[Block]:
     """The blocks of a workbook. `shapes` maps (sheet, "B2") of each plain (not array) formula
     to its R1C1 shape (the formula moved to one fixed cell: equal for the cells of a filled-down
     column); `own_text(key)` gives a cell's own formula, asked only of each block's first cell;
