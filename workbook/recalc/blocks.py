@@ -79,7 +79,7 @@ def _shape(text: str, names: dict[str, tuple]) -> tuple[list[Token], list[int]] 
                 return None  # a union (A1,B1), not an argument list
             stack[-1][1] += 1
         elif t.type == Token.OPERAND and t.subtype == Token.RANGE:
-            cell = _cell(t.value) or names.get(t.value.upper())
+            cell = _single(t.value, names)
             if cell is None:
                 return None  # a range or a name of one: not element by element
             if not cell[3]:  # a relative row: widened down the block, so only where a number goes
@@ -108,6 +108,11 @@ def _cell(value: str) -> tuple[str, str, int, bool] | None:
         return None
     row_absolute = "$" in ref.lstrip("$")  # "$A$1" or "A$1"
     return sheet, column, row, row_absolute
+
+
+def _single(value: str, names: dict[str, tuple]) -> tuple[str, str, int, bool] | None:
+    """_cell of a reference, or of the cell a name of one cell stands for (single_cells)."""
+    return _cell(value) or names.get(value.upper())
 
 
 def single_cells(definitions: dict[str, str]) -> dict[str, tuple[str, str, int, bool]]:
@@ -175,7 +180,7 @@ def _refers_to_itself(tokens: list[Token], sheet: str, column: str, first: int, 
     for t in tokens:
         if t.type != Token.OPERAND or t.subtype != Token.RANGE:
             continue
-        prefix, col, row, absolute = _cell(t.value) or names[t.value.upper()]  # as _shape let them through
+        prefix, col, row, absolute = _single(t.value, names)  # _shape let only single cells through
         target = prefix.strip("'").replace("''", "'") if prefix else sheet
         if target.casefold() != sheet.casefold() or col != column:
             continue
